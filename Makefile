@@ -1,0 +1,41 @@
+# harkit: two commands do everything. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: report test unit notebooks lint fixture bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
+	touch $(STAMP)
+
+## Render the notebooks on the bundled synthetic extract into reports/
+report: $(STAMP)
+	$(BIN)/harkit report --out reports
+
+## Unit tests, lint and the notebooks (nbval)
+test: $(STAMP)
+	$(BIN)/ruff check harkit tests benchmarks
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check harkit tests benchmarks
+
+## Regenerate the bundled fixture from the generator (deterministic)
+fixture: $(STAMP)
+	$(BIN)/python -m harkit.datasets --rebuild-fixture
+
+## Full-size benchmarks (writes benchmarks/data, not committed)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_synth.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache
