@@ -1,0 +1,155 @@
+"""The registers that come with harkit: the bundled fixture and generated ones.
+
+``load_fixture()`` reads the small synthetic delivery in ``data_fixtures/`` (Norwegian
+layout, semicolon CSV) through :func:`harkit.read_extract`, exactly as a real
+delivery would be read. ``load_synthetic(n, seed)`` generates a register in memory.
+
+Rebuild the fixture (deterministic) with ``make fixture`` or
+``python -m harkit.datasets --rebuild-fixture``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+from harkit.extract import Extract
+
+#: Seed and shape of the bundled fixture (about 4,000 persons with a substance-use
+#: diagnosis and 4,000 comparison persons).
+FIXTURE_SEED = 20261126
+FIXTURE_PERSONS = 8000
+FIXTURE_SUD_FRACTION = 0.5
+
+
+def fixture_dir() -> Path:
+    """Return the folder of the bundled synthetic delivery.
+
+    The environment variable ``HARKIT_FIXTURE_DIR`` overrides the default, which is
+    ``data_fixtures/delivery`` next to the package.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    override = os.environ.get("HARKIT_FIXTURE_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[1] / "data_fixtures" / "delivery"
+
+
+def load_fixture(*, strict: bool = False) -> Extract:
+    """Read the bundled synthetic delivery.
+
+    Parameters
+    ----------
+    strict : bool, default False
+        Passed to :func:`harkit.read_extract`.
+
+    Returns
+    -------
+    Extract
+        Its ``truth`` is None (the files carry no ground truth); regenerate with
+        :func:`fixture_truth` when a test needs it.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the fixture folder is missing.
+    """
+    from harkit.io import read_extract
+
+    path = fixture_dir()
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"bundled fixture not found at {path}; rebuild it with `make fixture`"
+        )
+    return read_extract(path, strict=strict)
+
+
+def fixture_truth():
+    """Regenerate the fixture in memory and return its ground truth.
+
+    Returns
+    -------
+    harkit.synth.Truth
+        The planted parameters and per-person and per-document truth of the fixture.
+    """
+    return generate_fixture().truth
+
+
+def generate_fixture() -> Extract:
+    """Generate the fixture register in memory (same seed and shape as the files).
+
+    Returns
+    -------
+    Extract
+    """
+    from harkit import synth
+
+    return synth.generate(
+        FIXTURE_PERSONS, seed=FIXTURE_SEED, sud_fraction=FIXTURE_SUD_FRACTION, progress=False
+    )
+
+
+def load_synthetic(n_persons: int = 10_000, seed: int = 1, **kwargs) -> Extract:
+    """Generate a synthetic register in memory.
+
+    Parameters
+    ----------
+    n_persons : int, default 10,000
+        Persons kept (all died inside the archive window).
+    seed : int, default 1
+        Seed of the generator.
+    **kwargs
+        Passed to :func:`harkit.synth.generate` (e.g. ``sud_fraction``, ``death_window``).
+
+    Returns
+    -------
+    Extract
+        With ``truth`` set.
+    """
+    from harkit import synth
+
+    kwargs.setdefault("progress", False)
+    return synth.generate(n_persons, seed=seed, **kwargs)
+
+
+def rebuild_fixture(target: Path | None = None) -> Path:
+    """Regenerate the bundled delivery files from the generator.
+
+    Parameters
+    ----------
+    target : pathlib.Path, optional
+        Folder to write; default :func:`fixture_dir`. Its contents are replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder written.
+    """
+    from harkit.io import write_extract
+
+    target = fixture_dir() if target is None else Path(target)
+    if target.exists():
+        shutil.rmtree(target)
+    write_extract(generate_fixture(), target, format="csv", layout="norwegian")
+    return target
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harkit.datasets")
+    parser.add_argument("--rebuild-fixture", action="store_true",
+                        help="regenerate data_fixtures/delivery from the generator")
+    args = parser.parse_args(argv)
+    if args.rebuild_fixture:
+        print(f"fixture written to {rebuild_fixture()}")
+    else:
+        parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
