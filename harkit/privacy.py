@@ -56,7 +56,8 @@ def suppress(
     hidden = 0
     for col in columns:
         if col not in table.columns:
-            raise ValueError(f"count column {col!r} not in table; columns are {list(table.columns)}")
+            raise ValueError(
+                f"count column {col!r} not in table; columns are {list(table.columns)}")
         values = pd.to_numeric(table[col], errors="raise")
         if (values.dropna() < 0).any() or (values.dropna() % 1 != 0).any():
             raise ValueError(f"column {col!r} must hold non-negative whole counts")
