@@ -1,1 +1,26 @@
-"""harkit (bootstrapping)."""
+"""harkit: epidemiology for the Norwegian Health Archive Register (Helsearkivregisteret).
+
+The public API::
+
+    import harkit as hk
+    ex = hk.datasets.load_fixture()       # or hk.read_extract("/path/to/delivery")
+    ex.summary()
+"""
+
+from harkit import datasets, errors, privacy, report, schema, synth
+from harkit.extract import Extract
+from harkit.io import read_extract, write_extract
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Extract",
+    "datasets",
+    "errors",
+    "privacy",
+    "report",
+    "read_extract",
+    "schema",
+    "synth",
+    "write_extract",
+]

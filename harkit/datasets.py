@@ -5,7 +5,7 @@ layout, semicolon CSV) through :func:`harkit.read_extract`, exactly as a real
 delivery would be read. ``load_synthetic(n, seed)`` generates a register in memory.
 
 Rebuild the fixture (deterministic) with ``make fixture`` or
-``python -m harkit.datasets --rebuild-fixture``.
+``python -c "from harkit.datasets import rebuild_fixture; rebuild_fixture()"``.
 """
 
 from __future__ import annotations

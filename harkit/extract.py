@@ -173,6 +173,8 @@ class Extract:
         dx = self.diagnoses
         if len(dx):
             for system, n in dx["code_system"].value_counts(dropna=False).items():
+                if n == 0:
+                    continue
                 label = "missing" if pd.isna(system) else str(system)
                 rows.append(("code systems (diagnoses)", label, f"{n:,}"))
             uncoded = dx["code"].isna() | (dx["code_system"] == "none")
@@ -180,6 +182,8 @@ class Extract:
         cod = self.causes_of_death
         if len(cod):
             for system, n in cod["code_system"].value_counts(dropna=False).items():
+                if n == 0:
+                    continue
                 label = "missing" if pd.isna(system) else str(system)
                 rows.append(("code systems (causes of death)", label, f"{n:,}"))
         if len(self.rejects):

@@ -1,0 +1,268 @@
+"""Rules across rows and tables, and the row accounting.
+
+Tables are checked parents first (persons, institutions, episodes, then the rest), so a
+rejected person makes its episodes orphans, and those make their diagnoses orphans.
+A row that fails several rules gets one reject per failure and counts once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+
+from harkit import dates, schema
+from harkit.errors import SchemaError
+from harkit.extract import empty_row_counts
+from harkit.io.mapping import LINE, MASK, PART, Part
+from harkit.io.rejects import UNIT, make_rejects, mask_values
+
+#: Checks of a date against the person's death: table -> (date column, reason).
+AFTER_DEATH = {
+    "episodes": ("admission_date", "admission after death"),
+    "diagnoses": ("date", "diagnosis date after death"),
+    "treatments": ("start_date", "treatment start after death"),
+    "documents": ("date", "document date after death"),
+}
+_PARENT_WORD = {"persons": "person", "episodes": "episode"}
+
+
+class _Table:
+    """All parts of one table, concatenated, with what rules need to name a row."""
+
+    def __init__(self, name: str, parts: list[Part]) -> None:
+        self.name = name
+        self.parts = parts
+        frames = []
+        for i, p in enumerate(parts):
+            d = p.data
+            if len(d):
+                frames.append(d.assign(**{PART: np.int32(i)}))
+        self.df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            {UNIT: pd.Series([], dtype="int64"), LINE: pd.Series([], dtype="int64"),
+             PART: pd.Series([], dtype="int32")})
+        self.files = np.array([p.source_file for p in parts], dtype=object)
+        self.dead = np.zeros(len(self.df), dtype=bool)
+        self.rejects: list[pd.DataFrame] = []
+        for p in parts:
+            self.rejects += p.rejects
+        units = pd.concat([r[UNIT] for r in self.rejects], ignore_index=True).dropna() \
+            if self.rejects else pd.Series([], dtype="Int64")
+        if len(units) and len(self.df):
+            self.dead |= self.df[UNIT].isin(units.astype("int64")).to_numpy()
+
+    def raw_name(self, canon: str, rows: np.ndarray) -> np.ndarray:
+        names = np.array([p.raw_names.get(canon, canon) for p in self.parts], dtype=object)
+        return names[self.df[PART].to_numpy()[rows]]
+
+    def reject(self, rows: np.ndarray, canon: str, reason: str | np.ndarray,
+               values: pd.Series | None, *, masked: bool = False) -> None:
+        """Reject the rows where ``rows`` (bool) is true, naming column ``canon``."""
+        if not rows.any():
+            return
+        sub = self.df.loc[rows]
+        val = None if values is None else values[rows].reset_index(drop=True)
+        reason = reason[rows] if isinstance(reason, np.ndarray) else reason
+        self.rejects.append(make_rejects(
+            self.name, self.files[sub[PART].to_numpy()], sub[LINE].to_numpy(),
+            self.raw_name(canon, rows), reason, val, sub[UNIT].to_numpy(), masked=masked))
+        # Every row sharing a rejected unit goes (the long rows of one wide source row).
+        self.dead |= self.df[UNIT].isin(sub[UNIT]).to_numpy()
+
+    def masked(self, canon: str) -> pd.Series:
+        col = MASK + canon
+        if col in self.df:
+            return self.df[col].astype(object)
+        return mask_values(self.df[canon]) if canon in self.df else pd.Series(
+            [None] * len(self.df), dtype=object)
+
+
+def _duplicates(t: _Table) -> None:
+    key = list(schema.TABLES[t.name].key)
+    df = t.df
+    if not key or not len(df) or not set(key) <= set(df.columns):
+        return
+    complete = df[key].notna().all(axis=1).to_numpy()
+    dup_any = np.zeros(len(df), dtype=bool)
+    sub_keys = df.loc[complete, key[0]] if len(key) == 1 else df.loc[complete, key]
+    dup_any[complete] = sub_keys.duplicated(keep=False).to_numpy()
+    if not dup_any.any():
+        return
+    sub = df.loc[dup_any, key + [LINE, PART]]
+    pos = np.flatnonzero(dup_any)
+    first = pd.Series(pos, index=sub.index).groupby(
+        [sub[k].astype(str) for k in key], sort=False).transform("first").to_numpy()
+    later = pos != first
+    rows = np.zeros(len(df), dtype=bool)
+    rows[pos[later]] = True
+    first_line = df[LINE].to_numpy()[first[later]]
+    first_file = t.files[df[PART].to_numpy()[first[later]]]
+    this_file = t.files[df[PART].to_numpy()[pos[later]]]
+    reason = np.array([
+        f"duplicate {'+'.join(key)}: first on line {ln}"
+        + ("" if ff == tf else f" of {ff}")
+        for ln, ff, tf in zip(first_line, first_file, this_file)
+    ], dtype=object)
+    full_reason = np.empty(len(df), dtype=object)
+    full_reason[rows] = reason
+    value = df[key[0]].astype(str) if len(key) == 1 else \
+        df[key].astype(str).agg("|".join, axis=1)
+    t.reject(rows, key[0], full_reason, value)
+
+
+def _parent_index(parent: _Table) -> tuple[pd.Index, np.ndarray]:
+    """Index of the parent's key values (first occurrence) and the row each came from."""
+    if "_index" not in parent.__dict__:
+        pkey = schema.TABLES[parent.name].key[0]
+        keys = parent.df[pkey] if pkey in parent.df else pd.Series([], dtype=object)
+        first = ~keys.duplicated().to_numpy()
+        parent._index = (pd.Index(keys.to_numpy(dtype=object)[first]), np.flatnonzero(first))
+    return parent._index
+
+
+def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
+    """Row of the parent (first with that key) each row of ``t`` names; -1 if none."""
+    cache = t.__dict__.setdefault("_pos", {})
+    if col not in cache:
+        index, rows = _parent_index(parent)
+        pos = index.get_indexer(t.df[col].to_numpy(dtype=object))
+        cache[col] = np.where(pos >= 0, rows[np.maximum(pos, 0)], -1) if len(rows) else \
+            np.full(len(t.df), -1)
+    return cache[col]
+
+
+def _orphans(t: _Table, tables: dict[str, _Table], delivered: set[str]) -> None:
+    for col, parent in schema.TABLES[t.name].parents.items():
+        if parent not in delivered or col not in t.df or not len(t.df):
+            continue
+        p = tables[parent]
+        pos = _parent_positions(t, col, p)
+        has = t.df[col].notna().to_numpy()
+        parent_dead = np.append(p.dead, True)[pos]  # -1 picks the appended True
+        word = _PARENT_WORD[parent]
+        v = t.df[col]
+        t.reject(has & (pos >= 0) & parent_dead, col, f"orphan: its {word} was rejected", v)
+        t.reject(has & (pos < 0), col, f"orphan: no such {word} in {parent}", v)
+
+
+def _bounds(df: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
+    return dates.period_bounds(df[col], df[f"{col}_precision"])
+
+
+def _date_rules(t: _Table, tables: dict[str, _Table], delivered: set[str]) -> None:
+    df = t.df
+    if not len(df):
+        return
+    if t.name == "persons" and {"birth_date", "death_date"} <= set(df.columns):
+        b_lo, _ = _bounds(df, "birth_date")
+        _, d_hi = _bounds(df, "death_date")
+        t.reject((d_hi < b_lo).to_numpy(), "death_date", "death before birth",
+                 t.masked("death_date"), masked=True)
+    if t.name == "episodes" and {"admission_date", "discharge_date"} <= set(df.columns):
+        a_lo, _ = _bounds(df, "admission_date")
+        _, u_hi = _bounds(df, "discharge_date")
+        t.reject((u_hi < a_lo).to_numpy(), "discharge_date", "discharge before admission",
+                 t.masked("discharge_date"), masked=True)
+    if t.name in AFTER_DEATH and "persons" in delivered:
+        col, reason = AFTER_DEATH[t.name]
+        p = tables["persons"]
+        if col not in df or not len(p.df) or "death_date" not in p.df:
+            return
+        _, death_hi = _bounds(p.df, "death_date")
+        pos = _parent_positions(t, "person_id", p)
+        usable = (pos >= 0) & ~np.append(p.dead, True)[pos]
+        dh = np.append(death_hi.to_numpy(), np.datetime64("NaT"))[pos]
+        lo, _ = _bounds(df, col)
+        after = (lo.to_numpy() > dh) & usable
+        t.reject(after, col, reason, t.masked(col), masked=True)
+
+
+def _wrap_pandera(name: str, t: _Table, kept: pd.DataFrame, err: Exception) -> SchemaError:
+    cases = getattr(err, "failure_cases", None)
+    source_file = line = column = None
+    detail = str(err).splitlines()[0] if str(err) else repr(err)
+    if cases is not None and len(cases):
+        first = cases.iloc[0]
+        column = first.get("column")
+        idx = first.get("index")
+        if idx is not None and not pd.isna(idx) and int(idx) < len(kept):
+            row = kept.iloc[int(idx)]
+            source_file = t.files[int(row[PART])]
+            line = int(row[LINE])
+            column = t.parts[int(row[PART])].raw_names.get(column, column)
+        detail = f"check {first.get('check')} failed ({len(cases)} failure(s))"
+    return SchemaError(f"table does not conform to the canonical schema: {detail}",
+                       source_file=source_file, table=name, line=line, column=column)
+
+
+def validate_parts(
+    parts: list[Part], delivered: set[str]
+) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame], pd.DataFrame]:
+    """Apply the row rules, keep what passes, and account for every row.
+
+    Parameters
+    ----------
+    parts : list of Part
+        Everything read, in file order.
+    delivered : set of str
+        Tables for which at least one file was delivered (orphan checks run only
+        against delivered parents).
+
+    Returns
+    -------
+    (dict, list, pandas.DataFrame)
+        Canonical tables, reject pieces, and the row-accounting table.
+
+    Raises
+    ------
+    harkit.errors.SchemaError
+        If a kept table still fails its pandera schema (names file, line and column).
+    """
+    by_table: dict[str, list[Part]] = {n: [] for n in schema.TABLE_ORDER}
+    loose: list[pd.DataFrame] = []
+    for p in parts:
+        if p.table in by_table:
+            by_table[p.table].append(p)
+        else:
+            loose += p.rejects
+    tables: dict[str, _Table] = {}
+    order = ["persons", "institutions", "episodes", "diagnoses", "causes_of_death",
+             "treatments", "documents"]
+    for name in order:
+        t = _Table(name, by_table[name])
+        tables[name] = t
+        _duplicates(t)
+        _orphans(t, tables, delivered)
+        _date_rules(t, tables, delivered)
+
+    out: dict[str, pd.DataFrame] = {}
+    rejects: list[pd.DataFrame] = list(loose)
+    for name in schema.TABLE_ORDER:
+        t = tables[name]
+        rejects += t.rejects
+        kept = t.df.loc[~t.dead].reset_index(drop=True)
+        internal = [c for c in kept.columns if c.startswith("__")]
+        table = schema.conform(name, kept.drop(columns=internal))
+        try:
+            schema.validate_table(name, table)
+        except (pandera.errors.SchemaErrors, pandera.errors.SchemaError) as err:
+            raise _wrap_pandera(name, t, kept, err) from err
+        out[name] = table
+
+    counts = []
+    all_rej = pd.concat([r for r in rejects if len(r)], ignore_index=True) if any(
+        len(r) for r in rejects) else None
+    for p in parts:
+        if p.table is None and not p.rows_read:
+            continue
+        tname = p.table if p.table is not None else "unknown"
+        n_rej = 0
+        if all_rej is not None:
+            m = (all_rej["source_file"] == p.source_file) & all_rej[UNIT].notna()
+            m &= all_rej["table"].isna() if p.table is None else (all_rej["table"] == p.table)
+            n_rej = int(all_rej.loc[m, UNIT].nunique())
+        counts.append((tname, p.source_file, p.rows_read, p.rows_read - n_rej, n_rej))
+    row_counts = pd.DataFrame(counts, columns=list(empty_row_counts().columns)) if counts \
+        else empty_row_counts()
+    row_counts = row_counts.astype(empty_row_counts().dtypes.to_dict())
+    return out, rejects, row_counts

@@ -1,0 +1,372 @@
+"""Converting delivered values into canonical ones, collecting rejects as it goes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harkit import dates, schema
+from harkit.io.files import RawFile
+from harkit.io.names import canonical_name
+from harkit.io.rejects import make_rejects, mask_values
+
+MASK = "__mask_"  # prefix: masked raw text of a date column, for later rejects
+
+#: Folded names of year-only columns: they fill a date only where the full date is blank.
+YEAR_COLUMNS = {"fodselsaar", "fodselsar", "faar", "birth_year", "dodsaar", "dodsar",
+                "death_year"}
+#: Free-text columns: only the empty string is missing (whitespace is text).
+FREE_TEXT = {"diagnosis_text", "text", "cause_text", "name", "series_name", "department",
+             "document_type", "municipality"}
+#: Declared precision codes (folded) -> canonical precision.
+PRECISION_VALUES = {
+    "day": "day", "dag": "day", "d": "day",
+    "month": "month", "maaned": "month", "maned": "month", "mnd": "month", "m": "month",
+    "year": "year", "aar": "year", "ar": "year", "y": "year",
+    "missing": "missing", "mangler": "missing", "ukjent": "missing",
+}
+#: Yes/no codes accepted for boolean columns (lower case).
+BOOL_VALUES = {
+    "1": True, "ja": True, "j": True, "true": True, "t": True, "yes": True, "y": True,
+    "sann": True,
+    "0": False, "nei": False, "n": False, "false": False, "f": False, "no": False,
+    "usann": False,
+}
+_UNKNOWN = "\x01unknown"  # sentinel for values outside a coding (not a valid value)
+_CATEGORY_LABEL = {
+    "sex": "sex", "code_system": "code system", "rank": "diagnosis rank",
+    "cause_type": "cause type", "episode_type": "episode type",
+    "treatment_type": "treatment type", "institution_type": "institution type",
+}
+
+
+def _map_unique(s: pd.Series, func) -> np.ndarray:
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    for i, u in enumerate(uniques):
+        mapped[i] = func(u)
+    mapped[len(uniques)] = func(None)
+    return mapped[np.where(codes < 0, len(uniques), codes)]
+
+
+def _one_text(v: object) -> str:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bytes):
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return v.decode("latin-1")
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (float, np.floating)):
+        if np.isnan(v):
+            return ""
+        return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+    if isinstance(v, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(v).isoformat()
+    return str(v)
+
+
+def to_text(s: pd.Series, is_text: bool) -> pd.Series:
+    """Values as ``str`` with ``""`` for missing (text files already are).
+
+    Parameters
+    ----------
+    s : pandas.Series
+        A delivered column.
+    is_text : bool
+        Whether it came from a text file (no conversion needed).
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype of ``str``.
+    """
+    if is_text:
+        return s
+    obj = s.astype(object) if not isinstance(s.dtype, pd.CategoricalDtype) else \
+        s.astype(object)
+    return pd.Series(_map_unique(obj, _one_text), index=s.index, dtype=object)
+
+
+def strip(s: pd.Series) -> pd.Series:
+    """Strip surrounding blanks from text values; a no-op pass when none have any.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        Object dtype of ``str``.
+
+    Returns
+    -------
+    pandas.Series
+    """
+    if not len(s):
+        return s
+    arr = pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    trimmed = pc.utf8_trim_whitespace(arr)
+    if pc.all(pc.equal(arr, trimmed)).as_py() is not False:
+        return s  # the common case: nothing to strip, no new Python strings
+    return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
+
+
+def _lookup_table(column: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in schema.VALUE_ALIASES.get(column, {}).items():
+        out[k.lower()] = v
+        out[schema.fold_name(k)] = v
+    for c in schema.CATEGORIES[column]:
+        out[c.lower()] = c
+        out[schema.fold_name(c)] = c
+    return out
+
+
+def _lookup(table: dict, value: str | None) -> object:
+    if value is None:
+        return None
+    v = value.strip()
+    if not v:
+        return None
+    hit = table.get(v.lower())
+    if hit is None:
+        hit = table.get(schema.fold_name(v), _UNKNOWN)
+    return hit
+
+
+class Converter:
+    """Converts the columns of one file into canonical values, collecting rejects.
+
+    Each method takes a delivered column and returns canonical values (same index);
+    values it cannot convert are set missing and reported in ``rejects``.
+
+    Parameters
+    ----------
+    table : str
+        Canonical table.
+    raw : RawFile
+        The file.
+    units : numpy.ndarray
+        Row-accounting unit of each row.
+    """
+
+    def __init__(self, table: str, raw: RawFile, units: np.ndarray) -> None:
+        self.table = table
+        self.raw = raw
+        self.units = units
+        self.lines = raw.lines
+        self.rejects: list[pd.DataFrame] = []
+
+    def reject(self, mask: np.ndarray, column: str, reason: str | np.ndarray,
+               values: pd.Series | None) -> None:
+        if not mask.any():
+            return
+        r = reason[mask] if isinstance(reason, np.ndarray) else reason
+        v = None if values is None else values[mask].reset_index(drop=True)
+        self.rejects.append(make_rejects(self.table, self.raw.name, self.lines[mask], column,
+                                         r, v, self.units[mask]))
+
+    def text(self, raw_col: str) -> pd.Series:
+        return to_text(self.raw.frame[raw_col], self.raw.is_text)
+
+    def ids(self, raw_col: str, canon: str) -> pd.Series:
+        s = strip(self.text(raw_col))
+        blank = (s == "").to_numpy()
+        out = s.where(~blank, None)
+        col = schema.TABLES[self.table].column(canon)
+        if not col.nullable:
+            self.reject(blank, raw_col, "missing required value", None)
+        return out
+
+    def string(self, raw_col: str, canon: str) -> pd.Series:
+        t = self.text(raw_col)
+        # Values are kept as delivered (codes too: "h25.9 " is harkit.icd's to normalise);
+        # only a blank value becomes missing.
+        blank = (t == "") if canon in FREE_TEXT else (strip(t) == "")
+        return t.where(~blank.to_numpy(), None)
+
+    def category(self, raw_col: str, canon: str, code: pd.Series | None = None) -> pd.Series:
+        t = self.text(raw_col)
+        table = _lookup_table(canon)
+        mapped = _map_unique(t, lambda v: _lookup(table, v))
+        unknown = mapped == _UNKNOWN
+        blank = pd.isna(mapped)
+        label = _CATEGORY_LABEL[canon]
+        if canon == "code_system":
+            self.reject(unknown, raw_col, "code system not ICD-6 to ICD-10 or uncoded", t)
+            if code is not None:
+                # Blank system with a blank code is an uncoded entry; with a code, the
+                # system is left to be inferred (harkit.icd).
+                mapped[blank & code.isna().to_numpy()] = "none"
+        else:
+            self.reject(unknown, raw_col, f"unknown {label} code", t)
+        mapped[unknown] = None
+        col = schema.TABLES[self.table].column(canon)
+        if not col.nullable:
+            self.reject(blank, raw_col, "missing required value", None)
+        return pd.Series(mapped, index=t.index, dtype=object)
+
+    def integer(self, raw_col: str, canon: str) -> pd.Series:
+        t = strip(self.text(raw_col))
+        blank = (t == "").to_numpy()
+        num = pd.to_numeric(t.str.replace(",", ".", regex=False).where(~blank, None),
+                            errors="coerce")
+        whole = num.notna() & (num == np.floor(num)) & (num.abs() < 2**62)
+        bad = ~blank & ~whole.to_numpy()
+        self.reject(bad, raw_col, "not a whole number", t)
+        out = pd.Series(pd.NA, index=t.index, dtype="Int64")
+        ok = whole.to_numpy()
+        out[ok] = num[ok].astype("int64")
+        if not schema.TABLES[self.table].column(canon).nullable:
+            self.reject(blank, raw_col, "missing required value", None)
+        return out
+
+    def boolean(self, raw_col: str) -> pd.Series:
+        t = self.text(raw_col)
+        mapped = _map_unique(t, lambda v: None if v is None or not v.strip()
+                             else BOOL_VALUES.get(v.strip().lower(), _UNKNOWN))
+        unknown = mapped == _UNKNOWN
+        self.reject(unknown, raw_col, "not a yes/no value", t)
+        mapped[unknown] = None
+        return pd.Series(mapped, index=t.index, dtype="boolean")
+
+    def date(self, raw_cols: list[str], canon: str,
+             declared_col: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+        """Parse a date from one or more columns (full date first, year columns fill)."""
+        order = sorted(raw_cols, key=lambda c: schema.fold_name(c) in YEAR_COLUMNS)
+        first = order[0]
+        frame = self.raw.frame
+        src = frame[first]
+        parsed = dates.parse_partial_dates(src)
+        used_col = np.full(len(frame), first, dtype=object)
+        values = to_text(src, self.raw.is_text)
+        for other in order[1:]:
+            fill = (parsed["precision"] == "missing").to_numpy() & parsed["error"].isna() \
+                .to_numpy()
+            if not fill.any():
+                break
+            p2 = dates.parse_partial_dates(frame[other])
+            parsed.loc[fill, "date"] = p2.loc[fill, "date"]
+            parsed.loc[fill, "precision"] = p2.loc[fill, "precision"]
+            parsed.loc[fill, "error"] = p2.loc[fill, "error"]
+            values = values.where(~fill, to_text(frame[other], self.raw.is_text))
+            used_col[fill] = other
+        err = parsed["error"]
+        bad = err.notna().to_numpy()
+        if bad.any():
+            for col in pd.unique(used_col[bad]):
+                m = bad & (used_col == col)
+                self.reject(m, col, err.to_numpy(dtype=object), values)
+        d, p = parsed["date"], parsed["precision"]
+        if declared_col is not None:
+            dt = self.text(declared_col)
+            mapped = _map_unique(dt, lambda v: None if v is None or not v.strip()
+                                 else PRECISION_VALUES.get(schema.fold_name(v), _UNKNOWN))
+            unknown = mapped == _UNKNOWN
+            self.reject(unknown, declared_col, "unknown date precision code", dt)
+            mapped[unknown] = None
+            d, p = dates.coarsen(d, p, pd.Series(mapped, index=d.index))
+        mask = mask_values(values).astype("category")
+        return d, p, mask
+
+
+def convert(table: str, raw: RawFile, units: np.ndarray, mapping: dict[str, list[str]],
+            extras: list[str]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Convert the mapped columns of a file into canonical values.
+
+    Parameters
+    ----------
+    table : str
+        Canonical table.
+    raw : RawFile
+        The file.
+    units : numpy.ndarray
+        Row-accounting unit of each row.
+    mapping : dict
+        Canonical column -> delivered column(s) (several only for dates: full date, then
+        year columns).
+    extras : list of str
+        Delivered columns kept as they are.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of pandas.DataFrame)
+        Canonical values (plus masked date text for later rejects), and rejects.
+    """
+    conv = Converter(table, raw, units)
+    spec = schema.TABLES[table]
+    out: dict[str, pd.Series] = {}
+    code = None
+    if "code" in mapping:
+        code = conv.string(mapping["code"][0], "code")
+    for c in spec.columns:
+        if c.name.endswith("_precision") or c.name not in mapping:
+            continue
+        raw_col = mapping[c.name][0]
+        if c.kind == "id":
+            out[c.name] = conv.ids(raw_col, c.name)
+        elif c.kind == "string":
+            out[c.name] = code if c.name == "code" else conv.string(raw_col, c.name)
+        elif c.kind == "category":
+            out[c.name] = conv.category(raw_col, c.name, code if c.name == "code_system"
+                                        else None)
+        elif c.kind == "int":
+            out[c.name] = conv.integer(raw_col, c.name)
+        elif c.kind == "bool":
+            out[c.name] = conv.boolean(raw_col)
+        elif c.kind == "date":
+            declared = mapping.get(f"{c.name}_precision", [None])[0]
+            d, p, m = conv.date(mapping[c.name], c.name, declared)
+            out[c.name], out[f"{c.name}_precision"], out[MASK + c.name] = d, p, m
+    if "code_system" not in mapping and "code_system" in spec.column_names and code is not None:
+        # No code-system column: uncoded where there is no code, else to be inferred.
+        out["code_system"] = pd.Series(np.where(code.isna(), "none", None), dtype=object)
+    data = pd.DataFrame(out, index=raw.frame.index)
+    for e in extras:
+        s = raw.frame[e]
+        if raw.is_text:
+            s = s.astype("string")
+            s[(raw.frame[e] == "").to_numpy()] = pd.NA
+        data[e] = s
+    return data, conv.rejects
+
+
+def column_mapping(table: str, columns: list[str], skip: set[str]
+                   ) -> tuple[dict[str, list[str]], list[str]]:
+    """Map delivered column names to canonical ones.
+
+    Parameters
+    ----------
+    table : str
+        Canonical table.
+    columns : list of str
+        Column names as delivered.
+    skip : set of str
+        Delivered columns handled elsewhere (wide layouts).
+
+    Returns
+    -------
+    (dict, list)
+        Canonical column -> delivered columns (a date may have several: the full date
+        and a year column), and the extra columns kept as they are (including a second
+        column for something already mapped).
+    """
+    mapping: dict[str, list[str]] = {}
+    extras: list[str] = []
+    for c in columns:
+        if c in skip:
+            continue
+        canon = canonical_name(table, c)
+        if canon is None:
+            extras.append(c)
+        elif canon in mapping and schema.TABLES[table].column(canon).kind != "date":
+            extras.append(c)  # a second column for the same thing: kept as it is
+        else:
+            mapping.setdefault(canon, []).append(c)
+    return mapping, extras
+
+

@@ -1,0 +1,140 @@
+"""Property tests: the date parser, encoding detection and column mapping never lose a row."""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harkit import dates, io, schema
+
+NORWEGIAN = "abcdefghijklmnopqrstuvwxyzæøåABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅéüö0123456789 .,-'"
+ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]
+
+
+# --- dates ----------------------------------------------------------------------------
+
+@given(st.lists(st.one_of(
+    st.text(max_size=20),
+    st.from_regex(r"\A[0-9]{1,2}[./-][0-9]{1,2}[./-][0-9]{2,4}\Z"),
+    st.from_regex(r"\A[0-9]{4,8}\Z"),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-10**12, max_value=10**12),
+    st.none(),
+), max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_date_parser_never_crashes_and_classifies_every_row(values):
+    s = pd.Series(values, dtype=object)
+    out = dates.parse_partial_dates(s)
+    assert len(out) == len(s)
+    has_date = out["date"].notna().to_numpy()
+    missing = (out["precision"] == "missing").to_numpy()
+    has_error = out["error"].notna().to_numpy()
+    # Every row is exactly one of: a date (with precision), missing, or an error.
+    assert (has_date == ~missing).all()
+    assert not (has_error & has_date).any()
+    ok = out["date"].dropna()
+    assert ((ok.dt.year >= dates.YEAR_RANGE[0]) & (ok.dt.year <= dates.YEAR_RANGE[1])).all()
+
+
+@st.composite
+def conventional_dates(draw):
+    n = draw(st.integers(min_value=0, max_value=20))
+    days = draw(st.lists(st.integers(min_value=0, max_value=124_000), min_size=n, max_size=n))
+    precs = draw(st.lists(st.sampled_from(schema.PRECISION_CATEGORIES), min_size=n,
+                          max_size=n))
+    base = np.datetime64("1760-01-01")
+    d = pd.Series((base + np.array(days, dtype="timedelta64[D]")).astype("datetime64[ns]"),
+                  dtype="datetime64[ns]")
+    p = pd.Series(pd.Categorical(precs, categories=schema.PRECISION_CATEGORIES))
+    # Put each partial date where the convention says it lives.
+    d2, p2 = dates.coarsen(d, pd.Series(["day"] * n), p)
+    return d2, p2
+
+
+@given(conventional_dates(), st.sampled_from(["norwegian", "iso"]))
+@settings(max_examples=200, deadline=None)
+def test_format_parse_round_trip(dp, style):
+    d, p = dp
+    back = dates.parse_partial_dates(dates.format_partial_dates(d, p, style=style))
+    pd.testing.assert_series_equal(back["date"], d, check_names=False)
+    pd.testing.assert_series_equal(back["precision"], p, check_names=False)
+    assert back["error"].isna().all()
+
+
+# --- encodings ------------------------------------------------------------------------
+
+@given(st.text(alphabet=NORWEGIAN, min_size=1, max_size=200), st.sampled_from(ENCODINGS))
+@settings(max_examples=300, deadline=None)
+def test_encoding_detection_decodes_back(text, encoding):
+    data = text.encode(encoding)
+    detected = io.detect_encoding(data)
+    decoded = data.decode(detected)
+    if detected == "utf-16":
+        decoded = decoded.lstrip("\ufeff")
+    assert decoded == text
+
+
+@given(st.lists(st.text(alphabet=NORWEGIAN.replace(",", ""), min_size=1, max_size=30)
+                .filter(lambda s: s.strip() == s and s), min_size=1, max_size=5),
+       st.sampled_from(ENCODINGS))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_norwegian_text_survives_a_read(names, encoding):
+    lines = ["lopenr;kjonn;fodselsdato;dodsdato;kommune"]
+    lines += [f"{i:03d};1;1920;1957;{name}" for i, name in enumerate(names)]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "pasient.csv"
+        path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+        ex = io.read_extract(path)
+    assert ex.persons["municipality"].tolist() == names
+
+
+# --- names and row accounting -----------------------------------------------------------
+
+KNOWN = sorted({n for a in schema.ALIASES.values() for n in a} | {
+    c for t in schema.TABLES.values() for c in t.column_names})
+header = st.one_of(st.sampled_from(KNOWN), st.sampled_from([k.upper() for k in KNOWN]),
+                   st.text(min_size=0, max_size=12))
+cell = st.one_of(st.sampled_from(["", "1", "2", "K", "001", "1957", "15.03.1957", "31.02.1957",
+                                  "ICD-10", "H", "F10.2", "ja", "æøå", "x;y", '"q"', "a\nb"]),
+                 st.text(max_size=8))
+
+
+@given(st.lists(header, min_size=1, max_size=6),
+       st.lists(st.lists(cell, min_size=6, max_size=6), min_size=0, max_size=8),
+       st.sampled_from(["data.csv", "pasient.csv", "diagnose_1.csv", "opphold.csv",
+                        "dodsarsak.csv", "arkivserie.txt", "dokument.csv"]),
+       st.sampled_from([";", ",", "\t"]))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_arbitrary_headers_every_row_kept_or_rejected(names, rows, file_name, sep):
+    frame = pd.DataFrame([r[: len(names)] for r in rows], columns=range(len(names)))
+    # The first cell is never blank, so every written row is a row (not a blank line).
+    if len(frame):
+        frame[0] = "r" + frame[0].astype(str)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / file_name
+        # CRLF rows make the writer quote any CR or LF inside a value.
+        text = frame.to_csv(sep=sep, index=False, header=names, lineterminator="\r\n")
+        path.write_text(text, encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ex = io.read_extract(path)
+    rc = ex.row_counts
+    assert (rc["rows_read"] == rc["rows_kept"] + rc["rows_rejected"]).all()
+    assert (rc[["rows_read", "rows_kept", "rows_rejected"]] >= 0).all().all()
+    if len(rows):
+        # Every written row is read exactly once, for the file's main table.
+        assert rc["rows_read"].iloc[0] == len(rows)
+    else:
+        assert ex.rejects["reason"].tolist() == ["empty file"]
+    # A rejected row always says why; rejects never carry raw digits or letters.
+    assert ex.rejects["reason"].notna().all()
+    vals = ex.rejects["value"].dropna()
+    assert not vals.str.contains(r"[0-8]|[^\W\d_X]", regex=True).any()
+    for name in schema.TABLE_ORDER:
+        schema.validate_table(name, ex.tables[name])
