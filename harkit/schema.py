@@ -520,7 +520,7 @@ NORWEGIAN_VALUES: dict[str, dict[str, str]] = {
 #: Prefixes of the wide NPR/Nordic diagnosis layout on an episodes file
 #: (``hdiag``, ``hdiag2``, ``bdiag1..n``, ``tilst1..n``, ``hdia``, ``dia1..n``).
 WIDE_DIAGNOSIS_MAIN = ("hdiag", "hdia", "hoveddiagnose")
-WIDE_DIAGNOSIS_SECONDARY = ("bdiag", "tilst", "dia", "bidiag")
+WIDE_DIAGNOSIS_SECONDARY = ("bdiag", "bdia", "tilst", "dia", "bidiag")
 
 
 _PANDAS_DTYPES = {

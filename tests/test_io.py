@@ -354,11 +354,13 @@ def test_wide_tilstand_and_swedish_names(tmp_path):
     write(tmp_path, "kontakter.csv",
           "LopNr;kontakt_id;INDATUM;tilst1;tilst2;tilst3\n001;K1;19500315;F10;;F11\n")
     write(tmp_path, "slutenvard.csv",
-          "LNR;recnum;d_inddto;HDIA;DIA1;DIA2\n002;R9;1970-01-02;F10.2;K70;\n")
+          "LNR;recnum;d_inddto;HDIA;DIA1;DIA2;BDIA1\n002;R9;1970-01-02;F10.2;K70;;F17\n")
     ex = io.read_extract(tmp_path)
     dx = ex.diagnoses
-    assert dx["diagnosis_id"].tolist() == ["K1:tilst1", "K1:tilst3", "R9:hdia", "R9:dia1"]
-    assert dx["rank"].tolist() == ["main", "secondary", "main", "secondary"]
+    assert dx["diagnosis_id"].tolist() == [
+        "K1:tilst1", "K1:tilst3", "R9:hdia", "R9:dia1", "R9:bdia1"]
+    assert dx["rank"].tolist() == ["main", "secondary", "main", "secondary", "secondary"]
+    assert dx["code"].tolist() == ["F10", "F11", "F10.2", "K70", "F17"]
     assert set(ex.episodes["episode_id"]) == {"K1", "R9"}
 
 

@@ -72,19 +72,28 @@ def test_unparseable_dates():
 def test_impossible_dates():
     ex = read("impossible_dates")
     assert rejects(ex) == [
+        ("diagnoses", "diagnose.csv", 3, "diagnosedato", "diagnosis date after death", "9999"),
+        ("diagnoses", "diagnose.csv", 3, "lopenr",
+         "person differs from the person of its episode", "999"),
+        ("diagnoses", "diagnose.csv", 5, "diagnosedato", "diagnosis date before birth", "9999"),
         ("episodes", "opphold.csv", 3, "utdato", "discharge before admission", "99.99.9999"),
         ("episodes", "opphold.csv", 4, "inndato", "admission after death", "99.9999"),
         ("episodes", "opphold.csv", 6, "inndato", "admission after death", "9999"),
+        ("episodes", "opphold.csv", 7, "inndato", "admission before birth", "9999"),
+        ("episodes", "opphold.csv", 8, "utdato", "discharge after death", "99.9999"),
         ("persons", "pasient.csv", 3, "dodsdato", "death before birth", "99.99.9999"),
         ("persons", "pasient.csv", 4, "fodselsdato",
          "impossible date: no such day in that month", "99.99.9999"),
         ("persons", "pasient.csv", 5, "dodsdato", "impossible date: month above 12", "99.9999"),
     ]
-    assert counts(ex) == [["episodes", "opphold.csv", 5, 2, 3],
+    # A row failing two rules (line 3 of diagnose.csv) counts once.
+    assert counts(ex) == [["diagnoses", "diagnose.csv", 4, 2, 2],
+                          ["episodes", "opphold.csv", 7, 2, 5],
                           ["persons", "pasient.csv", 5, 2, 3]]
     # A year-only death (1957) does not reject an admission in September 1957,
     # nor an admission in the death year 1979/1980.
     assert ex.episodes["episode_id"].tolist() == ["E1", "E4"]
+    assert ex.diagnoses["diagnosis_id"].tolist() == ["D1", "D3"]
     check_schema(ex)
 
 

@@ -24,6 +24,13 @@ AFTER_DEATH = {
     "treatments": ("start_date", "treatment start after death"),
     "documents": ("date", "document date after death"),
 }
+#: Checks of the same dates against the person's birth: table -> reason.
+BEFORE_BIRTH = {
+    "episodes": "admission before birth",
+    "diagnoses": "diagnosis date before birth",
+    "treatments": "treatment start before birth",
+    "documents": "document date before birth",
+}
 _PARENT_WORD = {"persons": "person", "episodes": "episode"}
 
 
@@ -163,18 +170,48 @@ def _date_rules(t: _Table, tables: dict[str, _Table], delivered: set[str]) -> No
         _, u_hi = _bounds(df, "discharge_date")
         t.reject((u_hi < a_lo).to_numpy(), "discharge_date", "discharge before admission",
                  t.masked("discharge_date"), masked=True)
+    if t.name == "episodes" and "persons" in delivered:
+        _against_life(t, tables, "discharge_date", None, "discharge after death")
     if t.name in AFTER_DEATH and "persons" in delivered:
         col, reason = AFTER_DEATH[t.name]
-        p = tables["persons"]
-        if col not in df or not len(p.df) or "death_date" not in p.df:
-            return
+        _against_life(t, tables, col, BEFORE_BIRTH[t.name], reason)
+    if t.name in ("diagnoses", "treatments", "documents") and "episodes" in delivered:
+        _episode_person(t, tables)
+
+
+def _against_life(t: _Table, tables: dict[str, _Table], col: str,
+                  before_birth: str | None, after_death: str) -> None:
+    """Reject dates that cannot fall inside the person's life (partial dates by bounds)."""
+    df = t.df
+    p = tables["persons"]
+    if col not in df or not len(p.df) or "person_id" not in df:
+        return
+    pos = _parent_positions(t, "person_id", p)
+    usable = (pos >= 0) & ~np.append(p.dead, True)[pos]
+    lo, hi = _bounds(df, col)
+    if "death_date" in p.df:
         _, death_hi = _bounds(p.df, "death_date")
-        pos = _parent_positions(t, "person_id", p)
-        usable = (pos >= 0) & ~np.append(p.dead, True)[pos]
         dh = np.append(death_hi.to_numpy(), np.datetime64("NaT"))[pos]
-        lo, _ = _bounds(df, col)
-        after = (lo.to_numpy() > dh) & usable
-        t.reject(after, col, reason, t.masked(col), masked=True)
+        t.reject((lo.to_numpy() > dh) & usable, col, after_death, t.masked(col), masked=True)
+    if before_birth is not None and "birth_date" in p.df:
+        birth_lo, _ = _bounds(p.df, "birth_date")
+        bl = np.append(birth_lo.to_numpy(), np.datetime64("NaT"))[pos]
+        t.reject((hi.to_numpy() < bl) & usable, col, before_birth, t.masked(col), masked=True)
+
+
+def _episode_person(t: _Table, tables: dict[str, _Table]) -> None:
+    """Reject rows whose person differs from the person of the episode they name."""
+    e = tables["episodes"]
+    if "episode_id" not in t.df or "person_id" not in t.df or "person_id" not in e.df:
+        return
+    pos = _parent_positions(t, "episode_id", e)
+    found = pos >= 0
+    episode_person = pd.Series(
+        np.append(e.df["person_id"].to_numpy(dtype=object), None)[pos], dtype="string")
+    own = pd.Series(t.df["person_id"].to_numpy(dtype=object), dtype="string")
+    differs = found & (episode_person != own).fillna(False).to_numpy(dtype=bool)
+    t.reject(differs, "person_id", "person differs from the person of its episode",
+             t.df["person_id"])
 
 
 def _wrap_pandera(name: str, t: _Table, kept: pd.DataFrame, err: Exception) -> SchemaError:
