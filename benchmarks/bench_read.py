@@ -11,7 +11,6 @@ rows read per table and rejects. It prints figures; it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 from pathlib import Path
@@ -36,13 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("path", help="delivery folder or file")
     args = ap.parse_args(argv)
 
+    from bench_synth import peak_rss_gib
+
     from harkit.io import read_extract
 
     t0 = time.perf_counter()
     extract = read_extract(args.path)
     elapsed = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
-    print(f"read_extract : {elapsed:8.1f} s   peak RSS {peak:.2f} GiB (reading process alone)")
+    print(f"read_extract : {elapsed:8.1f} s   peak RSS {peak_rss_gib():.2f} GiB "
+          "(reading process alone)")
     for name, df in extract.tables.items():
         print(f"  {name:<16} {len(df):>12,} rows")
     print(f"  rejects {len(extract.rejects):,}")

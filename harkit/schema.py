@@ -292,13 +292,19 @@ def fold_name(name: str) -> str:
     return s.replace(" ", "_").replace("-", "_")
 
 
+#: Names of the person key in every table (pseudonymised serial number, *løpenummer*;
+#: ``lopnr`` is the Swedish spelling).
+_PERSON_KEY_ALIASES = {
+    "lopenr": "person_id", "pasient": "person_id", "pasient_id": "person_id",
+    "lnr": "person_id", "lopnr": "person_id",
+}
+
 #: Accepted delivery names per table, folded with :func:`fold_name`, -> canonical column.
 #: Canonical names themselves are always accepted.
 ALIASES: dict[str, dict[str, str]] = {
     "persons": {
-        "lopenr": "person_id", "pasient": "person_id", "pasient_id": "person_id",
-        "pasientnr": "person_id", "lnr": "person_id", "pid": "person_id", "id": "person_id",
-        "lopnr": "person_id", "dodsdat": "death_date",
+        **_PERSON_KEY_ALIASES, "pasientnr": "person_id", "pid": "person_id",
+        "id": "person_id", "dodsdat": "death_date",
         "kjonn": "sex", "kjoenn": "sex", "kjonn_kode": "sex", "gender": "sex",
         "fodselsdato": "birth_date", "fodt": "birth_date", "fodselsdag": "birth_date",
         "fodselsaar": "birth_date", "fodselsar": "birth_date", "faar": "birth_date",
@@ -312,8 +318,7 @@ ALIASES: dict[str, dict[str, str]] = {
     "episodes": {
         "opphold_id": "episode_id", "opphold": "episode_id", "oppholdsnr": "episode_id",
         "kontakt_id": "episode_id", "recnum": "episode_id",
-        "lopenr": "person_id", "pasient": "person_id", "pasient_id": "person_id",
-        "lnr": "person_id", "lopnr": "person_id", "indatum": "admission_date",
+        **_PERSON_KEY_ALIASES, "indatum": "admission_date",
         "utdatum": "discharge_date",
         "arkivskaper": "institution_id", "arkivskaper_id": "institution_id",
         "institusjon": "institution_id", "institusjon_id": "institution_id",
@@ -332,8 +337,7 @@ ALIASES: dict[str, dict[str, str]] = {
     "diagnoses": {
         "diagnose_id": "diagnosis_id", "diagnosenr": "diagnosis_id",
         "opphold_id": "episode_id", "opphold": "episode_id", "recnum": "episode_id",
-        "lopenr": "person_id", "pasient": "person_id", "pasient_id": "person_id",
-        "lnr": "person_id", "lopnr": "person_id",
+        **_PERSON_KEY_ALIASES,
         "diagnosekode": "code", "diagnose": "code", "kode": "code", "icd_kode": "code",
         "c_diag": "code",
         "kodeverk": "code_system", "icd_versjon": "code_system", "icd_revisjon": "code_system",
@@ -343,8 +347,7 @@ ALIASES: dict[str, dict[str, str]] = {
         "dato_presisjon": "date_precision",
     },
     "causes_of_death": {
-        "lopenr": "person_id", "pasient": "person_id", "pasient_id": "person_id",
-        "lnr": "person_id", "lopnr": "person_id",
+        **_PERSON_KEY_ALIASES,
         "dodsarsak": "code", "underliggende_kode": "code", "kode": "code",
         "dodsarsakskode": "code", "ulorsak": "code",
         "icd_revisjon": "code_system", "kodeverk": "code_system",
@@ -355,8 +358,7 @@ ALIASES: dict[str, dict[str, str]] = {
     "treatments": {
         "behandling_id": "treatment_id", "behandlingsnr": "treatment_id",
         "opphold_id": "episode_id", "opphold": "episode_id",
-        "lopenr": "person_id", "pasient": "person_id", "pasient_id": "person_id",
-        "lnr": "person_id", "lopnr": "person_id",
+        **_PERSON_KEY_ALIASES,
         "behandlingstype": "treatment_type", "behandling": "treatment_type",
         "tiltak": "treatment_type",
         "startdato": "start_date", "fradato": "start_date",
@@ -366,8 +368,7 @@ ALIASES: dict[str, dict[str, str]] = {
     },
     "documents": {
         "dokument_id": "document_id", "dokumentnr": "document_id", "side_id": "document_id",
-        "lopenr": "person_id", "pasient": "person_id", "pasient_id": "person_id",
-        "lnr": "person_id", "lopnr": "person_id",
+        **_PERSON_KEY_ALIASES,
         "opphold_id": "episode_id", "opphold": "episode_id",
         "dokumentdato": "date", "dato": "date", "dato_presisjon": "date_precision",
         "dokumenttype": "document_type", "type": "document_type",
