@@ -206,7 +206,8 @@ def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
     -------
     dict of numpy.ndarray
         ``episode`` (index), ``concept`` (index), ``main`` (bool), ``code`` (str or None),
-        ``code_system`` (str or None), ``text``.
+        ``code_system`` (str or None), ``text`` and ``row`` (the row of the diagnosis code
+        table that gave the code and text; it carries the true categories).
     """
     cidx = concept_index()
     n_people = len(people["birth"])
@@ -271,10 +272,10 @@ def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
     order = np.lexsort((~is_main, episode))
     episode, concept, is_main = episode[order], concept[order], is_main[order]
 
-    code, system, text = code_diagnoses(rng, concept, year_of(ep["admission"][episode]),
-                                        icd9_start)
+    code, system, text, row = code_diagnoses(rng, concept, year_of(ep["admission"][episode]),
+                                             icd9_start)
     return {"episode": episode, "concept": concept, "main": is_main, "code": code,
-            "code_system": system, "text": text}
+            "code_system": system, "text": text, "row": row}
 
 
 def code_diagnoses(rng: np.random.Generator, concept: np.ndarray, year: np.ndarray,
@@ -295,6 +296,9 @@ def code_diagnoses(rng: np.random.Generator, concept: np.ndarray, year: np.ndarr
     -------
     code, code_system, text : numpy.ndarray
         Object arrays (None where missing).
+    row : numpy.ndarray
+        Row of the diagnosis table that produced each code and text (records what was
+        drawn; no extra random draw).
     """
     table = codes.diagnosis_table()
     cidx = concept_index()
@@ -341,6 +345,8 @@ def code_diagnoses(rng: np.random.Generator, concept: np.ndarray, year: np.ndarr
     code[ui] = None
     system[ui] = "none"
     text[ui] = texts[u_row[found]]
+    table_row = np.maximum(row, 0)
+    table_row[ui] = u_row[found]
     missing_sys = (~uncoded) & (rng.random(n) < MISSING_SYSTEM_SHARE)
     system[missing_sys] = None
-    return code, system, text
+    return code, system, text, table_row

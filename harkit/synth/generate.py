@@ -153,7 +153,7 @@ def generate(n_persons: int, *, seed: int | np.random.Generator,
         bar.close()
 
     truth = _truth(seed_value, n_persons, n_sud, n_comp, sud_fraction, death_window,
-                   icd9_hospital_start, params, lives, people, ids, docs)
+                   icd9_hospital_start, params, lives, people, ids, docs, dx)
     extract = Extract(tables=tables, source="synthetic", truth=truth)
     return (extract, truth) if return_truth else extract
 
@@ -244,8 +244,9 @@ def _tables(rng: np.random.Generator, people: dict, ep: dict, dx: dict, tr: dict
         "episode_type": np.array(EPISODE_TYPES, dtype=object)[ep["episode_type"]],
     })
     k = len(dx["episode"])
+    dx_ids = make_ids("D", k, 9)
     diagnoses = pd.DataFrame({
-        "diagnosis_id": make_ids("D", k, 9), "episode_id": eid[dx["episode"]],
+        "diagnosis_id": dx_ids, "episode_id": eid[dx["episode"]],
         "person_id": e_person[dx["episode"]], "code": dx["code"],
         "code_system": dx["code_system"], "diagnosis_text": dx["text"],
         "rank": np.where(dx["main"], "main", "secondary"),
@@ -268,7 +269,8 @@ def _tables(rng: np.random.Generator, people: dict, ep: dict, dx: dict, tr: dict
         "end_date": _ns(tr["end"]),
         "end_date_precision": np.where(np.isnat(tr["end"]), "missing", "day"),
     })
-    ids = {"person_id": pid, "document_id": np.zeros(0, dtype=object)}
+    ids = {"person_id": pid, "document_id": np.zeros(0, dtype=object),
+           "diagnosis_id": dx_ids}
     if docs is not None:
         dd = len(docs["episode"])
         ids["document_id"] = make_ids("DOK", dd, 7)
@@ -290,7 +292,7 @@ def _tables(rng: np.random.Generator, people: dict, ep: dict, dx: dict, tr: dict
 
 def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fraction: float,
            window: tuple[int, int], icd9_start: int, params: Params, lives: pd.DataFrame,
-           people: dict, ids: dict, docs: dict | None) -> Truth:
+           people: dict, ids: dict, docs: dict | None, dx: dict) -> Truth:
     n = len(people["birth"])
     population = np.where(people["sud"], "sud", "comparison")
     per = pd.DataFrame({
@@ -348,6 +350,27 @@ def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fracti
         treatment_baseline=dict(params.treatment_p_male), prevalences=prev,
         recovery_min_years=params.recovery_min_years, params=params, lives=lives,
         persons=per, document_labels=labels, document_texts=texts,
+        diagnoses=_diagnosis_truth(ids["diagnosis_id"], dx),
         notes={"onset_clipped": int(people["onset_clipped"].sum()),
                "lives_simulated": int(lives["lives_simulated"].sum()), "n": n},
     )
+
+
+#: Per-diagnosis truth columns taken from the code table (``category_<list>``).
+TRUE_CATEGORIES: tuple[str, ...] = ("substance", "sud_level", "alcohol_somatic")
+
+
+def _diagnosis_truth(diagnosis_id: np.ndarray, dx: dict) -> pd.DataFrame:
+    """One row per diagnosis: concept, kind, true categories (from its code-table row), coded."""
+    table = codes.diagnosis_table()
+    row = dx["row"]
+    out = pd.DataFrame({
+        "diagnosis_id": diagnosis_id,
+        "concept": table["concept"].to_numpy(dtype=object)[row],
+        "kind": table["kind"].to_numpy(dtype=object)[row],
+    })
+    for name in TRUE_CATEGORIES:
+        col = table[f"category_{name}"].to_numpy(dtype=object)[row]
+        out[name] = pd.Series(col, dtype="string").replace("", pd.NA)
+    out["coded"] = np.array([c is not None for c in dx["code"]], dtype=bool)
+    return out

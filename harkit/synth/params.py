@@ -232,6 +232,17 @@ class Truth:
         ``historical``, ``uncertain``, ``family``.
     document_texts : pandas.DataFrame
         ``document_id``, ``clean_text`` (before OCR noise) and ``ocr_noise`` (bool).
+    diagnoses : pandas.DataFrame
+        One row per generated diagnosis, in the order of ``extract.diagnoses``:
+        ``diagnosis_id``; ``concept`` and ``kind`` (``sud``, ``charlson``, ``general``) of
+        the code-table row (``data/diagnosis_codes.csv``) that gave its code and text; the
+        true harmonised categories ``substance``, ``sud_level`` and ``alcohol_somatic``
+        (string, NA where not applicable), read from that row's ``category_*`` columns;
+        and ``coded`` (bool: a code was delivered; False for uncoded texts). The
+        substance is the concept's, except that cocaine codes of the ``stimulants``
+        concept (F14, ICD-9 304.2, ICD-8 304.4) are ``cocaine``; an unspecific code (ICD-7
+        323) keeps the concept's true substance. No generated concept is alcohol-somatic,
+        so ``alcohol_somatic`` is NA throughout.
     notes : dict
         Counts worth knowing (e.g. clipped onsets, lives simulated in total).
     """
@@ -256,6 +267,7 @@ class Truth:
     persons: pd.DataFrame
     document_labels: pd.DataFrame
     document_texts: pd.DataFrame
+    diagnoses: pd.DataFrame
     notes: dict[str, object] = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:

@@ -1,0 +1,145 @@
+"""TextClassifier and its evaluation on the synthetic register (harkit.icd.classifier)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harkit import synth
+from harkit.icd.classifier import (
+    NONE_LABEL,
+    TextClassifier,
+    evaluate,
+    rules_then_model,
+)
+from harkit.icd.text import text_rules
+
+THRESHOLD = 0.6
+
+
+@pytest.fixture(scope="module")
+def register():
+    ex, truth = synth.generate(8000, seed=7, sud_fraction=0.5, progress=False,
+                               return_truth=True)
+    dx = ex.diagnoses.merge(truth.diagnoses, on="diagnosis_id")
+    return dx[dx["diagnosis_text"].notna()]
+
+
+@pytest.fixture(scope="module")
+def fitted(register):
+    train = register[register["coded"]]
+    return TextClassifier(threshold=THRESHOLD).fit(train["diagnosis_text"],
+                                                   train["substance"], cv=5, seed=0)
+
+
+@pytest.fixture(scope="module")
+def uncoded(register):
+    test = register[~register["coded"]]
+    return test["diagnosis_text"].reset_index(drop=True), test["substance"].reset_index(
+        drop=True)
+
+
+def _toy():
+    texts = pd.Series(["Alkoholisme", "Alkoholmisbruk", "Drukkenskap", "Heroinmisbruk",
+                       "Morfinisme", "Opiatavhengighet", "Pneumoni", "Lungebetennelse",
+                       "Hjertesvikt"] * 4)
+    labels = pd.Series(["alcohol"] * 3 + ["opioids"] * 3 + [None] * 3)
+    return texts, pd.concat([labels] * 4, ignore_index=True)
+
+
+def test_fit_predict_score_toy():
+    texts, labels = _toy()
+    clf = TextClassifier(threshold=0.5).fit(texts, labels, cv=2, seed=0)
+    assert set(clf.classes_) == {"alcohol", "opioids", NONE_LABEL}
+    assert clf.n_train_ == 36 and clf.n_distinct_ == 9
+    pred = clf.predict(pd.Series(["alkoholisme", "HEROIN-misbruk", "lungebetennelse", None],
+                                 index=[5, 6, 7, 8]))
+    assert list(pred.index) == [5, 6, 7, 8]
+    assert list(pred.columns) == ["category", "probability", "abstained"]
+    assert pred["category"].iloc[:2].tolist() == ["alcohol", "opioids"]
+    assert pd.isna(pred["category"].iloc[2]) and not pred["abstained"].iloc[2]
+    assert pd.isna(pred["category"].iloc[3]) and np.isnan(pred["probability"].iloc[3])
+    s = clf.score(texts, labels)
+    assert s["macro_f1"] == pytest.approx(1.0) and s["abstention"] == 0.0
+    assert s["accuracy"] == pytest.approx(1.0) and s["n"] == 36
+    rep = clf.cv_report_
+    assert list(rep.columns) == ["precision", "recall", "f1", "support"]
+    assert rep.loc["macro avg", "support"] == 24  # rows of the two real categories
+
+
+def test_threshold_abstains():
+    texts, labels = _toy()
+    clf = TextClassifier(threshold=0.99).fit(texts, labels, cv=None)
+    pred = clf.predict(pd.Series(["Alkohol og heroin"]))
+    assert bool(pred["abstained"].iloc[0]) and pd.isna(pred["category"].iloc[0])
+    assert clf.cv_report_ is None
+    with pytest.raises(ValueError, match="threshold"):
+        TextClassifier(threshold=1.5)
+    with pytest.raises(ValueError, match="two classes"):
+        TextClassifier().fit(pd.Series(["a", "b"]), pd.Series(["x", "x"]))
+
+
+def test_deterministic_under_seed(register):
+    sample = register[register["coded"]].sample(3000, random_state=1)
+    a = TextClassifier().fit(sample["diagnosis_text"], sample["substance"], cv=3, seed=4)
+    b = TextClassifier().fit(sample["diagnosis_text"], sample["substance"], cv=3, seed=4)
+    pd.testing.assert_frame_equal(a.cv_report_, b.cv_report_)
+    texts = pd.Series(["Morfinisme", "Hasjmisbruk", "Sniffing", "Drukkenskap"])
+    pd.testing.assert_frame_equal(a.predict_proba(texts), b.predict_proba(texts))
+
+
+def test_evaluate():
+    res = evaluate(pd.Series(["a", "b", None, "a"]), pd.Series(["a", "b", None, "b"]),
+                   pd.Series([False, False, False, True]))
+    assert res == {"macro_f1": 1.0, "accuracy": 1.0, "abstention": 0.25, "n": 4}
+    res = evaluate(pd.Series(["a", None]), pd.Series(["a", "b"]))
+    assert res["macro_f1"] == pytest.approx(0.5) and res["accuracy"] == 0.5
+
+
+def test_cv_report_on_coded_rows(fitted):
+    rep = fitted.cv_report_
+    # held-out wordings: alcohol and stimulant titles generalise, solvents do not
+    assert rep.loc["alcohol", "f1"] > 0.99
+    assert rep.loc["stimulants", "f1"] > 0.95
+    assert rep.loc["solvents", "f1"] < 0.1
+    assert 0.65 < rep.loc["macro avg", "f1"] < 0.8
+
+
+def test_synthetic_uncoded_rows(fitted, uncoded):
+    """Fit on coded rows, evaluate on uncoded rows against truth.diagnoses.
+
+    Figures (n=8000, seed=7; 2,680 of 11,993 uncoded rows are SUD): rules alone
+    macro-F1 0.999 with 0.4 % abstention, model alone 0.81, rules-then-model 0.95 with no
+    abstention. The uncoded vocabulary is a few dozen wordings that the lexicon covers
+    by construction, so the rule figure is optimistic; see the engineer's report.
+    """
+    texts, truth = uncoded
+    rules = text_rules(texts)
+    low = rules["substance"].notna() & (rules["confidence"] < THRESHOLD)
+    r = evaluate(rules["substance"].where(~low), truth, low)
+    assert r["macro_f1"] >= 0.90 and r["abstention"] < 0.10
+    m = fitted.score(texts, truth)
+    assert 0.7 < m["macro_f1"] < 0.9 and m["abstention"] < 0.10
+    both = rules_then_model(texts, fitted, rules=rules)
+    ab = both["source"].isna() & both["category"].isna() & low
+    c = evaluate(both["category"], truth, ab)
+    print(f"\nrules {r}\nmodel {m}\nrules_then_model {c}")
+    assert c["macro_f1"] >= 0.90 and c["abstention"] < 0.10
+    assert c["macro_f1"] > m["macro_f1"]
+    # what is left: generic "Narkomani" (truly opioids or polydrug) and "Abstinensreaksjon"
+    missed = texts[both["category"].astype(object).fillna("-").to_numpy()
+                   != truth.astype(object).fillna("-").to_numpy()]
+    assert set(missed) <= {"Narkomani", "Abstinensreaksjon", "Sniffing", "Stoffmisbruk"}
+
+
+def test_rules_then_model_refuses_negated(fitted):
+    out = rules_then_model(pd.Series(["ikke alkoholisme", "Alkoholisme", "Lårhalsbrudd",
+                                      "Narkomani"]), fitted)
+    assert pd.isna(out["category"].iloc[0]) and pd.isna(out["source"].iloc[0])
+    assert out["category"].iloc[1] == "alcohol" and out["source"].iloc[1] == "rules"
+    assert pd.isna(out["category"].iloc[2]) and out["source"].iloc[2] == "model"
+    assert out["source"].iloc[3] == "model"  # weak rule hit handed to the model
+    rules_only = rules_then_model(pd.Series(["Narkomani", "Hasjmisbruk"]))
+    assert pd.isna(rules_only["category"].iloc[0])
+    assert rules_only["category"].iloc[1] == "cannabis"
