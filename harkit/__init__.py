@@ -7,7 +7,7 @@ The public API::
     ex.summary()
 """
 
-from harkit import datasets, errors, privacy, report, schema, synth
+from harkit import datasets, errors, icd, privacy, report, schema, synth
 from harkit.extract import Extract
 from harkit.io import read_extract, write_extract
 
@@ -17,6 +17,7 @@ __all__ = [
     "Extract",
     "datasets",
     "errors",
+    "icd",
     "privacy",
     "report",
     "read_extract",

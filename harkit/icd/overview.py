@@ -1,0 +1,186 @@
+"""Where harmonisation is thin, and the diagnosis overview table of the brochure.
+
+:func:`coverage` and :func:`unmapped_codes` show a researcher which revisions and decades
+the code lists and text rules cover poorly; :func:`overview` is the
+``Diagnosetekst | Count | diagnosekode`` table of the Helsearkivregisteret brochure.
+All counts pass through :func:`harkit.privacy.suppress` by default.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from harkit.privacy import DEFAULT_THRESHOLD, suppress
+
+__all__ = ["coverage", "unmapped_codes", "overview"]
+
+_SUBSTANCE_COLUMNS = ("substance", "sud_level", "alcohol_somatic", "drug_poisoning")
+
+
+def _require(harmonised: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in harmonised.columns]
+    if missing:
+        raise ValueError(f"columns {missing} missing: pass the output of harkit.icd.harmonise")
+
+
+def _decade(harmonised: pd.DataFrame) -> pd.Series:
+    for col in ("date", "death_date"):
+        if col in harmonised.columns:
+            year = pd.to_datetime(harmonised[col], errors="coerce").dt.year
+            return (year // 10 * 10).astype("Int64")
+    return pd.Series(pd.NA, index=harmonised.index, dtype="Int64")
+
+
+def coverage(harmonised: pd.DataFrame, *, suppressed: bool = True,
+             threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Share of rows mapped, by code system and decade.
+
+    Parameters
+    ----------
+    harmonised : pandas.DataFrame
+        Output of :func:`harkit.icd.harmonise`.
+    suppressed : bool, default True
+        Hide small counts (and the shares computed from them).
+    threshold : int, default 5
+        Smallest count shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (``code_system``, ``decade``) with ``rows``, ``mapped`` (any
+        category, by code or text), ``by_code``, ``by_text`` (rule or model) and the shares
+        ``share_mapped``, ``share_code``, ``share_text``. The decade is taken from ``date``
+        (diagnoses) or ``death_date`` (causes of death harmonised with ``death_dates``);
+        NA where there is none. When suppressed, counts are text and a share is NA where
+        its row count is hidden.
+    """
+    _require(harmonised, ("code_system", "mapped_by"))
+    mb = harmonised["mapped_by"].astype(object)
+    frame = pd.DataFrame({
+        "code_system": harmonised["code_system"].astype(object).fillna("missing"),
+        "decade": _decade(harmonised),
+        "rows": 1,
+        "mapped": mb.notna().astype(np.int64),
+        "by_code": (mb == "code").astype(np.int64),
+        "by_text": mb.isin(["text-rule", "text-model"]).astype(np.int64),
+    })
+    out = frame.groupby(["code_system", "decade"], dropna=False, sort=True).sum().reset_index()
+    for col, share in (("mapped", "share_mapped"), ("by_code", "share_code"),
+                       ("by_text", "share_text")):
+        out[share] = out[col] / out["rows"]
+    if suppressed:
+        small = (out["rows"] > 0) & (out["rows"] < threshold)
+        out.loc[small, ["share_mapped", "share_code", "share_text"]] = np.nan
+        out = suppress(out, ["rows", "mapped", "by_code", "by_text"], threshold=threshold)
+    return out
+
+
+def unmapped_codes(harmonised: pd.DataFrame, *, suppressed: bool = True,
+                   threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Codes that no code list (nor text rule) mapped, with their counts.
+
+    Parameters
+    ----------
+    harmonised : pandas.DataFrame
+        Output of :func:`harkit.icd.harmonise`.
+    suppressed : bool, default True
+        Hide small counts.
+    threshold : int, default 5
+        Smallest count shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unmapped (``code_system``, ``code_norm``, ``code_flag``), with the
+        commonest delivered form ``code`` and ``count``, sorted by count. Uncoded rows with
+        an unmapped text appear with an empty code.
+    """
+    _require(harmonised, ("code_system", "code_norm", "code_flag", "mapped_by"))
+    left = harmonised[harmonised["mapped_by"].isna()]
+    raw = left["code"].astype(object) if "code" in left.columns else pd.Series(
+        None, index=left.index, dtype=object)
+    frame = pd.DataFrame({
+        "code_system": left["code_system"].astype(object),
+        "code_norm": left["code_norm"].astype(object),
+        "code_flag": left["code_flag"].astype(object),
+        "code": raw,
+    })
+    keys = ["code_system", "code_norm", "code_flag"]
+    by_form = frame.groupby(keys + ["code"], dropna=False).size().rename("n").reset_index()
+    # one row per key: its total count and its commonest delivered form
+    by_form["count"] = by_form.groupby(keys, dropna=False)["n"].transform("sum")
+    out = (by_form.sort_values("n", ascending=False, kind="stable")
+           .drop_duplicates(keys)[keys + ["code", "count"]])
+    out = out.sort_values(["count", "code_system", "code_norm"],
+                          ascending=[False, True, True], kind="stable", na_position="last")
+    out = out.reset_index(drop=True)
+    out["count"] = out["count"].astype(np.int64)
+    return suppress(out, ["count"], threshold=threshold) if suppressed else out
+
+
+def overview(
+    harmonised: pd.DataFrame,
+    *,
+    substance_related: bool = False,
+    threshold: int = DEFAULT_THRESHOLD,
+    by_code_system: bool = True,
+    suppressed: bool = True,
+) -> pd.DataFrame:
+    """The diagnosis overview: ``Diagnosetekst | Count | diagnosekode``.
+
+    Parameters
+    ----------
+    harmonised : pandas.DataFrame
+        Output of :func:`harkit.icd.harmonise` (diagnoses or causes of death).
+    substance_related : bool, default False
+        Keep only rows with a substance, SUD level, alcohol-related somatic condition or
+        drug poisoning category.
+    threshold : int, default 5
+        Smallest count shown; smaller counts are replaced by ``"<threshold"``.
+    by_code_system : bool, default True
+        Count (text, code) per code system and add the ``kodeverk`` column.
+    suppressed : bool, default True
+        Apply :func:`harkit.privacy.suppress` to ``Count``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct (text, code[, code system]) sorted by count (largest first):
+        ``Diagnosetekst``, ``Count``, ``diagnosekode`` (the normalised code, or the
+        delivered code where it could not be normalised), ``kodeverk``, and the harmonised
+        ``substance``, ``sud_level`` and ``mapped_by`` of that row.
+    """
+    _require(harmonised, ("code_norm", "substance", "mapped_by"))
+    dx = harmonised
+    if substance_related:
+        mask = np.zeros(len(dx), dtype=bool)
+        for col in _SUBSTANCE_COLUMNS:
+            if col in dx.columns:
+                mask |= dx[col].notna().to_numpy()
+        dx = dx[mask]
+    text_col = next((c for c in ("diagnosis_text", "cause_text") if c in dx.columns), None)
+    text = dx[text_col].astype(object) if text_col else pd.Series(None, index=dx.index,
+                                                                    dtype=object)
+    code = dx["code_norm"].astype(object)
+    if "code" in dx.columns:
+        code = code.where(code.notna(), dx["code"].astype(object))
+    frame = pd.DataFrame({
+        "Diagnosetekst": text, "diagnosekode": code,
+        "kodeverk": dx["code_system"].astype(object) if "code_system" in dx else None,
+        "substance": dx["substance"].astype(object),
+        "sud_level": dx["sud_level"].astype(object) if "sud_level" in dx else None,
+        "mapped_by": dx["mapped_by"].astype(object),
+    })
+    keys = ["Diagnosetekst", "diagnosekode"] + (["kodeverk"] if by_code_system else [])
+    grouped = frame.groupby(keys, dropna=False, sort=False)
+    out = grouped.size().rename("Count").to_frame()
+    # the category of the commonest row of the group (they agree unless text-mapped)
+    out = out.join(grouped[["substance", "sud_level", "mapped_by"]].first()).reset_index()
+    out = out.sort_values(["Count", "Diagnosetekst"], ascending=[False, True],
+                          kind="stable", na_position="last").reset_index(drop=True)
+    out["Count"] = out["Count"].astype(np.int64)
+    cols = ["Diagnosetekst", "Count", "diagnosekode"] + (
+        ["kodeverk"] if by_code_system else []) + ["substance", "sud_level", "mapped_by"]
+    out = out[cols]
+    return suppress(out, ["Count"], threshold=threshold) if suppressed else out

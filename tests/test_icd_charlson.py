@@ -1,0 +1,241 @@
+"""Tests for harkit.icd.charlson: hierarchies, windows, synthetic truth, comorbidipy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harkit import synth
+from harkit.icd.charlson import apply_hierarchy, charlson, scheme_weights
+from harkit.icd.harmonise import harmonise
+
+#: The generator's condition names -> the Ludvigsson condition names.
+GENERATOR_TO_LUDVIGSSON = {
+    "mi": "myocardial_infarction", "chf": "congestive_heart_failure",
+    "pvd": "peripheral_vascular_disease", "cvd": "cerebrovascular_disease",
+    "dementia": "dementia", "copd": "chronic_obstructive_pulmonary_disease",
+    "rheumatic": "rheumatic_disease", "ulcer": "peptic_ulcer_disease",
+    "mild_liver": "mild_liver_disease", "diabetes": "diabetes_without_chronic_complication",
+    "malignancy": "malignancy",
+}
+
+#: Generator codes less specific than the Swedish CCI's ICD-7 codes: rheumatoid arthritis
+#: ``722.0`` (the list has 722.00, 722.01, 722.10, 722.20, 722.23) and diabetes ``260``
+#: (the list has 260.09 without, 260.2-260.99 with complications). A code-based index
+#: cannot place them; the generator could write 722.00 and 260.09 instead.
+GENERATOR_CODES_NOT_IN_LIST = {("ICD-7", "722.0"), ("ICD-7", "260")}
+
+
+def _dx(rows: list[tuple]) -> pd.DataFrame:
+    pid, code, system, date = zip(*rows, strict=True)
+    return pd.DataFrame({"person_id": list(pid), "code": list(code),
+                         "code_system": list(system), "date": pd.to_datetime(list(date))})
+
+
+def test_weights_table():
+    w = scheme_weights("ludvigsson")
+    assert w["metastatic_cancer"] == 6 and w["moderate_severe_liver_disease"] == 3
+    assert w["malignancy"] == 2 and w["myocardial_infarction"] == 1
+    assert scheme_weights("quan")["aids"] == 6
+    with pytest.raises(ValueError):
+        scheme_weights("nonesuch")
+
+
+def test_hierarchies_ludvigsson():
+    dx = _dx([
+        ("A", "K70.3", "ICD-10", "2000-01-01"),   # mild liver
+        ("A", "R18", "ICD-10", "2001-01-01"),     # + ascites -> moderate/severe (3)
+        ("B", "C34.9", "ICD-10", "2000-01-01"),   # malignancy ...
+        ("B", "C78.0", "ICD-10", "2001-01-01"),   # ... with metastasis: 6 only
+        ("C", "E11.9", "ICD-10", "2000-01-01"),   # diabetes without ...
+        ("C", "E11.2", "ICD-10", "2001-01-01"),   # ... and with complication: 2 only
+        ("D", "K70.3", "ICD-10", "2000-01-01"),   # mild liver alone: 1
+        ("D", "I21.9", "ICD-10", "2000-01-01"),   # + MI: 2
+        ("E", "R18", "ICD-10", "2000-01-01"),     # ascites alone counts nothing
+    ])
+    res = charlson(dx).set_index("person_id")
+    assert res["charlson_score"].to_dict() == {"A": 3, "B": 6, "C": 2, "D": 2, "E": 0}
+    assert res.loc["A", "moderate_severe_liver_disease"]
+    assert not res.loc["A", "mild_liver_disease"]
+    assert not res.loc["B", "malignancy"] and res.loc["B", "metastatic_cancer"]
+    assert not res.loc["C", "diabetes_without_chronic_complication"]
+    assert "liver_special" not in res.columns
+    bools = res.drop(columns="charlson_score")
+    assert all(pd.api.types.is_bool_dtype(bools[c]) for c in bools)
+
+
+def test_apply_hierarchy_generic():
+    flags = pd.DataFrame({"mild_liver_disease": [True, True],
+                          "moderate_severe_liver_disease": [False, True],
+                          "liver_special": [True, False]})
+    out = apply_hierarchy(flags)
+    assert out["moderate_severe_liver_disease"].tolist() == [True, True]
+    assert out["mild_liver_disease"].tolist() == [False, False]
+
+
+def test_revision_traps():
+    dx = _dx([
+        ("A", "581", "ICD-7", "1960-01-01"),    # ICD-7 581: cirrhosis -> mild liver
+        ("B", "581", "ICD-9", "1990-01-01"),    # ICD-9 581: nephrotic syndrome
+        ("C", "304", "ICD-7", "1960-01-01"),    # ICD-7 304: senile psychosis -> dementia
+        ("D", "304.0", "ICD-8", "1975-01-01"),  # ICD-8 304.0: opioid dependence
+        ("E", "581", None, "1962-03-01"),       # no system: the date says ICD-7
+    ])
+    res = charlson(dx).set_index("person_id")
+    assert res.loc["A", "mild_liver_disease"] and res.loc["A", "charlson_score"] == 1
+    assert not res.loc["B", "mild_liver_disease"]
+    assert res.loc["C", "dementia"] and res.loc["D", "charlson_score"] == 0
+    assert res.loc["E", "mild_liver_disease"]
+
+
+def test_persons_and_zero_rows():
+    dx = _dx([("A", "I21.9", "ICD-10", "2000-01-01")])
+    res = charlson(dx, persons=pd.Series(["Z", "A", "Y"]))
+    assert res["person_id"].tolist() == ["Z", "A", "Y"]
+    assert res["charlson_score"].tolist() == [0, 1, 0]
+    persons = pd.DataFrame({"person_id": ["A", "Q"]})
+    assert len(charlson(dx, persons=persons)) == 2
+    assert len(charlson(dx.iloc[:0], persons=persons)) == 2
+
+
+def test_index_date_and_lookback():
+    dx = _dx([
+        ("A", "I21.9", "ICD-10", "2000-01-01"),   # exactly 5 years before: counted
+        ("A", "I50.9", "ICD-10", "1999-12-31"),   # 5 years and a day: not counted
+        ("A", "C34.9", "ICD-10", "2006-01-01"),   # after the index date: not counted
+        ("B", "I21.9", "ICD-10", "2004-06-01"),
+    ])
+    index = pd.Series(pd.to_datetime(["2005-01-01", "2004-01-01"]), index=["A", "B"])
+    res = charlson(dx, index_date=index, lookback_years=5).set_index("person_id")
+    assert res.loc["A", "charlson_score"] == 1 and res.loc["A", "myocardial_infarction"]
+    assert res.loc["B", "charlson_score"] == 0
+    no_window = charlson(dx).set_index("person_id")
+    assert no_window.loc["A", "charlson_score"] == 4
+    dx["index"] = dx["person_id"].map(index)
+    by_column = charlson(dx, index_date="index", lookback_years=5).set_index("person_id")
+    assert by_column["charlson_score"].to_dict() == {"A": 1, "B": 0}
+    with pytest.raises(ValueError):
+        charlson(dx, lookback_years=5)
+
+
+def test_harmonised_input_gives_same_result():
+    dx = _dx([("A", "I219", "ICD-10", "2000-01-01"), ("B", "4101", None, "1980-01-01"),
+              ("B", "xx", "ICD-9", "1990-01-01")])
+    raw = charlson(dx)
+    harm = charlson(harmonise(dx, text=False))
+    pd.testing.assert_frame_equal(raw, harm)
+    assert raw["charlson_score"].tolist() == [1, 1]
+
+
+@pytest.fixture(scope="module")
+def register():
+    return synth.generate(4000, seed=7, sud_fraction=0.5, progress=False)
+
+
+def test_synthetic_register_planted_score(register):
+    """Planted conditions are recovered from the coded diagnoses, person by person.
+
+    Deliberate differences: a planted condition that the generator wrote only as uncoded
+    text cannot be seen by a code-based index, nor can one written only with the two
+    generator codes that are less specific than the Swedish ICD-7 list
+    (:data:`GENERATOR_CODES_NOT_IN_LIST`). For those persons the computed score is the
+    planted score minus their weights; for everyone else it equals the planted score.
+    """
+    ex = register
+    truth = ex.truth.persons.set_index("person_id")
+    dx = harmonise(ex.diagnoses, text=False)
+    res = charlson(dx, persons=truth.index).set_index("person_id")
+    assert res.index.equals(truth.index)
+
+    td = ex.truth.diagnoses.set_index("diagnosis_id").loc[ex.diagnoses["diagnosis_id"]]
+    pair = list(zip(dx["code_system"].astype(object), dx["code_norm"].astype(object),
+                    strict=True))
+    in_list = np.array([p not in GENERATOR_CODES_NOT_IN_LIST for p in pair])
+    coded = pd.DataFrame({"person_id": ex.diagnoses["person_id"].to_numpy(),
+                          "concept": td["concept"].to_numpy(),
+                          "coded": td["coded"].to_numpy() & in_list})
+    seen = (coded[coded["coded"]].groupby(["person_id", "concept"]).size().unstack(fill_value=0)
+            .reindex(index=truth.index, fill_value=0) > 0)
+    w = scheme_weights("ludvigsson")
+    expected = np.zeros(len(truth), dtype=np.int64)
+    for gen, cond in GENERATOR_TO_LUDVIGSSON.items():
+        planted = truth[f"cond_{gen}"].to_numpy(dtype=bool)
+        visible = seen[gen].to_numpy() if gen in seen else np.zeros(len(truth), bool)
+        # every planted, coded condition is found, and nothing else
+        assert (res[cond].to_numpy() == (planted & visible)).all(), gen
+        expected += (planted & visible) * int(w[cond])
+    assert (res["charlson_score"].to_numpy() == expected).all()
+    full = (res["charlson_score"] == truth["comorbidity"]).to_numpy()
+    text_only = expected < truth["comorbidity"].to_numpy()
+    assert (full == ~text_only).all()
+    assert full.mean() > 0.8
+    assert (truth["comorbidity"] > 0).sum() > 500
+    # the other conditions are never planted and never found
+    others = [c for c in res.columns if c not in GENERATOR_TO_LUDVIGSSON.values()
+              and c != "charlson_score"]
+    assert not res[others].to_numpy().any()
+
+
+def _comorbidipy():
+    pytest.importorskip("comorbidipy.mapping")  # fails on pandas 2 without the shim below
+
+
+def _import_comorbidipy():
+    import pandas.core.common as pcc
+
+    # comorbidipy 0.5 imports a warning class pandas 2 moved to pandas.errors
+    if not hasattr(pcc, "SettingWithCopyWarning"):
+        pcc.SettingWithCopyWarning = pd.errors.SettingWithCopyWarning
+    return pytest.importorskip("comorbidipy")
+
+
+#: comorbidipy's Quan condition keys -> harkit's.
+COMORBIDIPY_TO_HARKIT = {
+    "ami": "myocardial_infarction", "chf": "congestive_heart_failure",
+    "pvd": "peripheral_vascular_disease", "cevd": "cerebrovascular_disease",
+    "dementia": "dementia", "copd": "chronic_pulmonary_disease",
+    "rheumd": "rheumatic_disease", "pud": "peptic_ulcer_disease",
+    "mld": "mild_liver_disease", "diab": "diabetes_without_chronic_complication",
+    "diabwc": "diabetes_with_chronic_complication", "hp": "hemiplegia",
+    "rend": "renal_disease", "canc": "malignancy", "msld": "moderate_severe_liver_disease",
+    "metacanc": "metastatic_cancer", "aids": "aids",
+}
+
+
+def test_quan_icd10_agrees_with_comorbidipy():
+    """Quan ICD-10 Charlson agrees with comorbidipy person by person.
+
+    The sample is every comorbidipy prefix, with children (``+0``, ``+9``, ``+09``) and
+    codes from outside the lists, drawn at random for 3,000 persons. Weights: Charlson
+    1987 (comorbidipy ``weighting="charlson"``) with its hierarchies (``assign0``).
+    No deliberate difference on ICD-10: the two lists coincide.
+    """
+    cb = _import_comorbidipy()
+    from comorbidipy.mapping import mapping
+
+    prefixes = sorted({p for v in mapping["charlson_icd10_quan"].values() for p in v})
+    pool = set(prefixes)
+    for p in prefixes:
+        pool |= ({p + "0", p + "9"} if len(p) == 3 else {p + "9"})
+    pool |= {"A09", "F10.2", "I10", "J18.9", "K35.8", "S72.0", "Z72.0", "K76.1", "N04",
+             "E11", "C44.9", "C79", "I25.1", "B23.0"}
+    pool = sorted(pool)
+    rng = np.random.default_rng(3)
+    n_rows = 30_000
+    pid = rng.integers(0, 3000, n_rows)
+    codes = np.array(pool, dtype=object)[rng.integers(0, len(pool), n_rows)]
+    nodot = np.array([c.replace(".", "") for c in codes], dtype=object)
+    ours = charlson(pd.DataFrame({"person_id": pid, "code": codes, "code_system": "ICD-10"}),
+                    weights="quan").set_index("person_id")
+    theirs = cb.comorbidity(pd.DataFrame({"id": pid, "code": nodot}), id="id", code="code",
+                            age=None, score="charlson", icd="icd10", variant="quan",
+                            weighting="charlson", assign0=True).set_index("id")
+    theirs = theirs.reindex(ours.index, fill_value=0)
+    assert (ours["charlson_score"].to_numpy() == theirs["comorbidity_score"].to_numpy()).all()
+    from comorbidipy.assignzero import assignzero
+
+    flags = assignzero(theirs[list(COMORBIDIPY_TO_HARKIT)].copy(), "charlson_icd10_quan")
+    for key, cond in COMORBIDIPY_TO_HARKIT.items():
+        assert (ours[cond].to_numpy() == (flags[key].to_numpy() > 0)).all(), cond
+    assert ours["charlson_score"].mean() > 2
