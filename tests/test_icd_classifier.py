@@ -99,20 +99,26 @@ def test_evaluate():
 
 def test_cv_report_on_coded_rows(fitted):
     rep = fitted.cv_report_
-    # held-out wordings: alcohol and stimulant titles generalise, solvents do not
+    # held-out wordings: alcohol and stimulant texts generalise, solvents poorly. With the
+    # generator's clinician phrasings (harkit.synth.dxtext) coded rows hold ~1,100 distinct
+    # texts instead of ~120 ICD titles, so held-out wordings share words with seen ones
+    # (n=8000, seed=7: solvents F1 0.51, macro 0.90; was 0.00 and 0.73 with titles only).
     assert rep.loc["alcohol", "f1"] > 0.99
     assert rep.loc["stimulants", "f1"] > 0.95
-    assert rep.loc["solvents", "f1"] < 0.1
-    assert 0.65 < rep.loc["macro avg", "f1"] < 0.8
+    assert rep.loc["solvents", "f1"] < 0.7
+    assert 0.8 < rep.loc["macro avg", "f1"] < 0.95
 
 
 def test_synthetic_uncoded_rows(fitted, uncoded):
     """Fit on coded rows, evaluate on uncoded rows against truth.diagnoses.
 
-    Figures (n=8000, seed=7; 2,680 of 11,993 uncoded rows are SUD): rules alone
-    macro-F1 0.999 with 0.4 % abstention, model alone 0.81, rules-then-model 0.95 with no
-    abstention. The uncoded vocabulary is a few dozen wordings that the lexicon covers
-    by construction, so the rule figure is optimistic; see the engineer's report.
+    Figures (n=8000, seed=7; 2,680 of 11,993 uncoded rows are SUD), with the generator's
+    varied diagnosis texts (clinician phrasings, abbreviations, qualifiers, OCR noise;
+    harkit.synth.dxtext): rules alone macro-F1 0.91 (0.2 % abstention, 21 % of the
+    substance rows left without a category), model alone 0.97, rules-then-model 0.975.
+    Before the variants (~30 fixed uncoded wordings the lexicon was written from) the
+    figures were 0.999 / 0.81 / 0.95. The model figure is optimistic: coded and uncoded
+    rows draw their phrasings from the same variant table.
     """
     texts, truth = uncoded
     rules = text_rules(texts)
@@ -120,17 +126,23 @@ def test_synthetic_uncoded_rows(fitted, uncoded):
     r = evaluate(rules["substance"].where(~low), truth, low)
     assert r["macro_f1"] >= 0.90 and r["abstention"] < 0.10
     m = fitted.score(texts, truth)
-    assert 0.7 < m["macro_f1"] < 0.9 and m["abstention"] < 0.10
+    assert 0.85 < m["macro_f1"] < 0.995 and m["abstention"] < 0.10
     both = rules_then_model(texts, fitted, rules=rules)
     ab = both["source"].isna() & both["category"].isna() & low
     c = evaluate(both["category"], truth, ab)
     print(f"\nrules {r}\nmodel {m}\nrules_then_model {c}")
     assert c["macro_f1"] >= 0.90 and c["abstention"] < 0.10
     assert c["macro_f1"] > m["macro_f1"]
-    # what is left: generic "Narkomani" (truly opioids or polydrug) and "Abstinensreaksjon"
-    missed = texts[both["category"].astype(object).fillna("-").to_numpy()
-                   != truth.astype(object).fillna("-").to_numpy()]
-    assert set(missed) <= {"Narkomani", "Abstinensreaksjon", "Sniffing", "Stoffmisbruk"}
+    # what is left (about 1 %): wordings neither the lexicon nor the model knows
+    # (drikkfeldighet, Abstinensreaksjon, OCR-split words, barbituratmisbr.) and generic
+    # "Narkomani" (truly opioids or polydrug); never a wrong substance other than that
+    got = both["category"].astype(object).fillna("-").to_numpy()
+    want = truth.astype(object).fillna("-").to_numpy()
+    missed = got != want
+    assert missed.mean() < 0.03
+    wrong = missed & (got != "-")
+    assert texts[wrong].str.lower().str.replace(r"\W", "", regex=True).str.contains(
+        "narkomani").all()
 
 
 def test_rules_then_model_refuses_negated(fitted):

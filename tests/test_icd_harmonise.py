@@ -288,13 +288,16 @@ def test_fitted_text_classifier_on_uncoded_rows(small_register):
     assert (both["mapped_by"] == "text-rule").sum() > (both["mapped_by"] == "text-model").sum()
 
 
-def test_text_rules_recover_truth_for_uncoded_rows(small_register):
+def test_text_rules_recover_truth_for_uncoded_rows():
     """Uncoded rows mapped by the text rules agree with the generator's truth.
 
-    Known ambiguity: "Narkomani" is written for opioid and polydrug users (the rules say
-    polydrug) and "Abstinensreaksjon" names no substance; nothing else may differ.
+    On the generator's fixed uncoded wordings (``text_variants=False``; the varied texts
+    are checked in the next test). Known ambiguity: "Narkomani" is written for opioid and
+    polydrug users (the rules say polydrug) and "Abstinensreaksjon" names no substance;
+    nothing else may differ.
     """
-    ex = small_register
+    ex = synth.generate(3000, seed=11, sud_fraction=0.5, text_variants=False,
+                        progress=False)
     h = harmonise(ex.diagnoses)
     truth = ex.truth.diagnoses.set_index("diagnosis_id").loc[h["diagnosis_id"]]
     uncoded = ~truth["coded"].to_numpy()
@@ -309,3 +312,30 @@ def test_text_rules_recover_truth_for_uncoded_rows(small_register):
     got = h["substance"].astype(object).fillna("-").to_numpy()[uncoded]
     want = truth["substance"].astype(object).fillna("-").to_numpy()[uncoded]
     assert (got == want).mean() > 0.98
+
+
+def test_text_rules_on_varied_uncoded_texts(small_register):
+    """On the varied texts (clinician phrasings, OCR noise) the rules miss some, never lie.
+
+    Seed 11, 3000 persons: substance agrees on 95.5 % of uncoded rows and sud_level on
+    93 %; the misses are wordings outside the lexicon ("DT", "delirium trem.",
+    "drikkfeldighet", OCR-split words) left without a category, and sud_level
+    "unspecified" for "alkoholiker"/"alkoholabusus". A wrong substance only comes from the
+    known ambiguous "Narkomani" and "rus- og medikamentmisbruk" (polydrug in the truth).
+    """
+    ex = small_register
+    h = harmonise(ex.diagnoses)
+    truth = ex.truth.diagnoses.set_index("diagnosis_id").loc[h["diagnosis_id"]]
+    uncoded = ~truth["coded"].to_numpy()
+    text = h["diagnosis_text"].astype(object).to_numpy()[uncoded]
+    got = h["substance"].astype(object).fillna("-").to_numpy()[uncoded]
+    want = truth["substance"].astype(object).fillna("-").to_numpy()[uncoded]
+    assert 0.9 < (got == want).mean() < 0.99
+    wrong = (got != want) & (got != "-")
+    folded = pd.Series(text[wrong], dtype=object).str.lower().str.replace(r"\W", "",
+                                                                           regex=True)
+    assert folded.str.contains("narkomani|rusogmedikament").all()
+    for col in ("sud_level", "alcohol_somatic"):
+        g = h[col].astype(object).fillna("-").to_numpy()[uncoded]
+        w = truth[col].astype(object).fillna("-").to_numpy()[uncoded]
+        assert (g == w).mean() > (0.9 if col == "sud_level" else 0.999), col

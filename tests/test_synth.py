@@ -254,7 +254,10 @@ def test_revision_traps(ex):
     assert head7[alcohol7.index].eq("322").all()  # ICD-7 alcoholism is 322, not 303
     assert not head7.eq("303").any()
     # ICD-7 304/305 are senile psychoses, never drug codes
-    assert (icd7.loc[head7.isin(["304", "305"]), "diagnosis_text"] == "Psychosis senilis").all()
+    # (the text may be a clinician phrasing, so check the true concept of those rows)
+    concept7 = ex.truth.diagnoses.set_index("diagnosis_id").loc[
+        icd7.loc[head7.isin(["304", "305"]), "diagnosis_id"], "concept"]
+    assert len(concept7) > 0 and (concept7 == "dementia").all()
     drugs7 = icd7[icd7["diagnosis_text"] == "Annen narkomani"]
     assert len(drugs7) > 0 and head7[drugs7.index].eq("323").all()
 
@@ -455,8 +458,11 @@ def test_methadone_sex_difference():
 def test_comorbidity_score_visible_in_diagnoses(ex, truth):
     table = codes.diagnosis_table()
     cond = table[table["kind"] == "charlson"]
-    text_to_cond = dict(zip(cond["text"], cond["concept"]))
-    dx = ex.diagnoses.assign(condition=ex.diagnoses["diagnosis_text"].map(text_to_cond))
+    # diagnosis texts vary (clinician phrasings, OCR noise): take the concept from the truth
+    concept = truth.diagnoses.set_index("diagnosis_id").loc[ex.diagnoses["diagnosis_id"],
+                                                             "concept"].to_numpy()
+    dx = ex.diagnoses.assign(condition=pd.Series(concept, index=ex.diagnoses.index).where(
+        np.isin(concept, cond["concept"].unique())))
     seen = dx.dropna(subset=["condition"]).drop_duplicates(["person_id", "condition"])
     score = (seen["condition"].map(dict(CONDITION_WEIGHTS)).groupby(seen["person_id"]).sum())
     planted = truth.persons.set_index("person_id")["comorbidity"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harkit.synth import codes
+from harkit.synth import codes, dxtext
 from harkit.synth._util import (
     NAT,
     add_years,
@@ -206,8 +206,10 @@ def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
     -------
     dict of numpy.ndarray
         ``episode`` (index), ``concept`` (index), ``main`` (bool), ``code`` (str or None),
-        ``code_system`` (str or None), ``text`` and ``row`` (the row of the diagnosis code
-        table that gave the code and text; it carries the true categories).
+        ``code_system`` (str or None), ``text``, ``row`` (the row of the diagnosis code
+        table that gave the code; it carries the true categories) and ``text_variant``
+        (row of the clinician-phrasing table behind the text, -1 for the table text; see
+        :mod:`harkit.synth.dxtext`).
     """
     cidx = concept_index()
     n_people = len(people["birth"])
@@ -272,10 +274,14 @@ def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
     order = np.lexsort((~is_main, episode))
     episode, concept, is_main = episode[order], concept[order], is_main[order]
 
-    code, system, text, row = code_diagnoses(rng, concept, year_of(ep["admission"][episode]),
-                                             icd9_start)
+    year = year_of(ep["admission"][episode])
+    code, system, text, row = code_diagnoses(rng, concept, year, icd9_start)
+    variant = np.full(len(row), -1, dtype=np.int64)
+    if params.diagnosis_text_variants:
+        text, variant = dxtext.vary_texts(rng, row, np.array([c is not None for c in code], bool),
+                                          year)
     return {"episode": episode, "concept": concept, "main": is_main, "code": code,
-            "code_system": system, "text": text, "row": row}
+            "code_system": system, "text": text, "row": row, "text_variant": variant}
 
 
 def code_diagnoses(rng: np.random.Generator, concept: np.ndarray, year: np.ndarray,

@@ -197,3 +197,26 @@ def draw_formats(rng: np.random.Generator, rev_idx: np.ndarray) -> np.ndarray:
     cum = np.cumsum(probs, axis=1)[rev_idx]
     u = rng.random(len(rev_idx))[:, None]
     return np.minimum((cum <= u).sum(axis=1), len(FORMATS) - 1)
+
+
+@cache
+def variant_table() -> pd.DataFrame:
+    """Clinician phrasings of diagnoses (``data/diagnosis_text_variants.csv``).
+
+    One row per phrasing, keyed by ``concept``, ``substance`` and ``sud_level`` (empty for
+    non-substance concepts): a phrasing only replaces a text whose code-table row has the
+    same key, so the true categories never change.
+    """
+    df = _read("diagnosis_text_variants.csv")
+    df["weight"] = df["weight"].astype(float)
+    for c in ("year_from", "year_to"):
+        df[c] = df[c].astype(int)
+    return df
+
+
+@cache
+def modifier_table() -> pd.DataFrame:
+    """Qualifier prefixes and somatic co-diagnoses (``data/diagnosis_text_modifiers.csv``)."""
+    df = _read("diagnosis_text_modifiers.csv")
+    df["weight"] = df["weight"].astype(float)
+    return df

@@ -14,6 +14,8 @@ cleaner); the clean text is kept in the truth.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -34,6 +36,36 @@ NOISE_OPS = (
     (r"(\w{3})(\w{4,})", r"\1 \2", True), (r"(\w{4})(\w{4,})", "\\1-\n\\2", True),
     (". ", ".\n", False),
 )
+#: The :data:`NOISE_OPS` that fit a one-line field such as a diagnosis text (no line breaks).
+INLINE_NOISE_OPS: tuple[int, ...] = tuple(
+    i for i, (_, repl, _) in enumerate(NOISE_OPS) if "\n" not in repl)
+
+
+def noise_text(text: str, ops: tuple[int, ...], mask: int) -> str:
+    """Apply a chosen subset of the OCR confusions to one text.
+
+    Each selected operation replaces its first occurrence only, in the order of
+    :data:`NOISE_OPS` (the same as the vectorised noise of :func:`make_documents`).
+
+    Parameters
+    ----------
+    text : str
+    ops : tuple of int
+        Indices into :data:`NOISE_OPS` that may be applied.
+    mask : int
+        Bit ``j`` set: apply ``NOISE_OPS[ops[j]]``.
+
+    Returns
+    -------
+    str
+    """
+    for j, i in enumerate(ops):
+        if mask >> j & 1:
+            pat, repl, regex = NOISE_OPS[i]
+            text = re.sub(pat, repl, text, count=1) if regex else text.replace(pat, repl, 1)
+    return text
+
+
 #: Pool mix of the sentences after the first, for SUD persons and comparison persons.
 SUD_SLOTS = {"withdrawal": 0.12, "treatment": 0.14, "treatment_any": 0.1, "legal": 0.06,
              "family": 0.08, "uncertain": 0.04, "historical": 0.06, "negation": 0.05,

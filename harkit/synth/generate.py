@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -67,7 +68,8 @@ def _check_args(n_persons: int, sud_fraction: float, death_window: tuple[int, in
 def generate(n_persons: int, *, seed: int | np.random.Generator,
              sud_fraction: float = DEFAULT_SUD_FRACTION,
              death_window: tuple[int, int] = (1950, 2015), icd9_hospital_start: int = 1987,
-             documents: bool | float = True, progress: bool = True,
+             documents: bool | float = True, text_variants: bool = True,
+             progress: bool = True,
              return_truth: bool = False) -> Extract | tuple[Extract, Truth]:
     """Generate a synthetic Helsearkivregisteret extract with known ground truth.
 
@@ -93,6 +95,10 @@ def generate(n_persons: int, *, seed: int | np.random.Generator,
         Record texts: True gives them to 30 % of SUD persons and 1 % of comparison
         persons; a float sets the SUD share (the comparison share scales with it);
         False gives none.
+    text_variants : bool, default True
+        Vary the diagnosis texts (clinician phrasings, abbreviations, qualifiers, somatic
+        co-diagnoses, capitalisation, OCR noise; :mod:`harkit.synth.dxtext`). False keeps
+        the code-table texts only (ICD titles and ~30 fixed uncoded wordings).
     progress : bool, default True
         Show a tqdm progress bar.
     return_truth : bool, default False
@@ -112,7 +118,7 @@ def generate(n_persons: int, *, seed: int | np.random.Generator,
     2000
     """
     _check_args(n_persons, sud_fraction, death_window, icd9_hospital_start, documents)
-    params = DEFAULTS
+    params = DEFAULTS if text_variants else replace(DEFAULTS, diagnosis_text_variants=False)
     if isinstance(seed, np.random.Generator):
         rng, seed_value = seed, None
     else:

@@ -88,6 +88,10 @@ class Params:
         Probability of the treatment for men on an eligible episode.
     documents_share_sud, documents_share_comparison : float
         Share of SUD and comparison persons with record text when ``documents=True``.
+    diagnosis_text_variants : bool
+        Rewrite diagnosis texts with clinician phrasings, style variation and OCR noise
+        (:mod:`harkit.synth.dxtext`); ``False`` keeps the code-table texts (ICD titles and
+        the fixed uncoded wordings) and draws no extra random numbers.
     """
 
     gompertz_b: float = 2.5e-5
@@ -152,6 +156,7 @@ class Params:
     disulfiram_start_year: int = 1950
     documents_share_sud: float = 0.3
     documents_share_comparison: float = 0.01
+    diagnosis_text_variants: bool = True
 
     def linear_predictor(self, covariates: pd.DataFrame) -> np.ndarray:
         """Return ``beta' x`` for a frame holding the :data:`COVARIATES` columns.
