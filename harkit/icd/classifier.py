@@ -12,6 +12,7 @@ on rows that have both a code (hence a harmonised category) and a text, and it a
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,51 @@ class TextClassifier:
         model = LogisticRegression(C=self.c, class_weight=self.class_weight,
                                    max_iter=self.max_iter, random_state=seed)
         return Pipeline([("features", features), ("model", model)])
+
+    @classmethod
+    def from_harmonised(cls, harmonised: pd.DataFrame, *, target: str = "substance",
+                        text_column: str = "diagnosis_text", cv: int | None = 5,
+                        seed: int = 0, **kwargs: Any) -> TextClassifier:
+        """Fit on the rows of a harmonised table that were mapped by their code.
+
+        The production path: the labels are what :func:`harkit.icd.harmonise` made of each
+        row's code, the inputs are the texts written next to those codes, and the fitted
+        model can then be passed to ``harmonise(..., model=...)`` for the uncoded rows.
+
+        Parameters
+        ----------
+        harmonised : pandas.DataFrame
+            Output of :func:`harkit.icd.harmonise` (needs ``mapped_by``, ``target`` and
+            ``text_column``).
+        target : str, default "substance"
+            The harmonised column to predict.
+        text_column : str, default "diagnosis_text"
+            Column holding the free text.
+        cv : int or None, default 5
+            Passed to :meth:`fit`.
+        seed : int, default 0
+            Passed to :meth:`fit`.
+        **kwargs
+            Passed to the constructor (e.g. ``threshold``).
+
+        Returns
+        -------
+        TextClassifier
+            Fitted on rows with ``mapped_by == "code"`` and a text.
+
+        Raises
+        ------
+        KeyError
+            If a needed column is missing.
+        """
+        missing = [c for c in ("mapped_by", target, text_column) if c not in harmonised]
+        if missing:
+            raise KeyError(f"harmonised table lacks column(s) {missing}; run harmonise first")
+        rows = (harmonised["mapped_by"].astype(object) == "code") & \
+            harmonised[text_column].notna()
+        rows = rows.to_numpy(dtype=bool)
+        return cls(**kwargs).fit(harmonised.loc[rows, text_column],
+                                 harmonised.loc[rows, target].astype(object), cv=cv, seed=seed)
 
     def fit(self, texts: pd.Series, labels: pd.Series, *, cv: int | None = 5,
             seed: int = 0) -> TextClassifier:
