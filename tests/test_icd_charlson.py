@@ -20,13 +20,6 @@ GENERATOR_TO_LUDVIGSSON = {
     "malignancy": "malignancy",
 }
 
-#: Generator codes less specific than the Swedish CCI's ICD-7 codes: rheumatoid arthritis
-#: ``722.0`` (the list has 722.00, 722.01, 722.10, 722.20, 722.23) and diabetes ``260``
-#: (the list has 260.09 without, 260.2-260.99 with complications). A code-based index
-#: cannot place them; the generator could write 722.00 and 260.09 instead.
-GENERATOR_CODES_NOT_IN_LIST = {("ICD-7", "722.0"), ("ICD-7", "260")}
-
-
 def _dx(rows: list[tuple]) -> pd.DataFrame:
     pid, code, system, date = zip(*rows, strict=True)
     return pd.DataFrame({"person_id": list(pid), "code": list(code),
@@ -136,11 +129,16 @@ def register():
 def test_synthetic_register_planted_score(register):
     """Planted conditions are recovered from the coded diagnoses, person by person.
 
-    Deliberate differences: a planted condition that the generator wrote only as uncoded
-    text cannot be seen by a code-based index, nor can one written only with the two
-    generator codes that are less specific than the Swedish ICD-7 list
-    (:data:`GENERATOR_CODES_NOT_IN_LIST`). For those persons the computed score is the
-    planted score minus their weights; for everyone else it equals the planted score.
+    Every generator Charlson code is in the Swedish list (ICD-7 rheumatoid arthritis is
+    written ``722.00`` and diabetes ``260.09``, as published, not the less specific
+    ``722.0``/``260``). So for every person whose planted conditions all appear among
+    their coded diagnoses the computed score equals the planted score exactly.
+
+    The one exception: a planted condition that the generator recorded only as uncoded
+    text (``truth.diagnoses.coded`` False on all its rows; up to 55 % of diagnoses before
+    1950) is invisible to a code-based index (``harmonise(text=False)``). For those persons
+    the score is the planted score minus that condition's weight, never anything else.
+    Every planted condition has at least one diagnosis row, coded or not.
     """
     ex = register
     truth = ex.truth.persons.set_index("person_id")
@@ -149,32 +147,53 @@ def test_synthetic_register_planted_score(register):
     assert res.index.equals(truth.index)
 
     td = ex.truth.diagnoses.set_index("diagnosis_id").loc[ex.diagnoses["diagnosis_id"]]
-    pair = list(zip(dx["code_system"].astype(object), dx["code_norm"].astype(object),
-                    strict=True))
-    in_list = np.array([p not in GENERATOR_CODES_NOT_IN_LIST for p in pair])
-    coded = pd.DataFrame({"person_id": ex.diagnoses["person_id"].to_numpy(),
-                          "concept": td["concept"].to_numpy(),
-                          "coded": td["coded"].to_numpy() & in_list})
-    seen = (coded[coded["coded"]].groupby(["person_id", "concept"]).size().unstack(fill_value=0)
-            .reindex(index=truth.index, fill_value=0) > 0)
+    rows = pd.DataFrame({"person_id": ex.diagnoses["person_id"].to_numpy(),
+                         "concept": td["concept"].to_numpy(),
+                         "coded": td["coded"].to_numpy()})
+
+    def _has(frame: pd.DataFrame) -> pd.DataFrame:
+        return (frame.groupby(["person_id", "concept"]).size().unstack(fill_value=0)
+                .reindex(index=truth.index, fill_value=0) > 0)
+
+    seen, recorded = _has(rows[rows["coded"]]), _has(rows)
+    none = np.zeros(len(truth), bool)
     w = scheme_weights("ludvigsson")
     expected = np.zeros(len(truth), dtype=np.int64)
+    all_visible = np.ones(len(truth), dtype=bool)
     for gen, cond in GENERATOR_TO_LUDVIGSSON.items():
         planted = truth[f"cond_{gen}"].to_numpy(dtype=bool)
-        visible = seen[gen].to_numpy() if gen in seen else np.zeros(len(truth), bool)
+        visible = seen[gen].to_numpy() if gen in seen else none
+        assert (recorded[gen].to_numpy() | ~planted).all(), gen  # never unrecorded
         # every planted, coded condition is found, and nothing else
         assert (res[cond].to_numpy() == (planted & visible)).all(), gen
         expected += (planted & visible) * int(w[cond])
+        all_visible &= visible | ~planted
     assert (res["charlson_score"].to_numpy() == expected).all()
-    full = (res["charlson_score"] == truth["comorbidity"]).to_numpy()
-    text_only = expected < truth["comorbidity"].to_numpy()
-    assert (full == ~text_only).all()
-    assert full.mean() > 0.8
+    score, planted_score = res["charlson_score"].to_numpy(), truth["comorbidity"].to_numpy()
+    # exact for every person whose planted conditions are all coded ...
+    assert (score[all_visible] == planted_score[all_visible]).all()
+    # ... and below the planted score for every other person (a text-only condition)
+    assert (score[~all_visible] < planted_score[~all_visible]).all()
+    assert all_visible.mean() > 0.85
     assert (truth["comorbidity"] > 0).sum() > 500
     # the other conditions are never planted and never found
     others = [c for c in res.columns if c not in GENERATOR_TO_LUDVIGSSON.values()
               and c != "charlson_score"]
     assert not res[others].to_numpy().any()
+
+
+def test_generator_charlson_codes_are_in_the_list():
+    """Every code-table row of a Charlson concept maps to its Ludvigsson condition."""
+    from harkit.icd.codelists import codelists, match
+    from harkit.synth import codes
+
+    table = codes.diagnosis_table()
+    table = table[(table["kind"] == "charlson") & (table["revision"] != "none")]
+    got = match(table["code"].reset_index(drop=True), table["revision"].reset_index(drop=True),
+                codelists(), "charlson_ludvigsson")
+    want = table["concept"].map(GENERATOR_TO_LUDVIGSSON).to_numpy()
+    assert (got.to_numpy(dtype=object) == want).all(), table.loc[
+        got.to_numpy(dtype=object) != want, ["revision", "code"]]
 
 
 def _comorbidipy():

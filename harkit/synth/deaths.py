@@ -91,7 +91,10 @@ def make_causes(rng: np.random.Generator, people: dict[str, np.ndarray]
     -------
     dict of numpy.ndarray
         ``cause_group`` per person, and long arrays ``person``, ``line`` (0 underlying),
-        ``code``, ``code_system``, ``text`` for the certificate rows.
+        ``code``, ``code_system``, ``text`` for the certificate rows, and
+        ``category_cause_group`` per row: what its code means under the shipped
+        ``cause_group`` list, read from the ``category_cause_group`` column of
+        ``data/cause_codes.csv`` or ``data/contributing_codes.csv``.
     """
     group = people["group"]
     n = len(group)
@@ -137,10 +140,11 @@ def make_causes(rng: np.random.Generator, people: dict[str, np.ndarray]
     undotted = (rev_idx == 3) & (rng.random(n) < 0.5)
     code_u = np.where(undotted, _undot(code_u), code_u)
     text_u = table["text"].to_numpy(dtype=object)[row]
+    cat_u = table["category_cause_group"].to_numpy(dtype=object)[row]
 
     # contributing causes from 1996 (ICD-10 certificates)
     contrib = codes.contributing_table()
-    c_person, c_code, c_text = [], [], []
+    c_person, c_code, c_text, c_cat = [], [], [], []
     icd10 = rev_idx == 3
     od = icd10 & (cg == CAUSE_GROUPS.index("overdose"))
     gname = np.array(GROUPS, dtype=object)[group]
@@ -152,10 +156,14 @@ def make_causes(rng: np.random.Generator, people: dict[str, np.ndarray]
                 c_person.append(s)
                 c_code.append(np.full(len(s), contrib.loc[k, "code"], dtype=object))
                 c_text.append(np.full(len(s), contrib.loc[k, "text"], dtype=object))
+                c_cat.append(np.full(len(s), contrib.loc[k, "category_cause_group"],
+                                     dtype=object))
         else:
             c_person.append(sel)
             c_code.append(np.full(len(sel), contrib.loc[key, "code"], dtype=object))
             c_text.append(np.full(len(sel), contrib.loc[key, "text"], dtype=object))
+            c_cat.append(np.full(len(sel), contrib.loc[key, "category_cause_group"],
+                                 dtype=object))
     dep_p = np.where(od & (year >= 2003), 0.8, 0.4)
     dep = icd10 & (group > 0) & (rng.random(n) < dep_p)
     dep &= ~(od & (year < 2003))  # the underlying F1x.0 already names the substance
@@ -165,15 +173,21 @@ def make_causes(rng: np.random.Generator, people: dict[str, np.ndarray]
         c_person.append(sel)
         c_code.append(np.full(len(sel), contrib.loc[f"F_{g}", "code"], dtype=object))
         c_text.append(np.full(len(sel), contrib.loc[f"F_{g}", "text"], dtype=object))
+        c_cat.append(np.full(len(sel), contrib.loc[f"F_{g}", "category_cause_group"],
+                             dtype=object))
     liver = np.flatnonzero(icd10 & (cg == CAUSE_GROUPS.index("alcohol"))
                            & (rng.random(n) < 0.3))
     c_person.append(liver)
     c_code.append(np.full(len(liver), contrib.loc["liver_alcohol", "code"], dtype=object))
     c_text.append(np.full(len(liver), contrib.loc["liver_alcohol", "text"], dtype=object))
+    c_cat.append(np.full(len(liver), contrib.loc["liver_alcohol", "category_cause_group"],
+                         dtype=object))
     htn = np.flatnonzero(icd10 & (rng.random(n) < 0.15))
     c_person.append(htn)
     c_code.append(np.full(len(htn), contrib.loc["hypertension", "code"], dtype=object))
     c_text.append(np.full(len(htn), contrib.loc["hypertension", "text"], dtype=object))
+    c_cat.append(np.full(len(htn), contrib.loc["hypertension", "category_cause_group"],
+                         dtype=object))
 
     cp = np.concatenate(c_person)
     order = np.argsort(cp, kind="stable")
@@ -182,6 +196,7 @@ def make_causes(rng: np.random.Generator, people: dict[str, np.ndarray]
     undot_c = undotted[cp]
     c_code_a = np.where(undot_c, _undot(c_code_a), c_code_a)
     c_text_a = np.concatenate(c_text)[order]
+    c_cat_a = np.concatenate(c_cat)[order]
     # line numbers 1.. within each person
     start = np.r_[True, cp[1:] != cp[:-1]] if len(cp) else np.zeros(0, bool)
     first = np.maximum.accumulate(np.where(start, np.arange(len(cp)), 0)) if len(cp) else cp
@@ -196,4 +211,6 @@ def make_causes(rng: np.random.Generator, people: dict[str, np.ndarray]
         "code_system": np.concatenate([rev_names[rev_idx], np.full(len(cp), "ICD-10",
                                                                    dtype=object)]),
         "text": np.concatenate([text_u, c_text_a]),
+        "category_cause_group": np.concatenate([cat_u.astype(object),
+                                                c_cat_a.astype(object)]),
     }

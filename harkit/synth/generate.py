@@ -159,7 +159,7 @@ def generate(n_persons: int, *, seed: int | np.random.Generator,
         bar.close()
 
     truth = _truth(seed_value, n_persons, n_sud, n_comp, sud_fraction, death_window,
-                   icd9_hospital_start, params, lives, people, ids, docs, dx)
+                   icd9_hospital_start, params, lives, people, ids, docs, dx, cod)
     extract = Extract(tables=tables, source="synthetic", truth=truth)
     return (extract, truth) if return_truth else extract
 
@@ -298,7 +298,7 @@ def _tables(rng: np.random.Generator, people: dict, ep: dict, dx: dict, tr: dict
 
 def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fraction: float,
            window: tuple[int, int], icd9_start: int, params: Params, lives: pd.DataFrame,
-           people: dict, ids: dict, docs: dict | None, dx: dict) -> Truth:
+           people: dict, ids: dict, docs: dict | None, dx: dict, cod: dict) -> Truth:
     n = len(people["birth"])
     population = np.where(people["sud"], "sud", "comparison")
     per = pd.DataFrame({
@@ -357,6 +357,7 @@ def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fracti
         recovery_min_years=params.recovery_min_years, params=params, lives=lives,
         persons=per, document_labels=labels, document_texts=texts,
         diagnoses=_diagnosis_truth(ids["diagnosis_id"], dx),
+        causes_of_death=_cause_truth(ids["person_id"], cod),
         notes={"onset_clipped": int(people["onset_clipped"].sum()),
                "lives_simulated": int(lives["lives_simulated"].sum()), "n": n},
     )
@@ -380,3 +381,22 @@ def _diagnosis_truth(diagnosis_id: np.ndarray, dx: dict) -> pd.DataFrame:
         out[name] = pd.Series(col, dtype="string").replace("", pd.NA)
     out["coded"] = np.array([c is not None for c in dx["code"]], dtype=bool)
     return out
+
+
+def _cause_truth(pid: np.ndarray, cod: dict) -> pd.DataFrame:
+    """One row per cause-of-death row, in the order of ``extract.causes_of_death``.
+
+    ``group`` is the generator's cause group of the death (:data:`CAUSE_GROUPS`, the same
+    on every line of a certificate); ``cause_group`` is what the row's code means under the
+    shipped ``cause_group`` list, from the code table's ``category_cause_group`` column.
+    """
+    out = pd.DataFrame({
+        "person_id": pid[cod["person"]],
+        "cause_type": np.where(cod["line"] == 0, "underlying", "contributing"),
+        "line": cod["line"],
+        "code": pd.array(cod["code"], dtype="string"),
+        "group": np.array(CAUSE_GROUPS, dtype=object)[cod["cause_group"][cod["person"]]],
+        "cause_group": pd.array(cod["category_cause_group"], dtype="string"),
+    })
+    # the same stable sort as the causes_of_death table in _tables
+    return out.sort_values(["person_id", "line"], kind="stable").reset_index(drop=True)

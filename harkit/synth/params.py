@@ -248,6 +248,22 @@ class Truth:
         concept (F14, ICD-9 304.2, ICD-8 304.4) are ``cocaine``; an unspecific code (ICD-7
         323) keeps the concept's true substance. No generated concept is alcohol-somatic,
         so ``alcohol_somatic`` is NA throughout.
+    causes_of_death : pandas.DataFrame
+        One row per cause-of-death row, in the order of ``extract.causes_of_death``:
+        ``person_id``, ``cause_type`` (``underlying``/``contributing``), ``line``, ``code``
+        (as generated, with or without its dot); ``group``, the generator's cause group of
+        the death (:data:`CAUSE_GROUPS`: ``alcohol``, ``overdose``, ``suicide`` ...; the
+        same on every line of a certificate, equal to ``persons.cause_group``); and
+        ``cause_group``, the category the code *means* under the shipped
+        ``harkit/codelists/cause_group.csv`` (``alcohol_induced``, ``drug_induced``,
+        ``suicide``, ``accident``, ``violence``, ``cancer``, ``cardiovascular``,
+        ``respiratory``, ``liver``, ``other``), read by hand into the
+        ``category_cause_group`` column of ``data/cause_codes.csv`` and
+        ``data/contributing_codes.csv``. The two differ by design: alcoholic cirrhosis
+        (``liver``) is ``alcohol_induced``; intentional drug poisoning X62 (``suicide``)
+        is ``drug_induced``; a pre-2003 sedative overdose F13.0 is ``other`` (F13 is not
+        in EMCDDA Selection B); contributing T-codes are ``other`` and I10
+        ``cardiovascular``.
     notes : dict
         Counts worth knowing (e.g. clipped onsets, lives simulated in total).
     """
@@ -273,6 +289,7 @@ class Truth:
     document_labels: pd.DataFrame
     document_texts: pd.DataFrame
     diagnoses: pd.DataFrame
+    causes_of_death: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: dict[str, object] = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
