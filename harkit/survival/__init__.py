@@ -1,0 +1,1 @@
+"""Survival and mortality methods valid for a decedents-only register (in progress)."""
