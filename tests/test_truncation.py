@@ -12,11 +12,10 @@ from lifelines import KaplanMeierFitter
 from scipy import stats
 
 from harkit import synth
+from harkit.survival.age_at_death import AgeAtDeathResult, age_at_death
 from harkit.survival.truncation import (
-    AgeAtDeathResult,
     EfronPetrosianResult,
     TruncationWarning,
-    age_at_death,
     efron_petrosian,
 )
 from harkit.synth.params import Params

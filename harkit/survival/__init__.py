@@ -1,1 +1,48 @@
-"""Survival and mortality methods valid for a decedents-only register (in progress)."""
+"""Survival and mortality methods valid for a decedents-only register.
+
+Everyone in Helsearkivregisteret has died, and only deaths inside the archive window are
+seen: age at death is doubly truncated and naive comparisons are biased. This package holds
+the truncation-aware estimators and the lifelines wrappers with delayed entry::
+
+    hk.survival.age_at_death(cohort, by="sex")           # naive next to truncation-aware
+    hk.survival.efron_petrosian(x, u, v, bootstrap=200)   # NPMLE under double truncation
+    hk.survival.gompertz_window(cohort, "sex + sud_group")
+    hk.survival.kaplan_meier(df, "exit_age", "event", entry="entry_age", by="sex")
+"""
+
+from harkit.survival.age_at_death import AgeAtDeathResult, age_at_death
+from harkit.survival.curves import (
+    CoxResult,
+    CumulativeIncidenceResult,
+    KaplanMeierResult,
+    at_risk_table,
+    cox,
+    cumulative_incidence,
+    kaplan_meier,
+)
+from harkit.survival.gompertz import (
+    GompertzFit,
+    GompertzWindowResult,
+    gompertz_life_expectancy,
+    gompertz_window,
+)
+from harkit.survival.truncation import EfronPetrosianResult, TruncationWarning, efron_petrosian
+
+__all__ = [
+    "AgeAtDeathResult",
+    "CoxResult",
+    "CumulativeIncidenceResult",
+    "EfronPetrosianResult",
+    "GompertzFit",
+    "GompertzWindowResult",
+    "KaplanMeierResult",
+    "TruncationWarning",
+    "age_at_death",
+    "at_risk_table",
+    "cox",
+    "cumulative_incidence",
+    "efron_petrosian",
+    "gompertz_life_expectancy",
+    "gompertz_window",
+    "kaplan_meier",
+]
