@@ -26,7 +26,15 @@ from harkit.survival.gompertz import (
     gompertz_life_expectancy,
     gompertz_window,
 )
+from harkit.survival.mortality import (
+    MORResult,
+    PMRResult,
+    mortality_odds_ratio,
+    poisson_exact_ci,
+    proportional_mortality,
+)
 from harkit.survival.truncation import EfronPetrosianResult, TruncationWarning, efron_petrosian
+from harkit.survival.yll import YLLResult, life_years_lost
 
 __all__ = [
     "AgeAtDeathResult",
@@ -36,7 +44,10 @@ __all__ = [
     "GompertzFit",
     "GompertzWindowResult",
     "KaplanMeierResult",
+    "MORResult",
+    "PMRResult",
     "TruncationWarning",
+    "YLLResult",
     "age_at_death",
     "at_risk_table",
     "cox",
@@ -45,4 +56,8 @@ __all__ = [
     "gompertz_life_expectancy",
     "gompertz_window",
     "kaplan_meier",
+    "life_years_lost",
+    "mortality_odds_ratio",
+    "poisson_exact_ci",
+    "proportional_mortality",
 ]
