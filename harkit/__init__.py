@@ -7,7 +7,7 @@ The public API::
     ex.summary()
 """
 
-from harkit import datasets, errors, icd, privacy, report, schema, synth
+from harkit import datasets, errors, icd, lifetables, privacy, report, schema, survival, synth
 from harkit.extract import Extract
 from harkit.io import read_extract, write_extract
 
@@ -18,10 +18,12 @@ __all__ = [
     "datasets",
     "errors",
     "icd",
+    "lifetables",
     "privacy",
     "report",
     "read_extract",
     "schema",
+    "survival",
     "synth",
     "write_extract",
 ]
