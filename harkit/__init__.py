@@ -7,7 +7,18 @@ The public API::
     ex.summary()
 """
 
-from harkit import datasets, errors, icd, lifetables, privacy, report, schema, survival, synth
+from harkit import (
+    cohort,
+    datasets,
+    errors,
+    icd,
+    lifetables,
+    privacy,
+    report,
+    schema,
+    survival,
+    synth,
+)
 from harkit.extract import Extract
 from harkit.io import read_extract, write_extract
 
@@ -15,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Extract",
+    "cohort",
     "datasets",
     "errors",
     "icd",
