@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harkit.plot import forest
 from harkit.results import Result
 
 __all__ = [
@@ -376,19 +377,8 @@ class CoxResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        if ax is None:
-            import matplotlib.pyplot as plt
-
-            _, ax = plt.subplots(figsize=(6, 1 + 0.4 * len(self.table)))
-        t = self.table.iloc[::-1]
-        y = np.arange(len(t))
-        hr, lo, hi = (t[c].to_numpy(float) for c in ("hazard_ratio", "ci_lower", "ci_upper"))
-        ax.errorbar(hr, y, xerr=np.vstack([hr - lo, hi - hr]), fmt="o", capsize=3)
-        ax.axvline(1.0, color="grey", lw=1, ls="--")
-        ax.set_xscale("log")
-        ax.set_yticks(y, t["covariate"].tolist())
-        ax.set_xlabel("Hazard ratio")
-        return ax
+        return forest(self.table, "hazard_ratio", "ci_lower", "ci_upper", "covariate", ax=ax,
+                      xlabel="Hazard ratio")
 
 
 def cox(df: pd.DataFrame, formula_or_covariates: str | Sequence[str], duration: str,

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from harkit.plot import forest
 from harkit.results import Result
 
 __all__ = ["GompertzFit", "GompertzWindowResult", "gompertz_life_expectancy",
@@ -188,21 +189,8 @@ class GompertzWindowResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.45 * len(self.table) + 1.2))
-        t = self.table.iloc[::-1]
-        y = np.arange(len(t))
-        ax.errorbar(t["hazard_ratio"], y,
-                    xerr=[t["hazard_ratio"] - t["hr_lower"], t["hr_upper"] - t["hazard_ratio"]],
-                    fmt="s", color="black", ecolor="grey", capsize=3)
-        ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
-        ax.set_xscale("log")
-        ax.set_yticks(y)
-        ax.set_yticklabels(t["term"])
-        ax.set_xlabel("hazard ratio (95% CI), Gompertz model conditional on the window")
-        return ax
+        return forest(self.table, "hazard_ratio", "hr_lower", "hr_upper", "term", ax=ax,
+                      xlabel="hazard ratio (95% CI), Gompertz model conditional on the window")
 
 
 def _prepare(cohort: pd.DataFrame, formula: str, age: str, entry: str,

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from harkit.plot import forest
 from harkit.results import Result
 
 DEFAULT_AGE_BINS = (0, 15, 25, 35, 45, 55, 65, 75, 85, np.inf)
@@ -116,20 +117,7 @@ def _prepare(df: pd.DataFrame, needed: Sequence[str], strata: Sequence[str], age
 
 def _forest(table: pd.DataFrame, est: str, label_cols: Sequence[str], ax: Any,
             xlabel: str) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 0.3 * len(table) + 1))
-    t = table[np.isfinite(table[est]) & (table[est] > 0)].reset_index(drop=True)
-    y = np.arange(len(t))[::-1]
-    ax.errorbar(t[est], y, xerr=[t[est] - t["ci_low"], t["ci_high"] - t[est]], fmt="o",
-                capsize=2)
-    ax.set_yticks(y)
-    ax.set_yticklabels([" / ".join(str(r[c]) for c in label_cols) for _, r in t.iterrows()])
-    ax.axvline(1, color="grey", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    return ax
+    return forest(table, est, "ci_low", "ci_high", label_cols, ax=ax, xlabel=xlabel)
 
 
 @dataclass(repr=False)
