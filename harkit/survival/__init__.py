@@ -34,7 +34,12 @@ from harkit.survival.mortality import (
     proportional_mortality,
 )
 from harkit.survival.truncation import EfronPetrosianResult, TruncationWarning, efron_petrosian
-from harkit.survival.yll import YLLResult, life_years_lost
+from harkit.survival.yll import (
+    RemainingLifeResult,
+    YLLResult,
+    life_years_lost,
+    remaining_life_from_diagnosis,
+)
 
 __all__ = [
     "AgeAtDeathResult",
@@ -46,6 +51,7 @@ __all__ = [
     "KaplanMeierResult",
     "MORResult",
     "PMRResult",
+    "RemainingLifeResult",
     "TruncationWarning",
     "YLLResult",
     "age_at_death",
@@ -60,4 +66,5 @@ __all__ = [
     "mortality_odds_ratio",
     "poisson_exact_ci",
     "proportional_mortality",
+    "remaining_life_from_diagnosis",
 ]

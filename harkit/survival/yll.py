@@ -237,3 +237,261 @@ def life_years_lost(
     ]
     return YLLResult(table=tab, method="Years of life lost (remaining life expectancy at death)",
                      notes=notes, model=lt, extra={"per_person": d})
+
+
+@dataclass(repr=False)
+class RemainingLifeResult(Result):
+    """Observed vs expected remaining life from diagnosis (see
+    :func:`remaining_life_from_diagnosis`)."""
+
+    def plot(self, ax: Any = None) -> Any:
+        """Observed (truncation-aware and naive) and expected mean remaining life by group.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure when None.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        t = self.table
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 0.5 * len(t) + 1.5))
+        keys = list(t.columns[: list(t.columns).index("n")])
+        labels = [" / ".join(str(r[k]) for k in keys) or "all" for _, r in t.iterrows()]
+        y = np.arange(len(t))[::-1]
+        ax.errorbar(t["observed_mean"], y + 0.15, capsize=2, fmt="o",
+                    xerr=[t["observed_mean"] - t["observed_ci_low"],
+                          t["observed_ci_high"] - t["observed_mean"]],
+                    label="observed (truncation-aware)")
+        ax.plot(t["naive_mean"], y, "x", label="observed (naive)")
+        ax.errorbar(t["expected_mean"], y - 0.15, capsize=2, fmt="s",
+                    xerr=[t["expected_mean"] - t["expected_ci_low"],
+                          t["expected_ci_high"] - t["expected_mean"]],
+                    label="expected (population life table)")
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels)
+        ax.set_xlabel("mean remaining life from diagnosis (years)")
+        ax.legend(fontsize="small")
+        return ax
+
+
+def _observed_fit(t: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[float, str]:
+    """Truncation-aware mean of t (and the algorithm) without the diagnostics."""
+    from harkit.survival.truncation import _fit
+
+    fit, _, _, _ = _fit(t, u, v, 1e-10, 10_000)
+    return float(np.dot(fit.z, fit.f)), fit.algorithm
+
+
+def remaining_life_from_diagnosis(
+    cohort: pd.DataFrame,
+    *,
+    start_age: str = "age_first_sud",
+    age: str = "age_at_death",
+    exit: str = "exit_age",
+    entry: str | None = "entry_age",
+    sex: str = "sex",
+    start_year: str = "first_sud_date",
+    by: str | Sequence[str] | None = None,
+    life_table: LifeTable | None = None,
+    bootstrap: int = 200,
+    seed: int | np.random.Generator | None = None,
+    alpha: float = 0.05,
+    progress: bool = True,
+) -> RemainingLifeResult:
+    """Observed vs expected remaining life from first diagnosis, with right truncation.
+
+    The time from diagnosis to death ``t = age - start_age`` is seen only if the death
+    falls inside the archive window, i.e. ``t <= v`` with ``v = exit - start_age``: ``t`` is
+    right truncated (long survivors after a late diagnosis are missing). The observed
+    distribution of ``t`` is estimated by the Lynden-Bell (1971) product-limit NPMLE in
+    reverse time (:func:`harkit.survival.efron_petrosian` with ``u = -inf``); when
+    ``entry`` is given and some diagnoses precede the age from which a death could be
+    seen (``entry > start_age``), those persons are also left truncated at
+    ``entry - start_age`` and the Efron-Petrosian NPMLE under double truncation is used.
+    The expected remaining life is the period life expectancy e(x) of the general
+    population of the same sex at the diagnosis age in the diagnosis year.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        One row per decedent; rows without a diagnosis (missing ``start_age``) are skipped.
+    start_age, age, exit : str
+        Columns of age at first diagnosis, age at death and age at the end of the window
+        (right truncation), in years.
+    entry : str or None
+        Column of the lowest age at which a death could be seen (left truncation); None
+        for right truncation only.
+    sex : str
+        Sex column (``male``/``female``).
+    start_year : str
+        Calendar year of diagnosis, or a date column (its year is used).
+    by : str or sequence of str, optional
+        Grouping columns (e.g. ``"sud_group"``).
+    life_table : LifeTable, optional
+        Reference tables by ``year`` and ``sex``; default the bundled Norwegian HMD tables.
+        Diagnosis years outside the tables use the nearest year, with a warning.
+    bootstrap : int
+        Bootstrap replicates (persons resampled within groups) for percentile CIs; 0 for
+        none (CI columns are then NaN and a note says so).
+    seed : int or numpy.random.Generator, optional
+        Bootstrap randomness.
+    alpha : float
+        1 - confidence level.
+    progress : bool
+        tqdm progress bar over groups.
+
+    Returns
+    -------
+    RemainingLifeResult
+        ``table``: grouping columns, ``n``, ``observed_mean`` (truncation-aware, with
+        ``observed_ci_low/high``), ``naive_mean`` (plain mean of t), ``expected_mean``
+        (mean population e(x) at diagnosis, with CIs), ``years_lost`` (expected - observed,
+        with ``years_lost_ci_low/high``), ``max_observed_t`` (upper end of the support the
+        data identify), ``algorithm``. ``extra["per_person"]``: t, v, u and expected e(x).
+
+    Raises
+    ------
+    ValueError
+        Missing columns, no person with a diagnosis, deaths outside their own window,
+        negative times, groups of fewer than 2 persons.
+
+    Warns
+    -----
+    UserWarning
+        Rows dropped for missing values, unknown sex, diagnosis years outside the tables,
+        all-tied times in a group.
+    TruncationWarning
+        Per group, as :func:`harkit.survival.efron_petrosian` (NPMLE not unique).
+
+    Notes
+    -----
+    The truncation-aware mean is the mean of the NPMLE, which puts mass only on observed
+    times: it estimates ``E[T | T <= max observed t]``, the mean restricted to the support
+    the windows identify, while ``expected_mean`` is unrestricted, so ``years_lost`` is an
+    upper bound when survivors beyond ``max_observed_t`` exist. The NPMLE assumes ``t`` is
+    independent of the truncation limits (quasi-independence): diagnosis calendar time must
+    not change survival after diagnosis. Andersen's life-years lost (Andersen,
+    Canudas-Romo & Keiding 2013) needs follow-up from diagnosis with censoring and
+    survivors, which a decedents-only register does not have.
+    """
+    if bootstrap < 0:
+        raise ValueError("bootstrap must be >= 0")
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    if not isinstance(cohort, pd.DataFrame) or cohort.empty:
+        raise ValueError("the cohort table is empty")
+    cols = [start_age, age, exit, sex, start_year, *by_cols] + ([entry] if entry else [])
+    for c in cols:
+        if c not in cohort.columns:
+            raise ValueError(f"column {c!r} not in the cohort table")
+    d = cohort.loc[cohort[start_age].notna(), cols].copy()
+    if d.empty:
+        raise ValueError(f"no person has a diagnosis ({start_age!r} is all missing)")
+    req = [age, exit, start_year, *by_cols]
+    bad = d[req].isna().any(axis=1)
+    if bad.all():
+        raise ValueError(f"every diagnosed person has a missing value in {req}")
+    if bad.any():
+        warnings.warn(f"{int(bad.sum())} of {len(d)} diagnosed persons dropped for missing "
+                      f"{[c for c in req if d[c].isna().any()]}", stacklevel=2)
+        d = d.loc[~bad]
+    s = d[start_age].to_numpy(float)
+    t = d[age].to_numpy(float) - s
+    v = d[exit].to_numpy(float) - s
+    if (t < 0).any():
+        raise ValueError(f"{int((t < 0).sum())} persons die before their diagnosis "
+                         f"({age!r} < {start_age!r})")
+    if (t > v).any():
+        raise ValueError(f"{int((t > v).sum())} persons die after the window end "
+                         f"({age!r} > {exit!r}); keep deaths inside the window")
+    if entry:
+        e = d[entry].to_numpy(float)
+        u = np.where(np.isfinite(e) & (e > s), e - s, -np.inf)
+        if (t < u).any():
+            raise ValueError(f"{int((t < u).sum())} persons die before {entry!r}")
+    else:
+        u = np.full(t.size, -np.inf)
+    yr_col = d[start_year]
+    yr = (yr_col.dt.year if pd.api.types.is_datetime64_any_dtype(yr_col)
+          else yr_col).to_numpy().astype(int)
+    lt = life_table if life_table is not None else _default_life_table()
+    if set(lt.by) != {"year", "sex"}:
+        raise ValueError("life_table must have tables by 'year' and 'sex'")
+    years = lt.table["year"].unique()
+    outside = (yr < years.min()) | (yr > years.max())
+    if outside.any():
+        warnings.warn(f"{int(outside.sum())} diagnosis years outside {years.min()}-"
+                      f"{years.max()} use the nearest table year", stacklevel=2)
+        yr = np.clip(yr, years.min(), years.max())
+    sx = d[sex].astype(object).where(d[sex].isin(["female", "male"]), "total")
+    if (sx == "total").any():
+        warnings.warn(f"{int((sx == 'total').sum())} persons with sex not male/female use "
+                      "the both-sex life table", stacklevel=2)
+    expected = lt.remaining(s, year=yr, sex=sx.to_numpy())
+    d = d.assign(t=t, u=u, v=v, expected=expected)
+
+    from tqdm.auto import tqdm
+
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    groups = list(d.groupby(by_cols, observed=True, sort=True)) if by_cols else [((), d)]
+    q = [alpha / 2, 1 - alpha / 2]
+    rows = []
+    for gkey, g in tqdm(groups, desc="remaining life", disable=not progress):
+        gk = dict(zip(by_cols, gkey if isinstance(gkey, tuple) else (gkey,)))
+        n = len(g)
+        if n < 2:
+            raise ValueError(f"group {gk} has fewer than 2 diagnosed persons")
+        tg, ug, vg, eg = (g[c].to_numpy(float) for c in ("t", "u", "v", "expected"))
+        if np.unique(tg).size < 2:
+            warnings.warn(f"group {gk}: all times from diagnosis to death are tied; the "
+                          "truncation-aware mean is that single value", stacklevel=2)
+        from harkit.survival.truncation import efron_petrosian
+
+        fit = efron_petrosian(tg, ug, vg, progress=False)  # warns if the NPMLE is not unique
+        obs, alg = fit.mean(), fit.extra["algorithm"]
+        exp_mean = float(eg.mean())
+        ci = dict.fromkeys(["o_lo", "o_hi", "e_lo", "e_hi", "l_lo", "l_hi"], np.nan)
+        if bootstrap:
+            bo, be = np.empty(bootstrap), np.empty(bootstrap)
+            for b in range(bootstrap):
+                idx = rng.integers(0, n, n)
+                bo[b] = _observed_fit(tg[idx], ug[idx], vg[idx])[0]
+                be[b] = eg[idx].mean()
+            ci.update(zip(["o_lo", "o_hi"], np.quantile(bo, q)))
+            ci.update(zip(["e_lo", "e_hi"], np.quantile(be, q)))
+            ci.update(zip(["l_lo", "l_hi"], np.quantile(be - bo, q)))
+        rows.append({**gk, "n": n, "observed_mean": obs, "observed_ci_low": ci["o_lo"],
+                     "observed_ci_high": ci["o_hi"], "naive_mean": float(tg.mean()),
+                     "expected_mean": exp_mean, "expected_ci_low": ci["e_lo"],
+                     "expected_ci_high": ci["e_hi"], "years_lost": exp_mean - obs,
+                     "years_lost_ci_low": ci["l_lo"], "years_lost_ci_high": ci["l_hi"],
+                     "max_observed_t": float(tg.max()), "algorithm": alg})
+    tab = pd.DataFrame(rows)
+    notes = [
+        "Time from diagnosis to death is right truncated: a person diagnosed at age s is in "
+        "the register only if they died before the window end, i.e. t <= exit - s, so long "
+        "survivors after late diagnoses are missing and the naive mean is too short. The "
+        "observed mean is from the Lynden-Bell (1971) NPMLE (Efron-Petrosian when some are "
+        "also left truncated).",
+        "The truncation-aware mean is restricted to the support the data identify (up to "
+        "max_observed_t); expected_mean is not, so years_lost is an upper bound if people "
+        "survive longer than max_observed_t after diagnosis.",
+        "The NPMLE assumes time to death is independent of the diagnosis calendar time "
+        "(quasi-independence); check within diagnosis periods.",
+        "Expected = period life expectancy of the general population of the same sex at the "
+        "diagnosis age and year; years_lost = expected - observed.",
+        "This is not Andersen's life-years lost (Andersen, Canudas-Romo & Keiding 2013), "
+        "which needs follow-up from diagnosis with censoring and survivors; a decedents-only "
+        "register does not have them.",
+        (f"Percentile bootstrap ({bootstrap} replicates) {100 * (1 - alpha):g}% CIs."
+         if bootstrap else "No bootstrap: CI columns are NaN."),
+        f"Life tables: {HMD_CITATION}" if life_table is None else "User-supplied life tables.",
+    ]
+    return RemainingLifeResult(table=tab, method="Observed vs expected remaining life from "
+                               "diagnosis (right-truncation-aware)", notes=notes, model=lt,
+                               extra={"per_person": d})
