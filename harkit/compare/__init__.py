@@ -1,0 +1,1 @@
+"""Comparative statistics (in progress)."""
