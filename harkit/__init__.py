@@ -19,6 +19,7 @@ from harkit import (
     schema,
     survival,
     synth,
+    trends,
 )
 from harkit.extract import Extract
 from harkit.io import read_extract, write_extract
@@ -39,5 +40,6 @@ __all__ = [
     "schema",
     "survival",
     "synth",
+    "trends",
     "write_extract",
 ]
