@@ -146,7 +146,7 @@ class Extract:
         return self
 
     def summary(self) -> pd.DataFrame:
-        """Summarise the extract: counts, date ranges, code systems, uncoded share, rejects.
+        """Summarise the extract: counts, year ranges, code systems, uncoded share, rejects.
 
         Returns
         -------
@@ -165,8 +165,8 @@ class Extract:
         for table, col in dated:
             s = self.tables[table][col]
             if s.notna().any():
-                rows.append(("date range", f"{table}.{col}",
-                             f"{s.min():%Y-%m-%d} to {s.max():%Y-%m-%d}"))
+                # Years only: the exact first and last dates belong to single persons.
+                rows.append(("year range", f"{table}.{col}", f"{s.min():%Y} to {s.max():%Y}"))
                 prec = self.tables[table][f"{col}_precision"].value_counts(normalize=True)
                 share = ", ".join(f"{k} {v:.1%}" for k, v in prec.items() if v > 0)
                 rows.append(("date precision", f"{table}.{col}", share))
