@@ -9,6 +9,7 @@ The public API::
 
 from harkit import (
     cohort,
+    compare,
     datasets,
     errors,
     icd,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Extract",
     "cohort",
+    "compare",
     "datasets",
     "errors",
     "icd",
