@@ -240,3 +240,32 @@ def test_unknown_column_and_missing_option(data):
         table_one(data, "sex", ["nope"])
     with pytest.raises(ValueError, match="missing must be"):
         table_one(data, "sex", missing="drop")
+
+
+def test_small_missing_count_cannot_be_worked_out():
+    # Group b has 2 missing values: shown level counts with percentages would give its
+    # non-missing denominator, and the group size minus that (or minus the level counts)
+    # the missing count.
+    df = pd.DataFrame({
+        "group": ["a"] * 40 + ["b"] * 40,
+        "smoker": (["yes"] * 15 + ["no"] * 25) + (["yes"] * 18 + ["no"] * 20 + [None] * 2),
+    })
+    for mode in ("report", "ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = table_one(df, groupby="group", columns=["smoker"], missing=mode,
+                            overall=False, smd=False)
+        t = res.table.set_index(["variable", "level"])
+        cells_b = [t.loc[("smoker", lv), "b"] for lv in ("no", "yes")]
+        assert all("(" not in c for c in cells_b)  # no percentages in column b
+        shown = [int(c.replace(",", "")) for c in cells_b if c.replace(",", "").isdigit()]
+        assert len(shown) < 2  # a level is hidden too, so 40 - sum(levels) reveals nothing
+        if mode == "report":
+            assert not t.loc[("smoker", "Missing"), "b"].isdigit()
+        else:
+            assert ("smoker", "Missing") not in t.index
+        # Column a has no missing values: its shown cells keep their percentages (a cell
+        # may be hidden to protect the row, whose total is published with the table).
+        cells_a = [t.loc[("smoker", lv), "a"] for lv in ("no", "yes")]
+        assert all("(" in c or c == "*" for c in cells_a)
+        assert any("(" in c for c in cells_a)

@@ -366,14 +366,20 @@ def table_one(
     smd_rows: list[dict[str, Any]] = []
 
     def add_block(block: list[dict[str, Any]], counts: pd.DataFrame | None,
-                  totals: Mapping[str, int] | None = None) -> None:
+                  totals: Mapping[str, int] | None = None, *,
+                  emit: bool = True) -> list[dict[str, Any]]:
         shown = (_suppressed(counts, threshold, totals) if suppress and counts is not None
                  else None)
         for i, r in enumerate(block):
             for c in col_names:
                 if shown is not None and shown.iloc[i][c] is not None:
                     r[c] = shown.iloc[i][c]  # the marker; its percentage goes with it
-            rows.append(r)
+            if emit:
+                rows.append(r)
+        return block
+
+    add_block.threshold = threshold if suppress else None
+    add_block.emit = rows.append
 
     # n row
     n_counts = pd.DataFrame({c: [int(m.sum())] for c, m in masks.items()})[col_names]
@@ -479,12 +485,34 @@ def _categorical_block(var, s, masks, col_names, group_keys, two_plus, order, mi
         block[0]["test"] = test
         if len(levels) == 1:
             block[0]["remark"] = "single category"
-        # levels are suppressed against the non-missing denominators (derivable from the
-        # percentages); the missing row on its own
         n_lv = len(levels)
-        add_block(block[:n_lv], pd.DataFrame(count_rows[:n_lv], columns=col_names), denom)
-        if missing == "report" and len(block) > n_lv:
-            add_block(block[n_lv:], pd.DataFrame(count_rows[n_lv:], columns=col_names))
+        threshold = getattr(add_block, "threshold", None)
+        small_missing = [c for c in col_names
+                         if threshold is not None and 0 < nmiss[c] < threshold]
+        if not small_missing:
+            # Levels against the non-missing denominators (derivable from the percentages);
+            # the missing row on its own.
+            add_block(block[:n_lv], pd.DataFrame(count_rows[:n_lv], columns=col_names), denom)
+            if missing == "report" and len(block) > n_lv:
+                add_block(block[n_lv:], pd.DataFrame(count_rows[n_lv:], columns=col_names))
+            return
+        # A small missing count would follow from the group size minus the non-missing
+        # denominator (shown by any count with its percentage) or minus the level counts:
+        # hide the percentages in those columns and protect levels and missing together
+        # against the group sizes.
+        for r in block[:n_lv]:
+            for c in small_missing:
+                r[c] = r[c].split(" (")[0]
+        notes.append(f"{var}: percentages not shown where a small number of missing values "
+                     "could otherwise be worked out.")
+        group_n = {c: denom[c] + nmiss[c] for c in col_names}
+        rows_all = count_rows if len(count_rows) > n_lv else count_rows + [
+            [nmiss[c] for c in col_names]]
+        shown_block = block if len(block) > n_lv else block + [{}]
+        kept = add_block(shown_block, pd.DataFrame(rows_all, columns=col_names), group_n,
+                         emit=False)
+        for r in kept[:n_lv] + (kept[n_lv:] if missing == "report" else []):
+            add_block.emit(r)
 
 
 def _fmt_p(p: float) -> str:
