@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from harkit.privacy import suppress as _suppress
 from harkit.results import Result
+from harkit.survival.mortality import poisson_exact_ci
 from harkit.trends._common import _UNITS, DECEDENTS_NOTE, _to_year, draw_revision_bands
 
 
@@ -192,10 +192,9 @@ def over_time(
         ok = den > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             t["rate"] = np.where(ok, n / den, np.nan)
-            rl = np.where(n > 0, stats.chi2.ppf(alpha / 2, 2 * n) / 2, 0.0)
-            t["rate_lower"] = np.where(ok, rl / den, np.nan)
-            t["rate_upper"] = np.where(ok, stats.chi2.ppf(1 - alpha / 2, 2 * n + 2) / 2 / den,
-                                       np.nan)
+            lower, upper = poisson_exact_ci(n, np.where(ok, den, 1.0), alpha)
+            t["rate_lower"] = np.where(ok, lower, np.nan)
+            t["rate_upper"] = np.where(ok, upper, np.nan)
     t = t.reset_index(drop=True)
     if by is None:  # a share of itself: always 1
         t = t.drop(columns=["proportion", "proportion_lower", "proportion_upper"])
