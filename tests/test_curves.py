@@ -344,3 +344,16 @@ def test_warnings_empty_group_gap_and_zero_length():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         kaplan_meier(HAND, "exit", "died", entry="entry")
+
+
+def test_at_risk_counts_under_the_plot_hide_small_numbers():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = pd.DataFrame({"age": [50.0, 60.0, 70.0, 80.0, 85.0, 90.0, 95.0],
+                       "event": [1, 1, 1, 1, 1, 1, 1]})
+    res = kaplan_meier(df, "age", "event", at_risk_times=[40, 88])
+    ax = res.plot()
+    drawn = [t.get_text() for t in ax.texts if t.get_gid() == "at_risk"]
+    assert res.extra["at_risk"]["at_risk"].tolist() == [7, 2]
+    assert drawn == ["7", "<5"]

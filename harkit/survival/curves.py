@@ -212,8 +212,12 @@ def at_risk_table(df: pd.DataFrame, duration: str, event: str, *, entry: str | N
 
 
 def _draw_at_risk(ax: Any, at_risk: pd.DataFrame, colors: dict[Any, Any]) -> None:
-    """Write the at-risk counts under the axes, one line per group."""
+    """Write the at-risk counts under the axes, one line per group (small counts hidden)."""
     import matplotlib.transforms as mtransforms
+
+    from harkit.privacy import suppress
+
+    shown = suppress(at_risk[["at_risk"]].astype("int64"), ["at_risk"])["at_risk"]
 
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
     groups = list(pd.unique(at_risk["group"]))
@@ -224,9 +228,9 @@ def _draw_at_risk(ax: Any, at_risk: pd.DataFrame, colors: dict[Any, Any]) -> Non
         if len(groups) > 1:
             ax.text(-0.02, y, str(g), transform=ax.transAxes, ha="right", va="top",
                     fontsize="small", color=colors.get(g, "black"))
-        sub = at_risk.loc[at_risk["group"] == g]
-        for t, n in zip(sub["time"], sub["at_risk"], strict=True):
-            ax.text(t, y, f"{int(n)}", transform=trans, ha="center", va="top",
+        rows = (at_risk["group"] == g).to_numpy()
+        for t, n in zip(at_risk.loc[rows, "time"], shown[rows], strict=True):
+            ax.text(t, y, n, transform=trans, ha="center", va="top",
                     fontsize="small", color=colors.get(g, "black"), gid="at_risk")
     ax.set_xticks(sorted(pd.unique(at_risk["time"])))
 
