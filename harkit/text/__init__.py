@@ -1,0 +1,1 @@
+"""Concept search in record text (in progress)."""
