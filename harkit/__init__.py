@@ -20,6 +20,7 @@ from harkit import (
     schema,
     survival,
     synth,
+    text,
     trends,
 )
 from harkit.extract import Extract
@@ -42,6 +43,7 @@ __all__ = [
     "schema",
     "survival",
     "synth",
+    "text",
     "trends",
     "write_extract",
 ]
