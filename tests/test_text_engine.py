@@ -1,0 +1,201 @@
+"""Tests for harkit.text.engine: search, flags, kwic."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harkit.text.engine import flags, kwic, search
+from harkit.text.query import UnknownConceptError
+
+DOCS = pd.DataFrame({
+    "document_id": ["d1", "d2", "d3", "d4", "d5", "d6", "d7"],
+    "person_id": ["p1", "p1", "p2", "p3", "p4", "p5", "p6"],
+    "text": [
+        "Pas. har alkoho1isme og drikker daglig.",
+        "Ingen tegn til alkoholmisbruk.",
+        "Far var dranker. Pasienten selv avholdende.",
+        "Tidligere Drukkenskap, nu Morphinisme.",
+        "Alko-\nholisme med delirium tremens i 1931.",
+        "Heroin. Senere overdose etter mange aar med misbruk av heroin og overdose.",
+        "Ingen funn.",
+    ],
+})
+
+
+@pytest.fixture(scope="module")
+def alcohol_hits():
+    return search(DOCS, "@alcohol")
+
+
+def test_affirmed_ocr_and_offsets(alcohol_hits):
+    h = alcohol_hits
+    assert set(h.document_id) == {"d1", "d2", "d3", "d4", "d5"}
+    texts = DOCS.set_index("document_id").text
+    for r in h.itertuples():
+        assert texts[r.document_id][r.start:r.end] == r.matched
+    d1 = h[h.document_id == "d1"]
+    assert "alkoho1isme" in set(d1.matched)
+    assert not d1[["negated", "family", "uncertain"]].any().any()
+    assert "Alko-\nholisme" in set(h[h.document_id == "d5"].matched)
+
+
+def test_context_flags(alcohol_hits):
+    h = alcohol_hits.set_index("document_id")
+    assert h.loc["d2", "negated"]
+    assert h.loc["d3", "family"]
+    d4 = alcohol_hits[alcohol_hits.document_id == "d4"]
+    assert d4.matched.tolist() == ["Drukkenskap"] and d4.historical.all()
+    f = flags(alcohol_hits, DOCS)
+    assert f["alcohol"].to_dict() == {"d1": True, "d2": False, "d3": False, "d4": True,
+                                      "d5": True, "d6": False, "d7": False}
+    assert f.index.name == "document_id"
+    p = flags(alcohol_hits, DOCS, level="person")
+    assert p.loc["p1", "alcohol"] and not p.loc["p2", "alcohol"] and len(p) == 6
+
+
+def test_context_off_flags_nothing():
+    h = search(DOCS, "@alcohol", context=False)
+    assert not h[["negated", "historical", "uncertain", "family"]].any().any()
+    assert flags(h)["alcohol"].sum() == 5
+
+
+def test_historical_spelling_prefix_and_phrase():
+    h = search(DOCS, "@opioids")
+    assert "Morphinisme" in set(h.matched)
+    h = search(DOCS, '"delirium tremens"')
+    assert h.matched.tolist() == ["delirium tremens"] and h.concept.isna().all()
+    h = search(DOCS, "alkohol*")
+    assert set(h.document_id) == {"d1", "d2", "d5"}
+    h = search(DOCS, "alko*isme")  # a wildcard inside a word
+    assert set(h.matched) == {"alkoho1isme", "Alko-\nholisme"}
+
+
+def test_query_filtering_and_leaves():
+    h = search(DOCS, "@alcohol AND NOT @family")
+    assert "d3" not in set(h.document_id)
+    # the query's ":affirmed" means no context flag at all (d4 is historical)
+    h = search(DOCS, "@alcohol:affirmed")
+    assert set(h.document_id) == {"d1", "d5"}
+    assert (h.concept == "alcohol").all()
+    h = search(DOCS, "@alcohol AND @abstinence")
+    assert set(h.document_id) == {"d3"}
+    assert set(h.concept) == {"alcohol", "abstinence"}
+
+
+def test_near():
+    h = search(DOCS, "NEAR/2(heroin, overdose)")
+    assert set(h.document_id) == {"d6"}
+    assert not len(search(DOCS, "NEAR/1(drikker, alkoholisme)"))
+    assert set(search(DOCS, "NEAR/2(drikker, alkoholisme)").document_id) == {"d1"}
+
+
+def test_unknown_concept_raises_before_work():
+    class Boom(pd.DataFrame):
+        @property
+        def iloc(self):  # pragma: no cover - must not be reached
+            raise AssertionError("documents read before the query was checked")
+    with pytest.raises(UnknownConceptError):
+        search(Boom(DOCS), "@alcohol AND @nosuchconcept")
+
+
+def test_bad_documents_skipped_and_counted(monkeypatch):
+    import harkit.text.engine as eng
+    monkeypatch.setattr(eng, "MAX_CHARS", 1000)
+    bad = pd.DataFrame({
+        "document_id": range(7),
+        "person_id": range(7),
+        "text": [None, np.nan, 42, b"alkoholisme", "alkoholisme " * 200,
+                 "\x00\x01\x02" * 50 + "alkoholisme", "alkoholisme"],
+    })
+    h = search(bad, "@alcohol", chunksize=2)
+    assert h.document_id.tolist() == [6]
+    assert h.attrs["skipped"] == {"missing": 2, "not_text": 2, "too_long": 1, "binary": 1}
+    assert len(h.attrs["skipped_documents"]) == 6
+
+
+def test_empty_input_and_no_hits():
+    h = search(DOCS.iloc[:0], "@alcohol")
+    assert list(h.columns)[:3] == ["document_id", "person_id", "concept"] and not len(h)
+    assert not len(search(DOCS, "@solvents"))
+    assert flags(search(DOCS, "@solvents"), DOCS, concepts=["solvents"])["solvents"].sum() == 0
+
+
+def test_kwic(alcohol_hits):
+    k = kwic(alcohol_hits, width=10)
+    assert "person_id" not in k.columns
+    row = k[k.document_id == "d1"].iloc[0]
+    assert row.match == "alkoho1isme" and row.left == "Pas. har " and row.right.startswith(" og")
+
+
+def test_regex_on_original_text(tmp_path):
+    from harkit.text import load_lexicon
+    (tmp_path / "lar.toml").write_text(
+        'name = "lar"\nterms = []\n'
+        'regexes = [ { pattern = "\\\\bLAR\\\\b", ignore_case = false, source = "[U]" } ]\n')
+    lex = load_lexicon(tmp_path, shipped=False)
+    d = pd.DataFrame({"document_id": [1, 2], "text": ["Startet i LAR 2005.", "lar ikke"]})
+    h = search(d, "@lar", lexicon=lex)
+    assert h.matched.tolist() == ["LAR"] and (h.start == 10).all()
+
+
+# --- against the generator's truth ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def synth():
+    from harkit.synth import generate
+    g = generate(3000, seed=1, sud_fraction=0.5, progress=False)
+    return g.documents, g.truth.document_labels
+
+
+def _scores(docs, labels, context):
+    from harkit.text import load_lexicon
+    concepts = sorted(set(labels.concept) & set(load_lexicon().names))
+    h = search(docs, " OR ".join("@" + c for c in concepts), context=context)
+    f = flags(h, docs, concepts=concepts)
+    out = {}
+    for c in concepts:
+        truth = set(labels[(labels.concept == c) & labels.affirmed].document_id)
+        pred = set(f.index[f[c]])
+        tp = len(truth & pred)
+        out[c] = (tp / max(len(pred), 1), tp / max(len(truth), 1))
+    pred_all = {(d, c) for c in concepts for d in f.index[f[c]]}
+    truth_all = set(map(tuple, labels[labels.affirmed & labels.concept.isin(concepts)]
+                        [["document_id", "concept"]].values))
+    tp = len(pred_all & truth_all)
+    out["_micro"] = (tp / len(pred_all), tp / len(truth_all))
+    return out
+
+
+def test_precision_recall_on_generator(synth):
+    docs, labels = synth
+    with_ctx = _scores(docs, labels, True)
+    without = _scores(docs, labels, False)
+    print("\nconcept      P(ctx) R(ctx) P(noctx) R(noctx)")
+    for c in with_ctx:
+        print(f"{c:12s} {with_ctx[c][0]:.3f}  {with_ctx[c][1]:.3f}  "
+              f"{without[c][0]:.3f}    {without[c][1]:.3f}")
+    p, r = with_ctx["_micro"]
+    assert p >= 0.95 and r >= 0.90
+    assert p > without["_micro"][0] + 0.05
+    # per concept, honestly reached on this seed (cannabis: polydrug sentences
+    # "blandingsmisbruk av piller og hasj" are labelled polydrug only; treatment:
+    # "poliklinisk samtale" is not a lexicon term)
+    for c, (pc, rc) in with_ctx.items():
+        if c not in ("cannabis", "_micro"):
+            assert pc >= 0.95, c
+        if c not in ("treatment", "_micro"):
+            assert rc >= 0.90, c
+        assert pc >= without[c][0], c
+
+
+def test_chunk_function_is_picklable_and_pure():
+    import pickle
+
+    from harkit.text.engine import compile_query, search_chunk
+    m = pickle.loads(pickle.dumps(compile_query("@alcohol")))
+    chunk = DOCS.drop(columns="person_id")
+    before = chunk.copy()
+    hits, skipped = search_chunk(chunk, m)
+    pd.testing.assert_frame_equal(chunk, before)
+    assert skipped == [] and set(hits.document_id) == {"d1", "d2", "d3", "d4", "d5"}
+    assert hits.person_id.isna().all()
