@@ -13,7 +13,6 @@ wall times, peak RSS and the table size; it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 from pathlib import Path
@@ -21,11 +20,9 @@ from pathlib import Path
 # run from a checkout without installing: make the repository importable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_synth import peak_rss_gib as _rss_gib  # noqa: E402
+
 from harkit import cohort, icd, synth  # noqa: E402
-
-
-def _rss_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def main() -> None:
