@@ -8,10 +8,13 @@ Concepts as data (:func:`load_lexicon`), the query language (:func:`parse`,
     hk.text.flags(hits, ex.documents, level="person")
     hk.text.kwic(hits.head(20))
 
-Still to come: fuzzy OCR neighbours, ``processes=``, ``search_dask`` and the throughput
-benchmark.
+Record texts are folded in batches (:func:`fold_batch`) and scanned once; only windows
+around candidate matches are judged for context. ``search(..., processes=2)`` spreads the
+chunks over worker processes and :func:`search_dask` runs the same search on a Dask
+DataFrame. :func:`expand_lexicon` adds OCR misreadings of the terms found in a corpus.
 """
 
+from harkit.text.batch import FoldedBatch, fold_batch, split_latin1
 from harkit.text.context import CATEGORIES, ContextRules, context_batch, context_of, read_rules
 from harkit.text.engine import (
     HIT_COLUMNS,
@@ -22,8 +25,10 @@ from harkit.text.engine import (
     search,
     search_chunk,
 )
+from harkit.text.fuzzy import corpus_vocabulary, expand_lexicon, ocr_neighbours, with_neighbours
 from harkit.text.lexicon import Lexicon, LexiconError, load_lexicon
 from harkit.text.normalise import Normalised, fold, normalise, tokens
+from harkit.text.parallel import collect_dask, run_chunks, search_dask
 from harkit.text.query import (
     Hit,
     QuerySyntaxError,
@@ -34,6 +39,16 @@ from harkit.text.query import (
 
 __all__ = [
     "CATEGORIES",
+    "FoldedBatch",
+    "collect_dask",
+    "corpus_vocabulary",
+    "expand_lexicon",
+    "fold_batch",
+    "ocr_neighbours",
+    "run_chunks",
+    "search_dask",
+    "split_latin1",
+    "with_neighbours",
     "HIT_COLUMNS",
     "Matcher",
     "compile_query",

@@ -35,6 +35,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -159,8 +160,7 @@ def _events(norm: Normalised, rules: ContextRules):
     text = norm.text
     spans = [m.span() for m in _UNIT.finditer(text)]
     units = [text[a:b] for a, b in spans]
-    is_word = np.fromiter((u[0].isalnum() or u[0] == "_" for u in units), dtype=bool,
-                          count=len(units))
+    is_word = [u[0].isalnum() or u[0] == "_" for u in units]
     events: list[tuple[int, int, _Rule]] = []
     i, n = 0, len(units)
     while i < n:
@@ -215,16 +215,16 @@ def context_batch(normalised: Normalised | str, starts, ends,
     if not spans:
         return out
     n = len(units)
-    words_before = np.concatenate([[0], np.cumsum(is_word)])  # words in units[:i]
-    # terminator counts per category: term[c][i] = terminators in units[:i]
-    hard = np.fromiter((u in _HARD_ENDS for u in units), dtype=np.int64, count=n)
+    # plain lists: windows are short, so numpy's per-call cost would dominate
+    words_before = list(accumulate(is_word, initial=0))  # words in units[:i]
+    hard = [u in _HARD_ENDS for u in units]
     term = {}
     for c in CATEGORIES:
-        t = hard.copy()
+        t = list(hard)
         for a, b, r in events:
             if r.direction == "terminate" and r.category in (c, "all"):
-                t[a:b] = 1
-        term[c] = np.concatenate([[0], np.cumsum(t)])
+                t[a:b] = [True] * (b - a)
+        term[c] = list(accumulate(t, initial=0))
     triggers = [(a, b, r) for a, b, r in events
                 if r.direction in ("forward", "backward", "bidirectional")]
     trig_starts = [a for a, _, _ in triggers]

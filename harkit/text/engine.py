@@ -13,19 +13,22 @@ so the same search can run per partition (e.g. Dask ``map_partitions``).
 from __future__ import annotations
 
 import re
+import warnings
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import ahocorasick
 import numpy as np
 import pandas as pd
 
-from harkit.text.context import context_batch
+from harkit.text.batch import FoldedBatch, fold_batch, split_latin1
+from harkit.text.context import _default_rules, context_batch
 from harkit.text.lexicon import Lexicon, load_lexicon
 from harkit.text.normalise import Normalised, fold, normalise
 from harkit.text.query import Concept as ConceptLeaf
-from harkit.text.query import Hit, Node, Term, _eval, _pattern, parse
+from harkit.text.query import Hit, Near, Node, Term, _eval, _pattern, parse
 
 __all__ = ["HIT_COLUMNS", "Matcher", "compile_query", "flags", "kwic", "search",
            "search_chunk"]
@@ -53,6 +56,9 @@ class Matcher:
     automaton: ahocorasick.Automaton | None
     regexes: list[tuple[str, str, re.Pattern]] = field(default_factory=list)
     wildcards: list[tuple[str, re.Pattern]] = field(default_factory=list)
+    #: Per regex, a literal every match contains (None if unknown): texts without it
+    #: are not scanned with that regex.
+    regex_literals: list[str | None] = field(default_factory=list)
 
 
 def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
@@ -100,17 +106,29 @@ def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
         for key, vals in patterns.items():
             auto.add_word(key, (len(key), tuple(sorted(vals, key=str))))
         auto.make_automaton()
-    return Matcher(query, node, auto, regexes, wildcards)
+    literals = [_required_literal(rx) for _, _, rx in regexes]
+    return Matcher(query, node, auto, regexes, wildcards, literals)
 
 
-def _skip_reason(text) -> str | None:
+def _required_literal(rx: re.Pattern) -> str | None:
+    r"""The literal of a case-sensitive ``\bLITERAL\b``-style pattern, else None."""
+    if rx.flags & re.IGNORECASE:
+        return None
+    core = rx.pattern
+    for b in (r"\b", r"(?<!\w)", r"(?!\w)"):
+        core = core.removeprefix(b).removesuffix(b)
+    return core if core and re.fullmatch(r"[\w ]+", core) else None
+
+
+def _skip_reason(text, scan: bool = True) -> str | None:
+    """Why a document cannot be searched (None if it can); ``scan`` looks for garbage."""
     if text is None or (not isinstance(text, (str, bytes)) and pd.isna(text)):
         return "missing"
     if not isinstance(text, str):
         return "not_text"
     if len(text) > MAX_CHARS:
         return "too_long"
-    if text and len(_GARBAGE.findall(text)) > MAX_GARBAGE * len(text):
+    if scan and text and len(_GARBAGE.findall(text)) > MAX_GARBAGE * len(text):
         return "binary"
     return None
 
@@ -157,9 +175,169 @@ def _spans(norm: Normalised, m: Matcher):
     return [(c, lab, s, e) for (c, s, e), lab in best.items()]
 
 
+def _near_distance(node: Node) -> int:
+    """Largest NEAR distance in a query (0 without NEAR)."""
+    if isinstance(node, Near):
+        return node.distance
+    kids = getattr(node, "items", None) or ([node.item] if hasattr(node, "item") else [])
+    return max((_near_distance(k) for k in kids), default=0)
+
+
+def _reach(matcher: Matcher) -> int:
+    """Words kept on each side of a hit so context and NEAR are decided as on the whole text."""
+    rules = _default_rules()
+    longest = max((len(units) for lst in rules.by_first.values() for units, _ in lst),
+                  default=1)
+    return max(rules.max_window + 2 * longest, _near_distance(matcher.node)) + 2
+
+
+def _hits_of(norm: Normalised, matcher: Matcher, context: bool, word_offset: int = 0,
+             drop_before: int = -1, drop_after: int | None = None):
+    """Raw spans of a normalised text and their :class:`Hit` records (in span order)."""
+    raw = _spans(norm, matcher)
+    if not raw:
+        return [], []
+    starts = [s for _, _, s, _ in raw]
+    ends = [e for _, _, _, e in raw]
+    ctx = (context_batch(norm, starts, ends) if context
+           else {c: np.zeros(len(raw), dtype=bool) for c in _FLAGS})
+    wstarts = [a for a, _ in norm.words]
+    keep_raw, hits = [], []
+    for k, (concept, label, s, e) in enumerate(raw):
+        w0 = max(bisect_right(wstarts, s) - 1, 0)
+        w1 = max(bisect_right(wstarts, max(e - 1, s)) - 1, w0)
+        if w0 < drop_before or (drop_after is not None and w1 > drop_after):
+            continue  # at a cut edge of a window: decided in the neighbouring text
+        keep_raw.append((concept, label, s, e))
+        hits.append(Hit(norm.text[s:e], w0 + word_offset, concept, w1 - w0 + 1,
+                        *(bool(ctx[c][k]) for c in _FLAGS)))
+    return keep_raw, hits
+
+
+def _rows(doc_id, pid, text, leaves, pieces, width):
+    """Output rows of one document from (raw span, hit, original start, end) pieces."""
+    rows = []
+    for (concept, label, _, _), h, a, b in pieces:
+        if not any(leaf.matches(h) for leaf in leaves):
+            continue
+        snip = " ".join(text[max(a - width, 0):b + width].split())
+        rows.append((doc_id, pid, concept, label, text[a:b], a, b, h.negated,
+                     h.historical, h.uncertain, h.family, snip))
+    return rows
+
+
+def _search_whole(doc_id, pid, text, matcher, leaves, context, width):
+    """The reference path: normalise the whole document, then match and decide."""
+    norm = normalise(text)
+    raw, hits = _hits_of(norm, matcher, context)
+    if not _eval(matcher.node, hits):
+        return []
+    o_s, o_e = norm.original_spans([s for _, _, s, _ in raw], [e for _, _, _, e in raw])
+    return _rows(doc_id, pid, text, leaves,
+                 zip(raw, hits, o_s.tolist(), o_e.tolist()), width)
+
+
+def _centres(fb: FoldedBatch, matcher: Matcher) -> np.ndarray:
+    """Folded positions (sorted) where the query's leaves may match."""
+    text = fb.text
+    n = len(text)
+    pos: list[int] = []
+    if matcher.automaton is not None and text:
+        for end_idx, (length, vals) in matcher.automaton.iter(text):
+            s, e = end_idx - length + 1, end_idx + 1
+            if s > 0 and _is_word_char(text[s - 1]):
+                continue
+            if (e == n or not _is_word_char(text[e])) or any(v[2] for v in vals):
+                pos.append(s)
+    for _, rx in matcher.wildcards:
+        pos.extend(m.start() for m in rx.finditer(text))
+    out = np.asarray(pos, dtype=np.int64)
+    if matcher.regexes:
+        orig = []
+        for (_, _, rx), literal in zip(matcher.regexes, matcher.regex_literals):
+            if literal is not None and literal not in fb.joined:
+                continue
+            orig.extend(fb.orig_doc_start[d] + m.start() for d, t in enumerate(fb.texts)
+                        if literal is None or literal in t
+                        for m in rx.finditer(t) if m.end() > m.start())
+        if orig:
+            out = np.concatenate([out, fb.folded_positions(np.asarray(orig, dtype=np.int64))])
+    return np.unique(out)
+
+
+def _windows(fb: FoldedBatch, centres: np.ndarray, reach: int
+             ) -> list[tuple[int, int, int]]:
+    """Merged windows ``(text, start, end)`` in original coordinates around the centres.
+
+    A window reaches ``reach`` folded words beyond its outermost centres, or the end of
+    its text; it starts at a word and ends after one.
+    """
+    w_start, w_end = fb.words()
+    docs = fb.doc_of(centres)
+    doc_lo = fb.doc_start[docs]
+    doc_hi = fb.doc_start[docs + 1] - 1  # position of the separator (or the end)
+    first = np.searchsorted(w_start, doc_lo, side="left")
+    last = np.searchsorted(w_start, doc_hi, side="left") - 1
+    at = np.searchsorted(w_start, centres, side="right") - 1
+    lo_w, hi_w = at - reach, at + reach
+    to_start, to_end = lo_w <= first, hi_w >= last
+    lo_f = np.where(to_start, doc_lo, w_start[np.clip(lo_w, 0, max(len(w_start) - 1, 0))])
+    hi_f = np.where(to_end, doc_hi, w_end[np.clip(hi_w, 0, max(len(w_end) - 1, 0))])
+    base = fb.orig_doc_start[docs]
+    lengths = np.fromiter((len(fb.texts[d]) for d in docs.tolist()), dtype=np.int64,
+                          count=len(docs))
+    lo_o = np.where(to_start, 0, fb.original_positions(lo_f) - base)
+    hi_o = np.where(to_end, lengths, fb.original_positions(hi_f) - base)
+    out: list[tuple[int, int, int]] = []
+    for d, lo, hi in zip(docs.tolist(), lo_o.tolist(), hi_o.tolist()):
+        if out and out[-1][0] == d and lo <= out[-1][2]:
+            out[-1] = (d, out[-1][1], max(out[-1][2], hi))
+        else:
+            out.append((d, lo, hi))
+    return out
+
+
+def _search_windows(fb: FoldedBatch, ids, pids, matcher, leaves, context, width, reach
+                    ) -> dict[int, list[tuple]]:
+    """Rows per text of the batch, deciding every hit in a window around it."""
+    centres = _centres(fb, matcher)
+    if not len(centres):
+        return {}
+    windows = _windows(fb, centres, reach)
+    wb = fold_batch([fb.texts[d][lo:hi] for d, lo, hi in windows])
+    # Every centre lies at least `reach` words inside its window; hits this close to a
+    # cut edge can only be artefacts of the cut (a regex anchored at the window's edge).
+    margin = 2
+    found: dict[int, tuple[list, list, int]] = {}
+    for i, (d, lo, hi) in enumerate(windows):
+        pieces, hits_all, offset = found.setdefault(d, ([], [], 0))
+        norm, _ = wb.normalised(i)
+        last = len(norm.words) - 1
+        raw, hits = _hits_of(norm, matcher, context, offset,
+                             drop_before=margin if lo > 0 else -1,
+                             drop_after=last - margin if hi < len(fb.texts[d]) else None)
+        found[d] = (pieces, hits_all, offset + len(norm.words) + reach)
+        if not raw:
+            continue
+        o_s, o_e = norm.original_spans([s for _, _, s, _ in raw], [e for _, _, _, e in raw])
+        pieces.extend(zip(raw, hits, (o_s + lo).tolist(), (o_e + lo).tolist()))
+        hits_all.extend(hits)
+    out = {}
+    for d, (pieces, hits_all, _) in found.items():
+        if _eval(matcher.node, hits_all):
+            out[d] = _rows(ids[d], pids[d], fb.texts[d], leaves, pieces, width)
+    return out
+
+
 def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
                  width: int = 40) -> tuple[pd.DataFrame, list[tuple[object, str]]]:
     """Search one chunk of documents (a pure function of ``chunk`` and ``matcher``).
+
+    The chunk's texts are folded together (:func:`harkit.text.batch.fold_batch`) and
+    scanned once; only the windows around candidate matches are then normalised with
+    their word pieces and judged for context, which gives the same hits as normalising
+    every whole document. Texts with characters outside Latin-1 take that whole-document
+    path.
 
     Parameters
     ----------
@@ -179,61 +357,96 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
         of the query's leaves.
     skipped : list of (document_id, reason)
     """
-    rows: list[tuple] = []
-    skipped: list[tuple[object, str]] = []
+    ids = chunk["document_id"].tolist()
+    pids = (chunk["person_id"].tolist() if "person_id" in chunk.columns
+            else [None] * len(chunk))
+    texts = chunk["text"].tolist()
     leaves = list(matcher.node.leaves())
-    pids = chunk["person_id"] if "person_id" in chunk.columns else pd.Series(
-        pd.NA, index=chunk.index)
+    skipped: dict[int, str] = {}
+    todo = []
+    for k, t in enumerate(texts):
+        reason = _skip_reason(t, scan=False)
+        if reason is None:
+            todo.append(k)
+        else:
+            skipped[k] = reason
+    fast, slow = todo, []
+    try:
+        fb = fold_batch([texts[k] for k in fast], pieces=False)
+    except (UnicodeEncodeError, ValueError):
+        ok, other = split_latin1([texts[k] for k in todo])
+        fast, slow = [todo[i] for i in ok], [todo[i] for i in other]
+        fb = fold_batch([texts[k] for k in fast], pieces=False)
+    garbage = fb.control_counts > MAX_GARBAGE * np.array([len(texts[k]) for k in fast])
+    for i in np.flatnonzero(garbage).tolist():
+        skipped[fast[i]] = "binary"
+    per_doc: dict[int, list[tuple]] = {}
+    if len(fast):
+        try:
+            found = _search_windows(fb, [ids[k] for k in fast], [pids[k] for k in fast],
+                                    matcher, leaves, context, width, _reach(matcher))
+        except Exception as exc:  # never crash halfway: fall back to one document at a time
+            warnings.warn(f"search_chunk: the batched path failed ({exc!r}); searching "
+                          f"{len(fast)} documents one by one", RuntimeWarning, stacklevel=2)
+            found = None
+            slow = fast + slow
+        if found is not None:
+            per_doc = {fast[i]: rows for i, rows in found.items() if fast[i] not in skipped}
+    for k in sorted(slow):
+        if k in skipped:
+            continue
+        reason = _skip_reason(texts[k])
+        if reason is not None:
+            skipped[k] = reason
+            continue
+        try:
+            per_doc[k] = _search_whole(ids[k], pids[k], texts[k], matcher, leaves,
+                                       context, width)
+        except Exception as exc:  # never crash halfway through a corpus
+            skipped[k] = f"error: {type(exc).__name__}"
+    rows = [r for k in sorted(per_doc) for r in per_doc[k]]
+    return _frame(rows), [(ids[k], skipped[k]) for k in sorted(skipped)]
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=HIT_COLUMNS)
+    for c in _FLAGS:
+        out[c] = out[c].astype(bool)
+    out[["start", "end"]] = out[["start", "end"]].astype("int64")
+    return out
+
+
+def _reference_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
+                     width: int = 40) -> tuple[pd.DataFrame, list[tuple[object, str]]]:
+    """:func:`search_chunk` normalising every whole document (the slow, plain path)."""
+    leaves = list(matcher.node.leaves())
+    pids = (chunk["person_id"].tolist() if "person_id" in chunk.columns
+            else [None] * len(chunk))
+    rows, skipped = [], []
     for doc_id, pid, text in zip(chunk["document_id"], pids, chunk["text"]):
         reason = _skip_reason(text)
         if reason is not None:
             skipped.append((doc_id, reason))
             continue
         try:
-            norm = normalise(text)
-            raw = _spans(norm, matcher)
-            if not raw and not _eval(matcher.node, []):
-                continue
-            starts = [s for _, _, s, _ in raw]
-            ends = [e for _, _, _, e in raw]
-            ctx = (context_batch(norm, starts, ends) if context and raw
-                   else {c: np.zeros(len(raw), dtype=bool) for c in _FLAGS})
-            wstarts = [a for a, _ in norm.words]
-            hits = []
-            for k, (concept, _, s, e) in enumerate(raw):
-                w0 = max(bisect_right(wstarts, s) - 1, 0)
-                w1 = max(bisect_right(wstarts, max(e - 1, s)) - 1, w0)
-                hits.append(Hit(norm.text[s:e], w0, concept, w1 - w0 + 1,
-                                *(bool(ctx[c][k]) for c in _FLAGS)))
-            if not _eval(matcher.node, hits):
-                continue
-            o_s, o_e = norm.original_spans(starts, ends)
+            rows.extend(_search_whole(doc_id, pid, text, matcher, leaves, context, width))
         except Exception as exc:  # never crash halfway through a corpus
             skipped.append((doc_id, f"error: {type(exc).__name__}"))
-            continue
-        for k, ((concept, label, _, _), h) in enumerate(zip(raw, hits)):
-            if not any(leaf.matches(h) for leaf in leaves):
-                continue
-            a, b = int(o_s[k]), int(o_e[k])
-            snip = " ".join(text[max(a - width, 0):b + width].split())
-            rows.append((doc_id, pid, concept, label, text[a:b], a, b, h.negated,
-                         h.historical, h.uncertain, h.family, snip))
-    out = pd.DataFrame(rows, columns=HIT_COLUMNS)
-    for c in _FLAGS:
-        out[c] = out[c].astype(bool)
-    out[["start", "end"]] = out[["start", "end"]].astype("int64")
-    return out, skipped
+    return _frame(rows), skipped
 
 
-def search(documents: pd.DataFrame, query: str, *, lexicon: Lexicon | None = None,
-           context: bool = True, chunksize: int = 10_000, progress: bool = False
+def search(documents: pd.DataFrame | Iterable[pd.DataFrame], query: str, *,
+           lexicon: Lexicon | None = None, context: bool = True, chunksize: int = 10_000,
+           processes: int | None = 1, progress: bool = False, width: int = 40
            ) -> pd.DataFrame:
     """Find the documents that satisfy a query and the hits that make them do so.
 
     Parameters
     ----------
-    documents : pandas.DataFrame
-        Columns ``document_id``, ``text``, optionally ``person_id``.
+    documents : pandas.DataFrame or iterable of DataFrames
+        Columns ``document_id``, ``text``, optionally ``person_id``. An iterable of
+        chunks (``pd.read_csv(..., chunksize=)``, a generator) streams a corpus larger
+        than memory.
     query : str
         E.g. ``@alcohol AND NOT @family`` or ``NEAR/5(heroin, overdose)``
         (see :func:`harkit.text.parse`).
@@ -242,9 +455,14 @@ def search(documents: pd.DataFrame, query: str, *, lexicon: Lexicon | None = Non
     context : bool, default True
         Flag hits negated/historical/uncertain/family; False leaves every flag False.
     chunksize : int
-        Documents per chunk.
+        Documents per chunk (the unit of work and of memory).
+    processes : int or None, default 1
+        Worker processes; ``None`` or 0 uses every core. Scripts that use more than one
+        need the ``if __name__ == "__main__":`` guard.
     progress : bool
         Show a tqdm progress bar.
+    width : int
+        Characters of original text on each side of a hit in ``snippet``.
 
     Returns
     -------
@@ -259,23 +477,17 @@ def search(documents: pd.DataFrame, query: str, *, lexicon: Lexicon | None = Non
     QuerySyntaxError, UnknownConceptError
         Before any document is read.
     """
+    from harkit.text.parallel import run_chunks
+
     matcher = compile_query(query, lexicon)
-    missing = {"document_id", "text"} - set(documents.columns)
-    if missing:
-        raise KeyError(f"documents lack column(s) {sorted(missing)}")
-    if chunksize < 1:
-        raise ValueError("chunksize must be at least 1")
-    starts = range(0, len(documents), chunksize)
-    if progress:
-        from tqdm.auto import tqdm
-        starts = tqdm(starts, total=len(starts), desc="search", unit="chunk")
-    parts, skipped = [], []
-    for i in starts:
-        hits, sk = search_chunk(documents.iloc[i:i + chunksize], matcher, context=context)
-        parts.append(hits)
-        skipped.extend(sk)
-    out = (pd.concat(parts, ignore_index=True) if parts
-           else pd.DataFrame(columns=HIT_COLUMNS))
+    if isinstance(documents, pd.DataFrame):
+        missing = {"document_id", "text"} - set(documents.columns)
+        if missing:
+            raise KeyError(f"documents lack column(s) {sorted(missing)}")
+    parts, skipped = run_chunks(documents, matcher, chunksize=chunksize, processes=processes,
+                                context=context, width=width, progress=progress)
+    parts = [p for p in parts if len(p)]
+    out = pd.concat(parts, ignore_index=True) if parts else _frame([])
     out.attrs["skipped"] = dict(Counter(r for _, r in skipped))
     out.attrs["skipped_documents"] = skipped
     out.attrs["query"] = query

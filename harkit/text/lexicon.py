@@ -12,8 +12,9 @@ A concept is one TOML file (or one ``[concepts.<name>]`` table in a file with se
     regexes = [ { pattern = '\\bLAR\\b', ignore_case = false, source = "[U]" } ]
 
 ``term`` is a word or a phrase in lower case; a trailing ``*`` makes it a prefix
-(``alkohol*`` also finds ``alkoholisme``). ``form`` is ``modern``, ``historical`` or
-``latin``. ``source`` is required; ``[U]`` marks unsourced domain knowledge.
+(``alkohol*`` also finds ``alkoholisme``). ``form`` is ``modern``, ``historical``,
+``latin`` or ``ocr`` (an OCR misreading found in a corpus, see
+:mod:`harkit.text.fuzzy`). ``source`` is required; ``[U]`` marks unsourced domain knowledge.
 :func:`load_lexicon` reads the shipped files and the user's; a user concept with the
 name of a shipped one replaces it.
 """
@@ -38,7 +39,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-FORMS: tuple[str, ...] = ("modern", "historical", "latin")
+#: Term forms; ``ocr`` marks corpus-derived OCR neighbours (:mod:`harkit.text.fuzzy`).
+FORMS: tuple[str, ...] = ("modern", "historical", "latin", "ocr")
 #: Historical/orthographic spelling pairs; each is applied in both directions.
 SPELLING_PAIRS: tuple[tuple[str, str], ...] = (
     ("aa", "å"), ("ph", "f"), ("c", "k"), ("th", "t"), ("æ", "e"), ("ø", "o"), ("ø", "ö"),
