@@ -49,6 +49,10 @@ def test_context_flags(alcohol_hits):
     assert f["alcohol"].to_dict() == {"d1": True, "d2": False, "d3": False, "d4": True,
                                       "d5": True, "d6": False, "d7": False}
     assert f.index.name == "document_id"
+    assert not flags(alcohol_hits, DOCS, historical=False).loc["d4", "alcohol"]
+    # the query form of flags()'s default agrees with it document by document
+    q = search(DOCS, "@alcohol:!negated:!uncertain:!family")
+    assert set(q.document_id) == set(f.index[f["alcohol"]])
     p = flags(alcohol_hits, DOCS, level="person")
     assert p.loc["p1", "alcohol"] and not p.loc["p2", "alcohol"] and len(p) == 6
 
@@ -102,15 +106,18 @@ def test_bad_documents_skipped_and_counted(monkeypatch):
     import harkit.text.engine as eng
     monkeypatch.setattr(eng, "MAX_CHARS", 1000)
     bad = pd.DataFrame({
-        "document_id": range(7),
-        "person_id": range(7),
+        "document_id": range(11), "person_id": range(11),
         "text": [None, np.nan, 42, b"alkoholisme", "alkoholisme " * 200,
-                 "\x00\x01\x02" * 50 + "alkoholisme", "alkoholisme"],
+                 "\x00\x01\x02" * 50 + "alkoholisme", "alkoholisme",
+                 "alkoholmisbruk på grunn av søsteren".encode().decode("cp1252"),
+                 "\ufffd" * 20 + " alkoholisme", "",
+                 "alkoholmisbruk på grunn av søsteren".encode().decode("latin-1")],
     })
-    h = search(bad, "@alcohol", chunksize=2)
+    h = search(bad, "@alcohol", chunksize=3)
     assert h.document_id.tolist() == [6]
-    assert h.attrs["skipped"] == {"missing": 2, "not_text": 2, "too_long": 1, "binary": 1}
-    assert len(h.attrs["skipped_documents"]) == 6
+    assert h.attrs["skipped"] == {"missing": 2, "not_text": 2, "too_long": 1, "binary": 2,
+                                  "mojibake": 2}
+    assert [d for d, _ in h.attrs["skipped_documents"]] == [0, 1, 2, 3, 4, 5, 7, 8, 10]
 
 
 def test_empty_input_and_no_hits():

@@ -162,24 +162,24 @@ def _events(norm: Normalised, rules: ContextRules):
     units = [text[a:b] for a, b in spans]
     is_word = [u[0].isalnum() or u[0] == "_" for u in units]
     events: list[tuple[int, int, _Rule]] = []
-    i, n = 0, len(units)
-    while i < n:
-        cands = rules.by_first.get(units[i])
-        step = 1
-        if cands:
-            for lit, rs in cands:
-                k = len(lit)
-                if tuple(units[i:i + k]) == lit:
-                    orig = ""
-                    if any(r.not_original for r in rs):
-                        a, b = norm.original_span(spans[i][0], spans[i + k - 1][1])
-                        orig = norm.original[a:b].lower()
-                    for r in rs:
-                        if orig not in r.not_original:
-                            events.append((i, i + k, r))
-                    step = k
-                    break
-        i += step
+    by_first = rules.by_first
+    free = 0  # units before this one are part of a matched literal
+    # only units that can start a literal need a look (same result as stepping through all)
+    for i in [j for j, u in enumerate(units) if u in by_first]:
+        if i < free:
+            continue
+        for lit, rs in by_first[units[i]]:
+            k = len(lit)
+            if tuple(units[i:i + k]) == lit:
+                orig = ""
+                if any(r.not_original for r in rs):
+                    a, b = norm.original_span(spans[i][0], spans[i + k - 1][1])
+                    orig = norm.original[a:b].lower()
+                for r in rs:
+                    if orig not in r.not_original:
+                        events.append((i, i + k, r))
+                free = i + k
+                break
     return spans, units, is_word, events
 
 

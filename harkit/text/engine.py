@@ -40,6 +40,8 @@ _FLAGS = ("negated", "historical", "uncertain", "family")
 MAX_CHARS = 2_000_000
 #: Share of control/replacement characters above which a text is ``binary``.
 MAX_GARBAGE = 0.10
+# UTF-8 æ ø å é (and capitals) read as Latin-1 or cp1252: the file needs re-reading
+_MOJIBAKE = re.compile("Ã[\x85\x86\x98\xa5\xa6\xa9\xb8…†˜]")
 _GARBAGE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
 
 
@@ -128,6 +130,8 @@ def _skip_reason(text, scan: bool = True) -> str | None:
         return "not_text"
     if len(text) > MAX_CHARS:
         return "too_long"
+    if "Ã" in text and _MOJIBAKE.search(text):
+        return "mojibake"
     if scan and text and len(_GARBAGE.findall(text)) > MAX_GARBAGE * len(text):
         return "binary"
     return None
@@ -469,7 +473,9 @@ def search(documents: pd.DataFrame | Iterable[pd.DataFrame], query: str, *,
     pandas.DataFrame
         Columns :data:`HIT_COLUMNS`; ``start``/``end`` are offsets into the original text.
         ``attrs["skipped"]`` counts skipped documents by reason (``missing``,
-        ``not_text``, ``too_long``, ``binary``, ``error: ...``) and
+        ``not_text`` (e.g. bytes), ``too_long`` (over :data:`MAX_CHARS`), ``binary``
+        (over :data:`MAX_GARBAGE` control or replacement characters), ``mojibake`` (UTF-8
+        text decoded as Latin-1: re-read the file as UTF-8), ``error: ...``) and
         ``attrs["skipped_documents"]`` lists ``(document_id, reason)``.
 
     Raises
@@ -495,10 +501,15 @@ def search(documents: pd.DataFrame | Iterable[pd.DataFrame], query: str, *,
 
 
 def flags(hits: pd.DataFrame, documents: pd.DataFrame | None = None,
-          level: str = "document", concepts=None) -> pd.DataFrame:
+          level: str = "document", concepts=None, *, historical: bool = True
+          ) -> pd.DataFrame:
     """One row per document or person, a boolean column per concept (affirmed mention).
 
-    A hit is affirmed when it is not negated, family or uncertain (historical counts).
+    A hit is affirmed when it is not negated, family or uncertain; a historical mention
+    ("tidligere alkoholmisbruk") still says the patient used the substance, so it counts
+    unless ``historical=False``. (In a query, ``@alcohol:affirmed`` means no context flag
+    at all, historical ones excluded; ``@alcohol:!negated:!uncertain:!family`` is the
+    query form of this function's default.)
 
     Parameters
     ----------
@@ -509,6 +520,8 @@ def flags(hits: pd.DataFrame, documents: pd.DataFrame | None = None,
     level : {"document", "person"}
     concepts : list of str, optional
         Columns to report; default the concepts in ``hits``.
+    historical : bool, default True
+        Count historical mentions as affirmed.
 
     Returns
     -------
@@ -519,7 +532,10 @@ def flags(hits: pd.DataFrame, documents: pd.DataFrame | None = None,
         raise ValueError(f"level must be 'document' or 'person', got {level!r}")
     key = "document_id" if level == "document" else "person_id"
     h = hits[hits["concept"].notna()]
-    aff = h[~(h["negated"] | h["family"] | h["uncertain"])]
+    not_affirmed = h["negated"] | h["family"] | h["uncertain"]
+    if not historical:
+        not_affirmed |= h["historical"]
+    aff = h[~not_affirmed]
     cols = list(concepts) if concepts is not None else sorted(h["concept"].unique())
     if len(aff):
         out = pd.crosstab(aff[key], aff["concept"]).gt(0)
