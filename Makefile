@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report test unit notebooks lint fixture bench clean
+.PHONY: report test unit notebooks docs lint fixture bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ test: $(STAMP)
 	$(BIN)/ruff check harkit tests benchmarks
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval-lax notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
+## The documentation site (warnings are errors) -> docs/_build/html/index.html
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
+## Re-execute every notebook on the fixture, keep its .py pair in sync, drop volatile metadata
+notebooks: $(STAMP)
+	$(BIN)/python -m harkit.report --refresh-notebooks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
@@ -38,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache docs/_build docs/generated

@@ -18,6 +18,8 @@ import pandas as pd
 class Result:
     """Base class of analysis results.
 
+    Subclasses override :meth:`plot` where a figure makes sense.
+
     Parameters
     ----------
     table : pandas.DataFrame
@@ -31,8 +33,6 @@ class Result:
         The underlying lifelines/statsmodels/scipy object, when there is one.
     extra : dict
         Further named outputs (e.g. an at-risk table), also DataFrames.
-
-    Subclasses override :meth:`plot` where a figure makes sense.
     """
 
     table: pd.DataFrame

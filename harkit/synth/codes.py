@@ -24,7 +24,7 @@ DEATH_REVISIONS: dict[str, tuple[int, int]] = {
 #: Code formats per revision: name -> probability. ``dot`` is canonical (``303.9``),
 #: ``comma`` a comma decimal (``303,9``), ``nodot`` drops the dot (``3039``, ``F102``),
 #: ``five_dot``/``five_nodot`` the 5-digit Norwegian hospital ICD-8 (``303.90``, ``30309``),
-#: ``messy`` lower case with a trailing blank (``f10.2 ``).
+#: ``messy`` lower case with a trailing blank (``f10.2`` and a blank).
 FORMATS: tuple[str, ...] = ("dot", "comma", "nodot", "five_dot", "five_nodot", "messy")
 FORMAT_PROBS: dict[str, dict[str, float]] = {
     "ICD-7": {"dot": 0.6, "comma": 0.3, "nodot": 0.1},

@@ -1,0 +1,98 @@
+"""Rendering the curated notebooks into HTML reports, and what the reports may show."""
+
+from __future__ import annotations
+
+import json
+import re
+from io import StringIO
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from harkit import privacy
+from harkit.datasets import load_fixture
+from harkit.errors import HarkitError
+from harkit.report import notebook_title, notebooks_dir, refresh_notebooks, render
+
+NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
+# column names that hold counts of persons, deaths, episodes ... in the notebooks' tables
+COUNT_COLUMN = re.compile(r"^(n|N|count|Count|deaths|persons|patients|episodes|documents"
+                          r"|n_\w+|\w+_n|N \(.*\)|n \(.*\))$")
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    return render(out_dir=out, progress=False)  # raises if a report shows an identifier
+
+
+def test_every_notebook_is_rendered_with_an_index(reports):
+    assert [p.stem for p in reports[:-1]] == [p.stem for p in NOTEBOOKS]
+    index = reports[-1].read_text(encoding="utf-8")
+    for nb in NOTEBOOKS:
+        title, _ = notebook_title(nb)
+        assert f'href="{nb.stem}.html"' in index and title.split("·")[-1].strip() in index
+    assert len(NOTEBOOKS) >= 10, "notebooks 00-09"
+
+
+def test_reports_show_no_identifiers(reports):
+    fixture = load_fixture()
+    for page in reports:
+        assert privacy.check_no_identifiers(page, extract=fixture).empty, page.name
+
+
+def _count_cells(page: Path):
+    try:
+        tables = pd.read_html(StringIO(page.read_text(encoding="utf-8")))
+    except ValueError:  # no tables
+        return
+    for k, table in enumerate(tables):
+        for col in table.columns:
+            name = " ".join(map(str, col)) if isinstance(col, tuple) else str(col)
+            if COUNT_COLUMN.match(name.strip()):
+                for value in table[col]:
+                    yield k, name, value
+
+
+def test_reports_show_no_small_counts(reports):
+    shown = 0
+    for page in reports[:-1]:
+        for k, name, value in _count_cells(page):
+            text = str(value).strip()
+            if re.fullmatch(r"\d+", text):
+                shown += 1
+                assert not 1 <= int(text) <= 4, f"{page.name} table {k} column {name!r}: {text}"
+    assert shown > 50  # the check looked at real count columns
+
+
+def test_a_report_with_an_identifier_is_refused(tmp_path):
+    pid = load_fixture().persons["person_id"].iloc[0]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Leak"),
+                nbformat.v4.new_code_cell("extract_path = None", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(f"print({pid!r})")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "leak.ipynb"
+    nbformat.write(nb, str(path))
+    with pytest.raises(HarkitError, match="leak.html"):
+        render([path], out_dir=tmp_path / "out", progress=False)
+    assert (tmp_path / "out" / "leak.html").exists()  # kept for inspection
+
+
+def test_refresh_notebooks_executes_in_place_and_syncs_the_pair(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Small"), nbformat.v4.new_code_cell("6 * 7")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "small.ipynb"
+    nbformat.write(nb, str(path))
+    (tmp_path / "small.py").write_text("# stale\n")
+    refresh_notebooks([path], progress=False)
+    done = json.loads(path.read_text())
+    code = done["cells"][1]
+    assert "".join(code["outputs"][0]["data"]["text/plain"]) == "42"
+    assert "execution" not in code["metadata"]
+    assert "6 * 7" in (tmp_path / "small.py").read_text()
