@@ -75,6 +75,7 @@ _T_FIRST = _FIRST.tobytes()
 _T_WIDE = (_WIDTH == 2).astype(np.uint8).tobytes()
 _T_AZ = _AZ.astype(np.uint8).tobytes()
 _T_FIRST_BLANK = np.where(_SPACE, 32, _FIRST).astype(np.uint8).tobytes()
+_T_UNSUPPORTED = _UNSUPPORTED.astype(np.uint8).tobytes()
 _T_CONTROL = np.isin(np.arange(256), [*range(0, 9), *range(14, 32), 127]).astype(
     np.uint8).tobytes()
 
@@ -118,6 +119,18 @@ def _stand_in(ch: str) -> tuple[str, str] | None:
     if len(f) != 1 or _W_RX.match(f) or _S_RX.match(f):
         return None
     return _OTHER_STAND_IN, f
+
+
+def _specials(joined: str) -> list[tuple[int, str]]:
+    """Positions and characters of the characters beyond Latin-1 and of µ ¼ ½ ¾."""
+    try:
+        codes = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        wide = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        at = np.flatnonzero((wide > 255) | _UNSUPPORTED[np.minimum(wide, 255)])
+    else:
+        at = np.flatnonzero(_lut(codes, _T_UNSUPPORTED, bool))
+    return [(i, joined[i]) for i in at.tolist()]
 
 
 def split_latin1(texts: list[str]) -> tuple[list[int], list[int]]:
@@ -165,6 +178,9 @@ class FoldedBatch:
         The original texts joined by ``"\\n"``.
     codes : numpy.ndarray
         :attr:`text` as Latin-1 codes, with stand-ins for characters beyond Latin-1.
+    scan_text : str
+        The same as a Latin-1 string (stand-ins in place): what the automaton scans, at
+        one byte per character (no lexicon term contains a stand-in).
     control_counts : numpy.ndarray
         Control characters (other than tab, line and page breaks) in each text.
     piece_start, piece_orig_start, piece_orig_end : numpy.ndarray or None
@@ -189,6 +205,7 @@ class FoldedBatch:
     control_counts: np.ndarray | None = field(default=None, repr=False)
     joined: str = field(default="", repr=False)
     codes: np.ndarray | None = field(default=None, repr=False)
+    scan_text: str = field(default="", repr=False)
 
     def original_positions(self, positions) -> np.ndarray:
         """Positions in the originals joined by ``"\\n"`` of folded positions.
@@ -325,7 +342,7 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
         A text has a character whose folding leaves Latin-1.
     """
     joined = _SEP.join(texts)
-    specials = [(m.start(), m.group()) for m in _SPECIAL.finditer(joined)]
+    specials = _specials(joined)
     folded_as: list[tuple[int, str]] = []  # (position, folded character) of stand-ins
     if not specials:
         a = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
@@ -430,7 +447,7 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
         keep[twin] = False
         (out,) = _compress(keep, steps, out, gone=twin)
 
-    text = out.tobytes().decode("latin-1")
+    text = scan_text = out.tobytes().decode("latin-1")
     if folded_as:
         at = _forward(np.array([p for p, _ in folded_as], dtype=np.int64), steps).tolist()
         parts, last = [], 0
@@ -447,7 +464,7 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     counts = np.diff(np.searchsorted(controls, bounds))
     batch = FoldedBatch(text=text, texts=list(texts), doc_start=doc_start,
                         orig_doc_start=orig_doc_start, steps=steps, control_counts=counts,
-                        joined=joined, codes=out)
+                        joined=joined, codes=out, scan_text=scan_text)
     if not pieces:
         return batch
 

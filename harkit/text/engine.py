@@ -243,7 +243,7 @@ def _search_whole(doc_id, pid, text, matcher, leaves, context, width):
 
 def _centres(fb: FoldedBatch, matcher: Matcher) -> np.ndarray:
     """Folded positions (sorted) where the query's leaves may match."""
-    text = fb.text
+    text = fb.scan_text or fb.text
     n = len(text)
     pos: list[int] = []
     if matcher.automaton is not None and text:
