@@ -154,7 +154,8 @@ def life_years_lost(
     if bad.any():
         warnings.warn(f"{int(bad.sum())} of {len(cohort)} rows dropped for missing "
                       f"{[c for c in req if cohort[c].isna().any()]}", stacklevel=2)
-    d = cohort.loc[~bad, [age, sex, death_year, *keys]].copy()
+    # a grouping column may be sex or death_year itself: select each column once
+    d = cohort.loc[~bad, list(dict.fromkeys([age, sex, death_year, *keys]))].copy()
     if (d[age] < 0).any():
         raise ValueError(f"negative values in {age!r}")
     lt = life_table if life_table is not None else _default_life_table()

@@ -69,6 +69,12 @@ def _glm_fit(y: np.ndarray, xm: pd.DataFrame, family: str, total: np.ndarray | N
             model = sm.GLM(y, xm, family=sm.families.Poisson(), offset=off)
         else:
             model = sm.GLM(np.column_stack([y, total - y]), xm, family=sm.families.Binomial())
+        if isinstance(scale, str) and scale.lower() == "x2":
+            # statsmodels' own X2 scale leaves out the number of trials of a two-column
+            # binomial response (a scale of about dispersion / trials); use Pearson's
+            # chi-square over the residual df of the unscaled fit instead
+            fit = model.fit()
+            return model.fit(scale=float(fit.pearson_chi2 / max(fit.df_resid, 1)))
         return model.fit(scale=scale)
 
 
