@@ -182,7 +182,8 @@ def build(
         Harmonised substances that do not make a substance-use diagnosis.
     sud_entry_age : float, optional
         If given, ``entry_age`` of persons with a substance-use diagnosis is at least
-        this age (the age from which they could have been in a substance-use cohort).
+        this age (the age from which they could have been in a substance-use cohort), but
+        never above their age at death.
 
     Returns
     -------
@@ -351,8 +352,11 @@ def build(
                      np.where(out["age_first_sud"] < onset_cut, "young", "late"))
     out["onset_group"] = pd.Categorical(onset, categories=["young", "late"])
     if sud_entry_age is not None:
-        out.loc[has_sud, "entry_age"] = np.maximum(out.loc[has_sud, "entry_age"],
-                                                   float(sud_entry_age))
+        # never after death: a substance-use diagnosis recorded before that age (a child
+        # sniffing solvents, a partial birth date) keeps its person at risk until death
+        out.loc[has_sud, "entry_age"] = np.minimum(
+            np.maximum(out.loc[has_sud, "entry_age"], float(sud_entry_age)),
+            out.loc[has_sud, "age_at_death"])
     bar.update()
 
     # ---- episodes: contacts, stays, substance-use contacts ------------------------------

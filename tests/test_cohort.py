@@ -224,8 +224,13 @@ def test_sud_entry_age(ex, built):
     c = cohort.build(ex, sud_entry_age=15)
     sud = (c["sud_group"] != "none").to_numpy()
     np.testing.assert_allclose(c["entry_age"].to_numpy()[sud],
-                               np.maximum(c0["entry_age"].to_numpy()[sud], 15))
+                               np.minimum(np.maximum(c0["entry_age"].to_numpy()[sud], 15),
+                                          c0["age_at_death"].to_numpy()[sud]))
     assert (c["entry_age"].to_numpy()[~sud] == c0["entry_age"].to_numpy()[~sud]).all()
+    # an entry age above the age at death would make every truncated estimator fail
+    late = cohort.build(ex, sud_entry_age=200)
+    assert (late["entry_age"] <= late["age_at_death"]).all()
+    assert (late["entry_age"].to_numpy()[sud] == late["age_at_death"].to_numpy()[sud]).all()
 
 
 def test_plain_dataframes_and_empty_diagnoses(ex):
