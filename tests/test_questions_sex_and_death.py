@@ -50,10 +50,13 @@ def test_sud_cohort_keeps_sud_deaths_in_window(register):
 
 def test_sud_cohort_keeps_early_deaths_inside_their_window():
     # seed 2: two persons who truly died just after 15 have recorded ages just below it
-    # (partial birth date, day rounding); their entry must not pass their death
+    # (partial birth date, day rounding); their entry must not pass their death, in
+    # cohort.build itself and in sud_cohort
     ex = hk.datasets.load_synthetic(30_000, seed=2, sud_fraction=1.0, documents=False)
     raw = hk.cohort.build(ex, sud_entry_age=15)
-    assert ((raw["age_at_death"] < raw["entry_age"]) & (raw["sud_group"] != "none")).any()
+    capped = (raw["age_at_death"] < 15) & (raw["sud_group"] != "none")
+    assert capped.any() and (raw["age_at_death"] >= raw["entry_age"]).all()
+    assert (raw.loc[capped, "entry_age"] == raw.loc[capped, "age_at_death"]).all()
     sud = sd.sud_cohort(ex)
     assert (sud["age_at_death"] >= sud["entry_age"]).all()
     early = sud["age_at_death"] < 15
