@@ -13,6 +13,7 @@ folder and converted from there.
 from __future__ import annotations
 
 import html
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,7 +115,8 @@ def notebook_title(path: str | Path) -> tuple[str, str]:
     Returns
     -------
     tuple of str
-        ``(title, lead)``; the file stem and ``""`` when the notebook has no heading.
+        ``(title, lead)``, the lead as plain text (Markdown marks removed); the file stem
+        and ``""`` when the notebook has no heading.
     """
     import nbformat
 
@@ -125,7 +127,9 @@ def notebook_title(path: str | Path) -> tuple[str, str]:
         lines = [ln.strip() for ln in cell.source.splitlines()]
         title = next((ln.lstrip("#").strip() for ln in lines if ln.startswith("#")), "")
         body = [ln for ln in lines if ln and not ln.startswith("#")]
-        return title or Path(path).stem, body[0] if body else ""
+        # plain text for the index: no quote marker, emphasis or code marks
+        lead = re.sub(r"[*_`]", "", body[0].lstrip("> ")) if body else ""
+        return title or Path(path).stem, lead
     return Path(path).stem, ""
 
 

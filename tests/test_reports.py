@@ -34,6 +34,7 @@ def test_every_notebook_is_rendered_with_an_index(reports):
     for nb in NOTEBOOKS:
         title, _ = notebook_title(nb)
         assert f'href="{nb.stem}.html"' in index and title.split("·")[-1].strip() in index
+    assert "*" not in index and "&gt;" not in index  # leads are plain text
     assert len(NOTEBOOKS) >= 10, "notebooks 00-09"
 
 
