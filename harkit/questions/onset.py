@@ -38,6 +38,7 @@ __all__ = [
     "SUBSTANCE_GROUPS",
     "cause_mor_by_onset",
     "charlson_by_onset",
+    "hierarchy_substance",
     "onset_hazard_ratio",
     "onset_share",
     "onset_table_one",
@@ -97,6 +98,43 @@ def substance_group(cohort: pd.DataFrame, column: str = "main_substance") -> pd.
     """Coarse substance group of :data:`SUBSTANCE_GROUPS` (object dtype, None if none)."""
     s = cohort[column].astype(object)
     return s.map(lambda v: SUBSTANCE_GROUPS.get(v, v) if isinstance(v, str) else None)
+
+
+def hierarchy_substance(cohort: pd.DataFrame,
+                        hierarchy: Sequence[str] | None = None) -> pd.Series:
+    """Highest-ranked substance ever diagnosed, from the ``uses_<substance>`` flags.
+
+    What :func:`harkit.cohort.build` gives as ``main_substance`` with its default
+    ``main_substance="hierarchy"``, recomputed from a cohort built otherwise (e.g. with
+    ``"main_diagnosis"``) to compare the two definitions. A single co-use code moves a
+    person up the hierarchy, so the hierarchy substance depends on how many contacts were
+    recorded, and with it on onset age.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        From :func:`harkit.cohort.build` (``uses_<substance>`` columns).
+    hierarchy : sequence of str, optional
+        Substances from highest to lowest rank; default
+        :data:`harkit.cohort.DEFAULT_HIERARCHY`. Substances with a ``uses_`` column but not
+        listed rank below, in alphabetical order.
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype aligned with ``cohort``; None without a substance-use diagnosis.
+    """
+    from harkit.cohort import DEFAULT_HIERARCHY
+
+    ranked = list(hierarchy if hierarchy is not None else DEFAULT_HIERARCHY)
+    present = {c[len("uses_"):] for c in cohort.columns if c.startswith("uses_")}
+    ranked = [s for s in ranked if s in present] + sorted(present - set(ranked))
+    if not ranked:
+        raise KeyError("the cohort has no 'uses_<substance>' columns (harkit.cohort.build)")
+    uses = cohort[[f"uses_{s}" for s in ranked]].fillna(False).to_numpy(bool)
+    pick = np.array(ranked, dtype=object)[uses.argmax(axis=1)]
+    return pd.Series(np.where(uses.any(axis=1), pick, None), index=cohort.index,
+                     name="main_substance", dtype=object)
 
 
 def _groups(cohort: pd.DataFrame, cut: float) -> pd.Series:

@@ -91,6 +91,7 @@ def sud_cohort(
     extract: Any,
     *,
     sud_entry_age: float = 15.0,
+    main_substance: str = "main_diagnosis",
     include_comparison: bool = False,
     substance_map: Mapping[str, str] | None = None,
     min_substance_n: int = 20,
@@ -102,7 +103,7 @@ def sud_cohort(
     disorder as a child: the person could be seen dying from ``entry_age`` = max(age at
     the window start, ``sud_entry_age``)), keeps deaths inside the archive window and adds:
 
-    * ``substance``: the main substance (``main_substance``) mapped by ``substance_map``;
+    * ``substance``: the main substance (column ``main_substance``) mapped by ``substance_map``;
       groups with fewer than ``min_substance_n`` persons are merged into
       ``"other_drugs"``; ``"none"`` for persons without a substance-use diagnosis;
     * ``birth_cohort_wide``: wide birth cohorts (ordered categorical);
@@ -118,6 +119,13 @@ def sud_cohort(
         Passed to :func:`harkit.cohort.build`.
     sud_entry_age : float, default 15
         Lowest age from which a person with a substance-use diagnosis is at risk.
+    main_substance : {"main_diagnosis", "hierarchy"}, default "main_diagnosis"
+        How :func:`harkit.cohort.build` picks the main substance (and with it
+        ``sud_group``). The default, the substance most often recorded as the main
+        diagnosis, is the person's own disorder; ``"hierarchy"`` (any drug ever diagnosed
+        outranks alcohol) moves co-users, e.g. people with alcohol use disorder who also
+        used sedatives, into the drug groups, so that adjusting for substance no longer
+        separates the substances' mortality.
     include_comparison : bool, default False
         Keep persons without a substance-use diagnosis (``sud_group == "none"``).
     substance_map : mapping, optional
@@ -141,7 +149,8 @@ def sud_cohort(
     with warnings.catch_warnings():
         # deaths outside the window are dropped here, deliberately; build warns about them
         warnings.filterwarnings("ignore", message=".*outside.*window.*")
-        c = _cohort.build(extract, sud_entry_age=sud_entry_age)
+        c = _cohort.build(extract, sud_entry_age=sud_entry_age,
+                          main_substance=main_substance)
     c = c[c["in_window"].fillna(False).astype(bool)]
     if not include_comparison:
         c = c[c["sud_group"] != "none"]

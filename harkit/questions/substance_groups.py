@@ -1,9 +1,11 @@
 """How do alcohol patients differ from patients with other substance-use disorders?
 
 The recipe behind the notebook ``01_alcohol_vs_other``. Patients are grouped by
-``sud_group`` of :func:`harkit.cohort.build`: ``alcohol`` (main substance alcohol: no drug
-diagnosis was ever recorded, since any drug outranks alcohol in the default hierarchy)
-and ``other_sud`` (a drug was the highest-ranked substance). The pieces:
+``sud_group`` of :func:`harkit.cohort.build`: ``alcohol`` (main substance alcohol) and
+``other_sud`` (main substance a drug). Build the cohort with
+``main_substance="main_diagnosis"`` (the substance of most substance-use main
+diagnoses): with the default hierarchy any drug outranks alcohol, so a single sedative or
+cannabis co-use code moves an alcohol patient into ``other_sud``. The pieces:
 
 * :func:`sud_patients` - the two groups, with a Charlson category and 20-year birth
   cohorts, ready for the tables below;
@@ -21,7 +23,7 @@ Example::
     import harkit as hk
     from harkit.questions import substance_groups as sg
 
-    cohort = hk.cohort.build(ex, sud_entry_age=15)
+    cohort = hk.cohort.build(ex, sud_entry_age=15, main_substance="main_diagnosis")
     sg.table_one(cohort)
     sg.mortality_contrast(cohort).table
 """

@@ -290,7 +290,7 @@ def coded_flags(cohort: pd.DataFrame, concepts: Sequence[str] = SUBSTANCE_CONCEP
 
 
 def truth_flags(persons: pd.DataFrame, concepts: Sequence[str] = SUBSTANCE_CONCEPTS, *,
-                index: pd.Index | None = None) -> pd.DataFrame:
+                index: pd.Index | None = None, which: str = "uses") -> pd.DataFrame:
     """The substances a synthetic person truly used (``truth.persons.uses_<substance>``).
 
     Parameters
@@ -300,15 +300,26 @@ def truth_flags(persons: pd.DataFrame, concepts: Sequence[str] = SUBSTANCE_CONCE
     concepts : sequence of str, default :data:`SUBSTANCE_CONCEPTS`
     index : pandas.Index, optional
         Person ids to return.
+    which : {"uses", "main", "co_use"}, default "uses"
+        ``"uses"``: every substance used; ``"main"``: the person's main substance only
+        (``truth.persons.group``); ``"co_use"``: the substances used besides the main one.
+        Registers record co-use less completely than the main substance, so scores
+        against the two differ.
 
     Returns
     -------
     pandas.DataFrame
         Boolean, index ``person_id``.
     """
+    if which not in ("uses", "main", "co_use"):
+        raise ValueError(f"which must be 'uses', 'main' or 'co_use', got {which!r}")
     p = persons.set_index("person_id")
     df = pd.DataFrame({c: (p[f"uses_{c}"].astype(bool) if f"uses_{c}" in p
                            else pd.Series(False, index=p.index)) for c in concepts})
+    if which != "uses":
+        main = pd.DataFrame({c: (p["group"].astype("object") == c).to_numpy()
+                             for c in concepts}, index=p.index)
+        df = df & main if which == "main" else df & ~main
     if index is not None:
         df = df.reindex(index, fill_value=False)
     df.index.name = "person_id"

@@ -68,7 +68,8 @@ def draw_flags(rng: np.random.Generator, group: np.ndarray, birth: np.ndarray) -
         flags[sel, SUBSTANCES.index(g)] = True
         for sub, p in CO_USE[g].items():
             modern = sub not in ("alcohol", "sedatives", "opioids")
-            ok = sel & (rng.random(n) < p) & (~modern | (cohort >= 1935))
+            # "not modern": ~ on a Python bool is -1/-2, which turned the mask into row indices
+            ok = sel & (rng.random(n) < p) & ((not modern) | (cohort >= 1935))
             flags[ok, SUBSTANCES.index(sub)] = True
     drug = group >= 2
     solvents = drug & (cohort >= 1945) & (cohort <= 1985) & (rng.random(n) < 0.05)
