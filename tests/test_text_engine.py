@@ -143,6 +143,15 @@ def test_regex_on_original_text(tmp_path):
     d = pd.DataFrame({"document_id": [1, 2], "text": ["Startet i LAR 2005.", "lar ikke"]})
     h = search(d, "@lar", lexicon=lex)
     assert h.matched.tolist() == ["LAR"] and (h.start == 10).all()
+    # the literal prefilter skips texts without "LAR"; without it every text is scanned
+    from dataclasses import replace
+
+    from harkit.text.engine import compile_query, search_chunk
+    m = compile_query("@lar", lex)
+    assert m.regex_literals == ["LAR"]
+    bare, _ = search_chunk(d, replace(m, regex_literals=[]))
+    pd.testing.assert_frame_equal(bare, search_chunk(d, m)[0])
+    assert bare.matched.tolist() == ["LAR"]
 
 
 # --- against the generator's truth ----------------------------------------------------

@@ -258,7 +258,9 @@ def _centres(fb: FoldedBatch, matcher: Matcher) -> np.ndarray:
     out = np.asarray(pos, dtype=np.int64)
     if matcher.regexes:
         orig = []
-        for (_, _, rx), literal in zip(matcher.regexes, matcher.regex_literals):
+        # a Matcher built by hand may lack the literals: then every text is scanned
+        literals = matcher.regex_literals or [None] * len(matcher.regexes)
+        for (_, _, rx), literal in zip(matcher.regexes, literals, strict=True):
             if literal is not None and literal not in fb.joined:
                 continue
             orig.extend(fb.orig_doc_start[d] + m.start() for d, t in enumerate(fb.texts)
