@@ -25,6 +25,7 @@ from scipy import stats
 
 from harkit.icd.infer import revision_periods
 from harkit.privacy import suppress as _suppress
+from harkit.questions._common import quiet
 from harkit.results import Result
 
 __all__ = ["GROUP_ORDER", "SUBSTANCE_GROUPS", "RevisionShiftResult", "cohort_drug_share",
@@ -354,8 +355,7 @@ def revision_shifts(
     for c in categories:
         series = yearly_share(sud, c, column=column, years=years)
         series = series[series["total"] > 0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             fit = revision_breaks(series, time="year", count="n", total="total",
                                   family="binomial", setting="hospital", trend=trend,
                                   scale=scale, icd9_hospital_start=icd9_hospital_start,

@@ -31,6 +31,7 @@ import pandas as pd
 
 from harkit import compare, privacy, survival
 from harkit.compare.table_one import TableOneResult
+from harkit.questions._common import quiet
 from harkit.questions.recovery import attach_truth
 
 __all__ = [
@@ -324,8 +325,7 @@ def cause_mor_by_onset(cohort: pd.DataFrame, causes: Sequence[str] | None = None
             "young_deaths": int(((d["onset"] == "young") & (d[cause_col] == c)).sum()),
             "late_deaths": int(((d["onset"] == "late") & (d[cause_col] == c)).sum())}
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with quiet():
                 m = survival.mortality_odds_ratio(
                     d, cause_col, [c], group_col="onset", reference="late",
                     strata=tuple(adjust), age_bins=list(age_bins), method="mh")
@@ -384,8 +384,7 @@ def charlson_by_onset(cohort: pd.DataFrame, cut: float = 25.0) -> pd.DataFrame:
     for label, f in (("crude", "charlson_score ~ young"),
                      ("within substance group",
                       "charlson_score ~ young + C(substance_group, Treatment('alcohol'))")):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             r = compare.regress(f, d, family="poisson", suppress=False)
         t = r.table.set_index("term").loc["young"]
         rows.append({"model": label, "rate_ratio": float(t["estimate"]),

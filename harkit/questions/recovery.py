@@ -33,6 +33,7 @@ import pandas as pd
 
 from harkit import compare, privacy, survival
 from harkit.compare.table_one import TableOneResult
+from harkit.questions._common import quiet
 from harkit.survival.yll import RemainingLifeResult
 
 __all__ = [
@@ -412,8 +413,7 @@ def substance_death_mor(cohort: pd.DataFrame,
         d = base.assign(_rec=np.where(fl, "yes", "no"))
         row: dict[str, Any] = {"definition": name}
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with quiet():
                 m = survival.mortality_odds_ratio(
                     d, "_cause", ["substance"], group_col="_rec", reference="no",
                     strata=tuple(strata), age_bins=list(age_bins), method="mh")

@@ -40,6 +40,7 @@ from harkit import icd
 from harkit.compare import compare_proportions, iptw, regress, standardise, stratified
 from harkit.privacy import DEFAULT_THRESHOLD
 from harkit.privacy import suppress as _suppress
+from harkit.questions._common import quiet
 from harkit.results import Result
 from harkit.trends import over_time
 from harkit.trends.periods import TrendResult
@@ -698,8 +699,7 @@ def treatment_shares(
         d = d[["admission_year", f"tx_{t}"]].rename(columns={f"tx_{t}": "treated"})
         d = d.assign(treated=pd.Categorical(d["treated"].astype(bool),
                                             categories=[False, True]))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             res = over_time(d, "admission_year", by="treated", unit=unit, suppress=suppress)
         notes = res.notes
         tab = res.table[res.table["treated"] == True].drop(columns="treated")  # noqa: E712
@@ -792,8 +792,7 @@ def standardised_shares(
     g = g.dropna(subset=["stratum"])
     g = g.groupby(["period_start", "stratum"], as_index=False)[["treated", "episodes"]].sum()
     weights = {code[lv]: float(standard[lv]) for lv in levels}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         res = standardise(g, rate_or_events="treated", denominator="episodes",
                           age="stratum", by="period_start",
                           standard=weights, kind="proportion", per=100, suppress=False)
