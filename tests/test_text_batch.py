@@ -4,6 +4,7 @@ the whole-document path finds."""
 from __future__ import annotations
 
 import random
+import re
 import warnings
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harkit.text import batch as batch_module
 from harkit.text.batch import fold_batch, split_latin1
 from harkit.text.engine import _reference_chunk, compile_query, search_chunk
 from harkit.text.lexicon import load_lexicon
@@ -64,6 +66,257 @@ def test_positions_map_both_ways(batch):
     np.testing.assert_array_equal(orig[pieces],
                                   fb.piece_orig_start[np.isin(fb.piece_start, ws)])
     np.testing.assert_array_equal(quick.folded_positions(orig[ws]), ws)
+
+
+# --- the compiled kernel against the numpy passes it replaced ----------------------------
+
+def _numpy_fold(texts: list[str]) -> dict:
+    """The numpy passes fold_batch ran before its compiled kernel, as the per-character
+    reference: folded codes, the deletions and insertions each step made (``steps``, which
+    :func:`_back` and :func:`_forward` replay) and the word spans. Two guards of that code
+    are left out: it expanded ``x`` and ``æ`` only when the batch had one in Latin-1, which
+    missed a stand-in ``x`` (``ｘ`` folds to ``ks``, as normalise says)."""
+    b = batch_module
+    word, space, first, second, width = b._WORD, b._SPACE, b._FIRST, b._SECOND, b._WIDTH
+    az = np.zeros(256, dtype=bool)
+    az[ord("a"):ord("z") + 1] = True
+    joined = "\n".join(texts)
+    specials = b._specials(joined)
+    a = np.frombuffer(joined.encode("latin-1", errors="replace"), dtype=np.uint8).copy()
+    if specials:
+        a[[p for p, _ in specials]] = [ord(b._stand_in(c)[0]) for _, c in specials]
+    n = len(a)
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    orig_doc_start = np.concatenate([[0], np.cumsum(lengths + 1)])[:-1]
+    sep_pos = orig_doc_start[1:] - 1
+    steps: list = []
+
+    def compress(keep, arr, gone=None):
+        gone = np.flatnonzero(~keep) if gone is None else gone
+        if len(gone):
+            steps.append(("del", gone - np.arange(len(gone))))
+            return arr[keep]
+        return arr
+
+    def expand(out, after, values):
+        if not len(after):
+            return out
+        new_pos = after + 1 + np.arange(len(after))
+        steps.append(("ins", new_pos))
+        old = np.ones(len(out) + len(after), dtype=bool)
+        old[new_pos] = False
+        res = np.empty(len(old), dtype=out.dtype)
+        res[old] = out
+        res[new_pos] = values
+        return res
+
+    def runs(mask):
+        start, end = mask.copy(), mask.copy()
+        start[1:] &= ~mask[:-1]
+        end[:-1] &= ~mask[1:]
+        return np.flatnonzero(start), np.flatnonzero(end) + 1
+
+    ws = space[a]
+    broken = np.zeros(n, dtype=bool)
+    for m in re.finditer(r"-[ \t]*\r?\n\s*(?=\w)", joined):
+        s0, s1 = m.span()
+        if s0 > 0 and word[a[s0 - 1]] and not ((sep_pos >= s0) & (sep_pos < s1)).any():
+            broken[s0:s1] = True
+    ws &= ~broken
+    keep = ~ws
+    keep[0:1] |= ws[0:1]
+    keep[1:] |= ws[1:] & ~ws[:-1]
+    keep &= ~broken
+    for p in [-1, *sep_pos.tolist(), n]:
+        lo, hi = p, p + 1
+        while lo > 0 and ws[lo - 1]:
+            lo -= 1
+        while hi < n and ws[hi]:
+            hi += 1
+        keep[max(lo, 0):hi] = False
+    keep[sep_pos] = True
+    gone = np.flatnonzero(~keep)
+    x = compress(keep, a, gone)
+    sep_x = sep_pos - np.searchsorted(gone, sep_pos)
+    out = np.where(space, 32, first).astype(np.uint8)[x]
+    out[sep_x] = 10
+    wide = np.flatnonzero(width[x] == 2)
+    out = expand(out, wide, second[x[wide]])
+    c = ord
+    h = np.flatnonzero(out == c("h"))
+    h = h[h > 0]
+    h = h[np.isin(out[h - 1], [c("c"), c("p"), c("t")])]
+    out[h[out[h - 1] == c("p")] - 1] = c("f")
+    r = np.flatnonzero((out[:-1] == c("r")) & (out[1:] == c("n")))
+    out[r] = c("m")
+    q = np.flatnonzero(out[:-1] == c("q"))
+    q = q[out[q + 1] == c("u")]
+    out[q], out[q + 1] = c("k"), c("v")
+    out[out == c("c")] = c("k")
+    drop = np.union1d(h, r + 1)
+    if len(drop):
+        keep = np.ones(len(out), dtype=bool)
+        keep[drop] = False
+        out = compress(keep, out, drop)
+    wide = np.flatnonzero(out == c("x"))
+    out[wide] = c("k")
+    out = expand(out, wide, np.uint8(c("s")))
+    for digit, letter in (("1", "l"), ("0", "o")):
+        where = np.flatnonzero(out == c(digit))
+        near = az[out[np.maximum(where - 1, 0)]] & (where > 0)
+        near |= az[out[np.minimum(where + 1, len(out) - 1)]] & (where + 1 < len(out))
+        out[where[near]] = c(letter)
+    twin = np.flatnonzero(out[1:] == out[:-1]) + 1
+    twin = twin[az[out[twin]]]
+    if len(twin):
+        keep = np.ones(len(out), dtype=bool)
+        keep[twin] = False
+        out = compress(keep, out, twin)
+    w_start, w_end = runs(word[out])
+    o_start, o_end = runs(word[a] | broken)
+    return {"codes": out, "steps": steps, "word_start": w_start, "word_end": w_end,
+            "orig_word_start": o_start, "orig_word_end": o_end, "n": n}
+
+
+def _back(positions, steps):
+    q = np.asarray(positions, dtype=np.int64)
+    for kind, arr in reversed(steps):
+        q = q + np.searchsorted(arr, q, side="right") * (1 if kind == "del" else -1)
+    return q
+
+
+def _forward(positions, steps):
+    q = np.asarray(positions, dtype=np.int64)
+    for kind, arr in steps:
+        if kind == "del":
+            q = q - np.searchsorted(arr + np.arange(len(arr)), q, side="left")
+        else:
+            q = q + np.searchsorted(arr - 1 - np.arange(len(arr)), q, side="left")
+    return q
+
+
+def _same_as_numpy(batch: list[str]) -> None:
+    ref = _numpy_fold(batch)
+    fb = fold_batch(batch, pieces=False)
+    np.testing.assert_array_equal(fb.codes, ref["codes"])
+    m, n = len(fb.codes), ref["n"]
+    np.testing.assert_array_equal(fb.src, _back(np.arange(m + 1), ref["steps"]))
+    assert fb.src[m] == n == len(fb.joined)
+    for key in ("word_start", "word_end", "orig_word_start", "orig_word_end"):
+        np.testing.assert_array_equal(getattr(fb, key), ref[key], err_msg=key)
+    q = np.arange(-3, n + 4)
+    np.testing.assert_array_equal(fb.folded_positions(q), _forward(q, ref["steps"]))
+    p = np.arange(-3, m + 4)
+    np.testing.assert_array_equal(fb.original_positions(p), _back(p, ref["steps"]))
+    assert fb.words() == (fb.word_start, fb.word_end)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=6))
+def test_kernel_equals_numpy_passes(batch):
+    _same_as_numpy(batch)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PIECES + ["–", "“", "ā", "Ω", "Ж", "\u2028", "\u3000",
+                                                   "\ufffd", "ᴬ", "ǽ", "µ", "-\u3000\n"]),
+                         max_size=25).map("".join), min_size=1, max_size=5))
+def test_kernel_equals_numpy_passes_beyond_latin1(batch):
+    _same_as_numpy(batch)
+
+
+def test_kernel_equals_numpy_passes_on_pages():
+    from harkit.synth.pages import iter_record_pages
+    chunk = next(iter_record_pages(3, seed=1, pages_per_chunk=300, mention_share=0.2))
+    pages = chunk.text.tolist()
+    # µ is folded by the kernel itself; ¼ ½ ¾ cannot be folded
+    pages = [t.replace("¼", "1/4").replace("½", "1/2").replace("¾", "3/4") for t in pages]
+    _same_as_numpy(pages)
+    _same_as_numpy(["Alko-\nholisme", "", " x ", "Æble-\r\n  \x1cpai", "a1b0 l1l o0o a10 01a"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=6))
+def test_words_and_src_against_normalise(batch):
+    fb = fold_batch(batch, pieces=False)
+    joined = "\n".join(batch)
+    assert len(fb.src) == len(fb.codes) + 1 and fb.src[-1] == len(joined)
+    assert (np.diff(fb.src) >= 0).all()
+    assert fb.text[0:0] == "" and all(fb.text[p] == "\n" for p in fb.doc_start[1:-1] - 1)
+    # separators map to separators, every folded position to its text
+    np.testing.assert_array_equal(fb.src[fb.doc_start[1:-1] - 1], fb.orig_doc_start[1:] - 1)
+    k = 0
+    for d, t in enumerate(batch):
+        ref = normalise(t)
+        base, f0 = int(fb.orig_doc_start[d]), int(fb.doc_start[d])
+        is_word = np.isin(ref.piece_start, [s for s, _ in ref.words])
+        nw = len(ref.words)
+        sl = slice(k, k + nw)
+        np.testing.assert_array_equal(fb.word_start[sl] - f0, [s for s, _ in ref.words])
+        np.testing.assert_array_equal(fb.word_end[sl] - f0, [e for _, e in ref.words])
+        np.testing.assert_array_equal(fb.orig_word_start[sl] - base,
+                                      ref.piece_orig_start[is_word])
+        np.testing.assert_array_equal(fb.orig_word_end[sl] - base, ref.piece_orig_end[is_word])
+        # a folded word starts where its original word starts
+        np.testing.assert_array_equal(fb.src[fb.word_start[sl]], fb.orig_word_start[sl])
+        # other pieces: a character maps to itself, a blank to the start of its run
+        others = ref.piece_start[~is_word] + f0
+        np.testing.assert_array_equal(fb.src[others], ref.piece_orig_start[~is_word] + base)
+        k += nw
+    assert k == len(fb.word_start) == len(fb.orig_word_end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=6))
+def test_folded_positions_inverts_original_positions(batch):
+    fb = fold_batch(batch, pieces=False)
+    m, n = len(fb.codes), len(fb.joined)
+    p = np.arange(m + 1)
+    back = fb.folded_positions(fb.original_positions(p))
+    # the second of two characters from one original (æ -> ae, x -> ks) goes to the first
+    second = np.zeros(m + 1, dtype=bool)
+    second[1:m] = fb.src[1:m] == fb.src[:m - 1]
+    np.testing.assert_array_equal(back[~second], p[~second])
+    np.testing.assert_array_equal(back[second], p[second] - 1)
+    # any original position: the first folded character from it or after it
+    q = np.arange(n + 1)
+    f = fb.folded_positions(q)
+    assert ((f == m) | (fb.src[np.minimum(f, m)] >= q)).all()
+    assert ((f == 0) | (fb.src[np.maximum(f - 1, 0)] < q)).all()
+
+
+def test_stand_in_x_folds_like_normalise():
+    # the numpy passes left a stand-in x (from a character beyond Latin-1) unexpanded
+    batch = ["ｘ", "aｘh", "ˣ-\nray", "µg ½"[:2]]
+    fb = fold_batch(batch)
+    assert fb.text.split("\n") == [normalise(t).text for t in batch] == ["ks", "aksh",
+                                                                          "ksray", "μg"]
+    for i, t in enumerate(batch):
+        got, _ = fb.normalised(i)
+        _same(t, got)
+    # µ (Latin-1, folded beyond it) is read as its stand-in þ, and put back in the text
+    batch = ["5 µg", "þµ Þ", "µµ-\nµ", "ok"]
+    fb = fold_batch(batch)
+    assert fb.scan_text == "5 þg\nþþ þ\nþþþ\nok"
+    assert fb.text.split("\n") == [normalise(t).text for t in batch]
+    for i, t in enumerate(batch):
+        _same(t, fb.normalised(i)[0])
+    for bad in ("a ¾ b", "¼", "a10½", "a1-\n0¼"):
+        with pytest.raises(ValueError, match="one to one"):
+            fold_batch(["ok", bad])
+
+
+def test_empty_batches():
+    # (as the numpy passes gave them: no text at all looks like one empty text)
+    for batch, doc_start, src in (([], [0, 1], [0]), ([""], [0, 1], [0]),
+                                  (["", " \t"], [0, 1, 2], [0, 3])):
+        for pieces in (False, True):
+            fb = fold_batch(batch, pieces=pieces)
+            assert fb.text == fb.scan_text == "\n" * (len(batch) - 1)
+            assert fb.doc_start.tolist() == doc_start and fb.src.tolist() == src
+            assert len(fb.word_start) == len(fb.orig_word_end) == 0
+            assert fb.control_counts.tolist() == [0] * len(batch)
+            assert fb.folded_positions([0, len(fb.joined)]).tolist() == [0, len(fb.text)]
 
 
 def test_known_folds_and_controls():

@@ -1,40 +1,41 @@
-"""Vectorised normalisation of many record texts at once.
+"""Normalisation of many record texts at once, by a compiled kernel.
 
 :func:`fold_batch` produces, for a list of texts, exactly what :func:`normalise` produces
 for each of them (the same folded text, the same word pieces and the same map back to the
-original), but with numpy operations over the whole batch instead of a Python loop over
-words. That is what lets the search engine scan tens of MB of text per second per core.
+original), in one compiled pass over the whole batch (:mod:`harkit.text._foldjit`) instead
+of a Python loop over words. That is what lets the search engine scan hundreds of MB of
+text per second per core.
 
 It works on texts whose characters are all in Latin-1 (Norwegian record text is; OCR output
-rarely leaves it). :func:`split_latin1` sorts a batch into texts it can fold and texts the
-caller must give to :func:`normalise` one by one.
+rarely leaves it), or beyond it but folding one to one. :func:`split_latin1` sorts a batch
+into texts it can fold and texts the caller must give to :func:`normalise` one by one.
 
 The folding is the one documented in :mod:`harkit.text.normalise`, applied in the same
 order: line-end hyphens joined; lower case, ``æ`` -> ``ae``, ``ø`` -> ``o`` and accents
 stripped; ``ch``/``ph``/``th``/``qu``/``c``/``x``/``rn``; ``1`` then ``0`` next to a
 letter; doubled letters collapsed; whitespace runs to one blank, none at either end of a
-text. Each rule looks only at neighbouring characters, so it can be applied to all words
-of the batch at once; words never touch (a non-word character always separates them).
+text. Each rule looks only at neighbouring characters of one word, and words never touch
+(a non-word character always separates them).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 
+from harkit.text import _foldjit
 from harkit.text.normalise import Normalised
 
 __all__ = ["FoldedBatch", "fold_batch", "split_latin1"]
 
 _W_RX = re.compile(r"\w")
 _S_RX = re.compile(r"[\s\x00-\x1f\x7f]")
-# The same line-end hyphen the word pieces of normalise() join across.
-# (no look-behind: a literal first character lets the regex engine skip ahead fast)
-_BREAK = re.compile(r"-[ \t]*\r?\n\s*(?=\w)")
 _SEP = "\n"
 
 
@@ -67,21 +68,14 @@ def _tables():
 
 
 _WORD, _SPACE, _UNSUPPORTED, _FIRST, _SECOND, _WIDTH = _tables()
-_AZ = np.zeros(256, dtype=bool)
-_AZ[ord("a"):ord("z") + 1] = True
-_T_WORD = _WORD.astype(np.uint8).tobytes()
-_T_SPACE = _SPACE.astype(np.uint8).tobytes()
-_T_FIRST = _FIRST.tobytes()
-_T_WIDE = (_WIDTH == 2).astype(np.uint8).tobytes()
-_T_AZ = _AZ.astype(np.uint8).tobytes()
-_T_FIRST_BLANK = np.where(_SPACE, 32, _FIRST).astype(np.uint8).tobytes()
-_T_UNSUPPORTED = _UNSUPPORTED.astype(np.uint8).tobytes()
-_T_CONTROL = np.isin(np.arange(256), [*range(0, 9), *range(14, 32), 127]).astype(
-    np.uint8).tobytes()
-
-
-def _b(ch: str) -> int:
-    return ord(ch)
+_TABS = _foldjit.build_tables(
+    _WORD, _SPACE, _FIRST, _SECOND, _UNSUPPORTED,
+    np.array([bool(re.match(r"\s", chr(c))) for c in range(256)]))
+_MICRO = "µ"
+#: What the kernel reads in place of a whitespace character beyond Latin-1: ``\xa0`` is
+#: whitespace for ``\s`` too but, like those characters and unlike a blank, not ``[ \t]``
+#: of the line-end hyphen pattern (``alko-\u3000\nholisme`` stays two words).
+_KERNEL_BLANK = 0xA0
 
 
 _SPECIAL = re.compile("[^\x00-\xff]|[" + "".join(
@@ -121,16 +115,20 @@ def _stand_in(ch: str) -> tuple[str, str] | None:
     return _OTHER_STAND_IN, f
 
 
+if _stand_in(_MICRO) != (chr(_foldjit.MICRO_STAND_IN), "\u03bc"):
+    raise AssertionError("fold_batch: the kernel folds µ as its stand-in")
+
+
 def _specials(joined: str) -> list[tuple[int, str]]:
     """Positions and characters of the characters beyond Latin-1 and of µ ¼ ½ ¾."""
-    try:
-        codes = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
-    except UnicodeEncodeError:
-        wide = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-        at = np.flatnonzero((wide > 255) | _UNSUPPORTED[np.minimum(wide, 255)])
-    else:
-        at = np.flatnonzero(_lut(codes, _T_UNSUPPORTED, bool))
+    wide = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    at = np.flatnonzero((wide > 255) | _UNSUPPORTED[np.minimum(wide, 255)])
     return [(i, joined[i]) for i in at.tolist()]
+
+
+def _cannot_fold(ch: str) -> ValueError:
+    return ValueError(f"a text has a character ({ch!r}) that fold_batch cannot fold one to "
+                      "one (use split_latin1)")
 
 
 def split_latin1(texts: list[str]) -> tuple[list[int], list[int]]:
@@ -165,79 +163,182 @@ class FoldedBatch:
     Attributes
     ----------
     text : str
-        The folded texts joined by ``"\\n"`` (which folding never produces).
+        The folded texts joined by ``"\\n"`` (which folding never produces). Made on first
+        use (from :attr:`scan_text`).
+    scan_text : str
+        The same as a Latin-1 string, stand-ins in place of the folded characters beyond
+        Latin-1: what the automaton scans, at one byte per character (no lexicon term
+        contains a stand-in). Made on first use (from :attr:`codes`).
+    codes : numpy.ndarray
+        ``uint8``: :attr:`scan_text` as codes.
     texts : list of str
         The original texts.
+    joined : str
+        The original texts joined by ``"\\n"``.
     doc_start : numpy.ndarray
         Start of each folded text in :attr:`text` (one more entry: ``len(text) + 1``).
     orig_doc_start : numpy.ndarray
-        Start of each original text in the originals joined by ``"\\n"``.
-    steps : list
-        The deletions and insertions folding made, to map positions back.
-    joined : str
-        The original texts joined by ``"\\n"``.
-    codes : numpy.ndarray
-        :attr:`text` as Latin-1 codes, with stand-ins for characters beyond Latin-1.
-    scan_text : str
-        The same as a Latin-1 string (stand-ins in place): what the automaton scans, at
-        one byte per character (no lexicon term contains a stand-in).
+        Start of each original text in :attr:`joined`.
+    src : numpy.ndarray
+        ``int64[len(text) + 1]``: position in :attr:`joined` of the original character
+        each folded character comes from, then ``len(joined)``; non-decreasing. A character
+        folded from several (``ch`` -> ``k``) comes from the first of them, both characters
+        of ``æ`` -> ``ae`` from the ``æ``, a blank from the first character of its
+        whitespace run, a separator from its separator.
+    word_start, word_end : numpy.ndarray
+        ``int64``: span in :attr:`text` of every folded word (run of word characters), in
+        order.
+    orig_word_start, orig_word_end : numpy.ndarray
+        ``int64``: for the same words, the span in :attr:`joined` of the original word each
+        comes from (line-end hyphen breaks inside it included).
     control_counts : numpy.ndarray
         Control characters (other than tab, line and page breaks) in each text.
     piece_start, piece_orig_start, piece_orig_end : numpy.ndarray or None
         Pieces as in :class:`~harkit.text.normalise.Normalised` (a folded word, or one
         other character), in batch coordinates; separators are not pieces. Only with
         ``fold_batch(..., pieces=True)``.
-    word_start, word_end : numpy.ndarray or None
-        Span of every folded word in :attr:`text` (with the pieces, or after
-        :meth:`words`).
     """
 
-    text: str
     texts: list[str]
-    doc_start: np.ndarray
-    orig_doc_start: np.ndarray
-    steps: list = field(default_factory=list, repr=False)
+    joined: str = field(repr=False)
+    codes: np.ndarray = field(repr=False)
+    doc_start: np.ndarray = field(repr=False)
+    orig_doc_start: np.ndarray = field(repr=False)
+    src: np.ndarray = field(repr=False)
+    word_start: np.ndarray = field(repr=False)
+    word_end: np.ndarray = field(repr=False)
+    orig_word_start: np.ndarray = field(repr=False)
+    orig_word_end: np.ndarray = field(repr=False)
+    control_counts: np.ndarray = field(repr=False)
     piece_start: np.ndarray | None = field(default=None, repr=False)
     piece_orig_start: np.ndarray | None = field(default=None, repr=False)
     piece_orig_end: np.ndarray | None = field(default=None, repr=False)
-    word_start: np.ndarray | None = field(default=None, repr=False)
-    word_end: np.ndarray | None = field(default=None, repr=False)
-    control_counts: np.ndarray | None = field(default=None, repr=False)
-    joined: str = field(default="", repr=False)
-    codes: np.ndarray | None = field(default=None, repr=False)
-    scan_text: str = field(default="", repr=False)
+    # positions in joined and folded characters of the stand-ins that differ from them;
+    # "µ" for every µ (folded to μ)
+    _stand_ins: tuple[np.ndarray, list[str]] | str | None = field(default=None, repr=False)
+    _scan_text: str | None = field(default=None, repr=False)
+    _text: str | None = field(default=None, repr=False)
 
-    def original_positions(self, positions) -> np.ndarray:
+    @property
+    def scan_text(self) -> str:
+        """:attr:`codes` as a Latin-1 string (made once)."""
+        if self._scan_text is None:
+            self._scan_text = codecs.latin_1_decode(self.codes)[0]
+        return self._scan_text
+
+    @property
+    def text(self) -> str:
+        """The folded texts joined by ``"\\n"`` (made once)."""
+        if self._text is None:
+            text = self.scan_text
+            if self._stand_ins is not None:
+                if isinstance(self._stand_ins, str):  # every µ: the þ that come from one
+                    raw = np.frombuffer(self.joined.encode("latin-1"), dtype=np.uint8)
+                    at = np.flatnonzero(self.codes == _foldjit.MICRO_STAND_IN)
+                    at = at[raw[self.src[at]] == ord(_MICRO)].tolist()
+                    chars = [_stand_in(_MICRO)[1]] * len(at)
+                else:
+                    at, chars = self._stand_ins
+                    at = np.searchsorted(self.src[:-1], at, side="left").tolist()
+                parts, last = [], 0
+                for q, f in zip(at, chars):
+                    parts += [text[last:q], f]
+                    last = q + 1
+                text = "".join(parts) + text[last:]
+            self._text = text
+        return self._text
+
+    def original_positions(self, positions: npt.ArrayLike) -> np.ndarray:
         """Positions in the originals joined by ``"\\n"`` of folded positions.
 
         A folded character made from several original ones (``ch`` -> ``k``) maps to the
         first of them.
-        """
-        return _back(positions, self.steps)
 
-    def folded_positions(self, positions) -> np.ndarray:
+        Parameters
+        ----------
+        positions : array-like of int
+            Folded positions, ``0 <= p <= len(text)`` (outside that, shifted like the
+            nearer end).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``src[positions]``.
+        """
+        q = np.asarray(positions, dtype=np.int64)
+        m = len(self.src) - 1
+        if q.size and (q.min() < 0 or q.max() > m):
+            n = int(self.src[m])
+            inside = self.src[np.clip(q, 0, m)]
+            return np.where(q < 0, q, np.where(q > m, q - m + n, inside))
+        return self.src[q]
+
+    def folded_positions(self, positions: npt.ArrayLike) -> np.ndarray:
         """Folded positions of positions in the originals joined by ``"\\n"``.
 
-        An original character that folding dropped maps to the next folded one.
+        An original character that folding dropped maps to the next folded one; so
+        ``folded_positions(original_positions(p)) == p`` unless ``p`` is the second of two
+        folded characters made from one original (``æ`` -> ``ae``).
+
+        Parameters
+        ----------
+        positions : array-like of int
+            Positions in :attr:`joined`, ``0 <= q <= len(joined)`` (outside that, shifted
+            like the nearer end).
+
+        Returns
+        -------
+        numpy.ndarray
+            The first folded position whose source is at or after each position.
         """
-        return _forward(positions, self.steps)
+        q = np.asarray(positions, dtype=np.int64)
+        m = len(self.src) - 1
+        res = np.searchsorted(self.src[:m], q, side="left")
+        n = int(self.src[m])
+        if q.size and (q.min() < 0 or q.max() > n):
+            return np.where(q < 0, q, np.where(q > n, q - n + m, res))
+        return res
 
     def words(self) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end of every folded word (computed once)."""
-        if self.word_start is None:
-            self.word_start, self.word_end = _runs(_lut(self.codes, _T_WORD, bool))
+        """Start and end of every folded word (:attr:`word_start`, :attr:`word_end`).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+        """
         return self.word_start, self.word_end
 
-    def doc_of(self, positions) -> np.ndarray:
-        """Index of the text each folded position falls in."""
+    def doc_of(self, positions: npt.ArrayLike) -> np.ndarray:
+        """Index of the text each folded position falls in.
+
+        Parameters
+        ----------
+        positions : array-like of int
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return np.searchsorted(self.doc_start, np.asarray(positions), side="right") - 1
 
     def normalised(self, i: int, lo: int | None = None, hi: int | None = None
                    ) -> tuple[Normalised, int]:
         """Text ``i`` (or its folded span ``[lo, hi)``, batch coordinates) as a Normalised.
 
-        Returns the object and the batch offset of its ``text[0]``; its piece spans refer
-        to the original text ``i``. ``words`` are those inside the span.
+        Needs the pieces (``fold_batch(..., pieces=True)``).
+
+        Parameters
+        ----------
+        i : int
+            The text.
+        lo, hi : int, optional
+            A folded span in batch coordinates (clipped to the text).
+
+        Returns
+        -------
+        tuple of (Normalised, int)
+            The object, its piece spans referring to the original text ``i`` and its
+            ``words`` those inside the span; and the batch offset of its ``text[0]``.
         """
         d0, d1 = int(self.doc_start[i]), int(self.doc_start[i + 1]) - 1
         lo = d0 if lo is None else max(lo, d0)
@@ -255,80 +356,20 @@ class FoldedBatch:
                           self.piece_orig_end[a:b] - base, words), lo
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (exclusive) of the runs of True in a boolean array."""
-    first = mask.copy()
-    first[1:] &= ~mask[:-1]
-    last = mask.copy()
-    last[:-1] &= ~mask[1:]
-    return np.flatnonzero(first), np.flatnonzero(last) + 1
-
-
-def _lut(codes: np.ndarray, table: bytes, dtype=np.uint8) -> np.ndarray:
-    """``table[codes]`` through bytes.translate (much faster than numpy fancy indexing)."""
-    return np.frombuffer(codes.tobytes().translate(table), dtype=dtype)
-
-
-def _compress(keep: np.ndarray, steps: list, *arrays: np.ndarray,
-              gone: np.ndarray | None = None) -> list[np.ndarray]:
-    """Drop the positions where ``keep`` is False, recording them for :func:`_back`."""
-    gone = np.flatnonzero(~keep) if gone is None else gone
-    if len(gone):
-        steps.append(("del", gone - np.arange(len(gone))))
-        return [arr[keep] for arr in arrays]
-    return list(arrays)
-
-
-def _expand(out: np.ndarray, after: np.ndarray, values, steps: list) -> np.ndarray:
-    """Insert ``values`` after the positions ``after``, recording them for :func:`_back`."""
-    if not len(after):
-        return out
-    new_pos = after + 1 + np.arange(len(after))
-    steps.append(("ins", new_pos))
-    old = np.ones(len(out) + len(after), dtype=bool)
-    old[new_pos] = False
-    res = np.empty(len(old), dtype=out.dtype)
-    res[old] = out
-    res[new_pos] = values
-    return res
-
-
-def _back(positions: np.ndarray, steps: list) -> np.ndarray:
-    """Map positions of the folded text back to the joined originals."""
-    q = np.asarray(positions, dtype=np.int64)
-    for kind, arr in reversed(steps):
-        if kind == "del":
-            q = q + np.searchsorted(arr, q, side="right")
-        else:
-            q = q - np.searchsorted(arr, q, side="right")
-    return q
-
-
-def _forward(positions: np.ndarray, steps: list) -> np.ndarray:
-    """Map positions of the joined originals to the folded text (inverse of :func:`_back`)."""
-    q = np.asarray(positions, dtype=np.int64)
-    for kind, arr in steps:
-        if kind == "del":
-            gone = arr + np.arange(len(arr))
-            q = q - np.searchsorted(gone, q, side="left")
-        else:
-            source = arr - 1 - np.arange(len(arr))
-            q = q + np.searchsorted(source, q, side="left")
-    return q
-
-
 def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     """Fold many texts as :func:`~harkit.text.normalise.normalise` folds each.
 
     Parameters
     ----------
     texts : list of str
-        Texts whose characters are all Latin-1 and none of ``µ ¼ ½ ¾`` (see
-        :func:`split_latin1`).
+        Texts that :func:`split_latin1` accepts: Latin-1, or characters beyond it that
+        fold one to one.
     pieces : bool, default True
         Also build the piece arrays (the exact map of every folded word back to its
-        original word). Without them the result still maps any folded position back
-        (:meth:`FoldedBatch.original_positions`), at a fraction of the cost.
+        original word, for :meth:`FoldedBatch.normalised`). Without them the result still
+        maps any position both ways and has the word spans, at a lower cost. Either way
+        :attr:`FoldedBatch.text` and :attr:`FoldedBatch.scan_text` are made on first use:
+        a compiled caller can work on :attr:`FoldedBatch.codes` alone.
 
     Returns
     -------
@@ -336,159 +377,61 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
 
     Raises
     ------
-    UnicodeEncodeError
-        A text has a character outside Latin-1.
     ValueError
-        A text has a character whose folding leaves Latin-1.
+        A text has a character that does not fold one to one (see :func:`split_latin1`).
     """
     joined = _SEP.join(texts)
-    specials = _specials(joined)
-    folded_as: list[tuple[int, str]] = []  # (position, folded character) of stand-ins
-    if not specials:
+    stand_ins: tuple[np.ndarray, list[str]] | str | None = None
+    junk = None
+    try:
         a = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
-    else:
+    except UnicodeEncodeError:
+        specials = _specials(joined)
         how = {c: _stand_in(c) for c in {c for _, c in specials}}
         bad = [c for c, h in how.items() if h is None]
         if bad:
-            raise ValueError(f"a text has a character ({bad[0]!r}) that fold_batch cannot "
-                             "fold one to one (use split_latin1)")
+            raise _cannot_fold(bad[0]) from None
         # one byte per character either way, so positions stay put
         a = np.frombuffer(joined.encode("latin-1", errors="replace"), dtype=np.uint8).copy()
-        a[[p for p, _ in specials]] = [ord(how[c][0]) for _, c in specials]
+        a[[p for p, _ in specials]] = [_KERNEL_BLANK if how[c][0] == " " else ord(how[c][0])
+                                       for _, c in specials]
+        a.flags.writeable = False  # the kernel's type, as for the codes of a bytes object
         folded_as = [(p, how[c][1]) for p, c in specials if how[c][1]]
-    n = len(a)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    orig_doc_start = np.concatenate([[0], np.cumsum(lengths + 1)])[:-1]
-    sep_pos = orig_doc_start[1:] - 1
-    steps: list = []
-
-    # 1. line-end hyphens inside a text are dropped; they join the word around them
-    ws = _lut(a, _T_SPACE, bool)  # the separators are blanks too
-    broken = None
-    if "-" in joined:
-        spans = np.array([m.span() for m in _BREAK.finditer(joined)], dtype=np.int64)
-        if len(spans):
-            inside = (np.searchsorted(sep_pos, spans[:, 0])
-                      == np.searchsorted(sep_pos, spans[:, 1]))
-            inside &= spans[:, 0] > 0
-            inside &= _WORD[a[np.maximum(spans[:, 0] - 1, 0)]]
-            s0, s1 = spans[inside, 0], spans[inside, 1]
-            if len(s0):
-                lens = s1 - s0
-                offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-                broken = np.zeros(n, dtype=bool)
-                broken[np.repeat(s0, lens) + offs] = True
-                ws = ws & ~broken
-    # whitespace: one blank per run (its first character), none at either end of a text
-    keep = ~ws
-    keep[0:1] |= ws[0:1]
-    keep[1:] |= ws[1:] & ~ws[:-1]
-    if broken is not None:
-        keep &= ~broken
-    for p in [-1, *sep_pos.tolist(), n]:
-        lo = p
-        while lo > 0 and ws[lo - 1]:
-            lo -= 1
-        hi = p + 1
-        while hi < n and ws[hi]:
-            hi += 1
-        keep[max(lo, 0):hi] = False
-    keep[sep_pos] = True
-    gone = np.flatnonzero(~keep)
-    (x,) = _compress(keep, steps, a, gone=gone)
-    sep_x = sep_pos - np.searchsorted(gone, sep_pos)
-
-    # 2. characters: lower case, æ -> ae, accents stripped (words), blanks to " ";
-    # others lowered
-    out = _lut(x, _T_FIRST_BLANK).copy()
-    out[sep_x] = ord(_SEP)
-    if "æ" in joined or "Æ" in joined:
-        wide = np.flatnonzero(_lut(x, _T_WIDE, bool))
-        out = _expand(out, wide, _SECOND[x[wide]], steps)
-
-    # 3. ch -> k, ph -> f, th -> t, qu -> kv, c -> k, x -> ks, rn -> m (one pass: the
-    # rules never overlap, see the module docstring)
-    m = len(out)
-    h = np.flatnonzero(out == _b("h"))
-    h = h[h > 0]
-    before = out[h - 1]
-    h = h[(before == _b("c")) | (before == _b("p")) | (before == _b("t"))]
-    out[h[out[h - 1] == _b("p")] - 1] = _b("f")
-    r = np.flatnonzero((out[:-1] == _b("r")) & (out[1:] == _b("n")))
-    out[r] = _b("m")
-    q = np.flatnonzero(out == _b("q"))
-    q = q[(q + 1 < m) & (out[np.minimum(q + 1, m - 1)] == _b("u"))]
-    out[q] = _b("k")
-    out[q + 1] = _b("v")
-    out[out == _b("c")] = _b("k")
-    drop = np.union1d(h, r + 1)
-    if len(drop):
-        keep = np.ones(len(out), dtype=bool)
-        keep[drop] = False
-        (out,) = _compress(keep, steps, out, gone=drop)
-    if "x" in joined or "X" in joined:
-        wide = np.flatnonzero(out == _b("x"))
-        out[wide] = _b("k")
-        out = _expand(out, wide, np.uint8(_b("s")), steps)
-
-    # 4-5. 1 then 0 next to a letter -> l, o
-    for digit, letter in (("1", "l"), ("0", "o")):
-        where = np.flatnonzero(out == _b(digit))
-        if len(where):
-            az = _AZ[out[np.maximum(where - 1, 0)]] & (where > 0)
-            az |= _AZ[out[np.minimum(where + 1, len(out) - 1)]] & (where + 1 < len(out))
-            out[where[az]] = _b(letter)
-
-    # 6. doubled letters collapsed
-    twin = np.flatnonzero(out[1:] == out[:-1]) + 1
-    twin = twin[_AZ[out[twin]]]
-    if len(twin):
-        keep = np.ones(len(out), dtype=bool)
-        keep[twin] = False
-        (out,) = _compress(keep, steps, out, gone=twin)
-
-    text = scan_text = out.tobytes().decode("latin-1")
-    if folded_as:
-        at = _forward(np.array([p for p, _ in folded_as], dtype=np.int64), steps).tolist()
-        parts, last = [], 0
-        for q, (_, f) in zip(at, folded_as):
-            parts += [text[last:q], f]
-            last = q + 1
-        text = "".join(parts) + text[last:]
-    doc_start = np.concatenate([[0], np.flatnonzero(out == ord(_SEP)) + 1, [len(out) + 1]])
-    controls = np.flatnonzero(_lut(a, _T_CONTROL, bool))
-    if specials and "\ufffd" in joined:  # replacement characters count as garbage too
+        if folded_as:
+            stand_ins = (np.array([p for p, _ in folded_as], dtype=np.int64),
+                         [f for _, f in folded_as])
+        # replacement characters count as garbage too
         junk = np.array([p for p, c in specials if c == "\ufffd"], dtype=np.int64)
-        controls = np.union1d(controls, junk)
-    bounds = np.append(orig_doc_start, n + 1)
-    counts = np.diff(np.searchsorted(controls, bounds))
-    batch = FoldedBatch(text=text, texts=list(texts), doc_start=doc_start,
-                        orig_doc_start=orig_doc_start, steps=steps, control_counts=counts,
-                        joined=joined, codes=out, scan_text=scan_text)
-    if not pieces:
-        return batch
-
-    # pieces: each folded word maps to its whole original word, other characters to
-    # themselves, a blank to its whole run
-    idx = _back(np.arange(len(out)), steps)
-    word = _lut(out, _T_WORD, bool)
-    w_start, w_end = _runs(word)
-    orig_word = _lut(a, _T_WORD, bool)
-    if broken is not None:
-        orig_word = orig_word | broken
-    o_start, o_end = _runs(orig_word)
-    if len(w_start) != len(o_start):  # pragma: no cover - a broken invariant
-        raise RuntimeError("fold_batch: folded and original words do not pair up")
-    first = word.copy()
-    first[1:] &= ~word[:-1]
-    p_start = np.flatnonzero(first | (~word & (out != ord(_SEP))))
-    p_orig_end = np.empty(len(p_start), dtype=np.int64)
-    is_word_piece = word[p_start]
-    p_orig_end[is_word_piece] = o_end
-    s_pos = p_start[~is_word_piece]
-    nxt_orig = idx[np.minimum(s_pos + 1, len(idx) - 1)]
-    nxt_orig[s_pos + 1 >= len(idx)] = n
-    p_orig_end[~is_word_piece] = np.where(out[s_pos] == 32, nxt_orig, idx[s_pos] + 1)
-    batch.piece_start, batch.piece_orig_start = p_start, idx[p_start]
-    batch.piece_orig_end, batch.word_start, batch.word_end = p_orig_end, w_start, w_end
+    else:
+        if _MICRO in joined:  # the kernel folds µ as its stand-in
+            stand_ins = _MICRO
+    n, n_docs = len(a), len(texts)
+    bounds = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=n_docs) + 1, out=bounds[1:])
+    # room for the worst case (x and æ fold to two): numpy allocates lazily, so only what
+    # the kernel writes is ever touched
+    out = np.empty(2 * n + 2, dtype=np.uint8)
+    src = np.empty(2 * n + 2, dtype=np.int64)
+    doc_start = np.empty(n_docs + 1, dtype=np.int64)
+    counts = np.empty(n_docs, dtype=np.int64)
+    spans = np.empty((4, n // 2 + 2), dtype=np.int64)  # words need a separator between
+    m, nw = _foldjit.fold_kernel(a, bounds, _TABS, out, src, doc_start, counts, spans)
+    if m < 0:
+        raise _cannot_fold(joined[nw])  # ¼ ½ ¾
+    out, src = out[:m], src[:m + 1]
+    words = [row[:nw] for row in spans]
+    if not n_docs:
+        doc_start = np.array([0, 1], dtype=np.int64)  # as for one empty text
+    if junk is not None and len(junk):
+        counts += np.bincount(np.searchsorted(bounds, junk, side="right") - 1,
+                              minlength=n_docs)
+    batch = FoldedBatch(texts=list(texts), joined=joined, codes=out, doc_start=doc_start,
+                        orig_doc_start=bounds[:-1], src=src, word_start=words[0],
+                        word_end=words[1], orig_word_start=words[2], orig_word_end=words[3],
+                        control_counts=counts, _stand_ins=stand_ins)
+    if pieces:
+        piece = [np.empty(m, dtype=np.int64) for _ in range(3)]
+        npc = _foldjit.pieces_kernel(out, src, *words, *piece)
+        batch.piece_start, batch.piece_orig_start, batch.piece_orig_end = (
+            p[:npc] for p in piece)
     return batch

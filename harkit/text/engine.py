@@ -6,6 +6,10 @@ counts only at word boundaries, and a prefix term (``alkohol*``) extends to the 
 word. Lexicon regexes run on the original text. Context flags come from
 :func:`context_batch`. Offsets in the result refer to the original text.
 
+That is the reference path, one document at a time (:func:`_reference_chunk`). The path
+:func:`search_chunk` takes does the same over a whole chunk at once, with compiled kernels
+(:mod:`harkit.text._chunk`); the tests hold the two to the same result.
+
 :func:`search_chunk` is a pure function of a pandas DataFrame and a :class:`Matcher`,
 so the same search can run per partition (e.g. Dask ``map_partitions``).
 """
@@ -18,17 +22,20 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import ahocorasick
 import numpy as np
 import pandas as pd
 
-from harkit.text.batch import FoldedBatch, fold_batch, split_latin1
-from harkit.text.context import _default_rules, context_batch
+from harkit.text._chunk import default_tables, search_folded
+from harkit.text._compiled import Dfa, build_dfa
+from harkit.text.batch import fold_batch, split_latin1
+from harkit.text.context import context_batch
 from harkit.text.lexicon import Lexicon, load_lexicon
 from harkit.text.normalise import Normalised, fold, normalise
 from harkit.text.query import Concept as ConceptLeaf
-from harkit.text.query import Hit, Near, Node, Term, _eval, _pattern, parse
+from harkit.text.query import Hit, Node, Term, _eval, _pattern, parse
 
 __all__ = ["HIT_COLUMNS", "Matcher", "compile_query", "flags", "kwic", "search",
            "search_chunk"]
@@ -61,6 +68,18 @@ class Matcher:
     #: Per regex, a literal every match contains (None if unknown): texts without it
     #: are not scanned with that regex.
     regex_literals: list[str | None] = field(default_factory=list)
+    #: The automaton's keys compiled for the chunk path (None without keys).
+    dfa: Dfa | None = None
+    #: Entries of key ``k``: ``entry_*[key_entry_start[k]:key_entry_start[k + 1]]``.
+    key_entry_start: np.ndarray | None = None
+    #: Per entry: concept code, label code, whether the key is a prefix (``alkohol*``).
+    entry_concept: np.ndarray | None = None
+    entry_label: np.ndarray | None = None
+    entry_prefix: np.ndarray | None = None
+    #: Concepts by code (None: a query word), in the order of ``str(concept)``.
+    concepts: list[str | None] = field(default_factory=list)
+    #: Term labels and regex patterns by code, in sorted order.
+    labels: list[str] = field(default_factory=list)
 
 
 def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
@@ -75,8 +94,19 @@ def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
     Returns
     -------
     Matcher
+        With the shipped lexicon, the same object for the same query (compiled once).
     """
-    lexicon = lexicon if lexicon is not None else load_lexicon()
+    if lexicon is None:
+        return _compile_shipped(query)
+    return _compile(query, lexicon)
+
+
+@lru_cache(maxsize=64)
+def _compile_shipped(query: str) -> Matcher:
+    return _compile(query, load_lexicon())
+
+
+def _compile(query: str, lexicon: Lexicon) -> Matcher:
     node = parse(query, lexicon)
     # folded key -> {(concept or None, term label, is_prefix)}
     patterns: dict[str, set[tuple[str | None, str, bool]]] = {}
@@ -109,7 +139,30 @@ def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
             auto.add_word(key, (len(key), tuple(sorted(vals, key=str))))
         auto.make_automaton()
     literals = [_required_literal(rx) for _, _, rx in regexes]
-    return Matcher(query, node, auto, regexes, wildcards, literals)
+    concepts = sorted({c for vals in patterns.values() for c, _, _ in vals}
+                      | {c for c, _, _ in regexes} | {None}, key=str)
+    labels = sorted({lab for vals in patterns.values() for _, lab, _ in vals}
+                    | {p for _, p, _ in regexes} | {lab for lab, _ in wildcards})
+    c_code = {c: i for i, c in enumerate(concepts)}
+    l_code = {lab: i for i, lab in enumerate(labels)}
+    # the chunk path scans one byte per character: keys beyond Latin-1 cannot occur there
+    keys = [k for k in patterns if not _SPECIAL_KEY.search(k)]
+    entries = [sorted(patterns[k], key=str) for k in keys]
+    starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum([len(e) for e in entries])
+    flat = [v for e in entries for v in e]
+    return Matcher(
+        query, node, auto, regexes, wildcards, literals,
+        dfa=build_dfa([k.encode("latin-1") for k in keys]) if keys else None,
+        key_entry_start=starts,
+        entry_concept=np.array([c_code[c] for c, _, _ in flat], dtype=np.int64),
+        entry_label=np.array([l_code[lab] for _, lab, _ in flat], dtype=np.int64),
+        entry_prefix=np.array([p for _, _, p in flat], dtype=bool),
+        concepts=concepts, labels=labels)
+
+
+# characters a folded key may hold that the one-byte scan text cannot
+_SPECIAL_KEY = re.compile("[^\x00-\xff]|[\xfe\xa6]")
 
 
 def _required_literal(rx: re.Pattern) -> str | None:
@@ -160,18 +213,7 @@ def _spans(norm: Normalised, m: Matcher):
         for mm in rx.finditer(text):
             out.add((None, label, mm.start(), mm.end()))
     if m.regexes and text:
-        for concept, pattern, rx in m.regexes:
-            for mm in rx.finditer(norm.original):
-                a, b = mm.span()
-                if a == b:
-                    continue
-                i = int(np.searchsorted(norm.piece_orig_end, a, side="right"))
-                j = int(np.searchsorted(norm.piece_orig_start, b, side="left")) - 1
-                if i > j or i >= len(norm.piece_start):
-                    continue
-                s = int(norm.piece_start[i])
-                e = int(norm.piece_start[j + 1]) if j + 1 < len(norm.piece_start) else n
-                out.add((concept, pattern, s, e))
+        out.update(_regex_spans(norm, m))
     # one hit per (concept, span): keep the first label in a stable order
     best: dict[tuple[str | None, int, int], str] = {}
     for concept, label, s, e in sorted(out, key=lambda t: (t[2], t[3], str(t[0]), t[1])):
@@ -179,24 +221,26 @@ def _spans(norm: Normalised, m: Matcher):
     return [(c, lab, s, e) for (c, s, e), lab in best.items()]
 
 
-def _near_distance(node: Node) -> int:
-    """Largest NEAR distance in a query (0 without NEAR)."""
-    if isinstance(node, Near):
-        return node.distance
-    kids = getattr(node, "items", None) or ([node.item] if hasattr(node, "item") else [])
-    return max((_near_distance(k) for k in kids), default=0)
+def _regex_spans(norm: Normalised, m: Matcher) -> list[tuple[str, str, int, int]]:
+    """Matches of the lexicon regexes (run on the original text) as normalised spans."""
+    n = len(norm.text)
+    out = []
+    for concept, pattern, rx in m.regexes:
+        for mm in rx.finditer(norm.original):
+            a, b = mm.span()
+            if a == b:
+                continue
+            i = int(np.searchsorted(norm.piece_orig_end, a, side="right"))
+            j = int(np.searchsorted(norm.piece_orig_start, b, side="left")) - 1
+            if i > j or i >= len(norm.piece_start):
+                continue
+            s = int(norm.piece_start[i])
+            e = int(norm.piece_start[j + 1]) if j + 1 < len(norm.piece_start) else n
+            out.append((concept, pattern, s, e))
+    return out
 
 
-def _reach(matcher: Matcher) -> int:
-    """Words kept on each side of a hit so context and NEAR are decided as on the whole text."""
-    rules = _default_rules()
-    longest = max((len(units) for lst in rules.by_first.values() for units, _ in lst),
-                  default=1)
-    return max(rules.max_window + 2 * longest, _near_distance(matcher.node)) + 2
-
-
-def _hits_of(norm: Normalised, matcher: Matcher, context: bool, word_offset: int = 0,
-             drop_before: int = -1, drop_after: int | None = None):
+def _hits_of(norm: Normalised, matcher: Matcher, context: bool):
     """Raw spans of a normalised text and their :class:`Hit` records (in span order)."""
     raw = _spans(norm, matcher)
     if not raw:
@@ -206,16 +250,13 @@ def _hits_of(norm: Normalised, matcher: Matcher, context: bool, word_offset: int
     ctx = (context_batch(norm, starts, ends) if context
            else {c: np.zeros(len(raw), dtype=bool) for c in _FLAGS})
     wstarts = [a for a, _ in norm.words]
-    keep_raw, hits = [], []
-    for k, (concept, label, s, e) in enumerate(raw):
+    hits = []
+    for k, (concept, _, s, e) in enumerate(raw):
         w0 = max(bisect_right(wstarts, s) - 1, 0)
         w1 = max(bisect_right(wstarts, max(e - 1, s)) - 1, w0)
-        if w0 < drop_before or (drop_after is not None and w1 > drop_after):
-            continue  # at a cut edge of a window: decided in the neighbouring text
-        keep_raw.append((concept, label, s, e))
-        hits.append(Hit(norm.text[s:e], w0 + word_offset, concept, w1 - w0 + 1,
+        hits.append(Hit(norm.text[s:e], w0, concept, w1 - w0 + 1,
                         *(bool(ctx[c][k]) for c in _FLAGS)))
-    return keep_raw, hits
+    return raw, hits
 
 
 def _rows(doc_id, pid, text, leaves, pieces, width):
@@ -241,109 +282,16 @@ def _search_whole(doc_id, pid, text, matcher, leaves, context, width):
                  zip(raw, hits, o_s.tolist(), o_e.tolist()), width)
 
 
-def _centres(fb: FoldedBatch, matcher: Matcher) -> np.ndarray:
-    """Folded positions (sorted) where the query's leaves may match."""
-    text = fb.scan_text or fb.text
-    n = len(text)
-    pos: list[int] = []
-    if matcher.automaton is not None and text:
-        for end_idx, (length, vals) in matcher.automaton.iter(text):
-            s, e = end_idx - length + 1, end_idx + 1
-            if s > 0 and _is_word_char(text[s - 1]):
-                continue
-            if (e == n or not _is_word_char(text[e])) or any(v[2] for v in vals):
-                pos.append(s)
-    for _, rx in matcher.wildcards:
-        pos.extend(m.start() for m in rx.finditer(text))
-    out = np.asarray(pos, dtype=np.int64)
-    if matcher.regexes:
-        orig = []
-        # a Matcher built by hand may lack the literals: then every text is scanned
-        literals = matcher.regex_literals or [None] * len(matcher.regexes)
-        for (_, _, rx), literal in zip(matcher.regexes, literals, strict=True):
-            if literal is not None and literal not in fb.joined:
-                continue
-            orig.extend(fb.orig_doc_start[d] + m.start() for d, t in enumerate(fb.texts)
-                        if literal is None or literal in t
-                        for m in rx.finditer(t) if m.end() > m.start())
-        if orig:
-            out = np.concatenate([out, fb.folded_positions(np.asarray(orig, dtype=np.int64))])
-    return np.unique(out)
-
-
-def _windows(fb: FoldedBatch, centres: np.ndarray, reach: int
-             ) -> list[tuple[int, int, int]]:
-    """Merged windows ``(text, start, end)`` in original coordinates around the centres.
-
-    A window reaches ``reach`` folded words beyond its outermost centres, or the end of
-    its text; it starts at a word and ends after one.
-    """
-    w_start, w_end = fb.words()
-    docs = fb.doc_of(centres)
-    doc_lo = fb.doc_start[docs]
-    doc_hi = fb.doc_start[docs + 1] - 1  # position of the separator (or the end)
-    first = np.searchsorted(w_start, doc_lo, side="left")
-    last = np.searchsorted(w_start, doc_hi, side="left") - 1
-    at = np.searchsorted(w_start, centres, side="right") - 1
-    lo_w, hi_w = at - reach, at + reach
-    to_start, to_end = lo_w <= first, hi_w >= last
-    lo_f = np.where(to_start, doc_lo, w_start[np.clip(lo_w, 0, max(len(w_start) - 1, 0))])
-    hi_f = np.where(to_end, doc_hi, w_end[np.clip(hi_w, 0, max(len(w_end) - 1, 0))])
-    base = fb.orig_doc_start[docs]
-    lengths = np.fromiter((len(fb.texts[d]) for d in docs.tolist()), dtype=np.int64,
-                          count=len(docs))
-    lo_o = np.where(to_start, 0, fb.original_positions(lo_f) - base)
-    hi_o = np.where(to_end, lengths, fb.original_positions(hi_f) - base)
-    out: list[tuple[int, int, int]] = []
-    for d, lo, hi in zip(docs.tolist(), lo_o.tolist(), hi_o.tolist()):
-        if out and out[-1][0] == d and lo <= out[-1][2]:
-            out[-1] = (d, out[-1][1], max(out[-1][2], hi))
-        else:
-            out.append((d, lo, hi))
-    return out
-
-
-def _search_windows(fb: FoldedBatch, ids, pids, matcher, leaves, context, width, reach
-                    ) -> dict[int, list[tuple]]:
-    """Rows per text of the batch, deciding every hit in a window around it."""
-    centres = _centres(fb, matcher)
-    if not len(centres):
-        return {}
-    windows = _windows(fb, centres, reach)
-    wb = fold_batch([fb.texts[d][lo:hi] for d, lo, hi in windows])
-    # Every centre lies at least `reach` words inside its window; hits this close to a
-    # cut edge can only be artefacts of the cut (a regex anchored at the window's edge).
-    margin = 2
-    found: dict[int, tuple[list, list, int]] = {}
-    for i, (d, lo, hi) in enumerate(windows):
-        pieces, hits_all, offset = found.setdefault(d, ([], [], 0))
-        norm, _ = wb.normalised(i)
-        last = len(norm.words) - 1
-        raw, hits = _hits_of(norm, matcher, context, offset,
-                             drop_before=margin if lo > 0 else -1,
-                             drop_after=last - margin if hi < len(fb.texts[d]) else None)
-        found[d] = (pieces, hits_all, offset + len(norm.words) + reach)
-        if not raw:
-            continue
-        o_s, o_e = norm.original_spans([s for _, _, s, _ in raw], [e for _, _, _, e in raw])
-        pieces.extend(zip(raw, hits, (o_s + lo).tolist(), (o_e + lo).tolist()))
-        hits_all.extend(hits)
-    out = {}
-    for d, (pieces, hits_all, _) in found.items():
-        if _eval(matcher.node, hits_all):
-            out[d] = _rows(ids[d], pids[d], fb.texts[d], leaves, pieces, width)
-    return out
-
-
 def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
                  width: int = 40) -> tuple[pd.DataFrame, list[tuple[object, str]]]:
     """Search one chunk of documents (a pure function of ``chunk`` and ``matcher``).
 
     The chunk's texts are folded together (:func:`harkit.text.batch.fold_batch`) and
-    scanned once; only the windows around candidate matches are then normalised with
-    their word pieces and judged for context, which gives the same hits as normalising
-    every whole document. Texts with characters outside Latin-1 take that whole-document
-    path.
+    scanned once by a compiled automaton; context is judged for all hits of the chunk at
+    once in windows of rule units around them, the query evaluated per document on arrays
+    and the rows built column by column (:mod:`harkit.text._chunk`). That gives the same
+    hits as normalising every whole document. Texts with characters that do not fold one
+    to one (ligatures, combining accents) take that whole-document path.
 
     Parameters
     ----------
@@ -387,17 +335,25 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
     for i in np.flatnonzero(garbage).tolist():
         skipped[fast[i]] = "binary"
     per_doc: dict[int, list[tuple]] = {}
+    fast_hits = None
+    tables = default_tables() if context else None
     if len(fast):
         try:
-            found = _search_windows(fb, [ids[k] for k in fast], [pids[k] for k in fast],
-                                    matcher, leaves, context, width, _reach(matcher))
+            if context and tables is None:  # pragma: no cover - rules beyond Latin-1
+                raise ValueError("context rules the chunk path cannot compile")
+            fast_hits, rows_of = search_folded(
+                fb, [texts[k] for k in fast], [ids[k] for k in fast],
+                [pids[k] for k in fast], matcher, context, width, tables)
         except Exception as exc:  # never crash halfway: fall back to one document at a time
             warnings.warn(f"search_chunk: the batched path failed ({exc!r}); searching "
                           f"{len(fast)} documents one by one", RuntimeWarning, stacklevel=2)
-            found = None
+            fast_hits = None
             slow = fast + slow
-        if found is not None:
-            per_doc = {fast[i]: rows for i, rows in found.items() if fast[i] not in skipped}
+        else:
+            dropped = np.isin(rows_of, [i for i, k in enumerate(fast) if k in skipped])
+            if dropped.any():
+                fast_hits = fast_hits[~dropped].reset_index(drop=True)
+                rows_of = rows_of[~dropped]
     for k in sorted(slow):
         if k in skipped:
             continue
@@ -411,7 +367,25 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
         except Exception as exc:  # never crash halfway through a corpus
             skipped[k] = f"error: {type(exc).__name__}"
     rows = [r for k in sorted(per_doc) for r in per_doc[k]]
-    return _frame(rows), [(ids[k], skipped[k]) for k in sorted(skipped)]
+    out = _frame(rows)
+    if fast_hits is not None and len(fast_hits):
+        if len(out):  # interleave with the documents searched one by one, in input order
+            order = np.concatenate([np.asarray(fast)[rows_of],
+                                    np.repeat(sorted(per_doc),
+                                              [len(per_doc[k]) for k in sorted(per_doc)])])
+            out = pd.concat([fast_hits, out], ignore_index=True)
+            out = out.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+        else:
+            out = _frame_columns(fast_hits)
+    return out, [(ids[k], skipped[k]) for k in sorted(skipped)]
+
+
+def _frame_columns(out: pd.DataFrame) -> pd.DataFrame:
+    """The dtypes :func:`_frame` gives."""
+    for c in _FLAGS:
+        out[c] = out[c].astype(bool)
+    out[["start", "end"]] = out[["start", "end"]].astype("int64")
+    return out
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:

@@ -1,0 +1,141 @@
+"""The compiled chunk path of the search engine equals its plain-Python counterparts."""
+
+from __future__ import annotations
+
+import random
+import warnings
+
+import ahocorasick
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harkit.text._compiled import build_dfa, scan
+from harkit.text.context import _default_rules
+from harkit.text.engine import _reference_chunk, compile_query, search_chunk
+
+# --- the automaton ----------------------------------------------------------------------
+
+keys = st.lists(st.text(alphabet="abcr n", min_size=1, max_size=5), min_size=1, max_size=12,
+                unique=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(keys, st.text(alphabet="abcrn x", max_size=200))
+def test_dfa_reports_what_pyahocorasick_reports(words, text):
+    auto = ahocorasick.Automaton()
+    for i, w in enumerate(words):
+        auto.add_word(w, i)
+    auto.make_automaton()
+    expected = sorted((end + 1, i) for end, i in auto.iter(text)) if text else []
+    ends, found = scan(build_dfa([w.encode("latin-1") for w in words]),
+                       __import__("numpy").frombuffer(text.encode("latin-1"), dtype="uint8"))
+    assert sorted(zip(ends.tolist(), found.tolist())) == expected
+
+
+# --- context over a whole chunk ---------------------------------------------------------
+
+def _rule_words() -> list[str]:
+    table = _default_rules().table
+    return sorted(set(table["literal"].astype(str)))
+
+
+TRIGGERS = _rule_words()
+TERMS = ["alkoholisme", "heroin", "Antabus", "delirium tremens", "abstinens", "hasj",
+         "morfinisme", "DT", "LAR", "alkohol-\nmisbruk", "Fylla"]
+FILLER = ["pasienten", "er", "innlagt", "og", "har", "drukket", "i", "dag", "lege",
+          "kontroll", ",", ".", "?", ";", "får", "faar", "Far", "-", "(", ")", "2",
+          "uke", "ikke", "ingen", "men", "tidligere"]
+token = st.sampled_from(TRIGGERS + TERMS + FILLER)
+document = st.lists(token, max_size=60).map(" ".join)
+
+
+def _frame(texts: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"document_id": [f"D{i}" for i in range(len(texts))],
+                         "person_id": list(range(len(texts))), "text": texts})
+
+
+QUERY = ("@alcohol OR @opioids OR @cannabis OR @treatment OR @withdrawal OR @abstinence "
+         "OR heroin:negated OR NEAR/3(@alcohol, @treatment)")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(document, min_size=1, max_size=8))
+def test_chunk_context_equals_each_document_on_its_own(texts):
+    m = compile_query(QUERY)
+    docs = _frame(texts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the chunk path must not give up
+        fast, fast_skipped = search_chunk(docs, m)
+    ref, ref_skipped = _reference_chunk(docs, m)
+    pd.testing.assert_frame_equal(fast, ref)
+    assert fast_skipped == ref_skipped
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dense_triggers_on_long_texts(seed):
+    """Long texts packed with rule literals: the windows around hits must find the same
+    triggers and terminators as a scan from each text's start."""
+    rng = random.Random(seed)
+    words = TRIGGERS * 2 + TERMS + FILLER * 3
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 3000)))
+             for _ in range(12)]
+    m = compile_query(QUERY)
+    docs = _frame(texts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fast, _ = search_chunk(docs, m)
+    ref, _ = _reference_chunk(docs, m)
+    assert len(ref) > 500 and ref[["negated", "historical", "uncertain", "family"]].any().all()
+    pd.testing.assert_frame_equal(fast, ref)
+
+
+def test_query_forms_on_the_chunk_path():
+    rng = random.Random(7)
+    words = TRIGGERS + TERMS * 3 + FILLER * 2
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 400)))
+             for _ in range(60)]
+    docs = _frame(texts)
+    for query in ["@alcohol:affirmed AND NOT @treatment", "alko* OR hero*n",
+                  '"delirium tremens":!negated', "NOT @opioids", "@withdrawal:historical",
+                  "NEAR/2(@alcohol:negated, @opioids)", "@treatment:!affirmed"]:
+        m = compile_query(query)
+        fast, _ = search_chunk(docs, m)
+        ref, _ = _reference_chunk(docs, m)
+        pd.testing.assert_frame_equal(fast, ref, obj=query)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TRIGGERS + FILLER + ["kan ikke utelukkes", "ikke påvist",
+                                                     "ingen tegn til"]), max_size=80),
+       st.integers(1, 3), st.data())
+def test_windows_start_where_literal_matching_is_in_step(tokens, back, data):
+    """Events found in a window equal the events a scan from the text's start finds there,
+    however close to a hit the window's start is asked to be."""
+    import numpy as np
+
+    from harkit.text._chunk import _SPACE_CODES, default_tables
+    from harkit.text._compiled import find_events, unit_ids, window_units
+    from harkit.text.batch import _WORD, fold_batch
+
+    fb = fold_batch([" ".join(tokens)], pieces=False)
+    codes = fb.codes
+    t = default_tables()
+    args = (codes, _WORD, _SPACE_CODES, t.trie, t.trie_id, t.char_id, ord("\n"))
+    tables = (t.first_start, t.first_group, t.group_units, t.group_len)
+    u_start, u_end, uid, _, u_doc = unit_ids(*args)
+    if not len(u_start):
+        return
+    whole = set(zip(*(x.tolist() for x in find_events(uid, u_doc, *tables))))
+    k = data.draw(st.integers(0, len(u_start) - 1))
+    w_start, _, w_uid, _, w_doc, lo, hi = window_units(
+        *args, u_start[k:k + 1], u_end[k:k + 1], back, 4)
+    a, b, g = find_events(w_uid, w_doc, *tables)
+    first = int(np.searchsorted(u_start, w_start[0]))  # window unit 0 in the whole text
+    in_window = {(i - first, j - first, gg) for i, j, gg in whole
+                 if i >= first and j <= first + len(w_start)}
+    # where the window cuts the text short, literals at its end may differ
+    cut = len(w_start) - t.longest if hi[0] < len(codes) else len(w_start)
+    found = set(zip(a.tolist(), b.tolist(), g.tolist()))
+    assert {e for e in found if e[0] < cut} == {e for e in in_window if e[0] < cut}
