@@ -122,7 +122,8 @@ def test_windows_start_where_literal_matching_is_in_step(tokens, back, data):
     fb = fold_batch([" ".join(tokens)], pieces=False)
     codes = fb.codes
     t = default_tables()
-    args = (codes, _WORD, _SPACE_CODES, t.trie, t.trie_id, t.char_id, ord("\n"))
+    args = (codes, _WORD, _SPACE_CODES, t.trie, t.trie_class, t.trie_id, t.char_id,
+            ord("\n"))
     tables = (t.first_start, t.first_group, t.group_units, t.group_len)
     u_start, u_end, uid, _, u_doc = unit_ids(*args)
     if not len(u_start):

@@ -29,6 +29,7 @@ from harkit.icd.text import fold_text
 from harkit.text._compiled import (
     context_flags,
     find_events,
+    literal_starts,
     one_line,
     original_to_folded,
     scan,
@@ -50,6 +51,7 @@ class RuleTables:
     """A :class:`~harkit.text.context.ContextRules` table as arrays for the kernels."""
 
     trie: np.ndarray
+    trie_class: np.ndarray
     trie_id: np.ndarray
     char_id: np.ndarray
     first_start: np.ndarray
@@ -77,17 +79,25 @@ def rule_tables(rules: ContextRules) -> RuleTables | None:
             table = words if _WORD[ord(u[0])] else chars
             table.setdefault(u, len(words) + len(chars) + 1)
     n_ids = len(words) + len(chars) + 1
-    trie_rows: list[np.ndarray] = [np.full(256, -1, dtype=np.int32)]
+    # the trie runs over classes of the bytes rule words hold (a small, cache-resident table)
+    trie_class = np.zeros(256, dtype=np.int64)
+    for k, b in enumerate(sorted({b for w in words for b in w.encode("latin-1")}), start=1):
+        trie_class[b] = k
+    width = int(trie_class.max()) + 1
+    trie_rows: list[np.ndarray] = [np.full(width, -1, dtype=np.int16)]
     trie_id = [0]
     for w, i in words.items():
         s = 0
         for b in w.encode("latin-1"):
-            if trie_rows[s][b] < 0:
-                trie_rows[s][b] = len(trie_rows)
-                trie_rows.append(np.full(256, -1, dtype=np.int32))
+            c = trie_class[b]
+            if trie_rows[s][c] < 0:
+                trie_rows[s][c] = len(trie_rows)
+                trie_rows.append(np.full(width, -1, dtype=np.int16))
                 trie_id.append(0)
-            s = int(trie_rows[s][b])
+            s = int(trie_rows[s][c])
         trie_id[s] = i
+    for row in trie_rows:
+        row[0] = -1  # a byte in no rule word ends every walk
     char_id = np.zeros(256, dtype=np.int32)
     for ch, i in chars.items():
         char_id[ord(ch)] = i
@@ -110,7 +120,8 @@ def rule_tables(rules: ContextRules) -> RuleTables | None:
         first_group += by_first.get(u, [])
         first_start[u + 1] = len(first_group)
     return RuleTables(
-        trie=np.vstack(trie_rows), trie_id=np.array(trie_id, dtype=np.int32), char_id=char_id,
+        trie=np.vstack(trie_rows), trie_class=trie_class,
+        trie_id=np.array(trie_id, dtype=np.int32), char_id=char_id,
         first_start=first_start, first_group=np.array(first_group, dtype=np.int64),
         group_units=group_units, group_len=group_len, group_rule_start=group_rule_start,
         rule_category=np.array([CATEGORIES.index(r.category) if r.category in CATEGORIES
@@ -127,26 +138,33 @@ def default_tables() -> RuleTables | None:
     return rule_tables(_default_rules())
 
 
-def _original_spans(fb: FoldedBatch, starts: np.ndarray, ends: np.ndarray
+def _original_spans(fb: FoldedBatch, starts: np.ndarray, ends: np.ndarray,
+                    words: tuple[np.ndarray, np.ndarray] | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Original spans (joined coordinates) covering every piece a folded span touches.
 
     A folded word maps to its whole original word, a blank to its whole run, any other
     character to itself (the pieces of :func:`harkit.text.normalise.normalise`).
+    ``words``: the index of the word at or before ``starts`` and ``max(ends - 1, starts)``,
+    if known.
     """
     codes, src = fb.codes, fb.src
     word_start = fb.word_start
+    last = np.maximum(ends - 1, starts)
+    if words is None:
+        words = (np.searchsorted(word_start, starts, side="right") - 1,
+                 np.searchsorted(word_start, last, side="right") - 1)
 
-    def piece(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        w = np.clip(np.searchsorted(word_start, p, side="right") - 1, 0, None)
+    def piece(p: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w = np.clip(w, 0, None)
         inside = _WORD[codes[p]]
         lo = np.where(inside, fb.orig_word_start[w] if len(word_start) else 0, src[p])
         other_end = np.where(codes[p] == 32, src[p + 1], src[p] + 1)
         hi = np.where(inside, fb.orig_word_end[w] if len(word_start) else 0, other_end)
         return lo, hi
 
-    os_, _ = piece(starts)
-    _, oe = piece(np.maximum(ends - 1, starts))
+    os_, _ = piece(starts, words[0])
+    _, oe = piece(last, words[1])
     return os_, np.maximum(oe, os_)
 
 
@@ -199,29 +217,38 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
     return s[first], e[first], c[first], lab[first]
 
 
-def _literal_matches(fb: FoldedBatch, literal: str, rx) -> list[tuple[int, int]]:
-    """What ``rx.finditer(fb.joined)`` finds, for a regex every match of which starts with
-    ``literal``: the literal's occurrences, each tried with the regex (far faster than
-    the regex's own scan)."""
+def _literal_matches(fb: FoldedBatch, regexes: list, literals: list[str]
+                     ) -> list[list[tuple[int, int]]]:
+    """What ``rx.finditer(fb.joined)`` finds for each regex, when every match of the regex
+    starts with its literal: the literals' occurrences (one compiled pass for all), each
+    tried with the regex, far faster than each regex's own scan."""
     text = fb.joined
-    try:  # bytes.find is several times faster than str.find
-        haystack, needle = _latin1(fb)[2], literal.encode("latin-1")
-    except UnicodeEncodeError:  # a literal beyond Latin-1
-        haystack, needle = text, literal
-    starts = []
-    pos = haystack.find(needle)
-    while pos >= 0:
-        starts.append(pos)
-        pos = haystack.find(needle, pos + 1)
+    try:
+        needles = [lit.encode("latin-1") for lit in literals]
+    except UnicodeEncodeError:  # a literal beyond Latin-1: str.find
+        found = []
+        for lit in literals:
+            at = []
+            pos = text.find(lit)
+            while pos >= 0:
+                at.append(pos)
+                pos = text.find(lit, pos + 1)
+            found.append(at)
+    else:
+        starts, which = literal_starts(_latin1(fb)[0], needles)
+        found = [starts[which == t].tolist() for t in range(len(literals))]
     out = []
-    done = 0
-    for pos in starts:
-        if pos < done:
-            continue  # inside the previous match: finditer goes on after it
-        m = rx.match(text, pos)
-        if m is not None and m.end() > m.start():
-            out.append(m.span())
-            done = m.end()
+    for rx, starts in zip(regexes, found):
+        spans = []
+        done = 0
+        for pos in starts:
+            if pos < done:
+                continue  # inside the previous match: finditer goes on after it
+            m = rx.match(text, pos)
+            if m is not None and m.end() > m.start():
+                spans.append(m.span())
+                done = m.end()
+        out.append(spans)
     return out
 
 
@@ -245,11 +272,16 @@ def _regex_hits(fb: FoldedBatch, matcher, texts: list[str]):
     c_code = {c: i for i, c in enumerate(matcher.concepts)}
     literals = matcher.regex_literals or [None] * len(matcher.regexes)
     found = []
+    with_literal = [k for k, lit in enumerate(literals) if lit is not None]
+    if with_literal:
+        # a literal between word boundaries never spans two texts: scan them joined
+        spans = _literal_matches(fb, [matcher.regexes[k][2] for k in with_literal],
+                                 [literals[k] for k in with_literal])
+        for k, these in zip(with_literal, spans):
+            concept, pattern, _ = matcher.regexes[k]
+            found += [(a, b, c_code[concept], code[pattern]) for a, b in these]
     for (concept, pattern, rx), literal in zip(matcher.regexes, literals, strict=True):
         if literal is not None:
-            # a literal between word boundaries never spans two texts: scan them joined
-            found += [(a, b, c_code[concept], code[pattern])
-                      for a, b in _literal_matches(fb, literal, rx)]
             continue
         for d, t in enumerate(texts):
             base = int(fb.orig_doc_start[d])
@@ -272,7 +304,8 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs) -> np.ndar
     codes = fb.codes
     # only windows around the hits are split into units; their number stands for the text
     u_start, u_end, uid, u_word, u_doc, w_lo, _ = window_units(
-        codes, _WORD, _SPACE_CODES, tables.trie, tables.trie_id, tables.char_id, ord("\n"),
+        codes, _WORD, _SPACE_CODES, tables.trie, tables.trie_class, tables.trie_id,
+        tables.char_id, ord("\n"),
         starts, ends, tables.reach + 2, tables.reach + tables.longest + 2)
     docs = np.searchsorted(w_lo, starts, side="right") - 1
     ev_a, ev_b, ev_g = find_events(uid, u_doc, tables.first_start, tables.first_group,
@@ -413,9 +446,11 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
         flags = np.zeros((len(CATEGORIES), len(s)), dtype=bool)
     # word index of each hit's first and last word (NEAR), never before its document
     w_start = fb.word_start
-    first_word = np.searchsorted(w_start, fb.doc_start[docs], side="left")
-    w0 = np.maximum(np.searchsorted(w_start, s, side="right") - 1, first_word)
-    w1 = np.maximum(np.searchsorted(w_start, np.maximum(e - 1, s), side="right") - 1, w0)
+    at_s = np.searchsorted(w_start, s, side="right") - 1
+    at_e = np.searchsorted(w_start, np.maximum(e - 1, s), side="right") - 1
+    first_word = np.searchsorted(w_start, fb.doc_start, side="left")[docs]
+    w0 = np.maximum(at_s, first_word)
+    w1 = np.maximum(at_e, w0)
     leaves = list(matcher.node.leaves())
     needs_text = any(isinstance(leaf, Term) for leaf in leaves)
     folded = [fb.text[a:b] for a, b in zip(s.tolist(), e.tolist())] if needs_text else []
@@ -427,7 +462,7 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
         any_leaf |= m
     keep = ok & any_leaf
     s, e, c, lab, docs, flags = s[keep], e[keep], c[keep], lab[keep], docs[keep], flags[:, keep]
-    os_, oe = _original_spans(fb, s, e)
+    os_, oe = _original_spans(fb, s, e, (at_s[keep], at_e[keep]))
     base = fb.orig_doc_start[docs]
     doc_end = np.append(fb.orig_doc_start[1:] - 1, len(fb.joined))[docs]
     joined = fb.joined

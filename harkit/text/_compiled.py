@@ -213,7 +213,7 @@ def _count_units(codes, is_word, is_space):
 
 
 @numba.njit(cache=True, nogil=True)
-def _units(codes, is_word, is_space, trie, trie_id, char_id, separator):
+def _units(codes, is_word, is_space, trie, trie_class, trie_id, char_id, separator):
     n = len(codes)
     m = _count_units(codes, is_word, is_space)
     start = np.empty(m, dtype=np.int64)
@@ -234,7 +234,7 @@ def _units(codes, is_word, is_space, trie, trie_id, char_id, separator):
                 s = 0
                 k += 1
             if s >= 0:
-                s = trie[s, c]
+                s = trie[s, trie_class[c]]
             if i + 1 == n or not is_word[codes[i + 1]]:  # and ends
                 end[k - 1] = i + 1
                 uid[k - 1] = trie_id[s] if s >= 0 else 0
@@ -252,7 +252,8 @@ def _units(codes, is_word, is_space, trie, trie_id, char_id, separator):
 
 
 def unit_ids(codes: np.ndarray, is_word: np.ndarray, is_space: np.ndarray,
-             trie: np.ndarray, trie_id: np.ndarray, char_id: np.ndarray, separator: int):
+             trie: np.ndarray, trie_class: np.ndarray, trie_id: np.ndarray,
+             char_id: np.ndarray, separator: int):
     """Units (``\\w+`` or one other non-blank character) and the rule word each spells.
 
     Parameters
@@ -262,7 +263,10 @@ def unit_ids(codes: np.ndarray, is_word: np.ndarray, is_space: np.ndarray,
     is_word, is_space : numpy.ndarray of bool
         Per byte: a word character; a blank (the separator included).
     trie : numpy.ndarray
-        ``int32[n_states, 256]`` trie of the rule words (-1: no rule word continues so).
+        ``int16[n_states, n_classes]`` trie of the rule words over character classes
+        (-1: no rule word continues so).
+    trie_class : numpy.ndarray
+        ``int64[256]``: class of each byte in the trie (0: in no rule word, a dead end).
     trie_id : numpy.ndarray
         ``int32[n_states]``: id of the rule word ending at a state (0: none).
     char_id : numpy.ndarray
@@ -276,7 +280,7 @@ def unit_ids(codes: np.ndarray, is_word: np.ndarray, is_space: np.ndarray,
         Span of each unit in ``codes``, its rule-word id (0 if none), whether it is a
         word, and the text it is in.
     """
-    return _units(codes, is_word, is_space, trie, trie_id, char_id, separator)
+    return _units(codes, is_word, is_space, trie, trie_class, trie_id, char_id, separator)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -479,17 +483,18 @@ def original_to_folded(codes, src, is_word, words, doc_lo, doc_hi, starts, ends)
 
 
 @numba.njit(cache=True, nogil=True)
-def _word_id(codes, lo, hi, trie, trie_id):
+def _word_id(codes, lo, hi, trie, trie_class, trie_id):
     s = 0
     for j in range(lo, hi):
-        s = trie[s, codes[j]]
+        s = trie[s, trie_class[codes[j]]]
         if s < 0:
             return 0
     return trie_id[s]
 
 
 @numba.njit(cache=True, nogil=True)
-def _windows(codes, is_word, is_space, trie, trie_id, char_id, separator, hit_s, hit_e,
+def _windows(codes, is_word, is_space, trie, trie_class, trie_id, char_id, separator, hit_s,
+             hit_e,
              back, ahead):
     n = len(codes)
     w_lo = np.empty(len(hit_s), dtype=np.int64)
@@ -517,7 +522,7 @@ def _windows(codes, is_word, is_space, trie, trie_id, char_id, separator, hit_s,
                     j -= 1
             count += 1
             if count >= back:
-                uid = (_word_id(codes, j, i + 1, trie, trie_id) if is_word[codes[i]]
+                uid = (_word_id(codes, j, i + 1, trie, trie_class, trie_id) if is_word[codes[i]]
                        else char_id[codes[i]])
                 if uid == 0:
                     lo = j
@@ -566,7 +571,7 @@ def _windows(codes, is_word, is_space, trie, trie_id, char_id, separator, hit_s,
     end = np.empty(total, dtype=np.int64)
     uid = np.empty(total, dtype=np.int32)
     word = np.empty(total, dtype=np.bool_)
-    doc = np.empty(total, dtype=np.int64)
+    doc = np.empty(total, dtype=np.int32)
     k = 0
     for t in range(len(m_lo)):
         i = m_lo[t]
@@ -577,7 +582,7 @@ def _windows(codes, is_word, is_space, trie, trie_id, char_id, separator, hit_s,
                 while j < m_hi[t] and is_word[codes[j]]:
                     j += 1
                 start[k], end[k], word[k], doc[k] = i, j, True, t
-                uid[k] = _word_id(codes, i, j, trie, trie_id)
+                uid[k] = _word_id(codes, i, j, trie, trie_class, trie_id)
                 k += 1
                 i = j
             elif is_space[c]:
@@ -591,7 +596,8 @@ def _windows(codes, is_word, is_space, trie, trie_id, char_id, separator, hit_s,
 
 
 def window_units(codes: np.ndarray, is_word: np.ndarray, is_space: np.ndarray,
-                 trie: np.ndarray, trie_id: np.ndarray, char_id: np.ndarray, separator: int,
+                 trie: np.ndarray, trie_class: np.ndarray, trie_id: np.ndarray,
+                 char_id: np.ndarray, separator: int,
                  hit_s: np.ndarray, hit_e: np.ndarray, back: int, ahead: int):
     """The units of windows around hits, enough to judge each hit's context exactly.
 
@@ -602,7 +608,7 @@ def window_units(codes: np.ndarray, is_word: np.ndarray, is_space: np.ndarray,
 
     Parameters
     ----------
-    codes, is_word, is_space, trie, trie_id, char_id, separator
+    codes, is_word, is_space, trie, trie_class, trie_id, char_id, separator
         As for :func:`unit_ids`.
     hit_s, hit_e : numpy.ndarray
         Hit spans in ``codes``, sorted by start.
@@ -616,7 +622,7 @@ def window_units(codes: np.ndarray, is_word: np.ndarray, is_space: np.ndarray,
     window_start, window_end : numpy.ndarray
         Span of each window in ``codes``.
     """
-    return _windows(codes, is_word, is_space, trie, trie_id, char_id, separator,
+    return _windows(codes, is_word, is_space, trie, trie_class, trie_id, char_id, separator,
                     np.asarray(hit_s, dtype=np.int64), np.asarray(hit_e, dtype=np.int64),
                     back, ahead)
 
@@ -668,3 +674,56 @@ def one_line(codes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[str]:
     text = buf.tobytes().decode("latin-1")
     bounds = offsets.tolist()
     return [text[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+@numba.njit(cache=True, nogil=True)
+def _literal_starts(codes, first, flat, start):
+    out = np.empty(max(16, len(codes) // 1024), dtype=np.int64)
+    which = np.empty(len(out), dtype=np.int64)
+    k = 0
+    n = len(codes)
+    for i in range(n):
+        if not first[codes[i]]:
+            continue
+        for t in range(len(start) - 1):
+            m = start[t + 1] - start[t]
+            if i + m > n:
+                continue
+            same = True
+            for j in range(m):
+                if codes[i + j] != flat[start[t] + j]:
+                    same = False
+                    break
+            if same:
+                if k == len(out):
+                    out2 = np.empty(2 * k, dtype=np.int64)
+                    which2 = np.empty(2 * k, dtype=np.int64)
+                    out2[:k] = out
+                    which2[:k] = which
+                    out, which = out2, which2
+                out[k] = i
+                which[k] = t
+                k += 1
+    return out[:k], which[:k]
+
+
+def literal_starts(codes: np.ndarray, literals: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence (overlapping ones too) of each of several byte strings, in one pass.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of uint8
+    literals : list of bytes
+        Not empty, none empty.
+
+    Returns
+    -------
+    starts, which : numpy.ndarray
+        Start of each occurrence, in order, and the index of its literal.
+    """
+    first = np.zeros(256, dtype=np.bool_)
+    first[[lit[0] for lit in literals]] = True
+    flat = np.frombuffer(b"".join(literals), dtype=np.uint8)
+    start = np.zeros(len(literals) + 1, dtype=np.int64)
+    start[1:] = np.cumsum([len(lit) for lit in literals])
+    return _literal_starts(codes, first, flat, start)
