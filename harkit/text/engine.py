@@ -324,36 +324,25 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
             todo.append(k)
         else:
             skipped[k] = reason
-    fast, slow = todo, []
-    try:
-        fb = fold_batch([texts[k] for k in fast], pieces=False)
-    except (UnicodeEncodeError, ValueError):
-        ok, other = split_latin1([texts[k] for k in todo])
-        fast, slow = [todo[i] for i in ok], [todo[i] for i in other]
-        fb = fold_batch([texts[k] for k in fast], pieces=False)
-    garbage = fb.control_counts > MAX_GARBAGE * np.array([len(texts[k]) for k in fast])
-    for i in np.flatnonzero(garbage).tolist():
-        skipped[fast[i]] = "binary"
-    per_doc: dict[int, list[tuple]] = {}
-    fast_hits = None
+    slow: list[int] = []
     tables = default_tables() if context else None
-    if len(fast):
-        try:
-            if context and tables is None:  # pragma: no cover - rules beyond Latin-1
-                raise ValueError("context rules the chunk path cannot compile")
-            fast_hits, rows_of = search_folded(
-                fb, [texts[k] for k in fast], [ids[k] for k in fast],
-                [pids[k] for k in fast], matcher, context, width, tables)
-        except Exception as exc:  # never crash halfway: fall back to one document at a time
-            warnings.warn(f"search_chunk: the batched path failed ({exc!r}); searching "
-                          f"{len(fast)} documents one by one", RuntimeWarning, stacklevel=2)
-            fast_hits = None
-            slow = fast + slow
-        else:
-            dropped = np.isin(rows_of, [i for i, k in enumerate(fast) if k in skipped])
-            if dropped.any():
-                fast_hits = fast_hits[~dropped].reset_index(drop=True)
-                rows_of = rows_of[~dropped]
+    parts, part_rows = [], []
+    # a few MB of text at a time: the folded arrays then stay small enough to be reused
+    # from memory already mapped, which is markedly faster than ever larger ones
+    for batch in _batches(todo, texts, BATCH_CHARS):
+        found = _search_batch(batch, texts, ids, pids, matcher, context, width, tables,
+                              skipped)
+        if found is None:
+            slow += batch
+            continue
+        hits, rows_of, not_folded = found
+        slow += not_folded
+        if len(hits):
+            parts.append(hits)
+            part_rows.append(rows_of)
+    fast_hits = pd.concat(parts, ignore_index=True) if parts else None
+    rows_of = np.concatenate(part_rows) if part_rows else np.zeros(0, dtype=np.int64)
+    per_doc: dict[int, list[tuple]] = {}
     for k in sorted(slow):
         if k in skipped:
             continue
@@ -370,7 +359,7 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
     out = _frame(rows)
     if fast_hits is not None and len(fast_hits):
         if len(out):  # interleave with the documents searched one by one, in input order
-            order = np.concatenate([np.asarray(fast)[rows_of],
+            order = np.concatenate([rows_of,
                                     np.repeat(sorted(per_doc),
                                               [len(per_doc[k]) for k in sorted(per_doc)])])
             out = pd.concat([fast_hits, out], ignore_index=True)
@@ -378,6 +367,60 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
         else:
             out = _frame_columns(fast_hits)
     return out, [(ids[k], skipped[k]) for k in sorted(skipped)]
+
+
+#: Characters of text folded and searched together inside :func:`search_chunk`.
+BATCH_CHARS = 8_000_000
+
+
+def _batches(todo: list[int], texts: list, limit: int) -> Iterable[list[int]]:
+    """Consecutive runs of ``todo`` of at most ``limit`` characters (at least one text)."""
+    batch: list[int] = []
+    size = 0
+    for k in todo:
+        n = len(texts[k]) + 1
+        if batch and size + n > limit:
+            yield batch
+            batch, size = [], 0
+        batch.append(k)
+        size += n
+    if batch:
+        yield batch
+
+
+def _search_batch(todo: list[int], texts: list, ids: list, pids: list, matcher: Matcher,
+                  context: bool, width: int, tables, skipped: dict[int, str]):
+    """The chunk path over texts ``todo``: ``(hits, chunk row of each hit, texts left for
+    the one-by-one path)``, or None if the batched path failed (a RuntimeWarning says why).
+    Texts with too much garbage are added to ``skipped``."""
+    fast, slow = todo, []
+    try:
+        fb = fold_batch([texts[k] for k in fast], pieces=False)
+    except (UnicodeEncodeError, ValueError):
+        ok, other = split_latin1([texts[k] for k in todo])
+        fast, slow = [todo[i] for i in ok], [todo[i] for i in other]
+        fb = fold_batch([texts[k] for k in fast], pieces=False)
+    garbage = fb.control_counts > MAX_GARBAGE * np.array([len(texts[k]) for k in fast])
+    for i in np.flatnonzero(garbage).tolist():
+        skipped[fast[i]] = "binary"
+    if not len(fast):
+        return _frame([]), np.zeros(0, dtype=np.int64), slow
+    try:
+        if context and tables is None:  # pragma: no cover - rules beyond Latin-1
+            raise ValueError("context rules the chunk path cannot compile")
+        hits, rows_of = search_folded(fb, [texts[k] for k in fast], [ids[k] for k in fast],
+                                      [pids[k] for k in fast], matcher, context, width,
+                                      tables)
+    except Exception as exc:  # never crash halfway: fall back to one document at a time
+        warnings.warn(f"search_chunk: the batched path failed ({exc!r}); searching "
+                      f"{len(fast)} documents one by one", RuntimeWarning, stacklevel=3)
+        return None
+    rows_of = np.asarray(fast, dtype=np.int64)[rows_of]
+    dropped = np.isin(rows_of, [k for k in fast if k in skipped])
+    if dropped.any():
+        hits = hits[~dropped].reset_index(drop=True)
+        rows_of = rows_of[~dropped]
+    return hits, rows_of, slow
 
 
 def _frame_columns(out: pd.DataFrame) -> pd.DataFrame:
