@@ -408,6 +408,11 @@ def _truth(node: Node, masks: dict, inv: np.ndarray, n_docs: int, w0, w1) -> np.
     raise TypeError(f"not a query node: {node!r}")
 
 
+def _take(values: list, at: np.ndarray) -> list:
+    """``[values[i] for i in at]``, through an object array (faster for many rows)."""
+    return np.fromiter(values, dtype=object, count=len(values))[at].tolist()
+
+
 def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matcher,
                   context: bool, width: int, tables: RuleTables | None
                   ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -470,10 +475,9 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     hi = np.minimum(oe + width, doc_end)
     concepts = np.array(matcher.concepts, dtype=object)
     labels = np.array(matcher.labels, dtype=object)
-    d_list = docs.tolist()
     columns = {
-        "document_id": [ids[d] for d in d_list],
-        "person_id": [pids[d] for d in d_list],
+        "document_id": _take(ids, docs),
+        "person_id": _take(pids, docs),
         "concept": concepts[c],
         "term": labels[lab],
         "matched": [joined[a:b] for a, b in zip(os_.tolist(), oe.tolist())],
