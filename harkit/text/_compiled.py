@@ -213,42 +213,48 @@ def _count_units(codes, is_word, is_space):
 
 
 @numba.njit(cache=True, nogil=True)
-def _units(codes, is_word, is_space, trie, trie_class, trie_id, char_id, separator):
-    n = len(codes)
-    m = _count_units(codes, is_word, is_space)
-    start = np.empty(m, dtype=np.int64)
-    end = np.empty(m, dtype=np.int64)
-    uid = np.empty(m, dtype=np.int32)
-    word = np.empty(m, dtype=np.bool_)
-    doc = np.empty(m, dtype=np.int64)
+def _word_id(codes, lo, hi, trie, trie_class, trie_id):
+    s = 0
+    for j in range(lo, hi):
+        s = trie[s, trie_class[codes[j]]]
+        if s < 0:
+            return 0
+    return trie_id[s]
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_units(codes, is_word, is_space, trie, trie_class, trie_id, char_id, span_lo,
+                span_hi):
+    # the units of each span [span_lo[t], span_hi[t]), numbered by their span
+    total = 0
+    for t in range(len(span_lo)):
+        total += _count_units(codes[span_lo[t]:span_hi[t]], is_word, is_space)
+    start = np.empty(total, dtype=np.int64)
+    end = np.empty(total, dtype=np.int64)
+    uid = np.empty(total, dtype=np.int32)
+    word = np.empty(total, dtype=np.bool_)
+    span = np.empty(total, dtype=np.int32)
     k = 0
-    d = 0
-    s = -1
-    for i in range(n):
-        c = codes[i]
-        if is_word[c]:
-            if i == 0 or not is_word[codes[i - 1]]:  # a word starts
-                start[k] = i
-                word[k] = True
-                doc[k] = d
-                s = 0
+    for t in range(len(span_lo)):
+        i = span_lo[t]
+        while i < span_hi[t]:
+            c = codes[i]
+            if is_word[c]:
+                j = i
+                while j < span_hi[t] and is_word[codes[j]]:
+                    j += 1
+                start[k], end[k], word[k], span[k] = i, j, True, t
+                uid[k] = _word_id(codes, i, j, trie, trie_class, trie_id)
                 k += 1
-            if s >= 0:
-                s = trie[s, trie_class[c]]
-            if i + 1 == n or not is_word[codes[i + 1]]:  # and ends
-                end[k - 1] = i + 1
-                uid[k - 1] = trie_id[s] if s >= 0 else 0
-        elif is_space[c]:
-            if c == separator:
-                d += 1
-        else:
-            start[k] = i
-            end[k] = i + 1
-            word[k] = False
-            doc[k] = d
-            uid[k] = char_id[c]
-            k += 1
-    return start, end, uid, word, doc
+                i = j
+            elif is_space[c]:
+                i += 1
+            else:
+                start[k], end[k], word[k], span[k] = i, i + 1, False, t
+                uid[k] = char_id[c]
+                k += 1
+                i += 1
+    return start, end, uid, word, span
 
 
 def unit_ids(codes: np.ndarray, is_word: np.ndarray, is_space: np.ndarray,
@@ -280,7 +286,10 @@ def unit_ids(codes: np.ndarray, is_word: np.ndarray, is_space: np.ndarray,
         Span of each unit in ``codes``, its rule-word id (0 if none), whether it is a
         word, and the text it is in.
     """
-    return _units(codes, is_word, is_space, trie, trie_class, trie_id, char_id, separator)
+    cuts = np.flatnonzero(codes == separator)
+    lo = np.concatenate([[0], cuts + 1]).astype(np.int64)
+    hi = np.append(cuts, len(codes)).astype(np.int64)
+    return _fill_units(codes, is_word, is_space, trie, trie_class, trie_id, char_id, lo, hi)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -483,16 +492,6 @@ def original_to_folded(codes, src, is_word, words, doc_lo, doc_hi, starts, ends)
 
 
 @numba.njit(cache=True, nogil=True)
-def _word_id(codes, lo, hi, trie, trie_class, trie_id):
-    s = 0
-    for j in range(lo, hi):
-        s = trie[s, trie_class[codes[j]]]
-        if s < 0:
-            return 0
-    return trie_id[s]
-
-
-@numba.njit(cache=True, nogil=True)
 def _windows(codes, is_word, is_space, trie, trie_class, trie_id, char_id, separator, hit_s,
              hit_e,
              back, ahead):
@@ -564,34 +563,8 @@ def _windows(codes, is_word, is_space, trie, trie_class, trie_id, char_id, separ
             m_hi[k] = b
     m_lo, m_hi = m_lo[:k + 1], m_hi[:k + 1]
     # the units of every window, the window's number as their "document"
-    total = 0
-    for t in range(len(m_lo)):
-        total += _count_units(codes[m_lo[t]:m_hi[t]], is_word, is_space)
-    start = np.empty(total, dtype=np.int64)
-    end = np.empty(total, dtype=np.int64)
-    uid = np.empty(total, dtype=np.int32)
-    word = np.empty(total, dtype=np.bool_)
-    doc = np.empty(total, dtype=np.int32)
-    k = 0
-    for t in range(len(m_lo)):
-        i = m_lo[t]
-        while i < m_hi[t]:
-            c = codes[i]
-            if is_word[c]:
-                j = i
-                while j < m_hi[t] and is_word[codes[j]]:
-                    j += 1
-                start[k], end[k], word[k], doc[k] = i, j, True, t
-                uid[k] = _word_id(codes, i, j, trie, trie_class, trie_id)
-                k += 1
-                i = j
-            elif is_space[c]:
-                i += 1
-            else:
-                start[k], end[k], word[k], doc[k] = i, i + 1, False, t
-                uid[k] = char_id[c]
-                k += 1
-                i += 1
+    start, end, uid, word, doc = _fill_units(codes, is_word, is_space, trie, trie_class,
+                                             trie_id, char_id, m_lo, m_hi)
     return start, end, uid, word, doc, m_lo, m_hi
 
 
