@@ -12,10 +12,12 @@ Two tools live here:
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,162 @@ class DisclosureWarning(UserWarning):
     """A table could not be fully protected, or an identifier check was incomplete."""
 
 
+# --------------------------------------------------------------------------- policy
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """The disclosure-control settings every shown count in harkit follows.
+
+    Parameters
+    ----------
+    threshold : int, default 5
+        Smallest count shown: counts ``0 < n < threshold`` are hidden (primary suppression).
+    round_to : int, optional
+        Show every count rounded to the nearest multiple of this (suppression decisions
+        still use the exact counts). None: exact counts are shown.
+    rule : {"threshold", "opensafely"}, default "threshold"
+        Name of the rule, shown in notes and in ``attrs`` of suppressed tables.
+    """
+
+    threshold: int = 5
+    round_to: int | None = None
+    rule: str = "threshold"
+
+    def __post_init__(self) -> None:
+        if self.rule not in _RULES:
+            raise ValueError(f"rule must be one of {_RULES}, got {self.rule!r}")
+        if self.threshold < 1:
+            raise ValueError(f"threshold must be at least 1, got {self.threshold}")
+        if self.round_to is not None and self.round_to < 1:
+            raise ValueError(f"round_to must be at least 1, got {self.round_to}")
+
+    def describe(self) -> str:
+        """One sentence for notes and report footers.
+
+        Returns
+        -------
+        str
+        """
+        text = f"counts 1-{self.threshold - 1} are hidden"
+        if self.round_to:
+            text += f" and every other count is rounded to the nearest {self.round_to}"
+        return text
+
+
+#: harkit's default: counts 1-4 hidden, the rest exact (single tables, with audited
+#: secondary suppression where a table has margins).
+DEFAULT_POLICY = Policy()
+#: The OpenSAFELY output rule: counts <= 7 hidden, all others rounded to the nearest 5.
+#: Rendered reports use it, so that no count can be worked out across tables.
+REPORT_POLICY = Policy(threshold=OPENSAFELY_THRESHOLD, round_to=OPENSAFELY_ROUND_TO,
+                       rule="opensafely")
+
+_current: list[Policy] = [DEFAULT_POLICY]
+
+
+def get_policy() -> Policy:
+    """The policy in force.
+
+    Returns
+    -------
+    Policy
+    """
+    return _current[-1]
+
+
+def set_policy(policy: Policy | str | None = None, **changes: Any) -> Policy:
+    """Set the policy every harkit result uses from now on.
+
+    Parameters
+    ----------
+    policy : Policy or {"default", "report"}, optional
+        The new policy; None starts from the one in force.
+    **changes
+        Fields of :class:`Policy` to change (``threshold=``, ``round_to=``, ``rule=``).
+
+    Returns
+    -------
+    Policy
+        The policy that was in force before.
+
+    Examples
+    --------
+    >>> old = set_policy("report")
+    >>> get_policy().round_to
+    5
+    >>> _ = set_policy(old)
+    """
+    old = _current[-1]
+    _current[-1] = _resolve(policy, changes)
+    return old
+
+
+@contextlib.contextmanager
+def policy(policy: Policy | str | None = None, **changes: Any) -> Iterator[Policy]:
+    """Use a policy inside a ``with`` block only.
+
+    Parameters
+    ----------
+    policy : Policy or {"default", "report"}, optional
+        As for :func:`set_policy`.
+    **changes
+        Fields of :class:`Policy` to change.
+
+    Yields
+    ------
+    Policy
+        The policy in force inside the block.
+    """
+    _current.append(_resolve(policy, changes))
+    try:
+        yield _current[-1]
+    finally:
+        _current.pop()
+
+
+def _resolve(policy: Policy | str | None, changes: Mapping[str, Any]) -> Policy:
+    if policy is None:
+        base = _current[-1]
+    elif isinstance(policy, Policy):
+        base = policy
+    elif policy in ("default", "report"):
+        base = DEFAULT_POLICY if policy == "default" else REPORT_POLICY
+    else:
+        raise ValueError(f"policy must be a Policy, 'default' or 'report', got {policy!r}")
+    return dataclasses.replace(base, **changes) if changes else base
+
+
+def format_count(n: float | int | None, *, policy: Policy | None = None) -> str:
+    """A single count as text under the policy, for notes, titles and labels.
+
+    Parameters
+    ----------
+    n : int or float
+        The exact count (NaN or None gives ``""``).
+    policy : Policy, optional
+        Default: the policy in force.
+
+    Returns
+    -------
+    str
+        ``"<5"`` for a hidden count, else the count (rounded under the policy), with
+        thousands separators.
+
+    Examples
+    --------
+    >>> format_count(3), format_count(1234), format_count(0)
+    ('<5', '1,234', '0')
+    """
+    pol = policy or get_policy()
+    if n is None or (isinstance(n, float) and np.isnan(n)):
+        return ""
+    if 0 < n < pol.threshold:
+        return f"<{pol.threshold}"
+    shown = n if not pol.round_to else round(n / pol.round_to) * pol.round_to
+    return f"{int(shown):,}"
+
+
 # --------------------------------------------------------------------------- suppression
 
 
@@ -50,7 +208,7 @@ def suppress(
     *,
     threshold: int | None = None,
     marker: str | None = None,
-    rule: str = "threshold",
+    rule: str | None = None,
     round_to: int | None = None,
     rows: str | None = None,
     cols: str | None = None,
@@ -71,20 +229,21 @@ def suppress(
         The count columns. Default: every integer column.
     threshold : int, optional
         Smallest count shown; counts ``0 < n < threshold`` are suppressed (primary
-        suppression). Default 5 (``rule="threshold"``) or 8 (``rule="opensafely"``, i.e.
-        counts <= 7 are hidden). A zero is never a primary cell: it discloses nothing.
+        suppression). Default: the policy in force (:func:`get_policy`; 5 unless changed),
+        or 8 when ``rule="opensafely"`` is passed (counts <= 7 hidden). A zero is never a
+        primary cell: it discloses nothing.
     marker : str, optional
         Text shown in place of a suppressed count. Default ``"<{threshold}"`` with primary
         suppression only, and ``"*"`` when secondary suppression is applied (a complementary
         cell is not small, and a different marker would point at the small one, so all hidden
         cells share one marker).
-    rule : {"threshold", "opensafely"}, default "threshold"
+    rule : {"threshold", "opensafely"}, optional
         ``"opensafely"``: counts <= 7 are suppressed and every other count is shown rounded
         to the nearest 5 (``round_to``), following the OpenSAFELY output-checking rule.
+        Default: the policy in force.
     round_to : int, optional
-        Round shown counts to the nearest multiple of this (default 5 under
-        ``rule="opensafely"``, no rounding otherwise). Suppression decisions use the exact
-        counts.
+        Round shown counts to the nearest multiple of this (default: the policy's, or 5
+        when ``rule="opensafely"`` is passed). Suppression decisions use the exact counts.
     rows, cols : str, optional
         For a long table: the key columns whose values are the rows and the columns of the
         cross-table. Giving both turns on secondary suppression. Combinations absent from the
@@ -144,6 +303,11 @@ def suppress(
     >>> suppress(t, secondary=True)["a"].tolist()
     ['*', '*', '13']
     """
+    pol = get_policy()
+    if rule is None:
+        rule = pol.rule
+        threshold = pol.threshold if threshold is None else threshold
+        round_to = pol.round_to if round_to is None else round_to
     if rule not in _RULES:
         raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
     if threshold is None:
