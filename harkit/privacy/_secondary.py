@@ -1,0 +1,147 @@
+"""Secondary (complementary) suppression of one grid: the line rule, then the audit loop.
+
+Protection rule (see :func:`harkit.privacy.suppress`): every primary cell's interval
+``[lo, hi]`` under the published table must have ``hi - lo >= threshold``.
+
+Cost: the line rule is linear in the cells per pass. The audit loop solves two LPs per
+primary cell, and two more per complement it adds, so a table with ``p`` primary cells and
+``m`` cells needs at most ``2 (p + m)`` LPs of ``m`` variables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harkit.privacy._grid import Grid
+from harkit.privacy._lp import GridSystem, grid_system
+from harkit.privacy.policies import round_counts
+
+
+def hideable(grid: Grid) -> np.ndarray:
+    """Cells that may be chosen as complements: non-zero counts of the table.
+
+    A zero is never hidden: it reveals nothing, and since no zero is ever hidden, the
+    attacker knows every hidden cell is at least 1 (the audit assumes so).
+    """
+    return grid.exists & ~grid.fixed & (np.nan_to_num(grid.values) > 0)
+
+
+def line_rule(grid: Grid, mask: np.ndarray, *, zeros: bool = False) -> None:
+    """Hide complements until no row or column has exactly one hidden cell (in place).
+
+    The cheapest complement of a line is its smallest non-zero interior cell, then its
+    smallest margin. A line with no candidate is left for the audit loop to report.
+    ``zeros=True`` is the rule harkit used before the audit (zeros taken after non-zero
+    interior cells, before margins), kept to measure what the audit adds.
+    """
+    ok = hideable(grid)
+    if zeros:
+        ok = grid.exists & ~grid.fixed
+    margin = grid.margin
+    exists = grid.exists
+    n_r, n_c = grid.values.shape
+    lines = [[(i, j) for j in range(n_c) if exists[i, j]] for i in range(n_r)]
+    lines += [[(i, j) for i in range(n_r) if exists[i, j]] for j in range(n_c)]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if sum(mask[ij] for ij in line) != 1:
+                continue
+            candidates = [ij for ij in line if not mask[ij] and ok[ij]]
+            if candidates:
+                best = min(candidates, key=lambda ij: (margin[ij], grid.values[ij] == 0,
+                                                         grid.values[ij], ij))
+                mask[best] = True
+                changed = True
+
+
+def protect(grid: Grid, mask: np.ndarray, primary: np.ndarray, *, threshold: int,
+            round_to: int | None, lines: bool = True) -> list[tuple[int, int]]:
+    """Hide complements until every primary cell passes the audit (``mask`` in place).
+
+    Parameters
+    ----------
+    grid : Grid
+    mask : numpy.ndarray
+        (R, C) hidden cells; the primary cells must be hidden already.
+    primary : numpy.ndarray
+        (R, C) primary cells.
+    threshold, round_to : int
+        The policy.
+    lines : bool, default True
+        Run :func:`line_rule` first and after each round (exact counts only: with rounding a
+        line with one hidden cell is not necessarily disclosed, so the audit decides).
+
+    Returns
+    -------
+    list of (int, int)
+        Primary cells that cannot be protected by hiding more cells.
+    """
+    use_lines = lines and not round_to
+    if use_lines:
+        line_rule(grid, mask)
+    gs = grid_system(grid)
+    shown = np.where(grid.fixed, 0.0, round_counts(grid.values, round_to))
+    ok = hideable(grid)[gs.cells[:, 0], gs.cells[:, 1]]
+    cost = _costs(grid, gs)
+    failed = []
+    # Hiding only widens intervals, so a cell once protected stays protected: each primary
+    # cell is audited until it passes, and each failed audit hides one more cell.
+    for k in gs.index[primary & grid.exists]:
+        while True:
+            if cycle_width(grid, mask, tuple(gs.cells[k])) >= threshold:
+                break  # a certificate without LP
+            lo, hi = gs.bounds(mask, shown, threshold=threshold, round_to=round_to)
+            a, b, limiting = gs.system.interval(int(k), lo, hi)
+            if b - a >= threshold:
+                break
+            hidden = mask[gs.cells[:, 0], gs.cells[:, 1]]
+            cand = np.flatnonzero(limiting & ok & ~hidden)
+            if not len(cand):  # no cell whose hiding could widen it (LP duality)
+                failed.append(tuple(gs.cells[k]))
+                break
+            mask[tuple(gs.cells[cand[np.argmin(cost[cand])]])] = True
+            if use_lines:
+                line_rule(grid, mask)
+    return failed
+
+
+def cycle_width(grid: Grid, mask: np.ndarray, cell: tuple[int, int]) -> float:
+    """A lower bound on the width of a hidden cell's interval, without LP.
+
+    Take a rectangle of hidden cells with the cell at one corner. Adding ``d`` at two
+    opposite corners and taking it from the other two keeps every interior row and column
+    sum; with margins the change at a margin cell has the opposite sign (a row total
+    moves with its row). Every shown cell stays as it is, so the true table can be moved
+    up (and down) by the largest ``d`` that keeps each decreasing corner at least 1, and
+    the interval is at least as wide as the best move up plus the best move down.
+    """
+    i, j = cell
+    v = np.nan_to_num(grid.values)
+    hid = mask & grid.exists
+    ok = hid & hid[i, :][None, :] & hid[:, j][:, None]
+    ok[i, :] = False
+    ok[:, j] = False
+    if not hid[i, j] or not ok.any():
+        return 0.0
+    sign = np.where(grid.margin_rows, -1, 1)[:, None] * np.where(grid.margin_cols, -1, 1)
+    sign = sign * sign[i, j]
+    room = v - 1
+    corners = [(room[i, :][None, :], -sign[i, :][None, :]),   # same row
+               (room[:, j][:, None], -sign[:, j][:, None]),   # same column
+               (room, sign)]                                  # opposite corner
+    width = 0.0
+    for direction in (1, -1):  # up: the corners whose change is negative limit d
+        limit = np.full(v.shape, np.inf) if direction == 1 else np.full(v.shape, room[i, j])
+        for r, s in corners:
+            limit = np.minimum(limit, np.where(s * direction < 0, r, np.inf))
+        width += float(limit[ok].max())
+    return width
+
+
+def _costs(grid: Grid, gs: GridSystem) -> np.ndarray:
+    """Order in which complements are taken: interior cells by size, then margins."""
+    i, j = gs.cells[:, 0], gs.cells[:, 1]
+    big = np.nanmax(grid.values) + 1 if grid.values.size else 1.0
+    return np.nan_to_num(grid.values[i, j]) + grid.margin[i, j] * big
