@@ -1,4 +1,7 @@
-"""Property tests: no suppressed count can be recovered by row/column subtraction."""
+"""Property tests: no suppressed count can be recovered by row/column subtraction.
+
+The stronger attack (integer bounds of every hidden cell) is in test_privacy_attack.py.
+"""
 
 import warnings
 
@@ -68,9 +71,14 @@ def test_no_suppressed_cell_recoverable_wide(cells, margins, threshold):
     cols = [f"c{j}" for j in range(full.shape[1] - margins)] + (["Total"] if margins else [])
     index = [f"r{i}" for i in range(full.shape[0] - margins)] + (["Total"] if margins else [])
     table = pd.DataFrame(full, columns=cols, index=index)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # every line has >= 2 cells: always protectable
+    with warnings.catch_warnings(record=True) as caught:
+        # Not every table can be protected (e.g. [[0, 0], [0, 1]] with public totals: the 1
+        # is its row's total); those must warn, naming the cells (see test_privacy_attack).
+        warnings.simplefilter("always")
         out = privacy.suppress(table, threshold=threshold, secondary=True)
+    warned = out.attrs["unprotected_cells"]
+    assert bool(warned) == any(issubclass(w.category, privacy.DisclosureWarning)
+                               for w in caught)
     text = out[cols].to_numpy()
     hidden = text == MARK
     # Every primary cell is hidden, and the attrs count what was hidden.
@@ -82,9 +90,11 @@ def test_no_suppressed_cell_recoverable_wide(cells, margins, threshold):
     shown = np.where(hidden, "0", text).astype(object)
     shown = np.vectorize(lambda s: int(s.replace(",", "")))(shown)
     assert (shown[~hidden] == full[~hidden]).all()
-    # No line has exactly one hidden cell, and subtraction recovers nothing.
-    assert not (hidden.sum(1) == 1).any() and not (hidden.sum(0) == 1).any()
-    assert _attack(shown, ~hidden, full, margins) == set()
+    # Subtraction recovers no small count but those named in the warning. (A complement
+    # may be recovered where a line has no other cell to hide: it is not small, and the
+    # audit has found the small cells protected without it.)
+    recovered = {ij for ij in _attack(shown, ~hidden, full, margins) if primary[ij]}
+    assert {f"row {index[i]!r}, column {cols[j]!r}" for i, j in recovered} <= set(warned)
 
 
 @settings(max_examples=60, deadline=None)
@@ -93,9 +103,13 @@ def test_long_form_agrees_with_wide(cells, threshold):
     wide = pd.DataFrame(cells, columns=[f"c{j}" for j in range(len(cells[0]))])
     long = wide.rename_axis("row").reset_index().melt(
         id_vars="row", var_name="col", value_name="n")
-    a = privacy.suppress(wide, threshold=threshold, secondary=True)
-    b = privacy.suppress(long, ["n"], threshold=threshold, rows="row", cols="col")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", privacy.DisclosureWarning)
+        a = privacy.suppress(wide, threshold=threshold, secondary=True)
+        b = privacy.suppress(long, ["n"], threshold=threshold, rows="row", cols="col")
     b_wide = b.pivot(index="row", columns="col", values="n")
     assert (a.to_numpy() == MARK).sum() == (b_wide.to_numpy() == MARK).sum()
-    assert _attack(np.zeros(wide.shape), b_wide.to_numpy() != MARK,
-                   wide.to_numpy(), False) == set()
+    if not b.attrs["unprotected_cells"]:  # no small count recovered (a complement may be)
+        truth = wide.to_numpy()
+        recovered = _attack(np.zeros(wide.shape), b_wide.to_numpy() != MARK, truth, False)
+        assert not [ij for ij in recovered if 0 < truth[ij] < threshold]

@@ -18,7 +18,7 @@ import pandas as pd
 from harkit.privacy._grid import Grid, grids
 from harkit.privacy._lp import GridSystem, LinearSystem, grid_system
 from harkit.privacy.policies import get_policy
-from harkit.privacy.suppression import count_array, suppress
+from harkit.privacy.suppression import count_array, default_columns, suppress
 
 _LESS_THAN = re.compile(r"^<\s*(\d+)$")
 _AUDIT_COLUMNS = ["row", "col", "cell", "primary", "hidden", "value", "lo", "hi", "width",
@@ -55,7 +55,7 @@ def audit(
         shown counts are numbers (possibly rounded). Default: ``suppress(table, ...,
         secondary=True)`` with the arguments given here.
     columns : sequence of str, optional
-        The count columns. Default: every integer column of ``table``.
+        The count columns. Default: every integer column of ``table`` (but the keys).
     threshold : int, optional
         Default: ``published.attrs["suppression_threshold"]``, else the policy in force.
     round_to : int, optional
@@ -114,7 +114,7 @@ def audit(
         raise ValueError(f"published has shape {published.shape}, table {table.shape}")
     threshold, round_to = _published_policy(published, threshold, round_to)
     if columns is None:
-        columns = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
+        columns = default_columns(table, rows, cols, by)
     columns = list(columns)
     values = count_array(table, columns)
     hidden, shown, most = parse_published(published, columns)
@@ -122,10 +122,11 @@ def audit(
     frames, notes = [], [known["note"]]
     for grid in grids(table, columns, values, rows=rows, cols=cols, by=by, total=total):
         frame, grid_notes = _audit_grid(grid, hidden, shown, most, threshold, round_to, known)
-        frames.append(frame)
+        if len(frame):
+            frames.append(frame)
         notes += grid_notes
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=_AUDIT_COLUMNS)
+        columns=["stratum", *_AUDIT_COLUMNS])
     if by is None and "stratum" in out:
         out = out.drop(columns="stratum")
     out.attrs.update({"threshold": threshold, "round_to": round_to,

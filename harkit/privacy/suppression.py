@@ -46,7 +46,7 @@ def suppress(
         the two key columns of a cross-table) or *wide* (the count columns are the columns of
         a cross-table, each row of ``table`` one of its rows), or any plain table of counts.
     columns : sequence of str, optional
-        The count columns. Default: every integer column.
+        The count columns. Default: every integer column (but ``rows``, ``cols``, ``by``).
     threshold : int, optional
         Smallest count shown; counts ``0 < n < threshold`` are suppressed (primary
         suppression). Default: the policy in force (:func:`get_policy`; 5 unless changed),
@@ -146,7 +146,7 @@ def suppress(
     if secondary is None:
         secondary = rows is not None
     if columns is None:
-        columns = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
+        columns = default_columns(table, rows, cols, by)
     columns = list(columns)
     percent_columns = dict(percent_columns or {})
     _check_columns(table, columns, percent_columns, rows, cols)
@@ -198,6 +198,14 @@ def _check_columns(table: pd.DataFrame, columns: list[str], percent_columns: dic
     for pct, count in percent_columns.items():
         if count not in columns:
             raise ValueError(f"percent column {pct!r} refers to {count!r}, not a count column")
+
+
+def default_columns(table: pd.DataFrame, rows: str | None = None, cols: str | None = None,
+                    by: str | Sequence[str] | None = None) -> list[str]:
+    """Every integer column that is not a key of a long table."""
+    keys = {rows, cols, *([by] if isinstance(by, str) else (by or []))}
+    return [c for c in table.columns
+            if c not in keys and pd.api.types.is_integer_dtype(table[c])]
 
 
 def count_array(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
