@@ -59,7 +59,7 @@ def old_rule_leaks(table: pd.DataFrame, threshold: int) -> tuple[bool, bool, int
     grid = grids(table, cols, values)[0]
     primary = (values > 0) & (values < threshold)
     mask = primary.copy()
-    line_rule(grid, mask, zeros=True)
+    line_rule(grid, mask, old=True)
     gs = grid_system(grid)
     # the old rule hides zeros, so its attacker knows only that a hidden count is >= 0
     lo, hi = gs.bounds(mask, values, threshold=threshold, round_to=None, hidden_min=0.0)

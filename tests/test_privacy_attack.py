@@ -4,7 +4,8 @@ The attacker sees a published table (hidden cells, shown counts, possibly rounde
 its totals (given in the table, or public elsewhere when the table has none) and solves,
 for each hidden cell, the least and greatest *whole-number* value it can take
 (``scipy.optimize.milp``). It knows what harkit's rule implies: a hidden count is at least
-1 (zeros are never hidden) and a shown non-zero count is at least the threshold.
+1 (harkit hides a zero only as a last resort; then at least 0) and a shown non-zero count
+is at least the threshold.
 """
 
 import warnings
@@ -102,8 +103,12 @@ def leaks(cells: np.ndarray, text: np.ndarray, threshold: int, round_to: int | N
     else:  # the totals are not in the table: public, exact
         hidden[:-1, :-1], shown[:-1, :-1] = _parse(text)
         exact[-1, :] = exact[:, -1] = True
+    # harkit hides a zero only where a line has nothing else to hide; in such a table the
+    # attacker cannot tell which hidden cell is the zero, and assumes hidden >= 0
+    least = 0 if (hidden & (full == 0)).any() else 1
     found = set()
-    for (i, j), (lo, hi) in attack(full, hidden, shown, threshold, round_to, exact).items():
+    for (i, j), (lo, hi) in attack(full, hidden, shown, threshold, round_to, exact,
+                                   least).items():
         if 0 < full[i, j] < threshold and (hi - lo < threshold):
             found.add((i, j))
     # a small count left visible in the table would be a leak too
@@ -240,7 +245,7 @@ def _old_rule(table: pd.DataFrame, threshold: int) -> np.ndarray:
     values = count_array(table, cols)
     grid = grids(table, cols, values)[0]
     mask = (values > 0) & (values < threshold)
-    line_rule(grid, mask, zeros=True)
+    line_rule(grid, mask, old=True)
     text = np.vectorize(lambda v: f"{int(v):,}")(values).astype(object)
     text[mask] = "*"
     return text

@@ -18,30 +18,39 @@ from harkit.privacy.policies import round_counts
 
 
 def hideable(grid: Grid) -> np.ndarray:
-    """Cells that may be chosen as complements: non-zero counts of the table.
+    """Cells the audit loop may choose as complements: the non-zero counts of the table.
 
-    A zero is never hidden: it reveals nothing, and since no zero is ever hidden, the
-    attacker knows every hidden cell is at least 1 (the audit assumes so).
+    A zero adds little cover (its cell can only be 0 or more) and, as long as no zero is
+    hidden, the attacker knows every hidden cell is at least 1 (the audit assumes so).
     """
     return grid.exists & ~grid.fixed & (np.nan_to_num(grid.values) > 0)
 
 
-def line_rule(grid: Grid, mask: np.ndarray, *, zeros: bool = False) -> None:
+def hidden_min(grid: Grid, mask: np.ndarray) -> float:
+    """Least value of a hidden cell an attacker can assume: 0 once a zero is hidden."""
+    return 0.0 if (mask & grid.exists & (np.nan_to_num(grid.values) == 0)).any() else 1.0
+
+
+def line_rule(grid: Grid, mask: np.ndarray, *, old: bool = False) -> None:
     """Hide complements until no row or column has exactly one hidden cell (in place).
 
     The cheapest complement of a line is its smallest non-zero interior cell, then its
-    smallest margin. A line with no candidate is left for the audit loop to report.
-    ``zeros=True`` is the rule harkit used before the audit (zeros taken after non-zero
-    interior cells, before margins), kept to measure what the audit adds.
+    smallest margin; a zero only as a last resort, when the line has nothing else to hide
+    (a zero then is all that stops subtraction; the audit assumes hidden counts >= 0 for
+    such a table). ``old=True`` is the rule harkit used before the audit (zeros before
+    margins), kept to measure what the audit adds.
     """
-    ok = hideable(grid)
-    if zeros:
-        ok = grid.exists & ~grid.fixed
+    ok = grid.exists & ~grid.fixed
     margin = grid.margin
-    exists = grid.exists
+    zero = np.nan_to_num(grid.values) == 0
     n_r, n_c = grid.values.shape
-    lines = [[(i, j) for j in range(n_c) if exists[i, j]] for i in range(n_r)]
-    lines += [[(i, j) for i in range(n_r) if exists[i, j]] for j in range(n_c)]
+    lines = [[(i, j) for j in range(n_c) if ok[i, j] or mask[i, j]] for i in range(n_r)]
+    lines += [[(i, j) for i in range(n_r) if ok[i, j] or mask[i, j]] for j in range(n_c)]
+
+    def cost(ij: tuple[int, int]) -> tuple:
+        order = (margin[ij], zero[ij]) if old else (zero[ij], margin[ij])
+        return (*order, grid.values[ij], ij)
+
     changed = True
     while changed:
         changed = False
@@ -50,9 +59,7 @@ def line_rule(grid: Grid, mask: np.ndarray, *, zeros: bool = False) -> None:
                 continue
             candidates = [ij for ij in line if not mask[ij] and ok[ij]]
             if candidates:
-                best = min(candidates, key=lambda ij: (margin[ij], grid.values[ij] == 0,
-                                                         grid.values[ij], ij))
-                mask[best] = True
+                mask[min(candidates, key=cost)] = True
                 changed = True
 
 
@@ -90,9 +97,11 @@ def protect(grid: Grid, mask: np.ndarray, primary: np.ndarray, *, threshold: int
     # cell is audited until it passes, and each failed audit hides one more cell.
     for k in gs.index[primary & grid.exists]:
         while True:
-            if cycle_width(grid, mask, tuple(gs.cells[k])) >= threshold:
+            least = hidden_min(grid, mask)
+            if cycle_width(grid, mask, tuple(gs.cells[k]), least) >= threshold:
                 break  # a certificate without LP
-            lo, hi = gs.bounds(mask, shown, threshold=threshold, round_to=round_to)
+            lo, hi = gs.bounds(mask, shown, threshold=threshold, round_to=round_to,
+                               hidden_min=least)
             a, b, limiting = gs.system.interval(int(k), lo, hi)
             if b - a >= threshold:
                 break
@@ -107,14 +116,16 @@ def protect(grid: Grid, mask: np.ndarray, primary: np.ndarray, *, threshold: int
     return failed
 
 
-def cycle_width(grid: Grid, mask: np.ndarray, cell: tuple[int, int]) -> float:
+def cycle_width(grid: Grid, mask: np.ndarray, cell: tuple[int, int],
+                least: float = 1.0) -> float:
     """A lower bound on the width of a hidden cell's interval, without LP.
 
     Take a rectangle of hidden cells with the cell at one corner. Adding ``d`` at two
     opposite corners and taking it from the other two keeps every interior row and column
     sum; with margins the change at a margin cell has the opposite sign (a row total
     moves with its row). Every shown cell stays as it is, so the true table can be moved
-    up (and down) by the largest ``d`` that keeps each decreasing corner at least 1, and
+    up (and down) by the largest ``d`` that keeps each decreasing corner at least
+    ``least`` (1, or 0 once a zero is hidden), and
     the interval is at least as wide as the best move up plus the best move down.
     """
     i, j = cell
@@ -127,7 +138,7 @@ def cycle_width(grid: Grid, mask: np.ndarray, cell: tuple[int, int]) -> float:
         return 0.0
     sign = np.where(grid.margin_rows, -1, 1)[:, None] * np.where(grid.margin_cols, -1, 1)
     sign = sign * sign[i, j]
-    room = v - 1
+    room = v - least
     corners = [(room[i, :][None, :], -sign[i, :][None, :]),   # same row
                (room[:, j][:, None], -sign[:, j][:, None]),   # same column
                (room, sign)]                                  # opposite corner

@@ -116,7 +116,8 @@ def suppress(
     (exact, or anywhere in their rounding interval, and at least ``threshold`` when not
     zero), the margins (a line without a total in the table is assumed to have a public
     total, as it usually has in another table), every row and column adding up to its total,
-    and every hidden cell being at least 1 (zeros are never hidden). Such an interval
+    and every hidden cell being at least 1 (at least 0 in a table where a zero had to be
+    hidden, see below). Such an interval
     contains ``threshold + 1`` or more whole numbers, so it never pins a cell to one value
     and never shows it lies within 1..threshold-1. ``lo`` and ``hi`` come from
     :func:`harkit.privacy.audit` (linear programming); for a single cross-table the LP
@@ -124,7 +125,7 @@ def suppress(
 
     **Algorithm.** With exact counts, the cheap line rule runs first: a row or column with
     exactly one hidden cell gets its smallest non-zero interior cell hidden (then its
-    smallest margin). Then the audit runs; for each primary cell still unprotected, the
+    smallest margin, and a zero only if the line has nothing else). Then the audit runs; for each primary cell still unprotected, the
     cheapest cell that limits its interval (a non-zero reduced cost in the LP: small
     interior cells first, then margins) is hidden, and the audit runs again. A primary cell
     that no visible cell limits cannot be protected by hiding more (LP duality) and is
