@@ -64,7 +64,7 @@ def line_rule(grid: Grid, mask: np.ndarray, *, old: bool = False) -> None:
 
 
 def protect(grid: Grid, mask: np.ndarray, primary: np.ndarray, *, threshold: int,
-            round_to: int | None, lines: bool = True) -> list[tuple[int, int]]:
+            round_to: int | None) -> list[tuple[int, int]]:
     """Hide complements until every primary cell passes the audit (``mask`` in place).
 
     Parameters
@@ -75,17 +75,16 @@ def protect(grid: Grid, mask: np.ndarray, primary: np.ndarray, *, threshold: int
     primary : numpy.ndarray
         (R, C) primary cells.
     threshold, round_to : int
-        The policy.
-    lines : bool, default True
-        Run :func:`line_rule` first and after each round (exact counts only: with rounding a
-        line with one hidden cell is not necessarily disclosed, so the audit decides).
+        The policy. With exact counts, :func:`line_rule` runs first and after each new
+        complement; with rounding it does not (a line with one hidden cell among rounded
+        counts is not necessarily disclosed: the audit decides).
 
     Returns
     -------
     list of (int, int)
         Primary cells that cannot be protected by hiding more cells.
     """
-    use_lines = lines and not round_to
+    use_lines = not round_to
     if use_lines:
         line_rule(grid, mask)
     gs = grid_system(grid)

@@ -90,8 +90,9 @@ def audit(
       shown ``c``: ``c - round_to/2 <= x <= c + round_to/2``, where a count exactly halfway
       belongs to the even multiple only (for ``round_to=5`` there is no such count: a shown
       10 is 8..12); and that a shown non-zero count is at least ``threshold``;
-    - a hidden count is at least 1 (harkit never hides a zero; if ``published`` hides a
-      zero, 0 is used) and, with a marker ``"<5"``, at most 4;
+    - a hidden count is at least 1 (harkit hides a zero only where a row or column has
+      nothing else to hide; in a table or stratum where a zero is hidden, 0 is used) and,
+      with a marker ``"<5"``, at most 4;
     - every row and column adds up to its total. A line whose total is not in the table
       is assumed to have a public total (it usually is published in another table; this is
       the cautious choice). A line adding to less than its total (e.g. a missing category
@@ -104,8 +105,9 @@ def audit(
     Examples
     --------
     >>> g = pd.DataFrame({"a": [3, 10, 13], "b": [20, 30, 50]}, index=["x", "y", "Total"])
-    >>> audit(g)[["cell", "value", "lo", "hi", "protected"]].iloc[0].tolist()
-    ["row 'x', column 'a'", 3.0, 1.0, 12.0, True]
+    >>> res = audit(g)  # x/a = 3 is hidden with x/b, y/a and y/b
+    >>> res.loc[0, "cell"], int(res.loc[0, "lo"]), int(res.loc[0, "hi"])
+    ("row 'x', column 'a'", 1, 12)
     """
     if published is None:
         published = suppress(table, columns, threshold=threshold, round_to=round_to,
@@ -143,7 +145,7 @@ def _published_policy(published: pd.DataFrame, threshold: int | None,
         threshold = published.attrs.get("suppression_threshold", pol.threshold)
     if round_to is None:
         round_to = published.attrs.get("suppression_round_to", pol.round_to)
-    return int(threshold), (int(round_to) or None) if round_to else None
+    return int(threshold), int(round_to) if round_to else None
 
 
 def parse_published(published: pd.DataFrame, columns: Sequence[str]
@@ -183,15 +185,11 @@ def parse_published(published: pd.DataFrame, columns: Sequence[str]
 
 
 def _knowledge(values: np.ndarray, hidden: np.ndarray, threshold: int) -> dict:
-    """What an attacker can assume about hidden and shown cells of this publication."""
-    hidden_zero = bool((hidden & (values == 0)).any())
+    """What an attacker can assume about the shown cells of this publication."""
     small_shown = bool((~hidden & (values > 0) & (values < threshold)).any())
-    note = ("hidden counts are at least 1 (no zero is hidden)" if not hidden_zero
-            else "hidden counts are at least 0 (a zero is hidden)")
-    if not small_shown:
-        note += f"; shown non-zero counts are at least {threshold}"
-    return {"hidden_min": 0.0 if hidden_zero else 1.0, "shown_rule": not small_shown,
-            "note": note}
+    note = ("a shown non-zero count is at least the threshold" if not small_shown
+            else "a small count is shown: shown counts are only known to be >= 0")
+    return {"shown_rule": not small_shown, "note": note}
 
 
 def _audit_grid(grid: Grid, hidden: np.ndarray, shown: np.ndarray, most: np.ndarray,
@@ -202,9 +200,10 @@ def _audit_grid(grid: Grid, hidden: np.ndarray, shown: np.ndarray, most: np.ndar
     s = np.where(grid.fixed, 0.0, np.nan_to_num(grid.gather(shown, fill=0.0)))
     v = grid.values
     primary = (v > 0) & (v < threshold)
-    lo, hi = gs.bounds(h, s, threshold=threshold, round_to=round_to,
-                       hidden_min=known["hidden_min"], hidden_max=grid.gather(most, np.inf),
-                       shown_rule=known["shown_rule"])
+    # harkit hides a zero only as a last resort; where one is hidden, 0 is possible anywhere
+    least = 0.0 if (h & (v == 0)).any() else 1.0
+    lo, hi = gs.bounds(h, s, threshold=threshold, round_to=round_to, hidden_min=least,
+                       hidden_max=grid.gather(most, np.inf), shown_rule=known["shown_rule"])
     rows = []
     for i, j in zip(*np.nonzero(h | primary)):
         try:
@@ -218,8 +217,10 @@ def _audit_grid(grid: Grid, hidden: np.ndarray, shown: np.ndarray, most: np.ndar
                      "value": float(v[i, j]), "lo": a, "hi": b, "width": b - a,
                      "protected": bool(not primary[i, j] or (h[i, j] and b - a >= threshold))})
     prefix = "" if grid.stratum is None else f"stratum {grid.stratum!r}: "
+    notes = gs.notes + [f"hidden counts are at least {least:.0f}"
+                        + (" (a zero is hidden)" if least == 0 else " (no zero is hidden)")]
     frame = pd.DataFrame(rows, columns=["stratum", *_AUDIT_COLUMNS])
-    return frame, [prefix + note for note in gs.notes]
+    return frame, [prefix + note for note in notes]
 
 
 # --------------------------------------------------------------------------- several tables

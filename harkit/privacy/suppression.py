@@ -115,22 +115,25 @@ def suppress(
     published has ``hi - lo >= threshold``. "Everything published" is: the shown cells
     (exact, or anywhere in their rounding interval, and at least ``threshold`` when not
     zero), the margins (a line without a total in the table is assumed to have a public
-    total, as it usually has in another table), every row and column adding up to its total,
-    and every hidden cell being at least 1 (at least 0 in a table where a zero had to be
-    hidden, see below). Such an interval
-    contains ``threshold + 1`` or more whole numbers, so it never pins a cell to one value
-    and never shows it lies within 1..threshold-1. ``lo`` and ``hi`` come from
-    :func:`harkit.privacy.audit` (linear programming); for a single cross-table the LP
-    bounds are the whole-number bounds (the relations are totally unimodular).
+    total, as it usually has in another table), every row and column adding up to its
+    total, and every hidden cell being at least 1 (at least 0 in a table where a zero had
+    to be hidden, see below). Such an interval holds ``threshold + 1`` or more whole
+    numbers, so it never pins a cell to one value nor shows that it lies in
+    1..threshold-1. ``lo`` and ``hi`` are those of :func:`harkit.privacy.audit` (linear
+    programming); for one cross-table the LP bounds are the whole-number bounds (its
+    relations are totally unimodular), so the LP is not more lenient than an integer
+    attack.
 
     **Algorithm.** With exact counts, the cheap line rule runs first: a row or column with
     exactly one hidden cell gets its smallest non-zero interior cell hidden (then its
-    smallest margin, and a zero only if the line has nothing else). Then the audit runs; for each primary cell still unprotected, the
-    cheapest cell that limits its interval (a non-zero reduced cost in the LP: small
-    interior cells first, then margins) is hidden, and the audit runs again. A primary cell
-    that no visible cell limits cannot be protected by hiding more (LP duality) and is
-    named in a :class:`DisclosureWarning`. Runtime: two small LPs per unprotected primary
-    cell per round (about 1-2 ms each); see ``benchmarks/bench_privacy.py``.
+    smallest margin, and a zero only if the line has nothing else). Then the audit runs;
+    for each primary cell still unprotected, the cheapest cell that limits its interval (a
+    non-zero reduced cost in the LP: small interior cells first, then margins; never a
+    zero) is hidden, and the audit runs again. A primary cell that no shown cell limits
+    cannot be protected by hiding more (LP duality) and is named in a
+    :class:`DisclosureWarning`. Cost: at most two LPs per primary cell and two per
+    complement, each over the hidden cells around it (a 30x12 table takes well under a
+    second; see ``benchmarks/bench_privacy.py``).
 
     Percentages are hidden with their counts, but not recomputed after rounding: with a
     known denominator a percentage can reveal the exact count behind a rounded one.
