@@ -279,10 +279,11 @@ def attack_tables(
     -------
     pandas.DataFrame
         One row per hidden cell: ``table``, ``row``, ``col``, ``lo``, ``hi``, ``width``,
-        ``exact`` (``lo == hi``) and ``disclosed``: the cell may be small (``lo <
-        threshold``) and the attack pins it (exact) or narrows it to fewer than
-        ``threshold + 1`` values where its marker alone allowed more. ``attrs["disclosed"]``
-        lists the disclosed cells.
+        ``exact`` (``lo == hi``), ``disclosed`` (a small count recovered exactly: ``lo ==
+        hi`` in 1..threshold-1) and ``narrowed`` (the cell may be small, ``lo <
+        threshold``, and the attack narrows it below the protection rule, ``hi - lo <
+        threshold``, where its marker alone allowed more). ``attrs["disclosed"]`` and
+        ``attrs["narrowed"]`` list those cells as ``(table, row, col)``.
 
     Raises
     ------
@@ -302,18 +303,23 @@ def attack_tables(
             try:
                 a, b, _ = system.interval(k, lo, hi, integer=integer)
             except RuntimeError as err:
-                raise ValueError(f"the relations contradict the published values ({err})"
-                                 ) from None
-            # narrower than the marker alone says, and than the rule allows
-            narrowed = b - a < p.threshold and b - a < hi[k] - lo[k]
+                raise ValueError(
+                    f"the relations contradict the published values ({err}); do labels "
+                    "of different variables collide? Use link_margins=False and relations="
+                ) from None
+            small_possible = a < p.threshold
             rows.append({"table": p.name, "row": p.gs.grid.row_labels[i],
                          "col": p.gs.grid.col_labels[j], "lo": a, "hi": b, "width": b - a,
                          "exact": a == b,
-                         "disclosed": bool(a < p.threshold and (a == b or narrowed))})
+                         # below the rule, and narrower than its marker alone says
+                         "narrowed": bool(small_possible and b - a < p.threshold
+                                          and b - a < hi[k] - lo[k]),
+                         "disclosed": bool(small_possible and a == b and a >= 1)})
     out = pd.DataFrame(rows, columns=["table", "row", "col", "lo", "hi", "width", "exact",
-                                      "disclosed"])
-    out.attrs["disclosed"] = [tuple(r) for r in
-                              out.loc[out["disclosed"], ["table", "row", "col"]].to_numpy()]
+                                      "narrowed", "disclosed"])
+    for flag in ("disclosed", "narrowed"):
+        out.attrs[flag] = [tuple(r) for r in
+                           out.loc[out[flag], ["table", "row", "col"]].to_numpy()]
     return out
 
 
