@@ -61,7 +61,7 @@ def _small_pmr_table() -> pd.DataFrame:
 
 def test_pmr_hand_computed():
     res = m.proportional_mortality(_small_pmr_table(), "cause", group_col="grp",
-                                   reference="ref", strata=("stratum",))
+                                   reference="ref", strata=("stratum",), suppress=False)
     t = res.table.set_index("cause")
     # E_X = 5 * 2/10 + 10 * 10/20 = 6, O_X = 7; E_Y = 5 * 0.8 + 10 * 0.5 = 9, O_Y = 8
     assert t.loc["X", "expected"] == pytest.approx(6.0)
@@ -221,7 +221,8 @@ def test_mor_logistic_matches_statsmodels_logit(cohort):
 
 def test_mor_referent_causes_and_bad_input(cohort):
     res = m.mortality_odds_ratio(cohort, causes=["liver"], exposed=["alcohol"],
-                                 reference_causes=["cancer", "cardiovascular"], method="mh")
+                                 reference_causes=["cancer", "cardiovascular"], method="mh",
+                                 suppress=False)
     row = res.table.iloc[0]
     d = cohort[cohort.underlying_cause_group.isin(["liver", "cancer", "cardiovascular"])]
     assert row.a + row.b == (d.sud_group == "alcohol").sum()
