@@ -453,10 +453,10 @@ def _one_treatment(d: pd.DataFrame, strata: str, covariates: Sequence[str],
             d[c] = d[c].astype("category")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        crude = compare_proportions(d, "sex_", "treated", reference="male")
+        crude = compare_proportions(d, "sex_", "treated", reference="male", suppress=False)
         rows.append({"method": "crude", **_or_row(crude.table, "female vs male")})
         try:
-            mh = stratified(d, "sex_", "treated", strata, reference="male")
+            mh = stratified(d, "sex_", "treated", strata, reference="male", suppress=False)
             rows.append({"method": "Mantel-Haenszel",
                          **_or_row(mh.table, "female vs male | Mantel-Haenszel")})
             bd = mh.extra["tests"].iloc[1]
