@@ -216,12 +216,13 @@ def recoverable(n_cells: int, equations: Sequence[Sequence[int]],
 
 
 def protect(values: np.ndarray, hidden: np.ndarray, equations: Sequence[Sequence[int]], *,
-            rank: np.ndarray | None = None, blocked: np.ndarray | None = None
-            ) -> tuple[np.ndarray, list[int]]:
-    """Hide further cells until no hidden cell can be worked out from the equations.
+            targets: np.ndarray | None = None, rank: np.ndarray | None = None,
+            blocked: np.ndarray | None = None) -> tuple[np.ndarray, list[int]]:
+    """Hide further cells until no target cell can be worked out from the equations.
 
-    Greedy: for a recoverable hidden cell, hide the cell of lowest ``rank``, then smallest
-    non-zero value, among the shown cells of the equations it takes part in; repeat.
+    Greedy: for a recoverable target, look at the shown cells of the equations that reach
+    it through hidden cells, and hide the one of lowest ``rank``, then smallest non-zero
+    value; repeat.
 
     Parameters
     ----------
@@ -231,35 +232,91 @@ def protect(values: np.ndarray, hidden: np.ndarray, equations: Sequence[Sequence
         Cells hidden so far (not changed; a copy is returned).
     equations : sequence of sequence of int
         As :func:`recoverable`.
+    targets : numpy.ndarray of bool, optional
+        Cells that must not be recoverable (the small counts); default every hidden cell.
     rank : numpy.ndarray of int, optional
         Preference order of complements (lower is hidden first; e.g. margins last).
     blocked : numpy.ndarray of bool, optional
-        Cells that are never hidden (published elsewhere).
+        Cells that are never hidden.
 
     Returns
     -------
     tuple of (numpy.ndarray of bool, list of int)
-        The hidden cells, and the cells that could not be protected.
+        The hidden cells, and the targets that could not be protected.
     """
     values = np.asarray(values, float)
+    n = len(values)
     mask = np.asarray(hidden, bool).copy()
-    rank = np.zeros(len(values), int) if rank is None else np.asarray(rank)
-    blocked = np.zeros(len(values), bool) if blocked is None else np.asarray(blocked, bool)
-    members: dict[int, set[int]] = {}
+    targets = mask.copy() if targets is None else np.asarray(targets, bool) & mask
+    rank = np.zeros(n, int) if rank is None else np.asarray(rank)
+    blocked = np.zeros(n, bool) if blocked is None else np.asarray(blocked, bool)
+    eqs_of: dict[int, list[set[int]]] = {}
     for eq in equations:
         cells = {abs(int(s)) - 1 for s in eq}
         for c in cells:
-            members.setdefault(c, set()).update(cells)
+            eqs_of.setdefault(c, []).append(cells)
     stuck: list[int] = []
     while True:
-        rec = recoverable(len(values), equations, mask)
+        rec = recoverable(n, equations, mask) & targets
         rec[stuck] = False
         if not rec.any():
             return mask, stuck
         c = int(np.flatnonzero(rec)[0])
-        cand = [k for k in members.get(c, ()) if not mask[k] and not blocked[k]]
+        cand = [k for k in _reachable(c, eqs_of, mask) if not mask[k] and not blocked[k]]
         if not cand:
             stuck.append(c)
             continue
-        best = min(cand, key=lambda k: (rank[k], values[k] == 0, values[k], k))
-        mask[best] = True
+        mask[_best_complement(c, cand, values, mask, equations, rank, eqs_of, blocked)] = True
+
+
+def _best_complement(target: int, cand: list[int], values: np.ndarray, mask: np.ndarray,
+                     equations: Sequence[Sequence[int]], rank: np.ndarray,
+                     eqs_of: Mapping[int, list[set[int]]], blocked: np.ndarray,
+                     width: int = 8) -> list[int]:
+    """The cheapest one or two cells whose hiding protects ``target``.
+
+    A cell costs ``2 ** rank`` (a margin costs more than several interior cells); ties go
+    to small non-zero values. Pairs are searched among the ``width`` best candidates. When
+    nothing protects the target in two steps, the best-ranked candidate is hidden and the
+    search goes on from there.
+    """
+    def key(k: int) -> tuple:
+        return rank[k], values[k] == 0, values[k], k
+
+    def protects(cells: list[int]) -> bool:
+        trial = mask.copy()
+        trial[cells] = True
+        return not recoverable(len(values), equations, trial)[target]
+
+    order = sorted(cand, key=key)
+    best: tuple[float, list[int]] | None = None
+    for k in order:
+        if protects([k]):
+            best = (2.0 ** rank[k], [k])
+            break
+    for k in order[:width]:
+        trial = mask.copy()
+        trial[k] = True
+        more = sorted((j for j in _reachable(target, eqs_of, trial)
+                       if not trial[j] and not blocked[j]), key=key)[:width]
+        for j in more:
+            cost = 2.0 ** rank[k] + 2.0 ** rank[j]
+            if (best is None or cost < best[0]) and protects([k, j]):
+                best = (cost, [k, j])
+                break
+    return best[1] if best else [order[0]]
+
+
+def _reachable(start: int, eqs_of: Mapping[int, list[set[int]]],
+               mask: np.ndarray) -> set[int]:
+    """Cells of the equations reachable from ``start`` through hidden cells."""
+    seen, todo, out = {start}, [start], set()
+    while todo:
+        c = todo.pop()
+        for eq in eqs_of.get(c, ()):
+            for k in eq:
+                out.add(k)
+                if mask[k] and k not in seen:
+                    seen.add(k)
+                    todo.append(k)
+    return out
