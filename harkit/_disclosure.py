@@ -18,8 +18,9 @@ import pandas as pd
 
 from harkit import privacy
 
-__all__ = ["count_text", "hidden_cells", "policy_for", "policy_note", "protect", "recoverable",
-           "shown_number", "suppress_table", "threshold_for"]
+__all__ = ["count_text", "hidden_cells", "plotted_counts", "plotted_ratio", "policy_for",
+           "policy_note", "protect", "recoverable", "shown_number", "suppress_table",
+           "threshold_for"]
 
 
 def threshold_for(threshold: int | None) -> int:
@@ -126,6 +127,50 @@ def shown_number(shown: pd.Series) -> pd.Series:
     pandas.Series of float
     """
     return pd.to_numeric(shown.astype(str).str.replace(",", "", regex=False), errors="coerce")
+
+
+def plotted_counts(values: Any, threshold: int | None = None) -> np.ndarray:
+    """Counts as numbers for a figure or a numeric column: NaN where the policy hides
+    them, rounded where it rounds.
+
+    Parameters
+    ----------
+    values : array_like
+    threshold : int, optional
+        Default: the policy's.
+
+    Returns
+    -------
+    numpy.ndarray of float
+    """
+    pol = policy_for(threshold)
+    v = np.asarray(values, float)
+    out = v if not pol.round_to else np.round(v / pol.round_to) * pol.round_to
+    return np.where((v > 0) & (v < pol.threshold), np.nan, out)
+
+
+def plotted_ratio(num: Any, den: Any, threshold: int | None = None) -> np.ndarray:
+    """``num / den`` for a figure or a numeric column: NaN where ``num`` is hidden, and of
+    the rounded counts under a rounding policy (an exact ratio would give them back).
+
+    Parameters
+    ----------
+    num, den : array_like
+        Counts.
+    threshold : int, optional
+        Default: the policy's.
+
+    Returns
+    -------
+    numpy.ndarray of float
+    """
+    n = plotted_counts(num, threshold)
+    pol = policy_for(threshold)
+    d = np.asarray(den, float)
+    if pol.round_to:
+        d = np.round(d / pol.round_to) * pol.round_to
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d > 0, n / d, np.nan)
 
 
 def suppress_table(table: pd.DataFrame, columns: Sequence[str], *,

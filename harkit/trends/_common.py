@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harkit import _disclosure as dc
 from harkit.icd.infer import revision_periods
 
 DECEDENTS_NOTE = ("Decedents-only register: there is no population at risk, so trends are of "
@@ -74,3 +75,12 @@ def _to_year(s: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         return np.floor(pd.to_numeric(s, errors="coerce"))
     return pd.to_datetime(s, errors="coerce").dt.year.astype("float64")
+
+
+def _shown_observed(d: pd.DataFrame, count: str, total: str | None,
+                    threshold: int | None) -> np.ndarray:
+    """The observed series of a fitted trend as the disclosure-control policy shows it:
+    counts (or counts over ``total``) NaN where hidden and rounded where it rounds."""
+    if total:
+        return dc.plotted_ratio(d[count].to_numpy(float), d[total].to_numpy(float), threshold)
+    return dc.plotted_counts(d[count].to_numpy(float), threshold)
