@@ -149,7 +149,8 @@ def plotted_counts(values: Any, threshold: int | None = None) -> np.ndarray:
     return np.where((v > 0) & (v < pol.threshold), np.nan, out)
 
 
-def plotted_ratio(num: Any, den: Any, threshold: int | None = None) -> np.ndarray:
+def plotted_ratio(num: Any, den: Any, threshold: int | None = None, *,
+                  complement: bool = False) -> np.ndarray:
     """``num / den`` for a figure or a numeric column: NaN where ``num`` is hidden, and of
     the rounded counts under a rounding policy (an exact ratio would give them back).
 
@@ -159,12 +160,17 @@ def plotted_ratio(num: Any, den: Any, threshold: int | None = None) -> np.ndarra
         Counts.
     threshold : int, optional
         Default: the policy's.
+    complement : bool, default False
+        ``den`` is a number of trials: NaN also where ``den - num`` would be hidden.
 
     Returns
     -------
     numpy.ndarray of float
     """
     n = plotted_counts(num, threshold)
+    if complement:
+        rest = np.asarray(den, float) - np.asarray(num, float)
+        n = np.where(np.isnan(plotted_counts(rest, threshold)), np.nan, n)
     pol = policy_for(threshold)
     d = np.asarray(den, float)
     if pol.round_to:

@@ -80,7 +80,11 @@ def _to_year(s: pd.Series) -> pd.Series:
 def _shown_observed(d: pd.DataFrame, count: str, total: str | None,
                     threshold: int | None) -> np.ndarray:
     """The observed series of a fitted trend as the disclosure-control policy shows it:
-    counts (or counts over ``total``) NaN where hidden and rounded where it rounds."""
+    counts (or counts over ``total``) NaN where hidden and rounded where it rounds. A
+    ``total`` of whole numbers never below the count is a number of trials (all deaths of
+    the year), so a small remainder ``total - count`` is hidden too."""
     if total:
-        return dc.plotted_ratio(d[count].to_numpy(float), d[total].to_numpy(float), threshold)
+        y, tot = d[count].to_numpy(float), d[total].to_numpy(float)
+        trials = bool(np.all(tot >= y) and np.all(tot % 1 == 0))
+        return dc.plotted_ratio(y, tot, threshold, complement=trials)
     return dc.plotted_counts(d[count].to_numpy(float), threshold)
