@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from harkit.plot import forest
 from harkit import _disclosure as dc
+from harkit.plot import forest
 from harkit.results import Result
 
 __all__ = ["GompertzFit", "GompertzWindowResult", "gompertz_life_expectancy",
