@@ -154,7 +154,11 @@ def test_default_groups_order_and_display():
                                      reference_label="comparison")
     assert list(dict.fromkeys(res.table["index_group"])) == ["all_sud", "a", "b"]
     # most common first, by the first index group
-    first = res.extra["numbers"].query("index_group == 'all_sud'")
+    # the exact numbers are in extra only when asked for (suppress=False)
+    assert "numbers" not in res.extra
+    first = cm.standardised_prevalence(df, ["cond", "cond2"], reference="ref",
+                                       suppress=False).extra["numbers"]
+    first = first.query("index_group == 'all_sud'")
     assert first["prevalence"].is_monotonic_decreasing
     wide = res.wide()
     assert wide.columns.get_level_values(0).unique().tolist() == ["all_sud", "a", "b"]
