@@ -19,7 +19,8 @@ import pandas as pd
 from harkit import privacy
 
 __all__ = ["count_text", "hidden_cells", "plotted_counts", "plotted_ratio", "policy_for",
-           "policy_note", "protect", "recoverable", "shown_number", "suppress_table",
+           "policy_note", "protect", "recoverable", "shown_number", "suppress_linked",
+           "suppress_table",
            "threshold_for"]
 
 
@@ -218,6 +219,54 @@ def suppress_table(table: pd.DataFrame, columns: Sequence[str], *,
             out[d] = out[d].astype(float) if pd.api.types.is_numeric_dtype(out[d]) else out[d]
             out.loc[h, d] = np.nan
     out.attrs["hidden_rows"] = int(any_hidden.sum())
+    return out
+
+
+def suppress_linked(table: pd.DataFrame, columns: Sequence[str],
+                    sums: Sequence[tuple[tuple[int, str], Sequence[tuple[int, str]]]], *,
+                    threshold: int | None = None) -> pd.DataFrame:
+    """:func:`harkit.privacy.suppress` of a table whose cells are tied by known sums.
+
+    Primary suppression and the text of the counts come from the privacy module; then
+    :func:`protect` hides further cells until no small count follows from the shown
+    cells and the sums. Every hidden cell then shows ``*``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    columns : sequence of str
+        The count columns.
+    sums : sequence of ((row, column), [(row, column), ...])
+        Each total cell (row position, column name) and the cells that add up to it.
+    threshold : int, optional
+        Default: the policy's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The suppressed table, ``attrs`` as :func:`harkit.privacy.suppress` sets them, with
+        ``attrs["secondary_cells"]`` counting the complements hidden here.
+    """
+    cols = list(columns)
+    out = privacy.suppress(table, cols, threshold=threshold)
+
+    def cell(i: int, c: str) -> int:
+        return i * len(cols) + cols.index(c)
+
+    values = table[cols].to_numpy(float).ravel()
+    primary = np.concatenate([hidden_cells(out[c], table[c]) for c in cols]).reshape(
+        len(cols), -1).T.ravel()
+    eqs = [[cell(*t) + 1, *[-(cell(*p) + 1) for p in parts]] for t, parts in sums]
+    total = np.zeros(len(values), int)
+    for t, _ in sums:
+        total[cell(*t)] = 1  # totals are hidden last
+    mask, _ = protect(values, primary, eqs, targets=primary, rank=total)
+    if (mask & ~primary).any():
+        grid = mask.reshape(len(table), len(cols))
+        for j, c in enumerate(cols):
+            out[c] = out[c].astype(object)
+            out.loc[grid[:, j], c] = "*"
+    out.attrs["secondary_cells"] = int((mask & ~primary).sum())
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harkit import _disclosure as dc
 from harkit.privacy import suppress as _suppress
 from harkit.text.mask import DATE_PATTERN, mask_dates
 
@@ -410,8 +411,10 @@ def against_truth(predicted: pd.DataFrame, truth: pd.DataFrame, *, suppress: boo
         Boolean, same index (documents or persons), concept columns; only shared
         columns are scored, rows missing from ``predicted`` count as False.
     suppress : bool, default True
-        ``tp``, ``fp``, ``fn`` through :func:`harkit.privacy.suppress`; precision (recall)
-        is blanked where ``tp`` or ``fp`` (``fn``) is hidden.
+        ``true``, ``tp``, ``fp``, ``fn`` through the disclosure-control policy, with the
+        cells that would give a hidden one back (``true = tp + fn``; the ``all`` row is
+        the sum of the concepts) hidden too; precision (recall) is blanked where ``tp``
+        or ``fp`` (``fn``) is hidden.
     alpha : float, default 0.05
         For the Wilson intervals.
 
@@ -447,7 +450,13 @@ def against_truth(predicted: pd.DataFrame, truth: pd.DataFrame, *, suppress: boo
         out["f1"] = 2 * out["precision"] * out["recall"] / (out["precision"] + out["recall"])
     if suppress:
         cells = ["true", "tp", "fp", "fn"]
-        shown = _suppress(out, cells)
+        # true = tp + fn in every row, and the "all" row is the sum of the concepts: a
+        # hidden count must not follow from either
+        last = len(out) - 1
+        sums = [((i, "true"), [(i, "tp"), (i, "fn")]) for i in range(len(out))]
+        sums += [((last, c), [(i, c) for i in range(last)]) for c in cells] if last > 0 \
+            else []
+        shown = dc.suppress_linked(out, cells, sums)
         prec = ["precision", "precision_lower", "precision_upper"]
         rec = ["recall", "recall_lower", "recall_upper"]
         derived = {c: ["tp", "fp"] for c in prec}
