@@ -52,13 +52,13 @@ def draw_revision_bands(ax: Any, setting: str = "hospital", icd9_hospital_start:
 
 
 def _numeric(d: pd.DataFrame, name: str) -> pd.DataFrame:
-    # suppressed display tables hold text ("1,234", "<5"); hidden cells become NaN
+    # suppressed display tables hold text ("1,234", "<5", "*"); hidden cells become NaN
     out = d.copy()
     for c in out.columns:
         if not pd.api.types.is_numeric_dtype(out[c].dtype):
             text = out[c].astype("string").str.replace(",", "", regex=False)
             out[c] = pd.to_numeric(text, errors="coerce")
-            if out[c].isna().any() and text.str.startswith("<").any():
+            if out[c].isna().any() and (text.str.startswith("<") | text.eq("*")).any():
                 warnings.warn(f"{name}: column {c!r} holds suppressed counts; pass the "
                               "unsuppressed table (suppress=False) for modelling", stacklevel=3)
     return out
