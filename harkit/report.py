@@ -133,6 +133,13 @@ def notebook_title(path: str | Path) -> tuple[str, str]:
     return Path(path).stem, ""
 
 
+def _policy_text() -> str:
+    """What the disclosure-control policy in force does, for the report index."""
+    from harkit.privacy import get_policy
+
+    return get_policy().describe()
+
+
 def _index_html(pairs: list[tuple[Path, Path]]) -> str:
     items = []
     for source, report in pairs:
@@ -143,7 +150,7 @@ def _index_html(pairs: list[tuple[Path, Path]]) -> str:
             "<style>body{font-family:sans-serif;max-width:52em;margin:2em auto}"
             "li{margin:0.8em 0}</style></head><body><h1>harkit reports</h1>"
             "<p>Each report answers one research question on the extract it was run on. "
-            "Counts are shown after disclosure control (small cells suppressed).</p>"
+            f"Counts are shown after disclosure control: {html.escape(_policy_text())}.</p>"
             f"<ul>{''.join(items)}</ul></body></html>")
 
 

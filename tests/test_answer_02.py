@@ -139,7 +139,7 @@ def test_pmr_of_generator_causes_matches_planted(big):
     cg = truth.persons.set_index("person_id")["cause_group"]
     c = sud.assign(generator_cause=sud["person_id"].astype(str).map(cg).to_numpy())
     assert c["generator_cause"].notna().all()
-    est = sd.pmr_by_sex(c, cause="generator_cause").table
+    est = sd.pmr_by_sex(c, cause="generator_cause", suppress=False).table
     planted = sd.planted_cause_pmr(truth).set_index("cause")["planted_pmr"]
     z = _z(est, planted, c, "generator_cause")
     assert len(z) == 10 and z.abs().max() < Z, z.round(2).to_dict()
@@ -147,7 +147,7 @@ def test_pmr_of_generator_causes_matches_planted(big):
 
 def test_pmr_of_harmonised_causes_matches_planted(big):
     truth, sud = big
-    est = sd.pmr_by_sex(sud).table
+    est = sd.pmr_by_sex(sud, suppress=False).table
     planted = sd.planted_cause_pmr(truth).set_index("cause")["planted_pmr"]
     z = _z(est[est["cause"].isin(CLEAN_CAUSES)], planted, sud, "underlying_cause_group")
     assert len(z) == len(CLEAN_CAUSES) and z.abs().max() < Z, z.round(2).to_dict()

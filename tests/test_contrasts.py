@@ -48,7 +48,7 @@ def test_proportions_wald_hand_computed():
 
 
 def test_proportions_small_cells_exact():
-    res = compare_proportions(_persons(3, 7, 1, 12), "x", "y", reference="ref")
+    res = compare_proportions(_persons(3, 7, 1, 12), "x", "y", reference="ref", suppress=False)
     orr = _get(res, "odds ratio")
     ref = stats.contingency.odds_ratio([[3, 7], [1, 12]], kind="conditional")
     ci = ref.confidence_interval(0.95)
@@ -63,7 +63,7 @@ def test_proportions_small_cells_exact():
 
 def test_proportions_zero_cell_and_several_levels():
     df = pd.concat([_persons(0, 10, 5, 20), _persons(8, 12, 0, 0).replace({"x": {"exp": "b"}})])
-    res = compare_proportions(df, "x", "y", reference="ref")
+    res = compare_proportions(df, "x", "y", reference="ref", suppress=False)
     assert set(res.table.comparison) == {"exp vs ref", "b vs ref"}
     zero = _get(res, "odds ratio", "exp vs ref")
     assert zero.estimate == 0 and zero.lower == 0 and np.isfinite(zero.upper)
@@ -78,7 +78,7 @@ def test_proportions_bad_input():
         res = compare_proportions(_persons(3, 3, 0, 0), "x", "y")
     assert res.table.empty
     res = compare_proportions(pd.DataFrame({"x": ["a", "b", "a"], "y": ["p", "q", "q"]}),
-                              "x", "y", event="q")
+                              "x", "y", event="q", suppress=False)
     assert _get(res, "risk difference").estimate == pytest.approx(0.5)
 
 
@@ -96,7 +96,7 @@ def test_rates_wald_hand_computed():
 
 def test_rates_exact_small_counts():
     df = pd.DataFrame({"x": ["exp", "ref"], "e": [4, 1], "t": [100.0, 300.0]})
-    res = compare_rates(df, "x", "e", "t", reference="ref")
+    res = compare_rates(df, "x", "e", "t", reference="ref", suppress=False)
     rr = _get(res, "rate ratio")
     assert rr.estimate == pytest.approx(12.0)
     assert "exact" in rr.method

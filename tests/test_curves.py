@@ -58,7 +58,7 @@ def _product_limit(entry, exit_, event):
 
 def test_km_matches_lifelines_numpy_and_statsmodels():
     df = _left_truncated()
-    res = kaplan_meier(df, "age", "died", entry="entry", by="sex")
+    res = kaplan_meier(df, "age", "died", entry="entry", by="sex", suppress=False)
     for g in ["female", "male"]:
         s = df[df["sex"] == g]
         tab = res.table[(res.table["group"] == g)].iloc[1:].set_index("time")
@@ -93,8 +93,8 @@ def test_km_matches_lifelines_numpy_and_statsmodels():
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_km_with_entry_recovers_truth_and_naive_is_biased(seed):
     df = _left_truncated(seed=seed)
-    with_entry = kaplan_meier(df, "age", "died", entry="entry", by="sex").table
-    naive = kaplan_meier(df, "age", "died", by="sex").table
+    with_entry = kaplan_meier(df, "age", "died", entry="entry", by="sex", suppress=False).table
+    naive = kaplan_meier(df, "age", "died", by="sex", suppress=False).table
     for sex, x in (("female", 0), ("male", 1)):
         true = np.exp(-1e-4 * np.exp(LOG_HR * x) / 0.09 * np.expm1(0.09 * 65))
         row = with_entry[(with_entry["group"] == sex) & (with_entry["time"] <= 65)].iloc[-1]
@@ -105,7 +105,7 @@ def test_km_with_entry_recovers_truth_and_naive_is_biased(seed):
 
 
 def test_km_hand_example_with_delayed_entry():
-    res = kaplan_meier(HAND, "exit", "died", entry="entry")
+    res = kaplan_meier(HAND, "exit", "died", entry="entry", suppress=False)
     tab = res.table.set_index("time")
     # n = 3 at t=2 (the person entering at 2 is not yet at risk), 3 at t=4, 2 at t=5
     np.testing.assert_allclose(tab.loc[[2.0, 4.0, 5.0], "survival"], [2 / 3, 4 / 9, 2 / 9])
@@ -114,13 +114,14 @@ def test_km_hand_example_with_delayed_entry():
 
 
 def test_at_risk_table_hand_example():
-    ar = at_risk_table(HAND, "exit", "cause", entry="entry", times=[1, 2, 3, 4, 5, 6])
+    ar = at_risk_table(HAND, "exit", "cause", entry="entry", times=[1, 2, 3, 4, 5, 6],
+                       suppress=False)
     assert ar["at_risk"].tolist() == [2, 3, 3, 3, 2, 1]
     assert ar["entered"].tolist() == [2, 3, 4, 5, 5, 5]
     assert ar["events"].tolist() == [0, 1, 1, 2, 3, 3]
     assert ar["censored"].tolist() == [0, 0, 1, 1, 1, 2]
     # ignoring entry would overstate the early risk set
-    naive = at_risk_table(HAND, "exit", "cause", times=[1, 2])
+    naive = at_risk_table(HAND, "exit", "cause", times=[1, 2], suppress=False)
     assert naive["at_risk"].tolist() == [5, 5]
 
 
@@ -180,20 +181,21 @@ def _cif(res, cause, t, group="all"):
 
 def test_aj_issue_example():
     df = pd.DataFrame({"t": np.arange(1, 7.0), "e": [0, 1, 1, 2, 2, 0]})
-    res = cumulative_incidence(df, "t", "e")
+    res = cumulative_incidence(df, "t", "e", suppress=False)
     np.testing.assert_allclose(_cif(res, 1, [2, 3, 6]), [0.2, 0.4, 0.4], atol=1e-15)
     np.testing.assert_allclose(_cif(res, 2, [4, 5, 6]), [0.2, 0.4, 0.4], atol=1e-15)
 
 
 def test_aj_tied_times_by_hand_and_statsmodels():
     df = pd.DataFrame({"t": [1, 1, 1, 2, 2, 3.0], "e": [1, 2, 0, 1, 1, 0]})
-    res = cumulative_incidence(df, "t", "e")
+    res = cumulative_incidence(df, "t", "e", suppress=False)
     # t=1: n=6, one of each cause together; t=2: n=3, two cause-1 deaths
     np.testing.assert_allclose(_cif(res, 1, [1, 2]), [1 / 6, 1 / 6 + 4 / 6 * 2 / 3])
     np.testing.assert_allclose(_cif(res, 2, [1, 2]), [1 / 6, 1 / 6])
     assert res.table.loc[res.table["time"] == 2, "survival_all"].iloc[0] == pytest.approx(2 / 9)
     # all times tied, everybody dies: multinomial proportions with binomial SEs
-    res = cumulative_incidence(pd.DataFrame({"t": [50.0] * 4, "e": list("abaa")}), "t", "e")
+    res = cumulative_incidence(pd.DataFrame({"t": [50.0] * 4, "e": list("abaa")}), "t", "e",
+                               suppress=False)
     last = res.table[res.table["time"] == 50].set_index("cause")
     np.testing.assert_allclose(last.loc[["a", "b"], "cif"], [0.75, 0.25])
     np.testing.assert_allclose(last.loc[["a", "b"], "se"], [np.sqrt(0.75 * 0.25 / 4)] * 2)
@@ -202,14 +204,14 @@ def test_aj_tied_times_by_hand_and_statsmodels():
     rng = np.random.default_rng(3)
     t = rng.integers(1, 15, 600).astype(float)
     e = rng.integers(0, 3, 600)
-    res = cumulative_incidence(pd.DataFrame({"t": t, "e": e}), "t", "e")
+    res = cumulative_incidence(pd.DataFrame({"t": t, "e": e}), "t", "e", suppress=False)
     sm = CumIncidenceRight(t, e)
     for k in (1, 2):
         np.testing.assert_allclose(_cif(res, k, sm.times), sm.cinc[k - 1], rtol=1e-12)
 
 
 def test_aj_delayed_entry_hand_example():
-    res = cumulative_incidence(HAND, "exit", "cause", entry="entry")
+    res = cumulative_incidence(HAND, "exit", "cause", entry="entry", suppress=False)
     np.testing.assert_allclose(_cif(res, 1, [2, 4, 5]), [1 / 3, 1 / 3, 5 / 9])
     np.testing.assert_allclose(_cif(res, 2, [2, 4, 5]), [0, 2 / 9, 2 / 9])
     body = res.table[(res.table["cause"] == 1) & res.table["at_risk"].notna()]
@@ -220,7 +222,7 @@ def test_aj_single_cause_is_one_minus_km_with_entry_and_ties():
     df = _left_truncated(n=800)
     df["age"] = df["age"].round(0)  # many ties
     df = df[df["age"] > df["entry"]]
-    res = cumulative_incidence(df, "age", "died", entry="entry")
+    res = cumulative_incidence(df, "age", "died", entry="entry", suppress=False)
     kmf = KaplanMeierFitter().fit(df["age"], df["died"], entry=df["entry"])
     tab = res.table[res.table["at_risk"].notna()].set_index("time")
     km = kmf.survival_function_.iloc[:, 0].reindex(tab.index, method="ffill")
@@ -229,7 +231,7 @@ def test_aj_single_cause_is_one_minus_km_with_entry_and_ties():
 
 def test_aj_matches_lifelines_without_ties():
     df = _left_truncated(n=600)
-    res = cumulative_incidence(df, "age", "cause", entry="entry")
+    res = cumulative_incidence(df, "age", "cause", entry="entry", suppress=False)
     for k in (1, 2):
         aj = AalenJohansenFitter(calculate_variance=True).fit(
             df["age"], df["cause"], event_of_interest=k, entry=df["entry"])
@@ -260,8 +262,8 @@ def test_aj_recovers_truth_with_entry_and_naive_is_biased():
         df = _left_truncated(seed=seed)
         df = df[df["x"] == 0]
         true = 0.5 * (1 - surv(65) / surv(df["entry"].min()))
-        res = cumulative_incidence(df, "age", "cause", entry="entry")
-        res_naive = cumulative_incidence(df, "age", "cause")
+        res = cumulative_incidence(df, "age", "cause", entry="entry", suppress=False)
+        res_naive = cumulative_incidence(df, "age", "cause", suppress=False)
         for k in (1, 2):
             row = res.table[(res.table["cause"] == k) & (res.table["time"] <= 65)].iloc[-1]
             covered += row["ci_lower"] < true < row["ci_upper"]
@@ -293,7 +295,7 @@ def test_aj_on_synthetic_register_string_causes():
     p = p.assign(window_entry=np.maximum(
         p["entry_age"], (start - p["birth_date"]).dt.days / 365.25))
     res = cumulative_incidence(p, "age_at_death", "cause_group", entry="window_entry",
-                               by="sex", censor_value="none")
+                               by="sex", censor_value="none", suppress=False)
     assert any("decedents-only" in n for n in res.notes)
     for sex in ("female", "male"):
         tab = res.table[res.table["group"] == sex]
@@ -334,7 +336,7 @@ def test_bad_input():
 def test_warnings_empty_group_gap_and_zero_length():
     df = HAND.assign(g=pd.Categorical(["a"] * 5, categories=["a", "b"]))
     with pytest.warns(UserWarning, match="no rows"):
-        res = kaplan_meier(df, "exit", "died", entry="entry", by="g")
+        res = kaplan_meier(df, "exit", "died", entry="entry", by="g", suppress=False)
     assert set(res.table["group"]) == {"a"} and res.table["survival"].notna().all()
     gap = pd.DataFrame({"entry": [0, 0, 10.0], "exit": [1, 2, 12.0], "died": [1, 1, 1]})
     with pytest.warns(UserWarning, match="nobody is at risk between 2 and 10"):
@@ -355,5 +357,10 @@ def test_at_risk_counts_under_the_plot_hide_small_numbers():
     res = kaplan_meier(df, "age", "event", at_risk_times=[40, 88])
     ax = res.plot()
     drawn = [t.get_text() for t in ax.texts if t.get_gid() == "at_risk"]
-    assert res.extra["at_risk"]["at_risk"].tolist() == [7, 2]
-    assert drawn == ["7", "<5"]
+    # the extra table used to hold the exact counts (a leak): now it is what the plot shows
+    assert res.extra["at_risk"]["at_risk"].tolist() == ["7", "*"]
+    assert drawn == ["7", "*"]
+    exact = kaplan_meier(df, "age", "event", at_risk_times=[40, 88], suppress=False)
+    assert exact.extra["at_risk"]["at_risk"].tolist() == [7, 2]
+    ax = exact.plot()
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "at_risk"] == ["7", "2"]

@@ -154,7 +154,11 @@ def test_default_groups_order_and_display():
                                      reference_label="comparison")
     assert list(dict.fromkeys(res.table["index_group"])) == ["all_sud", "a", "b"]
     # most common first, by the first index group
-    first = res.extra["numbers"].query("index_group == 'all_sud'")
+    # the exact numbers are in extra only when asked for (suppress=False)
+    assert "numbers" not in res.extra
+    first = cm.standardised_prevalence(df, ["cond", "cond2"], reference="ref",
+                                       suppress=False).extra["numbers"]
+    first = first.query("index_group == 'all_sud'")
     assert first["prevalence"].is_monotonic_decreasing
     wide = res.wide()
     assert wide.columns.get_level_values(0).unique().tolist() == ["all_sud", "a", "b"]
@@ -272,9 +276,12 @@ def test_causes_of_death_suppresses_small_counts():
     res = sg.causes_of_death(pd.DataFrame(rows))
     t = res.table.set_index("cause")
     assert t.index.tolist() == ["alcohol_induced", "suicide", "cancer", "cardiovascular"]
-    assert t.loc["suicide", "observed"] == "<5" and np.isnan(t.loc["suicide", "pmr"])
-    assert t.loc["cancer", "observed"] == "20"
-    assert t.loc["cancer", "pmr"] == pytest.approx(20 / (100 * 120 / 400), rel=0.05)
+    assert t.loc["suicide", "observed"] == "*" and np.isnan(t.loc["suicide", "pmr"])
+    # deaths (100) minus the other causes (40 + 20 + 37) used to give the 3 back: a second
+    # cause (the smallest, cancer) is hidden with it, PMR and all
+    assert t.loc["cancer", "observed"] == "*" and np.isnan(t.loc["cancer", "pmr"])
+    assert t.loc["alcohol_induced", "observed"] == "40"
+    assert t.loc["alcohol_induced", "pmr"] == pytest.approx(40 / (100 * 160 / 400), rel=0.05)
 
 
 def test_planted_cohort_layout(small):

@@ -197,10 +197,11 @@ def test_yll_table_hides_figures_of_small_groups():
 def test_life_years_lost_groups_by_sex_itself(register):
     # regression: by="sex" selected the sex column twice and failed
     _, sud = register
-    res = hk.survival.life_years_lost(sud, by="sex", progress=False)
+    res = hk.survival.life_years_lost(sud, by="sex", progress=False, suppress=False)
     assert set(res.table["sex"]) == {"female", "male"}
     assert res.table["n"].sum() == len(sud)
-    by_year = hk.survival.life_years_lost(sud, by="death_year", progress=False)
+    by_year = hk.survival.life_years_lost(sud, by="death_year", progress=False,
+                                          suppress=False)
     assert by_year.table["n"].sum() == len(sud)
 
 

@@ -129,7 +129,9 @@ def test_empty_input_and_no_hits():
 
 def test_kwic(alcohol_hits):
     k = kwic(alcohol_hits, width=10)
-    assert "person_id" not in k.columns
+    # by default no person or document ids (document ids used to be shown: a leak)
+    assert "person_id" not in k.columns and "document_id" not in k.columns
+    k = kwic(alcohol_hits, width=10, document_id=True)
     row = k[k.document_id == "d1"].iloc[0]
     assert row.match == "alkoho1isme" and row.left == "Pas. har " and row.right.startswith(" og")
 

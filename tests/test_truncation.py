@@ -77,7 +77,7 @@ def _random_dt(rng, n, decimals=None, int_windows=False):
 # ---------------------------------------------------------------- reference values
 
 def test_reproduces_dtda_seven_point_example():
-    res = efron_petrosian(EP_X, EP_U, EP_V, progress=False)
+    res = efron_petrosian(EP_X, EP_U, EP_V, progress=False, suppress=False)
     assert isinstance(res, EfronPetrosianResult)
     np.testing.assert_allclose(res.table["x"], sorted(EP_X))
     np.testing.assert_allclose(res.table["F"], EP_F_DTDA, atol=1e-5)
@@ -93,7 +93,7 @@ def test_reproduces_dtda_seven_point_example():
 
 def test_seven_point_example_against_slow_shen():
     z, big_f = shen_slow(EP_X, EP_U, EP_V)
-    res = efron_petrosian(EP_X, EP_U, EP_V, progress=False)
+    res = efron_petrosian(EP_X, EP_U, EP_V, progress=False, suppress=False)
     np.testing.assert_allclose(res.table["F"], big_f, atol=1e-8)
 
 
@@ -104,7 +104,7 @@ def test_agrees_with_slow_shen_on_random_data(seed, decimals, int_windows):
     z, big_f = shen_slow(x, u, v)
     with warnings.catch_warnings():
         warnings.simplefilter("error", TruncationWarning)
-        res = efron_petrosian(x, u, v, progress=False)
+        res = efron_petrosian(x, u, v, progress=False, suppress=False)
     np.testing.assert_allclose(res.table["x"], z)
     np.testing.assert_allclose(res.table["F"], big_f, atol=1e-7)
     assert res.table["n"].sum() == len(x)
@@ -120,7 +120,7 @@ def test_lynden_bell_left_truncation_matches_lifelines_km_with_entry():
     x = rng.weibull(1.5, 4000) * 3
     keep = x >= u
     x, u = x[keep][:1500], u[keep][:1500]
-    res = efron_petrosian(x, u, np.inf, progress=False)
+    res = efron_petrosian(x, u, np.inf, progress=False, suppress=False)
     assert res.extra["algorithm"] == "Lynden-Bell (left truncation)"
     km = KaplanMeierFitter().fit(x, np.ones_like(x), entry=u)
     s_ref = km.survival_function_at_times(res.table["x"]).to_numpy()
@@ -134,7 +134,7 @@ def test_lynden_bell_right_truncation_matches_reverse_time_km():
     v = rng.uniform(1, 8, 5000)
     keep = x <= v
     x, v = x[keep][:1500], v[keep][:1500]
-    res = efron_petrosian(x, -np.inf, v, progress=False)
+    res = efron_petrosian(x, -np.inf, v, progress=False, suppress=False)
     assert res.extra["algorithm"] == "Lynden-Bell (right truncation)"
     c = 20.0
     km = KaplanMeierFitter().fit(c - x, np.ones_like(x), entry=c - v)
@@ -147,15 +147,15 @@ def test_lynden_bell_right_truncation_matches_reverse_time_km():
 def test_closed_form_equals_iteration_when_one_side_is_far():
     rng = np.random.default_rng(6)
     x, u, _ = _random_dt(rng, 300)
-    closed = efron_petrosian(x, u, np.inf, progress=False)
-    iterated = efron_petrosian(x, u, 1e6, progress=False)
+    closed = efron_petrosian(x, u, np.inf, progress=False, suppress=False)
+    iterated = efron_petrosian(x, u, 1e6, progress=False, suppress=False)
     assert iterated.extra["algorithm"] == "Efron-Petrosian"
     np.testing.assert_allclose(closed.table["F"], iterated.table["F"], atol=1e-7)
 
 
 def test_no_truncation_gives_ecdf():
     x = np.array([3.0, 1.0, 2.0, 2.0, 5.0])
-    res = efron_petrosian(x, -np.inf, np.inf, progress=False)
+    res = efron_petrosian(x, -np.inf, np.inf, progress=False, suppress=False)
     np.testing.assert_allclose(res.table["F"], [0.2, 0.6, 0.8, 1.0])
 
 
@@ -166,7 +166,7 @@ def test_warns_when_a_window_contains_only_its_own_point():
     u = [0.0, 0.5, 0.5, 2.0, 2.4]
     v = [4.5, 4.5, 4.5, 5.0, 2.6]      # the last window holds only x = 2.5
     with pytest.warns(TruncationWarning, match="not strongly connected"):
-        res = efron_petrosian(x, u, v, progress=False, max_iter=2000)
+        res = efron_petrosian(x, u, v, progress=False, suppress=False, max_iter=2000)
     assert res.extra["n_components"] > 1
     assert any("not strongly connected" in n for n in res.notes)
 
@@ -176,19 +176,19 @@ def test_warns_when_data_split_into_unbridged_groups():
     u = [0.5, 0.5, 0.5, 4.5, 4.5, 4.5]
     v = [2.0, 2.0, 2.0, 6.0, 6.0, 6.0]
     with pytest.warns(TruncationWarning, match="2 components"):
-        efron_petrosian(x, u, v, progress=False, max_iter=200)
+        efron_petrosian(x, u, v, progress=False, suppress=False, max_iter=200)
 
 
 def test_connected_example_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        efron_petrosian(EP_X, EP_U, EP_V, progress=False)
+        efron_petrosian(EP_X, EP_U, EP_V, progress=False, suppress=False)
 
 
 def test_all_tied_warns_and_gives_point_mass():
     with pytest.warns(TruncationWarning, match="tied"):
         res = efron_petrosian([2.0, 2.0, 2.0], [1.0, 0.0, 1.5], [3.0, 4.0, 2.5],
-                              progress=False)
+                              progress=False, suppress=False)
     assert res.table["F"].tolist() == [1.0]
     assert res.mean() == 2.0
 
@@ -201,15 +201,15 @@ def test_all_tied_warns_and_gives_point_mass():
 ])
 def test_bad_input_raises(x, u, v, match):
     with pytest.raises(ValueError, match=match):
-        efron_petrosian(x, u, v, progress=False)
+        efron_petrosian(x, u, v, progress=False, suppress=False)
 
 
 # ---------------------------------------------------------------- bootstrap, result API
 
 def test_bootstrap_band_reproducible_and_sane():
     x, u, v = _random_dt(np.random.default_rng(7), 200)
-    a = efron_petrosian(x, u, v, bootstrap=60, seed=11, progress=False)
-    b = efron_petrosian(x, u, v, bootstrap=60, seed=11, progress=False)
+    a = efron_petrosian(x, u, v, bootstrap=60, seed=11, progress=False, suppress=False)
+    b = efron_petrosian(x, u, v, bootstrap=60, seed=11, progress=False, suppress=False)
     pd.testing.assert_frame_equal(a.table, b.table)
     t = a.table
     assert {"F_lower", "F_upper", "S_lower", "S_upper"} <= set(t.columns)
@@ -221,7 +221,7 @@ def test_bootstrap_band_reproducible_and_sane():
 
 
 def test_result_api():
-    res = efron_petrosian(EP_X, EP_U, EP_V, progress=False)
+    res = efron_petrosian(EP_X, EP_U, EP_V, progress=False, suppress=False)
     assert "Efron-Petrosian" in res._repr_html_()
     assert res.summary() is res.table
     ax = res.plot(survival=True)
@@ -276,7 +276,7 @@ def comparison_cohort():
 def test_recovers_true_distribution_where_naive_is_biased(comparison_cohort):
     c = comparison_cohort
     x = c["age_at_death"].to_numpy()
-    res = efron_petrosian(x, c["entry_age"], c["exit_age"], progress=False)
+    res = efron_petrosian(x, c["entry_age"], c["exit_age"], progress=False, suppress=False)
     grid = np.arange(20.0, 101.0, 5.0)
     f_true = 1 - _true_survival(grid, 0.49)
     f_aware = res.cdf(grid)
@@ -291,7 +291,8 @@ def test_recovers_true_distribution_where_naive_is_biased(comparison_cohort):
 
 
 def test_age_at_death_by_sex_recovers_truth(comparison_cohort):
-    res = age_at_death(comparison_cohort, by="sex", bootstrap=100, seed=3, progress=False)
+    res = age_at_death(comparison_cohort, by="sex", bootstrap=100, seed=3, progress=False,
+                       suppress=False)
     assert isinstance(res, AgeAtDeathResult)
     t = res.table.set_index("sex")
     assert set(t.index) == {"female", "male"}
@@ -323,7 +324,7 @@ def test_age_at_death_bad_input(comparison_cohort):
         age_at_death(c.iloc[:0], bootstrap=0, progress=False)
     c.loc[c.index[:3], "age_at_death"] = np.nan
     with pytest.warns(UserWarning, match="3 of 200 rows"):
-        res = age_at_death(c, bootstrap=0, progress=False)
+        res = age_at_death(c, bootstrap=0, progress=False, suppress=False)
     assert res.table["n"].iloc[0] == 197
     c = c.dropna()
     c["sex"] = pd.Categorical(c["sex"], categories=["female", "male", "unknown"])
@@ -356,7 +357,7 @@ def test_component_count_matches_dense_graph(seed):
     n_ref = connected_components(adj, directed=True, connection="strong")[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TruncationWarning)
-        res = efron_petrosian(x, u, v, progress=False, max_iter=50)
+        res = efron_petrosian(x, u, v, progress=False, suppress=False, max_iter=50)
     assert res.extra["n_components"] == n_ref
 
 
@@ -364,7 +365,8 @@ def test_age_at_death_by_two_columns(comparison_cohort):
     c = comparison_cohort.assign(
         born_after_1940=(comparison_cohort["exit_age"] < 2016 - 1940).map(
             {True: "born after 1940", False: "born 1940 or before"}))
-    res = age_at_death(c, by=["sex", "born_after_1940"], bootstrap=0, progress=False)
+    res = age_at_death(c, by=["sex", "born_after_1940"], bootstrap=0, progress=False,
+                       suppress=False)
     t = res.table
     assert len(t) == 4 and t["n"].sum() == len(c)
     assert list(t.columns[:3]) == ["sex", "born_after_1940", "n"]

@@ -33,7 +33,8 @@ def test_hand_example_lynden_bell_mean():
     # hazards 1, 1/2, 1/2, so F(1) = 1/4, F(2) = 1/2, F(3) = 1: masses 1/4, 1/4, 1/2 and
     # mean 0.25 + 0.5 + 1.5 = 2.25 (naive 2.0).
     d = _frame([40.0, 40.0, 40.0], [41.0, 42.0, 43.0], [43.0, 42.5, 45.0], year=2000)
-    res = remaining_life_from_diagnosis(d, entry=None, bootstrap=0, progress=False)
+    res = remaining_life_from_diagnosis(d, entry=None, bootstrap=0, progress=False,
+                                       suppress=False)
     row = res.table.iloc[0]
     assert row["observed_mean"] == pytest.approx(2.25, abs=1e-12)
     assert row["naive_mean"] == pytest.approx(2.0, abs=1e-12)
@@ -58,7 +59,8 @@ def test_matches_reverse_time_kaplan_meier_and_life_table():
     d = _frame(start[keep] + 0, start[keep] + t[keep], start[keep] + v[keep],
                sex=sex[keep], year=year[keep])
     d = d.iloc[:2000]
-    res = remaining_life_from_diagnosis(d, entry=None, bootstrap=0, progress=False)
+    res = remaining_life_from_diagnosis(d, entry=None, bootstrap=0, progress=False,
+                                       suppress=False)
     row = res.table.iloc[0]
     # Lagakos et al. (1988): right truncation t <= v is left truncation of c - t at c - v
     tt = (d["age_at_death"] - d["age_first_sud"]).to_numpy()
@@ -90,7 +92,8 @@ def test_groups_bootstrap_dates_and_plot():
     d["first_sud_date"] = pd.to_datetime("1980-06-01") + pd.to_timedelta(
         rng.integers(0, 3000, n), unit="D")
     res = remaining_life_from_diagnosis(d, by="g", entry=None, bootstrap=60, seed=2,
-                                        progress=False)
+                                        progress=False,
+                                       suppress=False)
     assert isinstance(res, RemainingLifeResult)
     tab = res.table
     assert list(tab["g"]) == ["a", "b"] and tab["n"].sum() == n
@@ -108,7 +111,8 @@ def test_left_truncated_diagnoses_use_efron_petrosian():
     d = _frame([10.0, 30.0, 30.0, 40.0], [16.0, 38.0, 41.0, 45.0],
                [50.0, 60.0, 60.0, 70.0])
     d["entry_age"] = 15.0
-    res = remaining_life_from_diagnosis(d, bootstrap=0, progress=False)
+    res = remaining_life_from_diagnosis(d, bootstrap=0, progress=False,
+                                       suppress=False)
     pp = res.extra["per_person"]
     assert pp["u"].iloc[0] == pytest.approx(5.0) and np.isneginf(pp["u"].iloc[1:]).all()
     assert res.table["algorithm"].iloc[0] == "Efron-Petrosian"
@@ -164,7 +168,8 @@ def test_synthetic_register_truncation_aware_mean_is_closer_to_truth():
     wide = _diagnosed_1950_65(synth.generate(12000, seed=101, sud_fraction=0.5,
                                              death_window=(1900, 2030), progress=False,
                                              documents=False))
-    res = remaining_life_from_diagnosis(narrow, bootstrap=100, seed=4, progress=False)
+    res = remaining_life_from_diagnosis(narrow, bootstrap=100, seed=4, progress=False,
+                                       suppress=False)
     row = res.table.iloc[0]
     tw = (wide["age_at_death"] - wide["age_first_sud"]).to_numpy()
     truth = tw[tw <= row["max_observed_t"]].mean()

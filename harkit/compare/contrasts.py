@@ -17,6 +17,8 @@ from statsmodels.stats.contingency_tables import StratifiedTable, Table2x2
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.rates import confint_poisson_2indep
 
+from harkit import _disclosure as dc
+from harkit import privacy
 from harkit.results import Result
 
 #: Cells (2x2 counts, or event counts for rates) below this switch to exact/score methods.
@@ -30,7 +32,8 @@ class ContrastResult(Result):
     """Result of :func:`compare_proportions`, :func:`compare_rates` and :func:`stratified`.
 
     ``table`` has one row per comparison and measure with ``estimate``, ``lower``,
-    ``upper``, ``p_value`` and ``method``; ``extra["counts"]`` holds the counts used.
+    ``upper``, ``p_value`` and ``method``; ``extra["counts"]`` holds the counts used
+    (through the disclosure-control policy unless built with ``suppress=False``).
     """
 
     def plot(self, ax: Any = None) -> Any:
@@ -155,6 +158,8 @@ def compare_proportions(
     event: Any = None,
     alpha: float = 0.05,
     exact: bool | None = None,
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> ContrastResult:
     """Risk ratio, risk difference and odds ratio of an outcome by exposure level.
 
@@ -181,6 +186,13 @@ def compare_proportions(
         1 - confidence level.
     exact : bool, optional
         Force exact (True) or Wald (False) methods; default by cell size.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`): the counts by exposure level and
+        outcome are one cross-table, suppressed with secondary suppression, and shown in
+        ``extra["counts"]`` as text; the estimates of a comparison with a hidden cell are
+        left out (NaN), as they give the cells back. ``False`` shows everything exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -219,9 +231,51 @@ def compare_proportions(
         counts.append(dict(comparison=label, exposed_events=a, exposed_nonevents=b,
                            reference_events=c, reference_nonevents=d))
     table = pd.DataFrame(rows, columns=_COLS)
+    counts = pd.DataFrame(counts, columns=["comparison", *_CELLS])
     notes.append(f"Exact/score methods when a 2x2 cell is below {SMALL_CELL}; else Wald.")
+    if suppress:
+        table, counts = _shown_proportions(table, counts, threshold)
+        notes.append(dc.policy_note(threshold, secondary=True, extra=(
+            "Estimates of a comparison with a hidden count are left out.")))
     return ContrastResult(table=table, method=f"{outcome} by {exposure}", notes=notes,
-                          model=models, extra={"counts": pd.DataFrame(counts)})
+                          model=models, extra={"counts": counts})
+
+
+_CELLS = ["exposed_events", "exposed_nonevents", "reference_events", "reference_nonevents"]
+
+
+def _hide_comparisons(table: pd.DataFrame, hidden: pd.Series) -> pd.DataFrame:
+    """Estimates of the comparisons flagged in ``hidden`` (indexed by comparison) as NaN."""
+    out = table.copy()
+    rows = out["comparison"].isin(hidden.index[hidden.to_numpy(bool)]).to_numpy()
+    out.loc[rows, ["estimate", "lower", "upper", "p_value"]] = np.nan
+    return out
+
+
+def _shown_proportions(table: pd.DataFrame, counts: pd.DataFrame,
+                       threshold: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts as one level-by-outcome cross-table through the policy (the reference row
+    is shared by every comparison, so it is suppressed once)."""
+    if counts.empty:
+        return table, counts
+    ref = counts.iloc[0]
+    levels = [("reference", ref["reference_events"], ref["reference_nonevents"])]
+    levels += [(c, r.exposed_events, r.exposed_nonevents)
+               for c, r in zip(counts["comparison"], counts.itertuples(index=False))]
+    long = pd.DataFrame([{"level": lv, "outcome": o, "n": int(n)}
+                         for lv, ev, non in levels for o, n in (("event", ev), ("none", non))])
+    shown = privacy.suppress(long, ["n"], rows="level", cols="outcome", threshold=threshold)
+    text = dict(zip(zip(long["level"], long["outcome"]), shown["n"]))
+    out = counts.copy()
+    for col, lv, o in (("exposed_events", None, "event"), ("exposed_nonevents", None, "none"),
+                       ("reference_events", "reference", "event"),
+                       ("reference_nonevents", "reference", "none")):
+        out[col] = [text[(lv or c, o)] for c in counts["comparison"]]
+    hidden = np.zeros(len(out), bool)
+    for col in _CELLS:
+        hidden |= dc.hidden_cells(out[col], counts[col])
+    out.attrs.update(shown.attrs)
+    return _hide_comparisons(table, pd.Series(hidden, index=out["comparison"])), out
 
 
 def _exact_rate_ratio(e1: int, t1: float, e0: int, t0: float,
@@ -246,6 +300,8 @@ def compare_rates(
     alpha: float = 0.05,
     exact: bool | None = None,
     per: float = 1.0,
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> ContrastResult:
     """Rate ratio and rate difference of event counts over person-time by exposure.
 
@@ -269,6 +325,13 @@ def compare_rates(
         Force exact (True) or Wald (False); default by event counts.
     per : float, default 1.0
         Rate differences per this much person-time (e.g. 1000).
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`): event counts in ``extra["counts"]``
+        as text through the policy; the estimates of a comparison with a hidden count are
+        left out (with the person-time they give the count back). ``False`` shows
+        everything exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -336,11 +399,22 @@ def compare_rates(
                  p_value=float(p_rd), method=m_rd + (f"; per {per:g} person-time"
                                                      if per != 1 else "")),
         ]
-    return ContrastResult(table=pd.DataFrame(rows, columns=_COLS),
-                          method=f"{events} per {person_time} by {exposure}",
-                          notes=[f"Exact/score methods when a group has fewer than "
-                                 f"{SMALL_CELL} events; else Wald."],
-                          extra={"counts": pd.DataFrame(counts)})
+    table = pd.DataFrame(rows, columns=_COLS)
+    counts = pd.DataFrame(counts, columns=["comparison", "exposed_events", "exposed_time",
+                                           "reference_events", "reference_time"])
+    notes = [f"Exact/score methods when a group has fewer than {SMALL_CELL} events; "
+             "else Wald."]
+    if suppress and len(counts):
+        shown = dc.suppress_table(counts, ["exposed_events", "reference_events"],
+                                  threshold=threshold)
+        hidden = (dc.hidden_cells(shown["exposed_events"], counts["exposed_events"])
+                  | dc.hidden_cells(shown["reference_events"], counts["reference_events"]))
+        table = _hide_comparisons(table, pd.Series(hidden, index=counts["comparison"]))
+        counts = shown
+        notes.append(dc.policy_note(threshold, extra=(
+            "Estimates of a comparison with a hidden count are left out.")))
+    return ContrastResult(table=table, method=f"{events} per {person_time} by {exposure}",
+                          notes=notes, extra={"counts": counts})
 
 
 def _mh_rr_ci(tables: list[np.ndarray], alpha: float) -> tuple[float, float, float]:
@@ -386,6 +460,8 @@ def stratified(
     reference: Any = None,
     event: Any = None,
     alpha: float = 0.05,
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> ContrastResult:
     """Mantel-Haenszel odds and risk ratios across strata, with homogeneity tests.
 
@@ -411,6 +487,13 @@ def stratified(
         Outcome value counted as the event.
     alpha : float, default 0.05
         1 - confidence level.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`): ``extra["counts"]`` as text through
+        the policy, each stratum's 2x2 table with secondary suppression (its margins are
+        public); a stratum's own odds ratio is left out where a cell is hidden. The pooled
+        estimates and tests are shown. ``False`` shows everything exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -489,6 +572,33 @@ def stratified(
         table[k] = table[k].astype(float)
     notes.append(f"Breslow-Day p = {bd.pvalue:.3g} (small p: odds ratios differ across "
                  f"strata and the pooled estimate may mislead).")
+    counts = pd.DataFrame(counts, columns=["stratum", "a", "b", "c", "d"])
+    if suppress:
+        table, counts = _shown_strata(table, counts, label, threshold)
+        notes.append(dc.policy_note(threshold, secondary=True, extra=(
+            "A stratum's own odds ratio is left out where a count of its table is hidden.")))
     return ContrastResult(table=table, method=f"Mantel-Haenszel: {outcome} by {exposure} "
                           f"stratified by {', '.join(strata)}", notes=notes, model=st_tab,
-                          extra={"tests": tests, "counts": pd.DataFrame(counts)})
+                          extra={"tests": tests, "counts": counts})
+
+
+def _shown_strata(table: pd.DataFrame, counts: pd.DataFrame, label: str,
+                  threshold: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each stratum's 2x2 table through the policy, and its odds ratio hidden with it."""
+    cells = (("a", "exposed", "event"), ("b", "exposed", "none"),
+             ("c", "reference", "event"), ("d", "reference", "none"))
+    long = pd.DataFrame([{"_stratum": i, "row": r, "col": c, "n": int(n)}
+                         for i, vals in enumerate(counts[["a", "b", "c", "d"]].to_numpy())
+                         for n, (_, r, c) in zip(vals, cells)])
+    shown = privacy.suppress(long, ["n"], rows="row", cols="col", by="_stratum",
+                             threshold=threshold)
+    out = counts.copy()
+    text = shown["n"].to_numpy(object).reshape(len(counts), 4)
+    for j, (name, _, _) in enumerate(cells):
+        out[name] = text[:, j]
+    hidden = np.zeros(len(out), bool)
+    for name in "abcd":
+        hidden |= dc.hidden_cells(out[name], counts[name])
+    own = pd.Series(hidden, index=[f"{label} | {s}" for s in counts["stratum"]])
+    out.attrs.update(shown.attrs)
+    return _hide_comparisons(table, own), out

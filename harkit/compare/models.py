@@ -28,6 +28,7 @@ import patsy
 import statsmodels.api as sm
 from scipy import stats
 
+from harkit import _disclosure as dc
 from harkit.plot import forest
 from harkit.privacy import suppress as _suppress
 from harkit.results import Result
@@ -158,6 +159,7 @@ def regress(
     cluster: str | None = None,
     conf_level: float = 0.95,
     suppress: bool = True,
+    threshold: int | None = None,
 ) -> RegressionResult:
     """Fit a logistic, Poisson or negative binomial regression from a formula.
 
@@ -181,14 +183,18 @@ def regress(
     conf_level : float, default 0.95
         Confidence level of the intervals.
     suppress : bool, default True
-        Pass the ``n`` and ``events`` columns through :func:`harkit.privacy.suppress`.
+        Show the ``n`` and ``events`` columns (and ``extra["n_obs"]``) through the
+        disclosure-control policy (:mod:`harkit.privacy`); ``False`` shows them exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
     RegressionResult
         ``table`` of exponentiated estimates (``estimate``, ``lower``, ``upper``) with Wald
         p-values; ``model`` the fitted statsmodels results (None if nothing could be
-        fitted); ``extra["alpha"]`` the negative binomial dispersion.
+        fitted); ``extra["alpha"]`` the negative binomial dispersion, ``extra["n_obs"]``
+        the rows used.
 
     Warns
     -----
@@ -217,7 +223,7 @@ def regress(
     if len(y) == 0 or y.nunique() < 2:
         _warn("outcome is constant (or no rows left); no model fitted")
         table = _empty_table(x.columns, measure, "constant outcome")
-        return _finish_regression(table, x, y, None, notes, extra, suppress)
+        return _finish_regression(table, x, y, None, notes, extra, suppress, threshold)
 
     offset = None
     if exposure is not None:
@@ -246,7 +252,7 @@ def regress(
         except (np.linalg.LinAlgError, ValueError) as err:
             _warn(f"model could not be fitted ({err}); estimates left missing")
             table = _empty_table(x.columns, measure, "fit failed")
-            return _finish_regression(table, x, y, None, notes, extra, suppress)
+            return _finish_regression(table, x, y, None, notes, extra, suppress, threshold)
     separated = family == "logistic" and any(
         "separation" in str(w.message).lower() for w in caught)
     for w in caught:
@@ -272,15 +278,17 @@ def regress(
         table.loc[bad, ["estimate", "lower", "upper", "p_value"]] = np.nan
         table.loc[bad, "flag"] = "separation"
         notes.append("Perfect separation: terms flagged 'separation' have no finite estimate.")
-    return _finish_regression(table, x, y, res, notes, extra, suppress)
+    return _finish_regression(table, x, y, res, notes, extra, suppress, threshold)
 
 
 def _finish_regression(table: pd.DataFrame, x: pd.DataFrame, y: pd.Series, model: Any,
                        notes: list[str], extra: dict[str, Any],
-                       suppress: bool) -> RegressionResult:
+                       suppress: bool, threshold: int | None) -> RegressionResult:
     table = _cell_counts(table, x, y)
     if suppress:
-        table = _suppress(table, ["n", "events"])
+        table = _suppress(table, ["n", "events"], threshold=threshold)
+        extra["n_obs"] = dc.count_text(extra["n_obs"], threshold)
+        notes.append(dc.policy_note(threshold))
     return RegressionResult(table=table, method="regression", notes=notes, model=model,
                             extra=extra)
 
@@ -343,6 +351,7 @@ def standardise(
     per: float = 100_000,
     conf_level: float = 0.95,
     suppress: bool = True,
+    threshold: int | None = None,
 ) -> StandardisedResult:
     """Direct age standardisation of rates or proportions.
 
@@ -375,8 +384,11 @@ def standardise(
         Multiplier of the reported rates (use 100 for percentages).
     conf_level : float, default 0.95
     suppress : bool, default True
-        Pass event counts through :func:`harkit.privacy.suppress`; crude rates of
-        suppressed counts are blanked.
+        Show event counts through the disclosure-control policy (:mod:`harkit.privacy`);
+        crude rates of hidden counts are blanked, and under a rounding policy computed from
+        the rounded counts. ``False`` shows them exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -446,9 +458,13 @@ def standardise(
         rows.append(row)
     table = pd.DataFrame(rows)
     if suppress and len(table):
-        small = (table["events"] > 0) & (table["events"] < 5)
-        table.loc[small, "crude_rate"] = np.nan
-        table = _suppress(table, ["events"])
+        table = dc.suppress_table(table, ["events"], threshold=threshold,
+                                  derived={"events": ["crude_rate"]})
+        if dc.policy_for(threshold).round_to:  # exact rates would give exact counts back
+            rounded = dc.shown_number(table["events"]).to_numpy(float)
+            den = table["denominator"].to_numpy(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                table["crude_rate"] = np.where(den > 0, rounded / den * per, np.nan)
     what = "rates" if kind == "rate" else "proportions"
     notes = [f"Directly standardised {what} per {per:,}; Fay-Feuer gamma intervals.",
              "Standard: " + ("European Standard Population 2013 (Eurostat)."
@@ -456,6 +472,8 @@ def standardise(
     if kind == "proportion":
         notes.append("In a decedents-only register, standardise cause or diagnosis "
                      "proportions among deaths, not mean age at death.")
+    if suppress:
+        notes.append(dc.policy_note(threshold))
     return StandardisedResult(table=table, method="direct age standardisation", notes=notes,
                               extra={"by": by_cols, "per": per, "weights": weights})
 
@@ -531,6 +549,7 @@ def iptw(
     cluster: str | None = None,
     conf_level: float = 0.95,
     suppress: bool = True,
+    threshold: int | None = None,
 ) -> IPTWResult:
     """Inverse probability of treatment weighting (average treatment effect).
 
@@ -568,7 +587,10 @@ def iptw(
         Column of clusters (e.g. ``person_id``) for the outcome standard errors.
     conf_level : float, default 0.95
     suppress : bool, default True
-        Pass the group counts of the outcome table through :func:`harkit.privacy.suppress`.
+        Show the group counts of the outcome table through the disclosure-control policy
+        (:mod:`harkit.privacy`); ``False`` shows them exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -663,7 +685,8 @@ def iptw(
         table = _weighted_contrast(d, t, w, outcome, cluster, conf_level, extra)
         if suppress:
             table = _suppress(table, ["n_treated", "events_treated", "n_control",
-                                      "events_control"])
+                                      "events_control"], threshold=threshold)
+            notes.append(dc.policy_note(threshold))
     return IPTWResult(table=table, method="inverse probability of treatment weighting",
                       notes=notes, model=ps_fit, extra=extra)
 

@@ -2,7 +2,9 @@
 
 Counts and percentages for categorical variables, mean (SD) or median [Q1, Q3] for
 continuous ones, standardized mean differences (SMD) and optional p-values, with small
-cells suppressed through :func:`harkit.privacy.suppress` unless switched off.
+counts shown through the disclosure-control policy of :mod:`harkit.privacy` (the whole
+table as one set of linked counts, see :mod:`harkit.compare._table_one_cells`) unless
+switched off.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harkit import privacy
+from harkit import _disclosure as dc
+from harkit.compare._table_one_cells import CellGrid
 from harkit.results import Result
 
 #: A continuous variable is summarised by median [Q1, Q3] when the absolute sample
@@ -32,8 +35,9 @@ class TableOneResult(Result):
     """Result of :func:`table_one`.
 
     ``table`` is the display table (text cells, one row per variable level);
-    ``extra["numbers"]`` holds the unrounded numbers behind it (long format: one row per
-    variable, level and column), and ``extra["smd"]`` the SMD per variable and group pair.
+    ``extra["smd"]`` holds the SMD per variable and group pair, and, only when built with
+    ``suppress=False``, ``extra["numbers"]`` the exact numbers behind the table (long
+    format: one row per variable, level and column).
     """
 
     def _display(self) -> pd.DataFrame:
@@ -176,33 +180,6 @@ def _fmt(v: float, decimals: int) -> str:
     return "NaN" if not np.isfinite(v) else f"{v:.{decimals}f}"
 
 
-def _suppressed(counts: pd.DataFrame, threshold: int,
-                totals: Mapping[str, int] | None = None) -> pd.DataFrame:
-    """Text of each count after :func:`harkit.privacy.suppress`, or None where shown as is.
-
-    With ``totals`` (the group sizes, published in the ``n`` row) the block is suppressed
-    as a cross-table with its margins (``Overall`` column, totals row), so that a hidden
-    cell cannot be recovered by subtraction; this needs secondary suppression in
-    :mod:`harkit.privacy` and falls back to primary suppression without it.
-    """
-    plain = counts.apply(lambda col: col.map(lambda v: f"{int(v):,}"))
-    shown = None
-    if totals is not None and len(counts.columns) > 1:
-        grid = counts.copy()
-        grid.index = [f"row{i}" for i in range(len(grid))]
-        grid.loc[OVERALL] = [int(totals[c]) for c in counts.columns]
-        try:
-            out = privacy.suppress(grid, columns=list(grid.columns), threshold=threshold,
-                                   secondary=True, total=OVERALL)
-            shown = out.iloc[:-1].set_axis(counts.index)
-        except TypeError:  # privacy.suppress without secondary suppression
-            shown = None
-    if shown is None:
-        shown = privacy.suppress(counts, columns=list(counts.columns), threshold=threshold)
-    shown = shown[list(counts.columns)].astype(str)
-    return shown.where(shown != plain, None)
-
-
 def _cat_test(tab: np.ndarray) -> tuple[float, str]:
     tab = tab[tab.sum(axis=1) > 0][:, tab.sum(axis=0) > 0]
     if tab.shape[0] < 2 or tab.shape[1] < 2:
@@ -247,7 +224,7 @@ def table_one(
     missing: str = "report",
     order: Mapping[str, Sequence[Any]] | None = None,
     suppress: bool = True,
-    threshold: int = privacy.DEFAULT_THRESHOLD,
+    threshold: int | None = None,
     decimals: int = 1,
 ) -> TableOneResult:
     """Table 1: characteristics of a cohort, overall and by group.
@@ -299,14 +276,18 @@ def table_one(
         Category order per variable (also for ``groupby``); default the categorical
         dtype's order, else sorted.
     suppress : bool, default True
-        Pass every count through :func:`harkit.privacy.suppress`: the levels of each
-        categorical variable as a cross-table with its margins (``Overall`` column and the
-        non-missing group totals, which the percentages reveal), so complementary cells
-        are hidden too (marker ``*``); a hidden count hides its percentage; continuous
-        summaries of fewer than ``threshold`` values are hidden. ``False`` shows
-        everything (not for publication).
-    threshold : int, default 5
-        Suppression threshold.
+        Show every count through the disclosure-control policy (:mod:`harkit.privacy`),
+        the whole table as one set of linked counts: each categorical variable's block is
+        a cross-table with its margins (the ``Overall`` column and the group sizes of the
+        ``n`` row, or the non-missing denominators the percentages reveal), secondary
+        suppression hides complementary cells (marker ``*``) and an audit of every sum in
+        the table hides more until no small count can be worked out by subtraction; a
+        hidden count hides its percentage, a hidden denominator a column's percentages; a
+        group smaller than the threshold hides its column and the ``Overall`` column;
+        continuous summaries of fewer than ``threshold`` values are hidden. ``False``
+        shows everything (not for publication).
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
     decimals : int, default 1
         Decimals of percentages and summaries.
 
@@ -333,30 +314,20 @@ def table_one(
         columns = [c for c in df.columns if c != groupby]
     columns = list(columns)
 
-    data = df
-    groups: list[Any] = []
+    thr = dc.threshold_for(threshold)
+    data, groups = df, []
     if groupby is not None:
-        n_na = int(df[groupby].isna().sum())
-        if n_na:
-            warnings.warn(f"{n_na} rows with missing {groupby!r} dropped", stacklevel=2)
-            notes.append(f"{n_na} rows with missing {groupby} are left out.")
-            data = df[df[groupby].notna()]
-        groups = _levels(df[groupby], order.get(groupby))
-        sizes = data[groupby].value_counts()
-        empty = [g for g in groups if sizes.get(g, 0) == 0]
-        if empty:
-            warnings.warn(f"empty groups in {groupby!r}: {empty}", stacklevel=2)
-            notes.append(f"Groups without persons: {', '.join(map(str, empty))}.")
-        if len(groups) < 2:
-            warnings.warn(f"{groupby!r} has fewer than two groups; no SMD or p-values",
-                          stacklevel=2)
+        data, groups = _groups(df, groupby, order, notes, suppress, threshold)
     col_names = ([OVERALL] if overall or groupby is None else []) + [str(g) for g in groups]
     masks = {}
     if overall or groupby is None:
         masks[OVERALL] = np.ones(len(data), bool)
     for g in groups:
         masks[str(g)] = (data[groupby] == g).to_numpy()
-    group_keys = [str(g) for g in groups]
+    # under disclosure control, a group smaller than the threshold takes no part in SMDs
+    # and tests: they would describe its few persons
+    group_keys = [str(g) for g in groups
+                  if not suppress or not 0 < masks[str(g)].sum() < thr]
     two_plus = len(groups) >= 2
 
     cat_set = set(categorical or [])
@@ -364,31 +335,19 @@ def table_one(
     rows: list[dict[str, Any]] = []
     numbers: list[dict[str, Any]] = []
     smd_rows: list[dict[str, Any]] = []
+    grid = CellGrid(col_names, OVERALL if OVERALL in col_names and len(col_names) > 1
+                    else None, threshold, decimals)
+    ctx = _Context(masks, col_names, group_keys, two_plus, order, missing, pvalues, smd,
+                   decimals, thr if suppress else None, rows, numbers, smd_rows, notes, grid)
 
-    def add_block(block: list[dict[str, Any]], counts: pd.DataFrame | None,
-                  totals: Mapping[str, int] | None = None, *,
-                  emit: bool = True) -> list[dict[str, Any]]:
-        shown = (_suppressed(counts, threshold, totals) if suppress and counts is not None
-                 else None)
-        for i, r in enumerate(block):
-            for c in col_names:
-                if shown is not None and shown.iloc[i][c] is not None:
-                    r[c] = shown.iloc[i][c]  # the marker; its percentage goes with it
-            if emit:
-                rows.append(r)
-        return block
-
-    add_block.threshold = threshold if suppress else None
-    add_block.emit = rows.append
-
-    # n row
-    n_counts = pd.DataFrame({c: [int(m.sum())] for c, m in masks.items()})[col_names]
-    add_block([{"variable": "n", "level": "", "statistic": "",
-                **{c: f"{int(n_counts[c].iloc[0]):,}" for c in col_names},
-                "SMD": "", "p-value": "", "test": "", "remark": ""}], n_counts)
+    n_counts = {c: int(m.sum()) for c, m in masks.items()}
+    n_row = {"variable": "n", "level": "", "statistic": "",
+             **{c: f"{n_counts[c]:,}" for c in col_names},
+             "SMD": "", "p-value": "", "test": "", "remark": ""}
+    rows.append(n_row)
+    grid.n_row(n_row, n_counts)
     for c in col_names:
-        numbers.append({"variable": "n", "level": "", "column": c,
-                        "n": int(n_counts[c].iloc[0])})
+        numbers.append({"variable": "n", "level": "", "column": c, "n": n_counts[c]})
 
     for var in columns:
         s = data[var]
@@ -397,12 +356,13 @@ def table_one(
             warnings.warn(f"{var!r} is missing for everyone", stacklevel=2)
             notes.append(f"{var} is missing for everyone.")
         if is_cat:
-            _categorical_block(var, s, masks, col_names, group_keys, two_plus, order, missing,
-                               pvalues, smd, decimals, add_block, numbers, smd_rows, notes)
+            _categorical_block(var, s, ctx)
         else:
-            _continuous_block(var, pd.to_numeric(s, errors="coerce"), masks, col_names,
-                              group_keys, two_plus, nonnormal, missing, pvalues, smd,
-                              suppress, threshold, decimals, add_block, numbers, smd_rows)
+            _continuous_block(var, pd.to_numeric(s, errors="coerce"), nonnormal, ctx)
+    hidden = grid.write() if suppress else 0
+    for r in rows if suppress else []:
+        if r["statistic"] in ("mean (SD)", "median [Q1, Q3]"):
+            r.update({c: "*" for c in grid.hidden_columns if r[c][:1] not in ("<", "-")})
 
     table = pd.DataFrame(rows)
     keep = ["variable", "level", "statistic", *col_names]
@@ -419,15 +379,60 @@ def table_one(
         notes.append("SMD: absolute standardized mean difference (Yang & Dalton 2012 for "
                      "categorical variables)" + ("; largest over all pairs of groups."
                                                  if len(groups) > 2 else "."))
+    extra: dict[str, Any] = {"smd": pd.DataFrame(smd_rows, columns=["variable", "group1",
+                                                                   "group2", "smd"])}
     if suppress:
-        notes.append(f"Counts below {threshold} (and their percentages) are suppressed, with "
-                     f"complementary cells (*) so they cannot be recovered from totals; "
-                     f"continuous summaries of fewer than {threshold} values are hidden.")
-    return TableOneResult(table=table, method="Table 1", notes=notes,
-                          extra={"numbers": pd.DataFrame(numbers),
-                                 "smd": pd.DataFrame(smd_rows,
-                                                     columns=["variable", "group1",
-                                                              "group2", "smd"])})
+        notes.append(dc.policy_note(threshold, secondary=True, extra=(
+            f"A hidden count hides its percentage; continuous summaries of fewer than {thr} "
+            "values are hidden.")))
+        table.attrs["hidden_cells"] = hidden
+    else:
+        extra["numbers"] = pd.DataFrame(numbers)
+    return TableOneResult(table=table, method="Table 1", notes=notes, extra=extra)
+
+
+def _groups(df: pd.DataFrame, groupby: str, order: Mapping[str, Sequence[Any]],
+            notes: list[str], suppress: bool, threshold: int | None
+            ) -> tuple[pd.DataFrame, list[Any]]:
+    """Rows with a group, and the groups in order (warnings for missing and empty)."""
+    data = df
+    n_na = int(df[groupby].isna().sum())
+    if n_na:
+        shown = dc.count_text(n_na, threshold) if suppress else str(n_na)
+        warnings.warn(f"{shown} rows with missing {groupby!r} dropped", stacklevel=3)
+        notes.append(f"{shown} rows with missing {groupby} are left out.")
+        data = df[df[groupby].notna()]
+    groups = _levels(df[groupby], order.get(groupby))
+    sizes = data[groupby].value_counts()
+    empty = [g for g in groups if sizes.get(g, 0) == 0]
+    if empty:
+        warnings.warn(f"empty groups in {groupby!r}: {empty}", stacklevel=3)
+        notes.append(f"Groups without persons: {', '.join(map(str, empty))}.")
+    if len(groups) < 2:
+        warnings.warn(f"{groupby!r} has fewer than two groups; no SMD or p-values",
+                      stacklevel=3)
+    return data, groups
+
+
+@dataclass
+class _Context:
+    """What every variable block of :func:`table_one` needs."""
+
+    masks: dict[str, np.ndarray]
+    col_names: list[str]
+    group_keys: list[str]
+    two_plus: bool
+    order: Mapping[str, Sequence[Any]]
+    missing: str
+    pvalues: bool
+    smd: bool
+    decimals: int
+    threshold: int | None  # None: no suppression
+    rows: list[dict[str, Any]]
+    numbers: list[dict[str, Any]]
+    smd_rows: list[dict[str, Any]]
+    notes: list[str]
+    grid: CellGrid
 
 
 def _max_smd(var: str, values: dict[str, Any], keys: list[str], fn: Any,
@@ -441,78 +446,55 @@ def _max_smd(var: str, values: dict[str, Any], keys: list[str], fn: Any,
     return best
 
 
-def _categorical_block(var, s, masks, col_names, group_keys, two_plus, order, missing,
-                       pvalues, smd, decimals, add_block, numbers, smd_rows, notes) -> None:
-    levels = _levels(s, order.get(var))
+def _categorical_block(var: str, s: pd.Series, ctx: _Context) -> None:
+    """Level rows ``n (%)`` and a Missing row of one categorical variable."""
+    levels = _levels(s, ctx.order.get(var))
     if len(levels) == 1:
         warnings.warn(f"{var!r} has a single category", stacklevel=3)
     na = s.isna().to_numpy()
     vals = s.to_numpy(dtype=object)
-    counts = {c: [int(((vals == lv) & m & ~na).sum()) for lv in levels] for c, m in masks.items()}
-    nmiss = {c: int((na & m).sum()) for c, m in masks.items()}
+    counts = {c: [int(((vals == lv) & m & ~na).sum()) for lv in levels]
+              for c, m in ctx.masks.items()}
+    nmiss = {c: int((na & m).sum()) for c, m in ctx.masks.items()}
     denom = {c: sum(v) for c, v in counts.items()}
     props = {c: np.array(v, float) / denom[c] if denom[c] else np.full(len(v), np.nan)
              for c, v in counts.items()}
-    smd_val = (_max_smd(var, props, [g for g in group_keys if denom[g] > 0],
-                        smd_categorical, smd_rows) if smd and two_plus else float("nan"))
+    smd_val = (_max_smd(var, props, [g for g in ctx.group_keys if denom[g] > 0],
+                        smd_categorical, ctx.smd_rows) if ctx.smd and ctx.two_plus
+               else float("nan"))
     p, test = (float("nan"), "")
-    if pvalues and two_plus:
-        p, test = _cat_test(np.array([counts[g] for g in group_keys]))
-    block, count_rows = [], []
+    if ctx.pvalues and ctx.two_plus:
+        p, test = _cat_test(np.array([counts[g] for g in ctx.group_keys]))
+    block = []
     for i, lv in enumerate(levels):
-        r = {"variable": var, "level": str(lv), "statistic": "n (%)",
-             "SMD": "", "p-value": "", "test": "", "remark": ""}
-        for c in col_names:
-            n = counts[c][i]
-            pct = 100 * props[c][i]
-            r[c] = f"{n:,} ({_fmt(pct, decimals)})" if denom[c] else f"{n:,}"
-            numbers.append({"variable": var, "level": str(lv), "column": c, "n": n,
-                            "denominator": denom[c], "percent": pct})
-        count_rows.append([counts[c][i] for c in col_names])
+        r = _empty_row(var, str(lv), "n (%)")
+        for c in ctx.col_names:
+            n, pct = counts[c][i], 100 * props[c][i]
+            r[c] = f"{n:,} ({_fmt(pct, ctx.decimals)})" if denom[c] else f"{n:,}"
+            ctx.numbers.append({"variable": var, "level": str(lv), "column": c, "n": n,
+                                "denominator": denom[c], "percent": pct})
         block.append(r)
-    if sum(nmiss.values()) > 0:
-        r = {"variable": var, "level": "Missing", "statistic": "n",
-             "SMD": "", "p-value": "", "test": "", "remark": ""}
-        for c in col_names:
-            r[c] = f"{nmiss[c]:,}"
-            numbers.append({"variable": var, "level": "Missing", "column": c,
-                            "n": nmiss[c]})
-        count_rows.append([nmiss[c] for c in col_names])
-        block.append(r)
-    if levels or len(block):
-        block[0]["SMD"] = _fmt(smd_val, 3) if smd and two_plus else ""
-        block[0]["p-value"] = _fmt_p(p)
-        block[0]["test"] = test
+    missing_row = None
+    if ctx.missing == "report" and sum(nmiss.values()) > 0:
+        missing_row = _empty_row(var, "Missing", "n")
+        for c in ctx.col_names:
+            missing_row[c] = f"{nmiss[c]:,}"
+            ctx.numbers.append({"variable": var, "level": "Missing", "column": c,
+                                "n": nmiss[c]})
+    if block or missing_row:
+        first = block[0] if block else missing_row
+        first["SMD"] = _fmt(smd_val, 3) if ctx.smd and ctx.two_plus else ""
+        first["p-value"], first["test"] = _fmt_p(p), test
         if len(levels) == 1:
-            block[0]["remark"] = "single category"
-        n_lv = len(levels)
-        threshold = getattr(add_block, "threshold", None)
-        small_missing = [c for c in col_names
-                         if threshold is not None and 0 < nmiss[c] < threshold]
-        if not small_missing:
-            # Levels against the non-missing denominators (derivable from the percentages);
-            # the missing row on its own.
-            add_block(block[:n_lv], pd.DataFrame(count_rows[:n_lv], columns=col_names), denom)
-            if missing == "report" and len(block) > n_lv:
-                add_block(block[n_lv:], pd.DataFrame(count_rows[n_lv:], columns=col_names))
-            return
-        # A small missing count would follow from the group size minus the non-missing
-        # denominator (shown by any count with its percentage) or minus the level counts:
-        # hide the percentages in those columns and protect levels and missing together
-        # against the group sizes.
-        for r in block[:n_lv]:
-            for c in small_missing:
-                r[c] = r[c].split(" (")[0]
-        notes.append(f"{var}: percentages not shown where a small number of missing values "
-                     "could otherwise be worked out.")
-        group_n = {c: denom[c] + nmiss[c] for c in col_names}
-        rows_all = count_rows if len(count_rows) > n_lv else count_rows + [
-            [nmiss[c] for c in col_names]]
-        shown_block = block if len(block) > n_lv else block + [{}]
-        kept = add_block(shown_block, pd.DataFrame(rows_all, columns=col_names), group_n,
-                         emit=False)
-        for r in kept[:n_lv] + (kept[n_lv:] if missing == "report" else []):
-            add_block.emit(r)
+            first["remark"] = "single category"
+    ctx.rows.extend(block + ([missing_row] if missing_row else []))
+    ctx.grid.categorical(block, [[counts[c][i] for c in ctx.col_names]
+                                 for i in range(len(levels))], missing_row, nmiss)
+
+
+def _empty_row(var: str, level: str, statistic: str) -> dict[str, Any]:
+    return {"variable": var, "level": level, "statistic": statistic,
+            "SMD": "", "p-value": "", "test": "", "remark": ""}
 
 
 def _fmt_p(p: float) -> str:
@@ -521,58 +503,60 @@ def _fmt_p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _continuous_block(var, s, masks, col_names, group_keys, two_plus, nonnormal, missing,
-                      pvalues, smd, suppress, threshold, decimals, add_block, numbers,
-                      smd_rows) -> None:
+def _continuous_block(var: str, s: pd.Series, nonnormal: Sequence[str] | bool | None,
+                      ctx: _Context) -> None:
+    """One summary row (mean (SD) or median [Q1, Q3]) and a Missing row."""
     x = s.to_numpy(float)
     ok = np.isfinite(x)
-    remark = ""
-    if nonnormal is None:
-        skew = float(stats.skew(x[ok], bias=False)) if ok.sum() > 2 and np.ptp(x[ok]) > 0 \
-            else 0.0
-        nn = abs(skew) > SKEW_THRESHOLD
-        remark = f"|skewness| {abs(skew):.2f} {'>' if nn else '<='} {SKEW_THRESHOLD:g}"
-    elif isinstance(nonnormal, bool):
-        nn = nonnormal
-    else:
-        nn = var in set(nonnormal)
-    vals = {c: x[m & ok] for c, m in masks.items()}
-    r = {"variable": var, "level": "",
-         "statistic": "median [Q1, Q3]" if nn else "mean (SD)",
-         "SMD": "", "p-value": "", "test": "", "remark": remark}
-    for c in col_names:
-        v = vals[c]
-        mean = float(v.mean()) if len(v) else float("nan")
-        sd = float(v.std(ddof=1)) if len(v) > 1 else float("nan")
-        q1, med, q3 = (np.percentile(v, [25, 50, 75]) if len(v) else [float("nan")] * 3)
-        numbers.append({"variable": var, "level": "", "column": c, "n": len(v),
-                        "mean": mean, "sd": sd, "median": med, "q1": q1, "q3": q3})
-        if len(v) == 0:
-            r[c] = "-"
-        elif suppress and 0 < len(v) < threshold:
-            r[c] = f"<{threshold} values"
-        elif nn:
-            r[c] = f"{_fmt(med, decimals)} [{_fmt(q1, decimals)}, {_fmt(q3, decimals)}]"
-        else:
-            r[c] = f"{_fmt(mean, decimals)} ({_fmt(sd, decimals)})"
-    if smd and two_plus:
-        r["SMD"] = _fmt(_max_smd(var, vals, [g for g in group_keys if len(vals[g])],
-                                 smd_continuous, smd_rows), 3)
-    if pvalues and two_plus:
-        p, r["test"] = _cont_test([vals[g] for g in group_keys], nn)
+    nn, remark = _nonnormal(var, x[ok], nonnormal)
+    vals = {c: x[m & ok] for c, m in ctx.masks.items()}
+    r = _empty_row(var, "", "median [Q1, Q3]" if nn else "mean (SD)")
+    r["remark"] = remark
+    for c in ctx.col_names:
+        r[c] = _summary(var, c, vals[c], nn, ctx)
+    if ctx.smd and ctx.two_plus:
+        r["SMD"] = _fmt(_max_smd(var, vals, [g for g in ctx.group_keys if len(vals[g])],
+                                 smd_continuous, ctx.smd_rows), 3)
+    if ctx.pvalues and ctx.two_plus:
+        p, r["test"] = _cont_test([vals[g] for g in ctx.group_keys], nn)
         r["p-value"] = _fmt_p(p)
-    block = [r]
-    nmiss = {c: int((~ok & m).sum()) for c, m in masks.items()}
-    if missing == "report" and sum(nmiss.values()) > 0:
-        mr = {"variable": var, "level": "Missing", "statistic": "n",
-              "SMD": "", "p-value": "", "test": "", "remark": "",
-              **{c: f"{nmiss[c]:,}" for c in col_names}}
-        for c in col_names:
-            numbers.append({"variable": var, "level": "Missing", "column": c,
-                            "n": nmiss[c]})
-        block.append(mr)
-        add_block(block[:1], None)
-        add_block(block[1:], pd.DataFrame([[nmiss[c] for c in col_names]],
-                                          columns=col_names))
-    else:
-        add_block(block, None)
+    ctx.rows.append(r)
+    nmiss = {c: int((~ok & m).sum()) for c, m in ctx.masks.items()}
+    missing_row = None
+    if ctx.missing == "report" and sum(nmiss.values()) > 0:
+        missing_row = {**_empty_row(var, "Missing", "n"),
+                       **{c: f"{nmiss[c]:,}" for c in ctx.col_names}}
+        for c in ctx.col_names:
+            ctx.numbers.append({"variable": var, "level": "Missing", "column": c,
+                                "n": nmiss[c]})
+        ctx.rows.append(missing_row)
+    ctx.grid.continuous({c: len(vals[c]) for c in ctx.col_names}, missing_row, nmiss)
+
+
+def _nonnormal(var: str, x: np.ndarray, nonnormal: Sequence[str] | bool | None
+               ) -> tuple[bool, str]:
+    """Whether to show median [Q1, Q3], and the remark saying why."""
+    if nonnormal is None:
+        skew = float(stats.skew(x, bias=False)) if x.size > 2 and np.ptp(x) > 0 else 0.0
+        nn = abs(skew) > SKEW_THRESHOLD
+        return nn, f"|skewness| {abs(skew):.2f} {'>' if nn else '<='} {SKEW_THRESHOLD:g}"
+    if isinstance(nonnormal, bool):
+        return nonnormal, ""
+    return var in set(nonnormal), ""
+
+
+def _summary(var: str, column: str, v: np.ndarray, nn: bool, ctx: _Context) -> str:
+    """The text of one continuous summary (hidden for fewer than ``threshold`` values)."""
+    mean = float(v.mean()) if len(v) else float("nan")
+    sd = float(v.std(ddof=1)) if len(v) > 1 else float("nan")
+    q1, med, q3 = (np.percentile(v, [25, 50, 75]) if len(v) else [float("nan")] * 3)
+    ctx.numbers.append({"variable": var, "level": "", "column": column, "n": len(v),
+                        "mean": mean, "sd": sd, "median": med, "q1": q1, "q3": q3})
+    d = ctx.decimals
+    if len(v) == 0:
+        return "-"
+    if ctx.threshold is not None and len(v) < ctx.threshold:
+        return f"<{ctx.threshold} values"
+    if nn:
+        return f"{_fmt(med, d)} [{_fmt(q1, d)}, {_fmt(q3, d)}]"
+    return f"{_fmt(mean, d)} ({_fmt(sd, d)})"

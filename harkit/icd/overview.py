@@ -3,7 +3,8 @@
 :func:`coverage` and :func:`unmapped_codes` show a researcher which revisions and decades
 the code lists and text rules cover poorly; :func:`overview` is the
 ``Diagnosetekst | Count | diagnosekode`` table of the Helsearkivregisteret brochure.
-All counts pass through :func:`harkit.privacy.suppress` by default.
+All counts are shown through the disclosure-control policy of :mod:`harkit.privacy` by
+default (threshold and rounding of the policy in force).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from harkit.privacy import DEFAULT_THRESHOLD, suppress
+from harkit import _disclosure as dc
+from harkit.privacy import suppress
 
 __all__ = ["coverage", "unmapped_codes", "overview"]
 
@@ -33,7 +35,7 @@ def _decade(harmonised: pd.DataFrame) -> pd.Series:
 
 
 def coverage(harmonised: pd.DataFrame, *, suppressed: bool = True,
-             threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+             threshold: int | None = None) -> pd.DataFrame:
     """Share of rows mapped, by code system and decade.
 
     Parameters
@@ -41,9 +43,12 @@ def coverage(harmonised: pd.DataFrame, *, suppressed: bool = True,
     harmonised : pandas.DataFrame
         Output of :func:`harkit.icd.harmonise`.
     suppressed : bool, default True
-        Hide small counts (and the shares computed from them).
-    threshold : int, default 5
-        Smallest count shown.
+        Show the counts through the disclosure-control policy: small counts hidden, and
+        within a row the cells that would give one back (``rows`` = ``mapped`` +
+        unmapped, ``mapped`` = ``by_code`` + ``by_text``), including the unmapped count
+        the row implies; a share is NA where its count or the row count is hidden.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -52,8 +57,7 @@ def coverage(harmonised: pd.DataFrame, *, suppressed: bool = True,
         category, by code or text), ``by_code``, ``by_text`` (rule or model) and the shares
         ``share_mapped``, ``share_code``, ``share_text``. The decade is taken from ``date``
         (diagnoses) or ``death_date`` (causes of death harmonised with ``death_dates``);
-        NA where there is none. When suppressed, counts are text and a share is NA where
-        its row count is hidden.
+        NA where there is none. When suppressed, counts are text.
     """
     _require(harmonised, ("code_system", "mapped_by"))
     mb = harmonised["mapped_by"].astype(object)
@@ -69,15 +73,41 @@ def coverage(harmonised: pd.DataFrame, *, suppressed: bool = True,
     for col, share in (("mapped", "share_mapped"), ("by_code", "share_code"),
                        ("by_text", "share_text")):
         out[share] = out[col] / out["rows"]
-    if suppressed:
-        small = (out["rows"] > 0) & (out["rows"] < threshold)
-        out.loc[small, ["share_mapped", "share_code", "share_text"]] = np.nan
-        out = suppress(out, ["rows", "mapped", "by_code", "by_text"], threshold=threshold)
-    return out
+    return _shown_coverage(out, threshold) if suppressed else out
+
+
+_COVERAGE = ("rows", "mapped", "by_code", "by_text")
+_SHARES = {"mapped": "share_mapped", "by_code": "share_code", "by_text": "share_text"}
+
+
+def _shown_coverage(out: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
+    """Coverage counts through the policy, each row audited for counts that its sums
+    give back (cells: rows, mapped, by_code, by_text, and the unmapped rest, never shown)."""
+    thr = dc.threshold_for(threshold)
+    counts = out[list(_COVERAGE)].to_numpy(np.int64)
+    hidden = np.zeros(counts.shape, bool)
+    # rows = mapped + unmapped; mapped = by_code + by_text
+    equations = [[1, -2, -5], [2, -3, -4]]
+    for i, (r, m, c, t) in enumerate(counts):
+        values = np.array([r, m, c, t, r - m], float)
+        small = (values > 0) & (values < thr)
+        mask, _ = dc.protect(values, small | np.array([0, 0, 0, 0, 1], bool), equations,
+                             targets=small, rank=np.array([2, 1, 0, 0, 9]))
+        hidden[i] = mask[:4]
+    shown = suppress(out, list(_COVERAGE), threshold=threshold)
+    primary = (counts > 0) & (counts < thr)
+    marker = "*" if (hidden & ~primary).any() else f"<{thr}"
+    for j, col in enumerate(_COVERAGE):
+        shown[col] = shown[col].astype(object)
+        shown.loc[hidden[:, j], col] = marker
+        if col in _SHARES:
+            shown.loc[hidden[:, j] | hidden[:, 0], _SHARES[col]] = np.nan
+    shown.attrs["secondary_cells"] = int((hidden & ~primary).sum())
+    return shown
 
 
 def unmapped_codes(harmonised: pd.DataFrame, *, suppressed: bool = True,
-                   threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+                   threshold: int | None = None) -> pd.DataFrame:
     """Codes that no code list (nor text rule) mapped, with their counts.
 
     Parameters
@@ -85,9 +115,10 @@ def unmapped_codes(harmonised: pd.DataFrame, *, suppressed: bool = True,
     harmonised : pandas.DataFrame
         Output of :func:`harkit.icd.harmonise`.
     suppressed : bool, default True
-        Hide small counts.
-    threshold : int, default 5
-        Smallest count shown.
+        Show ``count`` through the disclosure-control policy (no totals are shown with
+        it, so primary suppression protects it).
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -123,7 +154,7 @@ def overview(
     harmonised: pd.DataFrame,
     *,
     substance_related: bool = False,
-    threshold: int = DEFAULT_THRESHOLD,
+    threshold: int | None = None,
     by_code_system: bool = True,
     suppressed: bool = True,
 ) -> pd.DataFrame:
@@ -136,12 +167,15 @@ def overview(
     substance_related : bool, default False
         Keep only rows with a substance, SUD level, alcohol-related somatic condition or
         drug poisoning category.
-    threshold : int, default 5
-        Smallest count shown; smaller counts are replaced by ``"<threshold"``.
+    threshold : int, optional
+        Smallest count shown (smaller counts are replaced by ``"<threshold"``); default the
+        policy in force.
     by_code_system : bool, default True
         Count (text, code) per code system and add the ``kodeverk`` column.
     suppressed : bool, default True
-        Apply :func:`harkit.privacy.suppress` to ``Count``.
+        Show ``Count`` through the disclosure-control policy (:mod:`harkit.privacy`). The
+        table shows no totals, so no hidden count follows from the others by subtraction
+        and primary suppression protects it.
 
     Returns
     -------

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harkit import _disclosure as dc
 from harkit import compare, privacy
 from harkit.icd import codelists as _codelists
 from harkit.icd import harmonise
@@ -229,7 +230,8 @@ class PrevalenceResult(Result):
     ``ref_lower``/``ref_upper``, ``ratio`` (standardised prevalence ratio) with
     ``ratio_lower``/``ratio_upper``, and ``strata_missing`` (the index group's age-sex
     strata without reference persons; their weight is spread over the others).
-    ``extra["numbers"]`` holds the same unsuppressed and numeric.
+    ``extra["numbers"]`` holds the same unsuppressed and numeric, only when built with
+    ``suppress=False``.
     """
 
     def plot(self, ax: Any = None, *, index_groups: Sequence[str] | None = None) -> Any:
@@ -413,7 +415,7 @@ def standardised_prevalence(
     reference_label: str | None = None,
     conf_level: float = 0.95,
     suppress: bool = True,
-    threshold: int = privacy.DEFAULT_THRESHOLD,
+    threshold: int | None = None,
 ) -> PrevalenceResult:
     """Prevalences in patient groups against an age-sex standardised comparison group.
 
@@ -467,7 +469,9 @@ def standardised_prevalence(
         ``threshold - 1`` cases (the index group's for its prevalence and the ratio, the
         reference group's in the strata used for the standardised prevalence and the
         ratio).
-    threshold : int, default 5
+    threshold : int, optional
+        Smallest count shown; default the policy in force. A count whose complement
+        (persons without the condition) would be hidden is hidden too.
 
     Returns
     -------
@@ -590,9 +594,9 @@ def standardised_prevalence(
 
     table = numbers.drop(columns="ref_cases_used")
     if suppress:
-        table = _suppress(numbers, groups, threshold)
-        notes.append(f"Counts below {threshold} are suppressed, and so are the estimates "
-                     "that rest on them.")
+        table = _suppress(numbers, groups, dc.threshold_for(threshold))
+        notes.append(dc.policy_note(threshold, secondary=True, extra=(
+            "Estimates that rest on a hidden count are left out.")))
     ref_name = str(reference) if reference_label is None else reference_label
     notes[:0] = [
         "Prevalence: ever recorded in the specialist-care history before death. The "
@@ -605,8 +609,9 @@ def standardised_prevalence(
     ]
     return PrevalenceResult(table=table, method="age-sex standardised prevalence",
                             notes=notes,
-                            extra={"numbers": numbers, "reference": ref_name,
-                                   "index_groups": groups, "bands": bands_arr})
+                            extra={"reference": ref_name, "index_groups": groups,
+                                   "bands": bands_arr,
+                                   **({} if suppress else {"numbers": numbers})})
 
 
 def _complements(t: pd.DataFrame, hidden: np.ndarray,
@@ -641,7 +646,9 @@ def _complements(t: pd.DataFrame, hidden: np.ndarray,
 def _suppress(numbers: pd.DataFrame, groups: Mapping[str, Sequence[Any]],
               threshold: int) -> pd.DataFrame:
     t = numbers.copy()
-    small = ((t["cases"] > 0) & (t["cases"] < threshold)).to_numpy()
+    rest = t["persons"] - t["cases"]  # persons without the condition: a count too
+    small = (((t["cases"] > 0) & (t["cases"] < threshold))
+             | ((rest > 0) & (rest < threshold))).to_numpy()
     small_ref = ((t["ref_cases_used"] > 0) & (t["ref_cases_used"] < threshold)).to_numpy()
     hidden = _complements(t, small, groups)
     t.loc[hidden, ["prevalence", "lower", "upper"]] = np.nan

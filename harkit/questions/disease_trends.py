@@ -384,14 +384,14 @@ def revision_shifts(
 
 
 def hide_small_points(result: Result, series: pd.DataFrame, *, time: str = "year",
-                      count: str = "n", total: str = "total", threshold: int = 5) -> Result:
+                      count: str = "n", total: str = "total",
+                      threshold: int | None = None) -> Result:
     """A copy of a trend fit whose plot leaves out the points of small yearly counts.
 
-    :meth:`harkit.trends.RevisionBreakResult.plot` and
-    :meth:`harkit.trends.JoinpointResult.plot` draw every observed yearly share; a share
-    whose count (or whose complement ``total - count``) lies between 1 and
-    ``threshold - 1`` could give a small count away, so its point is blanked (the fitted
-    lines are model output and stay).
+    :func:`harkit.trends.revision_breaks` and :func:`harkit.trends.joinpoint` already show
+    their observed series this way by default; this applies the same rule
+    (:func:`harkit._disclosure.plotted_ratio`: a share whose count, or whose complement
+    ``total - count``, would be hidden is blanked) to a fit made with ``suppress=False``.
 
     Parameters
     ----------
@@ -401,8 +401,8 @@ def hide_small_points(result: Result, series: pd.DataFrame, *, time: str = "year
         The yearly counts the result was fitted to.
     time, count, total : str
         Columns of ``series``; ``total=None`` checks the count only.
-    threshold : int, default 5
-        Smallest count shown (:data:`harkit.privacy.DEFAULT_THRESHOLD`).
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -412,11 +412,12 @@ def hide_small_points(result: Result, series: pd.DataFrame, *, time: str = "year
     """
     import copy
 
-    small = (series[count] > 0) & (series[count] < threshold)
-    if total is not None:
-        rest = series[total] - series[count]
-        small |= (rest > 0) & (rest < threshold)
-    hide = set(series.loc[small, time].astype(float))
+    from harkit import _disclosure as dc
+
+    y = series[count].to_numpy(float)
+    shown = (dc.plotted_ratio(y, series[total].to_numpy(float), threshold, complement=True)
+             if total is not None else dc.plotted_counts(y, threshold))
+    hide = set(series.loc[np.isnan(shown) & ~np.isnan(y), time].astype(float))
     out = copy.copy(result)
     out.extra = dict(result.extra)
     fitted = result.extra["fitted"].copy()
@@ -426,8 +427,6 @@ def hide_small_points(result: Result, series: pd.DataFrame, *, time: str = "year
         out.extra["hidden_points"] = int(mask.sum())
     out.extra["fitted"] = fitted
     return out
-
-
 def register_vs_truth(sud: pd.DataFrame, sud_truth: pd.DataFrame, *,
                       years: tuple[int | None, int | None] = (None, None),
                       column: str = "group", suppress: bool = True) -> pd.DataFrame:

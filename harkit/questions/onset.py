@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harkit import _disclosure as dc
 from harkit import compare, privacy, survival
 from harkit.compare.table_one import TableOneResult
 from harkit.questions._common import quiet
@@ -146,7 +147,7 @@ def _groups(cohort: pd.DataFrame, cut: float) -> pd.Series:
 
 
 def onset_share(cohort: pd.DataFrame, by: str = "main_substance", *, cut: float = 25.0,
-                truth: Any = None, threshold: int = privacy.DEFAULT_THRESHOLD,
+                truth: Any = None, threshold: int | None = None,
                 suppress: bool = True) -> pd.DataFrame:
     """Share with young onset by group, with (synthetic data) the truth beside it.
 
@@ -163,10 +164,12 @@ def onset_share(cohort: pd.DataFrame, by: str = "main_substance", *, cut: float 
         ``cut`` among the same persons), ``planted_percent`` (the generator's young-onset
         probability of the group, for ``cut == 25`` and groups it has; cocaine counts as
         stimulants), ``sensitivity`` and ``ppv`` of the register definition.
-    threshold : int, default 5
-        Disclosure threshold.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
     suppress : bool, default True
-        Suppress the counts, and the percentages and truth columns that would reveal a
+        Show the counts through the disclosure-control policy (the groups with the
+        ``Total`` row as a cross-table of young and not young with its margins, secondary
+        suppression), and hide the percentages and truth columns that would reveal a
         small count; ``False`` returns the unrounded numbers (not for publication).
 
     Returns
@@ -208,19 +211,39 @@ def onset_share(cohort: pd.DataFrame, by: str = "main_substance", *, cut: float 
     numbers = pd.DataFrame(rows)
     if not suppress:
         return numbers
-    shown = privacy.suppress(numbers, ["persons", "young"], threshold=threshold,
-                             percent_columns={"percent": "young"})
+    thr = dc.threshold_for(threshold)
+    shown = _shown_young(numbers, by, threshold)
     for c in ("sensitivity", "ppv"):
         if c in shown:
             shown[c] = numbers[c].astype(float).round(3)
     if tr is not None:  # truth shares reveal counts too: hide them where any is small
         n_true = pd.Series([int(d["truth_young"].sum()) if k == "Total" else
                             int(d.loc[d[by] == k, "truth_young"].sum()) for k in numbers[by]])
-        small = ((numbers["persons"] < threshold)
-                 | numbers["young"].between(1, threshold - 1)
-                 | n_true.between(1, threshold - 1)
-                 | (numbers["persons"] - n_true).between(1, threshold - 1)).to_numpy()
+        small = ((numbers["persons"] < thr)
+                 | numbers["young"].between(1, thr - 1)
+                 | n_true.between(1, thr - 1)
+                 | (numbers["persons"] - n_true).between(1, thr - 1)).to_numpy()
         shown.loc[small, ["truth_percent", "sensitivity", "ppv"]] = np.nan
+    return shown
+
+
+def _shown_young(numbers: pd.DataFrame, by: str, threshold: int | None) -> pd.DataFrame:
+    """Persons and young per group with the Total row, as one cross-table (young, not
+    young, persons) with secondary suppression; a percentage goes with its hidden count."""
+    grid = pd.DataFrame({by: numbers[by], "young": numbers["young"].astype("int64"),
+                         "_rest": (numbers["persons"] - numbers["young"]).astype("int64"),
+                         "Total": numbers["persons"].astype("int64")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", privacy.DisclosureWarning)
+        cells = privacy.suppress(grid, ["young", "_rest", "Total"], threshold=threshold,
+                                 secondary=True, total="Total")
+    shown = numbers.copy()
+    shown["persons"], shown["young"] = cells["Total"], cells["young"]
+    hidden = (dc.hidden_cells(cells["young"], grid["young"])
+              | dc.hidden_cells(cells["Total"], grid["Total"])
+              | dc.hidden_cells(cells["_rest"], grid["_rest"]))
+    shown["percent"] = numbers["percent"].astype(float).where(~hidden)
+    shown.attrs.update(cells.attrs)
     return shown
 
 
@@ -266,7 +289,7 @@ def cause_mor_by_onset(cohort: pd.DataFrame, causes: Sequence[str] | None = None
                        cause_col: str = "underlying_cause_group",
                        adjust: Sequence[str] = ("age_group", "substance_group"),
                        age_bins: Sequence[float] = (0, 50, 70, np.inf),
-                       threshold: int = privacy.DEFAULT_THRESHOLD,
+                       threshold: int | None = None,
                        suppress: bool = True) -> pd.DataFrame:
     """Mortality odds ratios of each cause of death, young vs late onset.
 
@@ -292,11 +315,14 @@ def cause_mor_by_onset(cohort: pd.DataFrame, causes: Sequence[str] | None = None
         Strata; ``age_group`` and ``substance_group`` are derived when absent.
     age_bins : sequence of float
         Age-group edges.
-    threshold : int, default 5
-        Disclosure threshold for the death counts.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
     suppress : bool, default True
-        Suppress the counts and round the estimates; ``False`` returns the unrounded
-        numbers (not for publication).
+        Show the death counts through the disclosure-control policy (causes by onset as
+        a cross-table with secondary suppression, the group totals being public), leave
+        out the crude MOR of a cause with a hidden count (with the margins it gives the
+        count back) and round the estimates; ``False`` returns the unrounded numbers (not
+        for publication).
 
     Returns
     -------
@@ -328,7 +354,8 @@ def cause_mor_by_onset(cohort: pd.DataFrame, causes: Sequence[str] | None = None
             with quiet():
                 m = survival.mortality_odds_ratio(
                     d, cause_col, [c], group_col="onset", reference="late",
-                    strata=tuple(adjust), age_bins=list(age_bins), method="mh")
+                    strata=tuple(adjust), age_bins=list(age_bins), method="mh",
+                    suppress=False)
             t = m.table.set_index("method")
         except ValueError as err:  # an empty group or a zero cell: no MOR for this cause
             warnings.warn(f"cause {c!r}: {err}", stacklevel=2)
@@ -349,9 +376,20 @@ def cause_mor_by_onset(cohort: pd.DataFrame, causes: Sequence[str] | None = None
                                                    "mor", "ci_low", "ci_high")})
     if not suppress:
         return numbers
-    shown = privacy.suppress(numbers, ["young_deaths", "late_deaths"], threshold=threshold)
+    long = numbers.melt(id_vars="cause", value_vars=["young_deaths", "late_deaths"],
+                        var_name="onset", value_name="n").astype({"n": "int64"})
+    cells = privacy.suppress(long, ["n"], rows="cause", cols="onset", threshold=threshold)
+    text = dict(zip(zip(long["cause"], long["onset"]), cells["n"]))
+    shown = numbers.copy()
+    for col in ("young_deaths", "late_deaths"):
+        shown[col] = [text[(c, col)] for c in numbers["cause"]]
+    hidden = (dc.hidden_cells(shown["young_deaths"], numbers["young_deaths"])
+              | dc.hidden_cells(shown["late_deaths"], numbers["late_deaths"]))
     for c in ("crude_mor", "crude_low", "crude_high", "mor", "ci_low", "ci_high"):
         shown[c] = numbers[c].round(2)
+    single = hidden | (numbers["strata"].fillna(0).to_numpy() <= 1)
+    shown.loc[hidden, ["crude_mor", "crude_low", "crude_high"]] = np.nan
+    shown.loc[single & hidden, ["mor", "ci_low", "ci_high"]] = np.nan
     shown["strata"] = numbers["strata"].astype("Int64")
     return shown
 

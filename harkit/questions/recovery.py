@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harkit import _disclosure as dc
 from harkit import compare, privacy, survival
 from harkit.compare.table_one import TableOneResult
 from harkit.questions._common import quiet
@@ -215,7 +216,7 @@ def _flags(cohort: pd.DataFrame, flags: pd.DataFrame | pd.Series | Mapping[str, 
 
 def definition_table(cohort: pd.DataFrame,
                      definitions: pd.DataFrame | Mapping[str, Any] | None = None, *,
-                     truth: Any = None, threshold: int = privacy.DEFAULT_THRESHOLD,
+                     truth: Any = None, threshold: int | None = None,
                      suppress: bool = True) -> pd.DataFrame:
     """How many are recovered under each definition (and, on synthetic data, how right).
 
@@ -229,10 +230,10 @@ def definition_table(cohort: pd.DataFrame,
         The synthetic register's truth; adds ``truly_recovered`` (persons recovered in
         the truth among those flagged), ``sensitivity``, ``specificity`` and ``ppv``
         against ``truth.persons.recovered``, over persons with a substance-use diagnosis.
-    threshold : int, default 5
-        Disclosure threshold for the counts.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
     suppress : bool, default True
-        Pass the counts through :func:`harkit.privacy.suppress`; ``False`` returns the
+        Show the counts through the disclosure-control policy; ``False`` returns the
         unrounded numbers (not for publication).
 
     Returns
@@ -361,7 +362,7 @@ def substance_death_mor(cohort: pd.DataFrame,
                         cause_col: str = "underlying_cause_group",
                         strata: Sequence[str] = ("age_group", "main_substance"),
                         age_bins: Sequence[float] = (0, 50, 70, np.inf),
-                        threshold: int = privacy.DEFAULT_THRESHOLD,
+                        threshold: int | None = None,
                         suppress: bool = True) -> pd.DataFrame:
     """Mortality odds ratio of a substance-induced death, recovered vs not, per definition.
 
@@ -385,11 +386,13 @@ def substance_death_mor(cohort: pd.DataFrame,
         from ``age_bins``).
     age_bins : sequence of float
         Age-group edges.
-    threshold : int, default 5
-        Disclosure threshold for the four counts.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
     suppress : bool, default True
-        Suppress the counts (and round the estimates for display); ``False`` returns the
-        unrounded numbers (not for publication).
+        Show the four counts through the disclosure-control policy (secondary
+        suppression), leave out the crude MOR of a definition with a hidden count (with
+        the margins it gives the count back), and round the estimates for display;
+        ``False`` returns the unrounded numbers (not for publication).
 
     Returns
     -------
@@ -416,7 +419,8 @@ def substance_death_mor(cohort: pd.DataFrame,
             with quiet():
                 m = survival.mortality_odds_ratio(
                     d, "_cause", ["substance"], group_col="_rec", reference="no",
-                    strata=tuple(strata), age_bins=list(age_bins), method="mh")
+                    strata=tuple(strata), age_bins=list(age_bins), method="mh",
+                    suppress=False)
             t = m.table.set_index("method")
         except ValueError as err:  # nobody flagged, or a zero cell: no MOR
             warnings.warn(f"definition {name!r}: {err}", stacklevel=2)
@@ -443,6 +447,10 @@ def substance_death_mor(cohort: pd.DataFrame,
                                 threshold=threshold, secondary=True)
         shown[counts] = shown[counts].astype(object)
         shown.loc[ok, counts] = part.to_numpy()
+        hidden = np.zeros(len(shown), bool)
+        for c in counts:
+            hidden |= dc.hidden_cells(shown[c], numbers[c])
+        shown.loc[hidden, "crude_mor"] = np.nan
     for c in ("crude_mor", "mor", "ci_low", "ci_high"):
         if c in shown:
             shown[c] = shown[c].round(2)
@@ -497,7 +505,7 @@ def planted_substance_death_or() -> float:
 
 
 def definition_curve(cohort: pd.DataFrame, years: Sequence[float] = tuple(range(1, 21)), *,
-                     truth: Any = None, threshold: int = privacy.DEFAULT_THRESHOLD
+                     truth: Any = None, threshold: int | None = None
                      ) -> pd.DataFrame:
     """Share recovered (and, on synthetic data, sensitivity and PPV) by years of silence.
 
@@ -509,8 +517,10 @@ def definition_curve(cohort: pd.DataFrame, years: Sequence[float] = tuple(range(
         Years without substance-use contact before death (contact-based proxy, no text).
     truth : harkit.synth.Truth, optional
         Adds ``sensitivity`` and ``ppv`` against the truth.
-    threshold : int, default 5
-        Points whose count of recovered persons is below this are left out.
+    threshold : int, optional
+        Smallest count shown (default the policy in force): a point is left out when its
+        count of recovered persons, the rest, or its difference from the previous point
+        shown lies between 1 and ``threshold - 1`` (the percentages would give it back).
 
     Returns
     -------
@@ -520,7 +530,8 @@ def definition_curve(cohort: pd.DataFrame, years: Sequence[float] = tuple(range(
     """
     defs = {f"{y:g}": recovery_flag(cohort, years=y) for y in years}
     num = definition_table(cohort, defs, truth=truth, suppress=False)
-    num = num[num["recovered"] >= threshold]
+    num = num[_curve_points(num["recovered"].to_numpy(), num["sud_persons"].to_numpy(),
+                            dc.threshold_for(threshold))]
     out = pd.DataFrame({"years": num["definition"].astype(float), "percent": num["percent"]})
     for c in ("sensitivity", "ppv"):
         if c in num:
@@ -574,7 +585,8 @@ def naive_hazard_ratio(cohort: pd.DataFrame,
 def remaining_life_after_recovery(cohort: pd.DataFrame, flag: pd.Series, *,
                                   years: float = 5.0, by: str | Sequence[str] | None = None,
                                   bootstrap: int = 200, seed: int | None = 1,
-                                  progress: bool = False) -> RemainingLifeResult:
+                                  progress: bool = False,
+                                  suppress: bool = True) -> RemainingLifeResult:
     """Remaining life from the date recovery is established, against the population.
 
     The time origin is the date the definition is met (last substance-use contact +
@@ -600,6 +612,10 @@ def remaining_life_after_recovery(cohort: pd.DataFrame, flag: pd.Series, *,
         Bootstrap seed.
     progress : bool, default False
         Progress bar.
+    suppress : bool, default True
+        Counts through the disclosure-control policy, as
+        :func:`harkit.survival.remaining_life_from_diagnosis` (the naive mean of a hidden
+        group is left out with its other figures).
 
     Returns
     -------
@@ -618,17 +634,31 @@ def remaining_life_after_recovery(cohort: pd.DataFrame, flag: pd.Series, *,
         warnings.simplefilter("ignore", UserWarning)
         res = survival.remaining_life_from_diagnosis(
             d, start_age="age_recovery_established", start_year="recovery_year",
-            by=by, bootstrap=bootstrap, seed=seed, progress=progress)
+            by=by, bootstrap=bootstrap, seed=seed, progress=progress, suppress=suppress)
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
     naive = (d.groupby(keys, observed=True)["years_since_last_sud"].mean().reset_index()
              if keys else pd.DataFrame({"years_since_last_sud": [d["years_since_last_sud"]
                                                                     .mean()]}))
     naive = naive.rename(columns={"years_since_last_sud": "naive_from_last_contact"})
+    hidden = res.table["observed_mean"].isna().to_numpy() if suppress else None
     res.table = (res.table.merge(naive, on=keys, how="left") if keys else
                  res.table.assign(naive_from_last_contact=float(
                      naive["naive_from_last_contact"].iloc[0])))
+    if hidden is not None:  # a hidden group's figures are all left out
+        res.table.loc[hidden, "naive_from_last_contact"] = np.nan
     res.notes.insert(0, (
         f"Time origin: the date recovery is established ({years:g} years after the last "
         "substance-use contact). Counting from the last contact would add those years of "
         "immortal time (naive_from_last_contact)."))
     return res
+
+
+def _curve_points(k: np.ndarray, n: np.ndarray, thr: int) -> np.ndarray:
+    """Points of a percentage curve that show no small count, alone or by difference."""
+    keep = np.zeros(len(k), bool)
+    last = None
+    for i, (ki, ni) in enumerate(zip(k, n)):
+        steps = [ki, ni - ki] + ([abs(ki - last)] if last is not None else [])
+        if all(v == 0 or v >= thr for v in steps):
+            keep[i], last = True, ki
+    return keep

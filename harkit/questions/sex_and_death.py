@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harkit import _disclosure as dc
 from harkit import cohort as _cohort
 from harkit import privacy
 from harkit import survival as _survival
@@ -187,9 +188,18 @@ def _est_ci(est: Any, lo: Any, hi: Any, decimals: int) -> pd.Series:
     return pd.Series(out, dtype=object)
 
 
-def _hidden(counts: pd.Series, threshold: int = privacy.DEFAULT_THRESHOLD) -> np.ndarray:
-    v = pd.to_numeric(counts, errors="coerce").to_numpy(float)
-    return (v > 0) & (v < threshold)
+def _hidden(counts: pd.Series, threshold: int | None = None) -> np.ndarray:
+    """Counts hidden by the policy: small numbers, or a marker already in their place."""
+    text = counts.astype(str).str.replace(",", "", regex=False)
+    v = pd.to_numeric(text, errors="coerce").to_numpy(float)
+    return np.isnan(v) & counts.notna().to_numpy() | ((v > 0) & (v < dc.threshold_for(threshold)))
+
+
+def _shown_counts(out: pd.DataFrame, column: str) -> pd.DataFrame:
+    """A count column through the policy, unless the result already shows it so (text)."""
+    if pd.api.types.is_numeric_dtype(out[column]):
+        return privacy.suppress(out.astype({column: "int64"}), [column])
+    return out
 
 
 def age_at_death_table(result: _survival.AgeAtDeathResult, *, decimals: int = 1
@@ -216,7 +226,7 @@ def age_at_death_table(result: _survival.AgeAtDeathResult, *, decimals: int = 1
     """
     t = result.table.reset_index(drop=True)
     out = t[list(result.by)].astype(str) if result.by else pd.DataFrame(index=t.index)
-    out["persons"] = t["n"].astype("int64")
+    out["persons"] = t["n"]
     for kind in ("naive", "aware"):
         for stat in ("mean", "median"):
             col = f"{kind}_{stat}"
@@ -226,7 +236,7 @@ def age_at_death_table(result: _survival.AgeAtDeathResult, *, decimals: int = 1
                                             nan if hi is None else hi, decimals)
     out["naive - aware (mean)"] = [_fmt(v, decimals) for v in t["naive_minus_aware_mean"]]
     hide = _hidden(out["persons"])
-    out = privacy.suppress(out, ["persons"])
+    out = _shown_counts(out, "persons")
     out.loc[hide, [c for c in out.columns if c not in (*result.by, "persons")]] = ""
     return out[[*result.by, "persons", "naive mean", "aware mean", "naive median",
                 "aware median", "naive - aware (mean)"]]
@@ -441,6 +451,7 @@ def pmr_by_sex(
     reference: str = "male",
     strata: Sequence[str] = ("age_group", "period", "sud_group"),
     causes: Sequence[str] | None = None,
+    suppress: bool = True,
 ) -> _survival.PMRResult:
     """Proportional mortality of women against men, standardised by age, period and group.
 
@@ -463,6 +474,9 @@ def pmr_by_sex(
         Standardisation strata (``age_group`` and ``period`` are derived).
     causes : sequence of str, optional
         Causes to report (default all).
+    suppress : bool, default True
+        Counts through the disclosure-control policy (the library's default); ``False``
+        gives the exact numbers (not for publication).
 
     Returns
     -------
@@ -470,7 +484,7 @@ def pmr_by_sex(
     """
     return _quiet(_survival.proportional_mortality, cohort, cause, group_col="sex",
                   reference=reference, exposed=[exposed], strata=tuple(strata),
-                  causes=causes)
+                  causes=causes, suppress=suppress)
 
 
 def pmr_table(result: _survival.PMRResult, *, decimals: int = 2) -> pd.DataFrame:
@@ -495,12 +509,12 @@ def pmr_table(result: _survival.PMRResult, *, decimals: int = 2) -> pd.DataFrame
          for v in t["p_value"]]
     out = pd.DataFrame({
         "group": t["group"].astype(str), "cause": t["cause"].astype(str),
-        "observed": t["observed"].astype("int64"),
+        "observed": t["observed"],
         "expected": [_fmt(v, 1) for v in t["expected"]],
         "PMR (95% CI)": _est_ci(t["pmr"], t["ci_low"], t["ci_high"], decimals),
         "p": p,
     })
-    out = privacy.suppress(out, ["observed"])
+    out = _shown_counts(out, "observed")
     out.loc[hide, ["expected", "PMR (95% CI)", "p"]] = ""
     return out
 
@@ -513,6 +527,7 @@ def mor_by_sex(
     exposed: str = "female",
     reference: str = "male",
     strata: Sequence[str] = ("age_group", "period", "sud_group"),
+    suppress: bool = True,
 ) -> _survival.MORResult:
     """Mortality odds ratios of women against men (Mantel-Haenszel), stratified.
 
@@ -527,7 +542,7 @@ def mor_by_sex(
         From :func:`sud_cohort`.
     causes : sequence of str, optional
         Causes to estimate (default all).
-    cause, exposed, reference, strata
+    cause, exposed, reference, strata, suppress
         As :func:`pmr_by_sex`.
 
     Returns
@@ -535,7 +550,8 @@ def mor_by_sex(
     MORResult
     """
     return _quiet(_survival.mortality_odds_ratio, cohort, cause, causes, group_col="sex",
-                  reference=reference, exposed=[exposed], strata=tuple(strata), method="mh")
+                  reference=reference, exposed=[exposed], strata=tuple(strata), method="mh",
+                  suppress=suppress)
 
 
 def mor_table(result: _survival.MORResult, *, decimals: int = 2) -> pd.DataFrame:
@@ -571,7 +587,7 @@ def mor_table(result: _survival.MORResult, *, decimals: int = 2) -> pd.DataFrame
 
 
 def yll_by_sex(cohort: pd.DataFrame, *, cause: str | None = None,
-               by: Sequence[str] = ("sex",)) -> _survival.YLLResult:
+               by: Sequence[str] = ("sex",), suppress: bool = True) -> _survival.YLLResult:
     """Years of life lost per death against the Norwegian life tables, by sex.
 
     :func:`harkit.survival.life_years_lost` with normal-approximation CIs.
@@ -584,13 +600,15 @@ def yll_by_sex(cohort: pd.DataFrame, *, cause: str | None = None,
         Cause column for the cause-specific split (e.g. ``"underlying_cause_group"``).
     by : sequence of str, default ("sex",)
         Grouping columns.
+    suppress : bool, default True
+        As :func:`pmr_by_sex`.
 
     Returns
     -------
     YLLResult
     """
     return _quiet(_survival.life_years_lost, cohort, by=list(by), cause=cause,
-                  progress=False)
+                  progress=False, suppress=suppress)
 
 
 def yll_table(result: _survival.YLLResult, *, decimals: int = 1) -> pd.DataFrame:
@@ -612,7 +630,7 @@ def yll_table(result: _survival.YLLResult, *, decimals: int = 1) -> pd.DataFrame
     t = result.table.reset_index(drop=True)
     keys = list(t.columns[: list(t.columns).index("n")])
     out = t[keys].astype(str)
-    out["deaths"] = t["n"].astype("int64")
+    out["deaths"] = t["n"]
     out["mean YLL (95% CI)"] = _est_ci(t["mean_yll"], t["mean_ci_low"], t["mean_ci_high"],
                                        decimals)
     out["total YLL"] = [f"{v:,.0f}" for v in t["total_yll"]]
@@ -620,7 +638,7 @@ def yll_table(result: _survival.YLLResult, *, decimals: int = 1) -> pd.DataFrame
     if "share_of_group_yll" in t:
         out["share of YLL %"] = [_fmt(100 * v, decimals) for v in t["share_of_group_yll"]]
     hide = _hidden(out["deaths"])
-    out = privacy.suppress(out, ["deaths"])
+    out = _shown_counts(out, "deaths")
     out.loc[hide, [c for c in out.columns if c not in (*keys, "deaths")]] = ""
     return out
 

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harkit import _disclosure as dc
 from harkit import compare, privacy, survival
 
 __all__ = [
@@ -163,7 +164,7 @@ def sud_patients(cohort: pd.DataFrame, *, group: str = "sud_group",
 
 def table_one(cohort: pd.DataFrame, *, columns: Sequence[str] | None = None,
               pvalues: bool = False, suppress: bool = True,
-              threshold: int = privacy.DEFAULT_THRESHOLD) -> compare.TableOneResult:
+              threshold: int | None = None) -> compare.TableOneResult:
     """Table 1 of alcohol against other substance-use disorder patients, with SMDs.
 
     Sex, 20-year birth cohort, death period, ages at first substance-use diagnosis and at
@@ -183,9 +184,9 @@ def table_one(cohort: pd.DataFrame, *, columns: Sequence[str] | None = None,
     pvalues : bool, default False
         Add p-values (they are nearly all tiny at register sizes; SMDs say more).
     suppress : bool, default True
-        Suppress small counts (:func:`harkit.privacy.suppress`).
-    threshold : int, default 5
-        Suppression threshold.
+        Counts through the disclosure-control policy (:func:`harkit.compare.table_one`).
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -223,7 +224,7 @@ def table_one(cohort: pd.DataFrame, *, columns: Sequence[str] | None = None,
 
 
 def age_at_death(cohort: pd.DataFrame, *, bootstrap: int = 200, seed: int = 1,
-                 by: Sequence[str] = ()) -> survival.AgeAtDeathResult:
+                 by: Sequence[str] = (), suppress: bool = True) -> survival.AgeAtDeathResult:
     """Naive and truncation-aware mean and median age at death of the two groups.
 
     Use a cohort built with ``sud_entry_age=15`` (nobody is a substance-use patient as a
@@ -239,6 +240,8 @@ def age_at_death(cohort: pd.DataFrame, *, bootstrap: int = 200, seed: int = 1,
         Bootstrap seed.
     by : sequence of str, optional
         Further grouping columns (e.g. ``["sex"]``).
+    suppress : bool, default True
+        Counts through the disclosure-control policy (:func:`harkit.survival.age_at_death`).
 
     Returns
     -------
@@ -247,7 +250,7 @@ def age_at_death(cohort: pd.DataFrame, *, bootstrap: int = 200, seed: int = 1,
     """
     df = sud_patients(cohort)
     return survival.age_at_death(df, by=["sud_group", *by], bootstrap=bootstrap, seed=seed,
-                                 progress=False)
+                                 progress=False, suppress=suppress)
 
 
 def mortality_contrast(cohort: pd.DataFrame, *, at_age: float = 40.0
@@ -277,7 +280,7 @@ def mortality_contrast(cohort: pd.DataFrame, *, at_age: float = 40.0
 
 
 def causes_of_death(cohort: pd.DataFrame, *, suppress: bool = True,
-                    threshold: int = privacy.DEFAULT_THRESHOLD) -> survival.PMRResult:
+                    threshold: int | None = None) -> survival.PMRResult:
     """Proportional mortality ratios of other SUD against alcohol, by cause group.
 
     Indirectly standardised by 10-year age group, sex and death period
@@ -290,10 +293,10 @@ def causes_of_death(cohort: pd.DataFrame, *, suppress: bool = True,
         The cohort table (needs ``underlying_cause_group``).
 
     suppress : bool, default True
-        Pass ``observed`` and ``deaths`` through :func:`harkit.privacy.suppress` and
-        blank the PMR of a cause with 1 to ``threshold - 1`` observed deaths.
-    threshold : int, default 5
-        Suppression threshold.
+        Counts through the disclosure-control policy, with the PMRs of hidden counts left
+        out (:func:`harkit.survival.proportional_mortality`).
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -307,16 +310,14 @@ def causes_of_death(cohort: pd.DataFrame, *, suppress: bool = True,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the same messages are in notes
         res = survival.proportional_mortality(df, "underlying_cause_group",
-                                              group_col="sud_group", reference="alcohol")
+                                              group_col="sud_group", reference="alcohol",
+                                              suppress=suppress, threshold=threshold)
     t = res.table.copy()
     rank = {c: i for i, c in enumerate(CAUSE_ORDER)}
     t["_rank"] = t["cause"].map(lambda c: rank.get(c, len(rank)))
     t = t.sort_values(["_rank", "cause"], kind="stable").drop(columns="_rank")
     t = t.reset_index(drop=True)
-    if suppress:
-        small = (t["observed"] > 0) & (t["observed"] < threshold)
-        t.loc[small, ["pmr", "ci_low", "ci_high", "p_value"]] = np.nan
-        t = privacy.suppress(t, ["observed", "deaths"], threshold=threshold)
+    t.attrs.update(res.table.attrs)
     res.table = t
     return res
 
@@ -333,8 +334,9 @@ def profile(cohort: pd.DataFrame, *, groups: Sequence[str] = (*GROUPS, "none"),
     groups : sequence of str
         Groups (``sud_group`` values), in row order.
     suppress : bool, default True
-        Pass ``persons`` through :func:`harkit.privacy.suppress`; a group of fewer than
-        five persons then shows no numbers.
+        Show ``persons`` through the disclosure-control policy; a group whose count is
+        hidden shows no numbers, and a percentage whose count of persons (or its
+        complement) would be hidden is left out.
 
     Returns
     -------
@@ -364,11 +366,22 @@ def profile(cohort: pd.DataFrame, *, groups: Sequence[str] = (*GROUPS, "none"),
         })
     out = pd.DataFrame(rows).set_index("group")
     if suppress:
-        small = (out["persons"] > 0) & (out["persons"] < privacy.DEFAULT_THRESHOLD)
-        out = out.round(1)
-        out.loc[small, out.columns.drop("persons")] = np.nan
-        out = privacy.suppress(out, ["persons"])
+        out = _shown_profile(out)
     return out
+
+
+def _shown_profile(out: pd.DataFrame) -> pd.DataFrame:
+    """Persons through the policy; a percentage of persons hidden where it (or its
+    complement) stands for a count the policy hides, as it would give that count back."""
+    n = out["persons"].to_numpy(float)
+    shown = out.round(1)
+    for pct in ("men_pct", "alcohol_induced_pct", "drug_induced_pct"):
+        k = np.round(out[pct].to_numpy(float) / 100 * n)
+        ratio = dc.plotted_ratio(k, n, complement=True)
+        shown.loc[np.isnan(ratio), pct] = np.nan
+    small = (out["persons"] > 0) & (out["persons"] < dc.threshold_for(None))
+    shown.loc[small, shown.columns.drop("persons")] = np.nan
+    return privacy.suppress(shown, ["persons"])
 
 
 def _years(a: pd.Series, b: Any) -> np.ndarray:

@@ -15,14 +15,15 @@ Every count these functions return for display goes through
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from harkit import _disclosure as dc
 from harkit.privacy import suppress as _suppress
+from harkit.text.mask import DATE_PATTERN, mask_dates
 
 __all__ = ["DATE_PATTERN", "LABELLED_CONCEPTS", "SUBSTANCE_CONCEPTS", "against_truth",
            "agreement", "coded_flags", "context_flags", "document_truth", "example_contexts",
@@ -35,24 +36,6 @@ SUBSTANCE_CONCEPTS: tuple[str, ...] = ("alcohol", "opioids", "cannabis", "sedati
 #: Concepts the synthetic register labels per document (``truth.document_labels``).
 LABELLED_CONCEPTS: tuple[str, ...] = SUBSTANCE_CONCEPTS + ("withdrawal", "abstinence",
                                                            "treatment", "legal")
-
-_MONTHS = (r"jan(?:uar)?|feb(?:ruar)?|mar(?:s)?|apr(?:il)?|mai|jun[i]?|jul[i]?|aug(?:ust)?|"
-           r"sep(?:t(?:ember)?)?|okt(?:ober)?|nov(?:ember)?|des(?:ember)?")
-#: Dates and date-like numbers in record text, as in the examples that follow; 11-digit
-#: numbers too (a Norwegian national identity number, *fødselsnummer*, begins with the date
-#: of birth). Examples: ``12.03.1957``, ``12/3-57``, ``1957-03-12``, ``12 mars 1957`` (also
-#: with a period after the day), ``mars 1957``.
-DATE_PATTERN = re.compile(
-    r"\b\d{11}\b"
-    r"|\b\d{6}[ -]?\d{5}\b"
-    r"|\b\d{4}[-./]\d{1,2}[-./]\d{1,2}\b"
-    r"|\b\d{1,2}\s?[-./]\s?\d{1,2}\s?[-./]\s?(?:\d{4}|\d{2})\b"
-    r"|\b\d{1,2}\.?\s*(?:" + _MONTHS + r")\.?\s*(?:\d{4}|\d{2})?\b"
-    r"|\b(?:" + _MONTHS + r")\.?\s+\d{4}\b",
-    flags=re.IGNORECASE,
-)
-_MASK = "[dato]"
-
 
 def lexicon_summary(lexicon: Any = None) -> pd.DataFrame:
     """Terms per concept of a lexicon, by form, with the share still unsourced.
@@ -157,64 +140,35 @@ def example_contexts(sentences: Sequence[str], query: str | None = None, *,
     return out.reset_index(drop=True)
 
 
-def mask_dates(text: str) -> str:
-    """Replace dates and date-like numbers in a text by ``[dato]`` (:data:`DATE_PATTERN`).
-
-    Parameters
-    ----------
-    text : str
-
-    Returns
-    -------
-    str
-    """
-    return DATE_PATTERN.sub(_MASK, text)
-
-
 def masked_kwic(hits: pd.DataFrame, *, n: int | None = 20, width: int = 40,
                 sort: bool = True, document_id: bool = False) -> pd.DataFrame:
-    """Key word in context, with dates masked and without person or document ids.
+    """Key word in context for this question's notebook: :func:`harkit.text.kwic`, sorted.
 
-    :func:`harkit.text.kwic` builds ``left | match | right`` from each hit's snippet,
-    which holds no person id; real record text holds dates, and a date of birth or death
-    next to a hit would identify the patient, so every date-like string
-    (:data:`DATE_PATTERN`) is replaced by ``[dato]``.
+    The masking (dates as ``[dato]``, no person or document ids) is the library's own
+    default; this only sets the notebook's defaults (20 rows, sorted by document and
+    position).
 
     Parameters
     ----------
     hits : pandas.DataFrame
         From :func:`harkit.text.search`.
     n : int or None, default 20
-        Rows shown (the first ``n`` after sorting); None for all.
+        Rows shown; None for all.
     width : int, default 40
         Characters on each side of the match.
     sort : bool, default True
-        Sort by document and position, so the view does not depend on the search order.
+        Sort by document and position.
     document_id : bool, default False
         Keep the ``document_id`` column (to look a hit up inside the secure environment).
 
     Returns
     -------
     pandas.DataFrame
-        ``concept``, ``left``, ``match``, ``right`` and the context flags;
-        ``attrs["masked"]`` counts the rows in which something was masked.
+        As :func:`harkit.text.kwic`.
     """
     from harkit.text import kwic
 
-    h = hits.sort_values(["document_id", "start", "end"], kind="stable") if sort else hits
-    if n is not None:
-        h = h.head(n)
-    k = kwic(h, width=width)
-    masked = 0
-    for c in ("left", "match", "right"):
-        new = k[c].astype(str).map(mask_dates)
-        masked_rows = new != k[c].astype(str)
-        masked += int(masked_rows.sum())
-        k[c] = new
-    if not document_id:
-        k = k.drop(columns="document_id")
-    k.attrs["masked"] = masked
-    return k
+    return kwic(hits, width, n=n, sort=sort, document_id=document_id)
 
 
 def _concept_query(concepts: Sequence[str]) -> str:
@@ -457,8 +411,10 @@ def against_truth(predicted: pd.DataFrame, truth: pd.DataFrame, *, suppress: boo
         Boolean, same index (documents or persons), concept columns; only shared
         columns are scored, rows missing from ``predicted`` count as False.
     suppress : bool, default True
-        ``tp``, ``fp``, ``fn`` through :func:`harkit.privacy.suppress`; precision (recall)
-        is blanked where ``tp`` or ``fp`` (``fn``) is hidden.
+        ``true``, ``tp``, ``fp``, ``fn`` through the disclosure-control policy, with the
+        cells that would give a hidden one back (``true = tp + fn``; the ``all`` row is
+        the sum of the concepts) hidden too; precision (recall) is blanked where ``tp``
+        or ``fp`` (``fn``) is hidden.
     alpha : float, default 0.05
         For the Wilson intervals.
 
@@ -494,7 +450,13 @@ def against_truth(predicted: pd.DataFrame, truth: pd.DataFrame, *, suppress: boo
         out["f1"] = 2 * out["precision"] * out["recall"] / (out["precision"] + out["recall"])
     if suppress:
         cells = ["true", "tp", "fp", "fn"]
-        shown = _suppress(out, cells)
+        # true = tp + fn in every row, and the "all" row is the sum of the concepts: a
+        # hidden count must not follow from either
+        last = len(out) - 1
+        sums = [((i, "true"), [(i, "tp"), (i, "fn")]) for i in range(len(out))]
+        sums += [((last, c), [(i, c) for i in range(last)]) for c in cells] if last > 0 \
+            else []
+        shown = dc.suppress_linked(out, cells, sums)
         prec = ["precision", "precision_lower", "precision_upper"]
         rec = ["recall", "recall_lower", "recall_upper"]
         derived = {c: ["tp", "fp"] for c in prec}

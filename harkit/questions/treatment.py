@@ -36,10 +36,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from harkit import _disclosure as dc
 from harkit import icd
 from harkit.compare import compare_proportions, iptw, regress, standardise, stratified
-from harkit.privacy import DEFAULT_THRESHOLD
-from harkit.privacy import suppress as _suppress
 from harkit.questions._common import quiet
 from harkit.results import Result
 from harkit.trends import over_time
@@ -335,7 +334,8 @@ def treatment_eras(
     settings : mapping of str to TreatmentSetting, optional
         Overrides of :data:`TREATMENT_SETTINGS`.
     suppress : bool, default True
-        Pass the counts through :func:`harkit.privacy.suppress`.
+        Show the counts through the disclosure-control policy (:mod:`harkit.privacy`);
+        ``treated`` and ``share`` are hidden too where the untreated rest would be.
 
     Returns
     -------
@@ -361,14 +361,25 @@ def treatment_eras(
     for c in ("first_year", "last_year"):
         out[c] = out[c].astype("Int64")
     if suppress:
-        few = out["treated"] < 5
+        few = out["treated"] < dc.threshold_for(None)
         out.loc[few, ["first_year", "last_year"]] = pd.NA
-        shown = _suppress(out, ["episodes", "treated"])
-        hidden = pd.to_numeric(shown["treated"].astype(str).str.replace(",", ""),
-                               errors="coerce").isna()
-        shown.loc[hidden, "share"] = np.nan
-        out = shown
+        out = _shown_treated(out, "treated", "episodes", ["share"])
     return out
+
+
+def _shown_treated(out: pd.DataFrame, count: str, total: str, derived: list[str],
+                   percent: str | None = None) -> pd.DataFrame:
+    """Counts through the policy; a treated count is hidden (with its derived values) also
+    where the untreated rest ``total - count`` would be, as the shown total gives it."""
+    shown = dc.suppress_table(out, [total, count], derived={count: derived},
+                              percent_columns={percent: count} if percent else None)
+    rest = dc.plotted_counts((out[total] - out[count]).to_numpy(float))
+    hide = np.isnan(rest) & ~dc.hidden_cells(shown[count], out[count])
+    shown.loc[hide, count] = "*"
+    shown.loc[hide, derived] = np.nan
+    if percent:
+        shown.loc[hide, percent] = "*"
+    return shown
 
 
 # --------------------------------------------------------------------------- women vs men
@@ -453,10 +464,10 @@ def _one_treatment(d: pd.DataFrame, strata: str, covariates: Sequence[str],
             d[c] = d[c].astype("category")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        crude = compare_proportions(d, "sex_", "treated", reference="male")
+        crude = compare_proportions(d, "sex_", "treated", reference="male", suppress=False)
         rows.append({"method": "crude", **_or_row(crude.table, "female vs male")})
         try:
-            mh = stratified(d, "sex_", "treated", strata, reference="male")
+            mh = stratified(d, "sex_", "treated", strata, reference="male", suppress=False)
             rows.append({"method": "Mantel-Haenszel",
                          **_or_row(mh.table, "female vs male | Mantel-Haenszel")})
             bd = mh.extra["tests"].iloc[1]
@@ -476,7 +487,8 @@ def _one_treatment(d: pd.DataFrame, strata: str, covariates: Sequence[str],
             est = _nan_row()
         rows.append({"method": "adjusted", **est})
         try:
-            w = iptw(d, "female", covs, outcome="treated", cluster=cluster, suppress=False)
+            # kept in extra["iptw"]: its outcome table shows counts through the policy
+            w = iptw(d, "female", covs, outcome="treated", cluster=cluster)
             r = w.table[w.table["measure"] == "OR"].iloc[0]
             rows.append({"method": "IPTW", **{k: float(r[k]) for k in
                                               ("estimate", "lower", "upper", "p_value")}})
@@ -571,7 +583,7 @@ def sex_differences(
         not for display).
     """
     available_from = dict(available_from or {})
-    threshold = DEFAULT_THRESHOLD
+    threshold = dc.threshold_for(None)
     rows, counts, balances, tests, analysed, small = [], [], [], [], {}, []
     weighted: dict[str, Any] = {}
     for t in treatments or _treatments_of(episodes):
@@ -608,10 +620,8 @@ def sex_differences(
             c["pct_women"] = (100 * c["treated_women"] / c["episodes_women"]).round(1)
             c["pct_men"] = (100 * c["treated_men"] / c["episodes_men"]).round(1)
         if suppress:
-            c = _suppress(c, ["episodes_women", "treated_women", "episodes_men",
-                              "treated_men"],
-                          percent_columns={"pct_women": "treated_women",
-                                           "pct_men": "treated_men"})
+            c = _shown_treated(c, "treated_women", "episodes_women", [], "pct_women")
+            c = _shown_treated(c, "treated_men", "episodes_men", [], "pct_men")
     bal = (pd.concat(balances, ignore_index=True)[["treatment", "covariate", "smd_before",
                                                     "smd_after"]]
            if balances else pd.DataFrame(columns=["treatment", "covariate", "smd_before",
@@ -810,8 +820,7 @@ def standardised_shares(
         "complete": (t["bands_used"] == len(levels)).to_numpy(),
     })
     if suppress:
-        small = (out["treated"] > 0) & (out["treated"] < 5)
-        out.loc[small, ["crude", "standardised", "lower", "upper"]] = np.nan
-        out = _suppress(out, ["treated", "episodes"])
+        out = _shown_treated(out, "treated", "episodes",
+                             ["crude", "standardised", "lower", "upper"])
     out.attrs["standard"] = dict(zip(levels, [standard[lv] for lv in levels], strict=True))
     return out

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harkit import _disclosure as dc
 from harkit.results import Result
 from harkit.survival.truncation import efron_petrosian
 
@@ -121,6 +122,8 @@ def age_at_death(
     tol: float = 1e-10,
     max_iter: int = 10_000,
     progress: bool = True,
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> AgeAtDeathResult:
     """Naive and truncation-aware mean and median age at death, overall or per group.
 
@@ -145,6 +148,15 @@ def age_at_death(
         Passed to :func:`efron_petrosian`.
     progress : bool
         tqdm progress bar over the groups.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`): ``n`` (and the sizes of groups left
+        out, in notes and warnings) through the policy, a group's summaries left out where
+        its ``n`` is hidden, ``support_min``/``support_max`` (the youngest and oldest age
+        at death, each one person's) widened to whole years, and the fits in
+        ``extra["fits"]`` suppressed alike (:func:`efron_petrosian`). ``False`` shows
+        everything exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -197,12 +209,14 @@ def age_at_death(
     for key, g in tqdm(groups, desc="age at death", disable=not progress or len(groups) < 2):
         key = key if isinstance(key, tuple) else (key,)
         if len(g) < min_n:
-            skipped.append(f"{dict(zip(by_cols, key))} (n={len(g)})")
+            n_text = dc.count_text(len(g), threshold) if suppress else str(len(g))
+            skipped.append(f"{dict(zip(by_cols, key))} (n={n_text})")
             continue
         a = g[age].to_numpy(float)
         fit = efron_petrosian(a, g[entry].to_numpy(float), g[exit].to_numpy(float),
                               bootstrap=bootstrap, seed=rng, conf=conf, tol=tol,
-                              max_iter=max_iter, progress=False)
+                              max_iter=max_iter, progress=False, suppress=suppress,
+                              threshold=threshold)
         row: dict[str, Any] = dict(zip(by_cols, key))
         row["n"] = len(g)
         row.update(_naive(a, conf))
@@ -237,6 +251,21 @@ def age_at_death(
                      "unique (connected = False); see the warnings.")
     if skipped:
         notes.append(f"Left out (fewer than {min_n} persons): " + "; ".join(skipped))
+    if suppress:
+        table = _shown(table, cols, threshold)
+        notes.append(dc.policy_note(threshold, extra=(
+            "support_min and support_max are widened to whole years (each is one "
+            "person's age at death).")))
     method = "Age at death: naive vs truncation-aware (Efron-Petrosian NPMLE)"
     return AgeAtDeathResult(table=table, method=method, notes=notes, model=None,
                             extra={"fits": fits}, by=by_cols)
+
+
+def _shown(table: pd.DataFrame, cols: list[str], threshold: int | None) -> pd.DataFrame:
+    """``n`` through the policy, the summaries of a hidden group left out, and the extreme
+    ages widened to whole years."""
+    out = dc.suppress_table(table, ["n"], threshold=threshold,
+                            derived={"n": [c for c in cols if c != "connected"]})
+    out["support_min"] = np.floor(out["support_min"].astype(float))
+    out["support_max"] = np.ceil(out["support_max"].astype(float))
+    return out

@@ -15,14 +15,24 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harkit import _disclosure as dc
 from harkit.plot import forest
 from harkit.results import Result
+from harkit.survival._shown import (
+    _cif_grid,
+    _counts_as_text,
+    _km_grid,
+    _plot_curve,
+    _risk_counts,
+    _shown_grid,
+)
 
 __all__ = [
     "KaplanMeierResult",
@@ -136,19 +146,22 @@ def _check_gaps(entry: np.ndarray, exit_: np.ndarray, label: str) -> None:
                       "earlier data", UserWarning, stacklevel=4)
 
 
-def _early_note(group: Any, times: np.ndarray, n_at_risk: np.ndarray) -> list[str]:
-    """A note when the risk set at the first event is small (curves can collapse)."""
+def _early_note(group: Any, times: np.ndarray, n_at_risk: np.ndarray,
+                suppress: bool = False, threshold: int | None = None) -> list[str]:
+    """A note when the risk set at the first event is small (curves can collapse).
+
+    Under disclosure control the count goes through the policy and the exact time of the
+    first event (an age at death) is left out.
+    """
     if times.size == 0 or n_at_risk[0] >= 10:
         return []
+    tail = ("under delayed entry early steps are large and the whole curve inherits them. "
+            "Consider starting the time scale later.")
+    if suppress:
+        return [f"Group {group!r}: only {dc.count_text(n_at_risk[0], threshold)} at risk at "
+                f"the first event; {tail}"]
     return [f"Group {group!r}: only {int(n_at_risk[0])} at risk at the first event "
-            f"({times[0]:g}); under delayed entry early steps are large and the whole curve "
-            "inherits them. Consider starting the time scale later."]
-
-
-def _risk_counts(entry: np.ndarray, exit_: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Number with entry < t <= exit, for each t."""
-    return (np.searchsorted(np.sort(entry), t, side="left")
-            - np.searchsorted(np.sort(exit_), t, side="left"))
+            f"({times[0]:g}); {tail}"]
 
 
 def _nice_times(lo: float, hi: float, n: int = 6) -> np.ndarray:
@@ -160,8 +173,9 @@ def _nice_times(lo: float, hi: float, n: int = 6) -> np.ndarray:
 
 def at_risk_table(df: pd.DataFrame, duration: str, event: str, *, entry: str | None = None,
                   by: str | None = None, times: Sequence[float] | None = None,
-                  censor_value: Any = 0) -> pd.DataFrame:
-    """Numbers at risk, entered, with events and censored at chosen times, by group.
+                  censor_value: Any = 0, suppress: bool = True,
+                  threshold: int | None = None) -> pd.DataFrame:
+    """Numbers at risk, with events and censored, at chosen times, by group.
 
     Correct under delayed entry: at risk at *t* are those with ``entry < t <= exit``.
 
@@ -181,43 +195,71 @@ def at_risk_table(df: pd.DataFrame, duration: str, event: str, *, entry: str | N
         Times to report; about six round values over the observed range when None.
     censor_value : object, default 0
         Value of ``event`` meaning censored.
+    suppress : bool, default True
+        Show counts only through the disclosure-control policy (:mod:`harkit.privacy`):
+        see Returns. ``False`` gives the exact cumulative counts.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``group``, ``time``, ``at_risk``, ``entered`` (entry < t), ``events`` and
-        ``censored`` (cumulative, exit <= t).
+        With ``suppress=False``: ``group``, ``time``, ``at_risk``, ``entered`` (entry < t),
+        ``events`` and ``censored`` (cumulative, exit <= t), exact.
+
+        With ``suppress=True`` (the default): ``group``, ``time``, ``at_risk``,
+        ``events_interval`` and ``censored_interval`` as text, the last two counted since
+        the previous time whose numbers are shown. A time's numbers are shown only when
+        the number at risk is 0 or at least ``threshold`` and every count since the
+        previous shown time (events, censored, the change in the number at risk) is 0 or
+        at least ``threshold``; otherwise all its counts show ``*``, so no small count can
+        be worked out by subtraction. Shown counts are rounded as the policy says.
     """
     d = _prepare(df, duration, event, entry, by, event_kind="any")
     if times is None:
         times = _nice_times(float(d["_entry"].min()), float(d["_exit"].max()))
     t = np.asarray(times, float)
-    rows = []
+    raw, shown = [], []
     for g in _groups(d, df, by):
         s = d.loc[d["_group"] == g]
         en, ex = s["_entry"].to_numpy(), s["_exit"].to_numpy()
         is_ev = (s["_event"] != censor_value).to_numpy()
-        ex_ev, ex_c = np.sort(ex[is_ev]), np.sort(ex[~is_ev])
-        rows.append(pd.DataFrame({
-            "group": g, "time": t,
-            "at_risk": _risk_counts(en, ex, t),
-            "entered": np.searchsorted(np.sort(en), t, side="left"),
-            "events": np.searchsorted(ex_ev, t, side="right"),
-            "censored": np.searchsorted(ex_c, t, side="right"),
-        }))
-    return pd.concat(rows, ignore_index=True)
+        if not suppress:
+            raw.append(_cumulative_counts(g, en, ex, is_ev, t))
+            continue
+        grid = _shown_grid(en, ex, is_ev, None, t, dc.threshold_for(threshold))
+        shown.append(grid.assign(group=g))
+    if not suppress:
+        return pd.concat(raw, ignore_index=True)
+    out = pd.concat(shown, ignore_index=True)
+    return _counts_as_text(out, ["at_risk", "events_interval", "censored_interval"],
+                           threshold)[["group", "time", "at_risk", "events_interval",
+                                       "censored_interval"]]
+
+
+def _cumulative_counts(g: Any, en: np.ndarray, ex: np.ndarray, is_ev: np.ndarray,
+                       t: np.ndarray) -> pd.DataFrame:
+    """The exact at-risk table of one group (cumulative entries, events and censored)."""
+    ex_ev, ex_c = np.sort(ex[is_ev]), np.sort(ex[~is_ev])
+    return pd.DataFrame({
+        "group": g, "time": t,
+        "at_risk": _risk_counts(en, ex, t),
+        "entered": np.searchsorted(np.sort(en), t, side="left"),
+        "events": np.searchsorted(ex_ev, t, side="right"),
+        "censored": np.searchsorted(ex_c, t, side="right"),
+    })
 
 
 # ----------------------------------------------------------------------------- plotting
 
 
 def _draw_at_risk(ax: Any, at_risk: pd.DataFrame, colors: dict[Any, Any]) -> None:
-    """Write the at-risk counts under the axes, one line per group (small counts hidden)."""
+    """Write the at-risk counts under the axes, one line per group, as the table shows them.
+
+    The table is the result's ``extra["at_risk"]``: text through the disclosure-control
+    policy by default, exact numbers only when the result was built with ``suppress=False``.
+    """
     import matplotlib.transforms as mtransforms
-
-    from harkit.privacy import suppress
-
-    shown = suppress(at_risk[["at_risk"]].astype("int64"), ["at_risk"])["at_risk"]
 
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
     groups = list(pd.unique(at_risk["group"]))
@@ -229,8 +271,8 @@ def _draw_at_risk(ax: Any, at_risk: pd.DataFrame, colors: dict[Any, Any]) -> Non
             ax.text(-0.02, y, str(g), transform=ax.transAxes, ha="right", va="top",
                     fontsize="small", color=colors.get(g, "black"))
         rows = (at_risk["group"] == g).to_numpy()
-        for t, n in zip(at_risk.loc[rows, "time"], shown[rows], strict=True):
-            ax.text(t, y, n, transform=trans, ha="center", va="top",
+        for t, n in zip(at_risk.loc[rows, "time"], at_risk.loc[rows, "at_risk"], strict=True):
+            ax.text(t, y, str(n), transform=trans, ha="center", va="top",
                     fontsize="small", color=colors.get(g, "black"), gid="at_risk")
     ax.set_xticks(sorted(pd.unique(at_risk["time"])))
 
@@ -268,8 +310,21 @@ def _plot_steps(ax: Any, table: pd.DataFrame, ycol: str, curve_cols: list[str],
 # ----------------------------------------------------------------------------- Kaplan-Meier
 
 
+_GRID_NOTE = ("The table gives the estimate at a grid of times (at_risk_times), with the "
+              "numbers at risk and the events and censorings since the previous shown time; "
+              "exact event times (ages at death) and the sizes of small risk sets are not "
+              "listed, and the plot leaves out steps with fewer than {thr} at risk.")
+
+
+@dataclass(repr=False)
 class KaplanMeierResult(Result):
-    """Kaplan-Meier curves by group; ``model`` holds the lifelines fitters by group."""
+    """Kaplan-Meier curves by group; ``model`` holds the lifelines fitters by group.
+
+    ``curve`` is what :meth:`plot` draws: the step curve, without the steps taken with
+    fewer than the threshold at risk when the result is suppressed.
+    """
+
+    curve: pd.DataFrame | None = field(default=None, repr=False)
 
     def plot(self, ax: Any = None) -> Any:
         """Draw survival curves with CI bands and the at-risk table under the axes.
@@ -284,13 +339,33 @@ class KaplanMeierResult(Result):
         matplotlib.axes.Axes
         """
         ax = _new_ax(ax)
-        return _plot_steps(ax, self.table, "survival", ["group"], self.extra["at_risk"],
+        curve = self.table if self.curve is None else self.curve
+        return _plot_steps(ax, curve, "survival", ["group"], self.extra["at_risk"],
                            "Survival", self.extra.get("time_label", "time"))
+
+
+def _km_exact(g: Any, s: pd.DataFrame, kmf: Any) -> pd.DataFrame:
+    """The exact Kaplan-Meier table of one group: one row per distinct exit time."""
+    t = np.unique(s["_exit"].to_numpy())
+    sf = kmf.survival_function_.iloc[:, 0].reindex(t, method="ffill").to_numpy()
+    ci = kmf.confidence_interval_survival_function_.reindex(t, method="ffill")
+    ev = s.loc[s["_event"] == 1, "_exit"].value_counts().reindex(t, fill_value=0)
+    start = pd.DataFrame({"group": [g], "time": [float(s["_entry"].min())],
+                          "at_risk": [np.nan], "events": [0], "survival": [1.0],
+                          "ci_lower": [1.0], "ci_upper": [1.0]})
+    body = pd.DataFrame({"group": g, "time": t,
+                         "at_risk": _risk_counts(s["_entry"].to_numpy(),
+                                                 s["_exit"].to_numpy(), t),
+                         "events": ev.to_numpy(), "survival": sf,
+                         "ci_lower": ci.iloc[:, 0].to_numpy(),
+                         "ci_upper": ci.iloc[:, 1].to_numpy()})
+    return pd.concat([start, body], ignore_index=True)
 
 
 def kaplan_meier(df: pd.DataFrame, duration: str, event: str, *, entry: str | None = None,
                  by: str | None = None, alpha: float = 0.05,
-                 at_risk_times: Sequence[float] | None = None) -> KaplanMeierResult:
+                 at_risk_times: Sequence[float] | None = None, suppress: bool = True,
+                 threshold: int | None = None) -> KaplanMeierResult:
     """Kaplan-Meier survival with delayed entry, by group (lifelines ``KaplanMeierFitter``).
 
     Parameters
@@ -308,14 +383,27 @@ def kaplan_meier(df: pd.DataFrame, duration: str, event: str, *, entry: str | No
     alpha : float, default 0.05
         1 - confidence level of the pointwise (log-log, exponential Greenwood) intervals.
     at_risk_times : sequence of float, optional
-        Times of the at-risk table; about six round values when None.
+        Times of the at-risk table (and of the shown table); about six round values when
+        None.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`), in the spirit of R's
+        ``summary(survfit, times=)``: ``table`` gives the estimate at ``at_risk_times``
+        only, its counts through the policy (see :func:`at_risk_table`), and no exact
+        event time; the estimate is left out (NaN) where fewer than ``threshold`` were at
+        risk. ``False`` gives the exact table, one row per distinct exit time.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
     KaplanMeierResult
-        ``table`` has one row per group and distinct exit time with ``at_risk``,
-        ``events``, ``survival``, ``ci_lower``, ``ci_upper``; ``extra["at_risk"]`` is
-        :func:`at_risk_table`; ``model`` is a dict of fitted ``KaplanMeierFitter`` by group.
+        With ``suppress=False``, ``table`` has one row per group and distinct exit time
+        with ``at_risk``, ``events``, ``survival``, ``ci_lower``, ``ci_upper``. With
+        ``suppress=True``, one row per group and time of ``at_risk_times`` with
+        ``at_risk``, ``events_interval``, ``censored_interval`` (text),
+        ``survival``, ``ci_lower``, ``ci_upper``. ``extra["at_risk"]`` is
+        :func:`at_risk_table` (suppressed alike); ``model`` is a dict of fitted
+        ``KaplanMeierFitter`` by group (exact: not for display).
 
     Raises
     ------
@@ -325,7 +413,10 @@ def kaplan_meier(df: pd.DataFrame, duration: str, event: str, *, entry: str | No
     from lifelines import KaplanMeierFitter
 
     d = _prepare(df, duration, event, entry, by, event_kind="binary")
-    models, parts, notes = {}, [], [_LEFT_TRUNC_NOTE] if entry else []
+    thr = dc.threshold_for(threshold)
+    grid_t = np.asarray(at_risk_times if at_risk_times is not None else _nice_times(
+        float(d["_entry"].min()), float(d["_exit"].max())), float)
+    models, exact, shown, notes = {}, [], [], [_LEFT_TRUNC_NOTE] if entry else []
     for g in _groups(d, df, by):
         s = d.loc[d["_group"] == g]
         if entry is not None:
@@ -337,30 +428,30 @@ def kaplan_meier(df: pd.DataFrame, duration: str, event: str, *, entry: str | No
         kmf.fit(s["_exit"], s["_event"], entry=s["_entry"] if entry is not None else None,
                 label=str(g))
         models[g] = kmf
-        t = np.unique(s["_exit"].to_numpy())
-        sf = kmf.survival_function_.iloc[:, 0].reindex(t, method="ffill").to_numpy()
-        ci = kmf.confidence_interval_survival_function_.reindex(t, method="ffill")
-        ev = s.loc[s["_event"] == 1, "_exit"].value_counts().reindex(t, fill_value=0)
-        start = pd.DataFrame({"group": [g], "time": [float(s["_entry"].min())],
-                              "at_risk": [np.nan], "events": [0], "survival": [1.0],
-                              "ci_lower": [1.0], "ci_upper": [1.0]})
-        body = pd.DataFrame({"group": g, "time": t,
-                             "at_risk": _risk_counts(s["_entry"].to_numpy(),
-                                                     s["_exit"].to_numpy(), t),
-                             "events": ev.to_numpy(), "survival": sf,
-                             "ci_lower": ci.iloc[:, 0].to_numpy(),
-                             "ci_upper": ci.iloc[:, 1].to_numpy()})
-        parts.append(pd.concat([start, body], ignore_index=True))
-        evb = body.loc[body["events"] > 0]
-        notes += _early_note(g, evb["time"].to_numpy(), evb["at_risk"].to_numpy())
-    table = pd.concat(parts, ignore_index=True)
+        exact.append(_km_exact(g, s, kmf))
+        if suppress:
+            shown.append(_km_grid(g, s, kmf, grid_t, thr))
+        evb = exact[-1].loc[exact[-1]["events"] > 0]
+        notes += _early_note(g, evb["time"].to_numpy(), evb["at_risk"].to_numpy(),
+                             suppress, threshold)
+    table = pd.concat(exact, ignore_index=True)
     table["at_risk"] = table["at_risk"].astype("Int64")
-    ar = at_risk_table(df.loc[d.index], duration, event, entry=entry, by=by,
-                       times=at_risk_times)
+    method = "Kaplan-Meier" + (" with delayed entry" if entry else "")
+    if not suppress:
+        ar = at_risk_table(df.loc[d.index], duration, event, entry=entry, by=by,
+                           times=at_risk_times, suppress=False)
+        return KaplanMeierResult(table=table, method=method, notes=notes, model=models,
+                                 extra={"at_risk": ar, "time_label": duration})
+    cols = ["at_risk", "events_interval", "censored_interval"]
+    grid = _counts_as_text(pd.concat(shown, ignore_index=True), cols, threshold)
+    notes.append(dc.policy_note(threshold, extra=_GRID_NOTE.format(thr=thr)))
     return KaplanMeierResult(
-        table=table, method="Kaplan-Meier" + (" with delayed entry" if entry else ""),
-        notes=notes, model=models,
-        extra={"at_risk": ar, "time_label": duration})
+        table=grid[["group", "time", *cols, "survival", "ci_lower", "ci_upper"]].reset_index(
+            drop=True),
+        method=method, notes=notes, model=models,
+        extra={"at_risk": grid[["group", "time", *cols]].reset_index(drop=True),
+               "time_label": duration},
+        curve=_plot_curve(table, thr))
 
 
 # ----------------------------------------------------------------------------- Cox
@@ -387,7 +478,8 @@ class CoxResult(Result):
 
 def cox(df: pd.DataFrame, formula_or_covariates: str | Sequence[str], duration: str,
         event: str, *, entry: str | None = None, strata: str | Sequence[str] | None = None,
-        alpha: float = 0.05, **fit_kwargs: Any) -> CoxResult:
+        alpha: float = 0.05, suppress: bool = True, threshold: int | None = None,
+        **fit_kwargs: Any) -> CoxResult:
     """Cox proportional-hazards regression with delayed entry (lifelines ``CoxPHFitter``).
 
     Parameters
@@ -407,6 +499,11 @@ def cox(df: pd.DataFrame, formula_or_covariates: str | Sequence[str], duration: 
         Stratification columns (separate baseline hazards).
     alpha : float, default 0.05
         1 - confidence level.
+    suppress : bool, default True
+        Show the number of events and the at-risk table through the disclosure-control
+        policy (:mod:`harkit.privacy`); ``False`` shows them exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
     **fit_kwargs
         Passed to ``CoxPHFitter.fit`` (e.g. ``robust=True``).
 
@@ -414,7 +511,8 @@ def cox(df: pd.DataFrame, formula_or_covariates: str | Sequence[str], duration: 
     -------
     CoxResult
         ``table`` with ``covariate``, ``coef``, ``se``, ``hazard_ratio``, ``ci_lower``,
-        ``ci_upper``, ``p``; ``model`` the fitted ``CoxPHFitter``; ``extra["at_risk"]``.
+        ``ci_upper``, ``p``; ``model`` the fitted ``CoxPHFitter``; ``extra["at_risk"]``
+        (:func:`at_risk_table`).
 
     Raises
     ------
@@ -473,18 +571,28 @@ def cox(df: pd.DataFrame, formula_or_covariates: str | Sequence[str], duration: 
         "ci_lower": np.exp(ci.iloc[:, 0].to_numpy()),
         "ci_upper": np.exp(ci.iloc[:, 1].to_numpy()),
         "p": s["p"].to_numpy()})
-    ar = at_risk_table(df.loc[d.index], duration, event, entry=entry)
+    ar = at_risk_table(df.loc[d.index], duration, event, entry=entry, suppress=suppress,
+                       threshold=threshold)
+    events = dc.count_text(n_ev, threshold) if suppress else str(n_ev)
+    notes = [_LEFT_TRUNC_NOTE] if entry else []
+    if suppress:
+        notes.append(dc.policy_note(threshold))
     return CoxResult(table=table, method="Cox proportional hazards"
-                     + (" with delayed entry" if entry else "") + f" ({n_ev} events)",
-                     notes=[_LEFT_TRUNC_NOTE] if entry else [], model=cph,
-                     extra={"at_risk": ar})
+                     + (" with delayed entry" if entry else "") + f" ({events} events)",
+                     notes=notes, model=cph, extra={"at_risk": ar})
 
 
 # ----------------------------------------------------------------------------- Aalen-Johansen
 
 
+@dataclass(repr=False)
 class CumulativeIncidenceResult(Result):
-    """Aalen-Johansen cumulative incidence by cause and group (no lifelines model)."""
+    """Aalen-Johansen cumulative incidence by cause and group (no lifelines model).
+
+    ``curve`` is what :meth:`plot` draws (see :class:`KaplanMeierResult`).
+    """
+
+    curve: pd.DataFrame | None = field(default=None, repr=False)
 
     def plot(self, ax: Any = None) -> Any:
         """Draw cumulative incidence curves with CI bands and the at-risk table.
@@ -499,7 +607,8 @@ class CumulativeIncidenceResult(Result):
         matplotlib.axes.Axes
         """
         ax = _new_ax(ax)
-        return _plot_steps(ax, self.table, "cif", ["group", "cause"], self.extra["at_risk"],
+        curve = self.table if self.curve is None else self.curve
+        return _plot_steps(ax, curve, "cif", ["group", "cause"], self.extra["at_risk"],
                            "Cumulative incidence", self.extra.get("time_label", "time"))
 
 
@@ -545,7 +654,8 @@ def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
                          entry: str | None = None, by: str | None = None,
                          causes: Sequence[Any] | None = None, censor_value: Any = 0,
                          alpha: float = 0.05,
-                         at_risk_times: Sequence[float] | None = None
+                         at_risk_times: Sequence[float] | None = None,
+                         suppress: bool = True, threshold: int | None = None
                          ) -> CumulativeIncidenceResult:
     """Aalen-Johansen cumulative incidence by cause, with exact ties and delayed entry.
 
@@ -575,14 +685,25 @@ def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
     alpha : float, default 0.05
         1 - confidence level.
     at_risk_times : sequence of float, optional
-        Times of the at-risk table; about six round values when None.
+        Times of the at-risk table (and of the shown table); about six round values when
+        None.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`), as for :func:`kaplan_meier`: the
+        estimates at ``at_risk_times`` only, counts through the policy, no exact event
+        time. ``False`` gives the exact table at every event time.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
     CumulativeIncidenceResult
-        ``table`` has one row per group, cause and distinct event time with ``at_risk``,
-        ``events`` (of the cause), ``events_all``, ``survival_all``, ``cif``, ``se``,
-        ``ci_lower``, ``ci_upper``; ``extra["at_risk"]`` is :func:`at_risk_table`.
+        With ``suppress=False``, ``table`` has one row per group, cause and distinct event
+        time with ``at_risk``, ``events`` (of the cause), ``events_all``,
+        ``survival_all``, ``cif``, ``se``, ``ci_lower``, ``ci_upper``. With
+        ``suppress=True``, one row per group, cause and time of ``at_risk_times`` with
+        ``at_risk`` and ``events_interval`` (of the cause, since the previous shown time;
+        text), ``cif``, ``se``, ``ci_lower``, ``ci_upper``. ``extra["at_risk"]`` is
+        :func:`at_risk_table` (suppressed alike).
 
     Raises
     ------
@@ -591,44 +712,22 @@ def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
         no events at all.
     """
     d = _prepare(df, duration, event, entry, by, event_kind="any")
-    is_ev_all = (d["_event"] != censor_value).to_numpy()
-    observed = sorted(pd.unique(d.loc[is_ev_all, "_event"]), key=str)
-    if not observed:
-        raise ValueError(f"no events in {event!r}: every row equals censor_value "
-                         f"{censor_value!r}")
-    if causes is None:
-        causes = observed
-    else:
-        causes = list(causes)
-        absent = [c for c in causes if c not in set(observed)]
-        if absent:
-            raise ValueError(f"cause(s) {absent} never occur in {event!r}")
+    observed = _observed_causes(d, event, censor_value)
+    causes = _check_causes(causes, observed, event)
     z = float(stats.norm.ppf(1 - alpha / 2))
-    parts, early = [], []
+    thr = dc.threshold_for(threshold)
+    grid_t = np.asarray(at_risk_times if at_risk_times is not None else _nice_times(
+        float(d["_entry"].min()), float(d["_exit"].max())), float)
+    parts, shown, early = [], [], []
     for g in _groups(d, df, by):
         s = d.loc[d["_group"] == g]
-        en, ex = s["_entry"].to_numpy(), s["_exit"].to_numpy()
-        cause = s["_event"].to_numpy()
-        is_ev = cause != censor_value
-        if entry is not None:
-            _check_gaps(en, ex, f"group {g!r}")
-        if not is_ev.any():
-            warnings.warn(f"group {g!r} has no events; its cumulative incidence is 0",
-                          UserWarning, stacklevel=2)
-            parts.append(pd.DataFrame({"group": g, "cause": causes, "time": en.min(),
-                                       "at_risk": 0, "events": 0, "events_all": 0,
-                                       "survival_all": 1.0, "cif": 0.0, "se": 0.0,
-                                       "ci_lower": 0.0, "ci_upper": 0.0}))
-            continue
-        aj = _aalen_johansen(en, ex, cause, is_ev, causes, z)
-        first = aj.loc[aj["cause"] == causes[0]]
-        early += _early_note(g, first["time"].to_numpy(), first["at_risk"].to_numpy())
-        start = pd.DataFrame({"cause": causes, "time": float(en.min()), "at_risk": 0,
-                              "events": 0, "events_all": 0, "survival_all": 1.0,
-                              "cif": 0.0, "se": 0.0, "ci_lower": 0.0, "ci_upper": 0.0})
-        aj = pd.concat([start, aj], ignore_index=True)
-        aj.insert(0, "group", g)
-        parts.append(aj)
+        exact = _cif_exact(g, s, causes, censor_value, z, entry is not None)
+        parts.append(exact)
+        if suppress:
+            shown.append(_cif_grid(g, s, exact, causes, observed, censor_value, grid_t, thr))
+        first = exact.loc[(exact["cause"] == causes[0]) & (exact["events_all"] > 0)]
+        early += _early_note(g, first["time"].to_numpy(), first["at_risk"].to_numpy(),
+                             suppress, threshold)
     table = pd.concat(parts, ignore_index=True)
     table = table.sort_values(["group", "cause", "time"], kind="stable",
                               key=lambda c: c.astype(str) if c.name != "time" else c)
@@ -636,10 +735,63 @@ def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
     # the start row's at_risk is not a risk-set count
     table["at_risk"] = table["at_risk"].astype("Int64")
     table.loc[table["events_all"] == 0, "at_risk"] = pd.NA
-    ar = at_risk_table(df.loc[d.index], duration, event, entry=entry, by=by,
-                       times=at_risk_times, censor_value=censor_value)
     notes = ["Ties are handled exactly (no jitter).", _LEFT_TRUNC_NOTE if entry else
              "No delayed entry given: everybody is at risk from time 0."] + early
+    method = "Aalen-Johansen cumulative incidence by cause"
+    if not suppress:
+        ar = at_risk_table(df.loc[d.index], duration, event, entry=entry, by=by,
+                           times=at_risk_times, censor_value=censor_value, suppress=False)
+        return CumulativeIncidenceResult(table=table, method=method, notes=notes,
+                                         model=None,
+                                         extra={"at_risk": ar, "time_label": duration})
+    grid = pd.concat(shown, ignore_index=True)
+    notes.append(dc.policy_note(threshold, extra=_GRID_NOTE.format(thr=thr)))
     return CumulativeIncidenceResult(
-        table=table, method="Aalen-Johansen cumulative incidence by cause", notes=notes,
-        model=None, extra={"at_risk": ar, "time_label": duration})
+        table=grid, method=method, notes=notes, model=None,
+        extra={"at_risk": at_risk_table(df.loc[d.index], duration, event, entry=entry, by=by,
+                                        times=grid_t, censor_value=censor_value,
+                                        threshold=threshold),
+               "time_label": duration},
+        curve=_plot_curve(table, thr))
+
+
+def _observed_causes(d: pd.DataFrame, event: str, censor_value: Any) -> list[Any]:
+    is_ev_all = (d["_event"] != censor_value).to_numpy()
+    observed = sorted(pd.unique(d.loc[is_ev_all, "_event"]), key=str)
+    if not observed:
+        raise ValueError(f"no events in {event!r}: every row equals censor_value "
+                         f"{censor_value!r}")
+    return observed
+
+
+def _check_causes(causes: Sequence[Any] | None, observed: list[Any], event: str) -> list[Any]:
+    if causes is None:
+        return observed
+    causes = list(causes)
+    absent = [c for c in causes if c not in set(observed)]
+    if absent:
+        raise ValueError(f"cause(s) {absent} never occur in {event!r}")
+    return causes
+
+
+def _cif_exact(g: Any, s: pd.DataFrame, causes: list[Any], censor_value: Any, z: float,
+               delayed: bool) -> pd.DataFrame:
+    """The exact Aalen-Johansen table of one group, with a start row per cause."""
+    en, ex = s["_entry"].to_numpy(), s["_exit"].to_numpy()
+    cause = s["_event"].to_numpy()
+    is_ev = cause != censor_value
+    if delayed:
+        _check_gaps(en, ex, f"group {g!r}")
+    start = pd.DataFrame({"cause": causes, "time": float(en.min()), "at_risk": 0,
+                          "events": 0, "events_all": 0, "survival_all": 1.0,
+                          "cif": 0.0, "se": 0.0, "ci_lower": 0.0, "ci_upper": 0.0})
+    if not is_ev.any():
+        warnings.warn(f"group {g!r} has no events; its cumulative incidence is 0",
+                      UserWarning, stacklevel=3)
+        return start.assign(group=g)[["group", *start.columns]]
+    aj = pd.concat([start, _aalen_johansen(en, ex, cause, is_ev, causes, z)],
+                   ignore_index=True)
+    aj.insert(0, "group", g)
+    return aj
+
+

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from harkit import _disclosure as dc
 from harkit.plot import forest
 from harkit.results import Result
 
@@ -436,7 +437,7 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         "the reference profile (all covariates 0), in years "
         f"({'delta method' if ci_method == 'delta' else 'simulation'} "
         f"{100 * (1 - alpha):g}% CIs).",
-        f"{fit.nobs} persons; log likelihood {fit.loglik:.2f}.",
+        f"{dc.count_text(fit.nobs)} persons; log likelihood {fit.loglik:.2f}.",
     ]
     return GompertzWindowResult(table=table, method="Gompertz PH MLE conditional on the "
                                 "death window", notes=notes, model=fit, extra=extra)

@@ -20,6 +20,8 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from harkit import _disclosure as dc
+from harkit import privacy
 from harkit.plot import forest
 from harkit.results import Result
 
@@ -153,6 +155,8 @@ def proportional_mortality(
     age_bins: Sequence[float] = DEFAULT_AGE_BINS,
     period_width: int = 10,
     alpha: float = 0.05,
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> PMRResult:
     """Proportional mortality ratios, indirectly standardised by age, sex and period.
 
@@ -189,12 +193,22 @@ def proportional_mortality(
         Width of death periods in years.
     alpha : float
         1 - confidence level.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`): ``observed`` and ``deaths`` as text
+        through the policy, each group's causes with its deaths as a cross-table with
+        secondary suppression (so no hidden count follows from the total); ``pmr``,
+        ``ci_low``, ``ci_high`` and ``p_value`` are NaN where ``observed`` is hidden, as
+        they would give it back with ``expected``. ``False`` shows everything exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
     PMRResult
         ``table``: group, cause, observed, expected, pmr, ci_low, ci_high (exact Poisson),
         p_value (exact two-sided), deaths (exposed deaths in usable strata).
+        ``extra["reference_proportions"]``: the reference cause shares by stratum (under
+        ``suppress``, NaN where the reference count behind a share is hidden).
 
     Raises
     ------
@@ -255,7 +269,8 @@ def proportional_mortality(
         if known.empty:
             raise ValueError(f"group {g!r} shares no stratum with the reference")
         if lost:
-            msg = (f"group {g!r}: {lost} deaths in strata with no reference deaths were "
+            shown = dc.count_text(lost, threshold) if suppress else str(lost)
+            msg = (f"group {g!r}: {shown} deaths in strata with no reference deaths were "
                    "excluded from observed and expected")
             warnings.warn(msg, stacklevel=2)
             notes.append(msg)
@@ -288,8 +303,63 @@ def proportional_mortality(
              "The cause mix at a given age and death period is not biased by the register's "
              "window truncation, so standardised PMRs are valid in a decedents-only register; "
              "crude cause shares are not comparable across groups of different age.", *notes]
+    if suppress:
+        tab = _shown_pmr(tab, threshold)
+        if not supplied:
+            pi = _shown_reference(pi, ref_counts, s_cols, cause_col, threshold)
+        notes.append(dc.policy_note(threshold, secondary=True, extra=(
+            "PMRs, their intervals and p-values are left out where the observed count is "
+            "hidden.")))
     return PMRResult(table=tab, method="Proportional mortality ratio (indirect standardisation)",
                      notes=notes, extra={"reference_proportions": pi})
+
+
+def _shown_pmr(tab: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
+    """The PMR table through the policy: per group, the causes and the rest of the deaths
+    form a row with its total, suppressed with secondary suppression."""
+    groups = list(pd.unique(tab["group"]))
+    causes = list(pd.unique(tab["cause"]))
+    obs = tab.pivot_table(index="group", columns="cause", values="observed", aggfunc="sum",
+                          sort=False).reindex(index=groups, columns=causes).to_numpy()
+    deaths = tab.groupby("group", sort=False)["deaths"].first().reindex(groups).to_numpy()
+    grid = pd.DataFrame(obs.astype("int64"), columns=[f"c{i}" for i in range(len(causes))])
+    # the deaths of causes not listed: never shown, but part of the row's total
+    grid["other"] = np.maximum(deaths - obs.sum(axis=1), 0).astype("int64")
+    grid["Total"] = deaths.astype("int64")
+    shown = privacy.suppress(grid, list(grid.columns), threshold=threshold, secondary=True,
+                             total="Total")
+    out = tab.copy()
+    out["observed"] = [shown.iloc[groups.index(g)][f"c{causes.index(c)}"]
+                       for g, c in zip(tab["group"], tab["cause"])]
+    out["deaths"] = [shown.iloc[groups.index(g)]["Total"] for g in tab["group"]]
+    hidden = dc.hidden_cells(out["observed"], tab["observed"])
+    out.loc[hidden, ["pmr", "ci_low", "ci_high", "p_value"]] = np.nan
+    out.attrs.update(shown.attrs)
+    return out
+
+
+def _shown_reference(pi: pd.DataFrame, ref_counts: pd.Series, s_cols: list[str],
+                     cause_col: str, threshold: int | None) -> pd.DataFrame:
+    """Reference shares with the shares of hidden reference counts left out.
+
+    A share is a count over its stratum's deaths, so the counts of each stratum are
+    suppressed as a row with its total (secondary suppression)."""
+    counts = ref_counts.rename("n").reset_index()
+    counts["_stratum"] = counts[s_cols].astype(str).agg(" | ".join, axis=1)
+    totals = counts.groupby("_stratum", sort=False)["n"].sum().reset_index()
+    totals[cause_col] = "_total"
+    long = pd.concat([counts[["_stratum", cause_col, "n"]], totals], ignore_index=True)
+    long["n"] = long["n"].round().astype("int64")
+    long[cause_col] = long[cause_col].astype(str)
+    with warnings.catch_warnings():
+        # the fixed point also guards cause totals over strata, which are not shown here
+        warnings.simplefilter("ignore", privacy.DisclosureWarning)
+        shown = privacy.suppress(long, ["n"], rows="_stratum", cols=cause_col,
+                                 threshold=threshold, total="_total")
+    hidden = dc.hidden_cells(shown["n"], long["n"])[: len(counts)]
+    out = pi.copy()
+    out.loc[hidden, "pi"] = np.nan
+    return out
 
 
 @dataclass(repr=False)
@@ -328,6 +398,8 @@ def mortality_odds_ratio(
     age_bins: Sequence[float] = DEFAULT_AGE_BINS,
     period_width: int = 10,
     alpha: float = 0.05,
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> MORResult:
     """Mortality odds ratios (Miettinen & Wang 1981): Mantel-Haenszel and logistic.
 
@@ -365,6 +437,14 @@ def mortality_odds_ratio(
         Width of death periods in years.
     alpha : float
         1 - confidence level.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`): the cells ``a``, ``b``, ``c``, ``d`` as
+        text through the policy, each 2x2 table with secondary suppression (its margins
+        are public); the crude estimate (and any estimate from a single stratum) is left
+        out where a cell is hidden, as it gives the cells back with the margins. ``False``
+        shows everything exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -418,8 +498,9 @@ def mortality_odds_ratio(
             base = {"group": g, "cause": c, "a": a, "b": b, "c": cc, "d": dd}
             models[(g, c)] = {}
             if min(a, b, cc, dd) == 0:
-                msg = (f"{g!r} / {c!r}: a zero cell (a={a}, b={b}, c={cc}, d={dd}); "
-                       "MOR not estimated")
+                cells = ", ".join(f"{k}={dc.count_text(v, threshold) if suppress else v}"
+                                  for k, v in zip("abcd", (a, b, cc, dd)))
+                msg = f"{g!r} / {c!r}: a zero cell ({cells}); MOR not estimated"
                 warnings.warn(msg, stacklevel=2)
                 notes.append(msg)
                 continue
@@ -481,4 +562,36 @@ def mortality_odds_ratio(
              "The MOR estimates the ratio of SMRs if mortality from the referent causes is "
              "unrelated to exposure (Miettinen & Wang 1981); choose referent causes with that "
              "in mind.", *notes]
+    if suppress:
+        tab = _shown_mor(tab, threshold)
+        notes.append(dc.policy_note(threshold, secondary=True, extra=(
+            "Crude (single-stratum) estimates are left out where a cell of their 2x2 "
+            "table is hidden.")))
     return MORResult(table=tab, method="Mortality odds ratio", notes=notes, model=models)
+
+
+def _shown_mor(tab: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
+    """The MOR table through the policy: each (group, cause) 2x2 table suppressed with
+    its margins, and single-stratum estimates of a table with a hidden cell left out."""
+    keys = tab[["group", "cause"]].drop_duplicates().reset_index(drop=True)
+    cells = tab.drop_duplicates(["group", "cause"]).set_index(["group", "cause"])
+    long = pd.DataFrame([
+        {"_table": i, "_row": r, "_col": col,
+         "n": int(cells.loc[(k.group, k.cause), name])}
+        for i, k in enumerate(keys.itertuples(index=False))
+        for name, r, col in (("a", 1, 1), ("b", 1, 0), ("c", 0, 1), ("d", 0, 0))])
+    shown = privacy.suppress(long, ["n"], rows="_row", cols="_col", by="_table",
+                             threshold=threshold)
+    text = {(keys.loc[t, "group"], keys.loc[t, "cause"], name): v
+            for t, name, v in zip(long["_table"], np.tile(list("abcd"), len(keys)),
+                                  shown["n"])}
+    out = tab.copy()
+    for name in "abcd":
+        out[name] = [text[(g, c, name)] for g, c in zip(tab["group"], tab["cause"])]
+    hidden = np.zeros(len(out), bool)
+    for name in "abcd":
+        hidden |= dc.hidden_cells(out[name], tab[name])
+    single = (out["method"] == "crude") | (out["strata"] <= 1)
+    out.loc[hidden & single.to_numpy(), ["mor", "ci_low", "ci_high", "p_value"]] = np.nan
+    out.attrs.update(shown.attrs)
+    return out

@@ -31,6 +31,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from harkit import _disclosure as dc
+from harkit import privacy
 from harkit.results import Result
 
 __all__ = ["EfronPetrosianResult", "TruncationWarning", "efron_petrosian"]
@@ -240,6 +242,9 @@ class EfronPetrosianResult(Result):
     conf: float = 0.95
     _z: np.ndarray = field(default=None, repr=False)
     _f: np.ndarray = field(default=None, repr=False)
+    #: What :meth:`plot` draws: the exact step function, without its tails of fewer than
+    #: the threshold observations when the result is suppressed.
+    curve: pd.DataFrame | None = field(default=None, repr=False)
 
     def cdf(self, t: Any) -> np.ndarray:
         """Estimated distribution function at ``t``.
@@ -305,7 +310,7 @@ class EfronPetrosianResult(Result):
         if ax is None:
             _, ax = plt.subplots()
         col = "S" if survival else "F"
-        t = self.table
+        t = self.table if self.curve is None else self.curve
         line = ax.step(t["x"], t[col], where="post", label=label or self.method, **kwargs)[0]
         if f"{col}_lower" in t:
             ax.fill_between(t["x"], t[f"{col}_lower"], t[f"{col}_upper"], step="post",
@@ -327,6 +332,9 @@ def efron_petrosian(
     tol: float = 1e-10,
     max_iter: int = 10_000,
     progress: bool = True,
+    suppress: bool = True,
+    threshold: int | None = None,
+    grid: Sequence[float] | None = None,
 ) -> EfronPetrosianResult:
     """NPMLE of the distribution of ``x`` observed only when ``u <= x <= v``.
 
@@ -358,11 +366,26 @@ def efron_petrosian(
         Maximum number of fixed-point steps.
     progress : bool
         Show a tqdm progress bar during the bootstrap.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`): every distinct ``x`` is an exact value
+        of one or a few persons (an age at death), so ``table`` gives the estimate at the
+        values of ``grid`` only, with the observations since the previous shown value
+        through the policy (as :func:`harkit.survival.at_risk_table`); the estimate is
+        left out where fewer than ``threshold`` observations lie at or below, or above,
+        the value; notes give the identified range in whole units; the plot leaves out
+        those tails. ``False`` gives the exact table at every distinct value.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
+    grid : sequence of float, optional
+        Values of the shown table; about eight round values over the range when None.
 
     Returns
     -------
     EfronPetrosianResult
-        ``table`` with ``x``, ``n``, ``f``, ``F``, ``S`` (+ CI columns when bootstrapped).
+        With ``suppress=False``, ``table`` has ``x``, ``n``, ``f``, ``F``, ``S`` (+ CI
+        columns when bootstrapped) at every distinct value; with ``suppress=True``,
+        ``x``, ``n_interval`` (text), ``F``, ``S`` (+ CI columns) at the ``grid`` values.
+        ``cdf``, ``mean`` and ``quantile`` use the exact estimate either way.
 
     Raises
     ------
@@ -386,7 +409,7 @@ def efron_petrosian(
     >>> x = [0.75, 1.25, 1.50, 1.05, 2.40, 2.50, 2.25]
     >>> u = [0.4, 0.8, 0.0, 0.3, 1.1, 2.3, 1.3]
     >>> v = [2.0, 1.8, 2.3, 1.4, 3.0, 3.4, 2.6]
-    >>> res = efron_petrosian(x, u, v)
+    >>> res = efron_petrosian(x, u, v, suppress=False)
     >>> res.table["F"].round(5).tolist()[:2]
     [0.13713, 0.22766]
     """
@@ -395,12 +418,17 @@ def efron_petrosian(
         raise ValueError(f"conf must be in (0, 1), got {conf}")
     fit, xi, lo, hi = _fit(x, u, v, tol, max_iter)
     m = fit.z.size
+    first, last = ((f"{np.floor(fit.z[0]):g}", f"{np.ceil(fit.z[-1]):g} (whole units)")
+                   if suppress else (f"{fit.z[0]:.4g}", f"{fit.z[-1]:.4g}"))
     notes = [
         "NPMLE under truncation: each observation counts relative to the probability of its "
         "own window u <= x <= v, so values seen only through narrow windows get more mass. "
-        "F is identified only on the range the windows reach, from "
-        f"{fit.z[0]:.4g} to {fit.z[-1]:.4g}.",
+        f"F is identified only on the range the windows reach, from {first} to {last}.",
     ]
+
+    def count(k: int) -> str:
+        return dc.count_text(k, threshold) if suppress else str(k)
+
     labels = _strong_components(xi, lo, hi, m)
     n_comp = int(np.unique(labels).size)
     if m == 1:
@@ -411,8 +439,9 @@ def efron_petrosian(
     elif n_comp > 1:
         main = np.bincount(labels).argmax()
         n_off = int(np.isin(xi, np.flatnonzero(labels != main)).sum())
-        msg = (f"the data graph is not strongly connected ({n_comp} components; {n_off} of "
-               f"{x.size} observations outside the largest): some windows reach no other "
+        msg = (f"the data graph is not strongly connected ({n_comp} components; "
+               f"{count(n_off)} of {count(x.size)} observations outside the largest): some "
+               "windows reach no other "
                "observation or the data split into groups no window bridges, so the NPMLE "
                "does not exist or is not unique (Xiao & Hudgens 2019). Masses of some "
                "points drift to 0; read the estimate with care, or widen or pool the windows")
@@ -439,9 +468,63 @@ def efron_petrosian(
                    "narrow windows); the band is unreliable")
             warnings.warn(msg, TruncationWarning, stacklevel=2)
             notes.append(msg)
-    method = f"{fit.algorithm} NPMLE under truncation (n={x.size}, {m} distinct values)"
+    method = f"{fit.algorithm} NPMLE under truncation (n={count(x.size)}" + (
+        ")" if suppress else f", {m} distinct values)")
+    curve = None
+    if suppress:
+        curve = _tails_left_out(table, dc.threshold_for(threshold))
+        table = _grid_table(table, x, grid, threshold)
+        notes.append(dc.policy_note(threshold, extra=(
+            "The table gives the estimate at a grid of values, not at each observed value.")))
     return EfronPetrosianResult(table=table, method=method, notes=notes, model=None,
-                                extra=extra, conf=conf, _z=fit.z, _f=fit.f)
+                                extra=extra, conf=conf, _z=fit.z, _f=fit.f, curve=curve)
+
+
+def _tails_left_out(table: pd.DataFrame, thr: int) -> pd.DataFrame:
+    """The exact step function without the values of its first and last ``thr - 1``
+    observations (each a person's exact value)."""
+    below = np.cumsum(table["n"].to_numpy())
+    above = below[-1] - below + table["n"].to_numpy()
+    return table.loc[(below >= thr) & (above >= thr)].drop(columns=["n", "f"])
+
+
+def _grid_table(table: pd.DataFrame, x: np.ndarray, grid: Sequence[float] | None,
+                threshold: int | None) -> pd.DataFrame:
+    """The estimate at round values, with the observations since the previous shown value.
+
+    A value shows its numbers when the count since the previous shown value is 0 or at
+    least the threshold, and its estimate when at least the threshold observations lie at
+    or below it and above it (else the step sizes give single persons away).
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    thr = dc.threshold_for(threshold)
+    lo, hi = float(x.min()), float(x.max())
+    g = np.asarray(grid if grid is not None else MaxNLocator(nbins=8).tick_values(lo, hi),
+                   float)
+    xs = np.sort(x)
+    at_or_below = np.searchsorted(xs, g, side="right")
+    est_cols = [c for c in table.columns if c[0] in "FS"]
+    pos = np.searchsorted(table["x"].to_numpy(), g, side="right") - 1
+    rows, last = [], 0
+    for i, gi in enumerate(g):
+        since = at_or_below[i] - last
+        kept = since == 0 or since >= thr
+        tail = min(at_or_below[i], xs.size - at_or_below[i])
+        ok = kept and (tail >= thr or at_or_below[i] in (0, xs.size))
+        row = {"x": gi, "n_interval": int(since), "kept": kept}
+        for c in est_cols:
+            before = 0.0 if c.startswith("F") else 1.0
+            val = table[c].to_numpy()[max(pos[i], 0)] if pos[i] >= 0 else before
+            row[c] = val if ok else np.nan
+        rows.append(row)
+        if kept:
+            last = at_or_below[i]
+    out = pd.DataFrame(rows)
+    shown = privacy.suppress(out, ["n_interval"], threshold=threshold)
+    shown["n_interval"] = shown["n_interval"].astype(object)
+    shown.loc[~out["kept"].to_numpy(bool), "n_interval"] = "*"
+    return shown.drop(columns="kept")
 
 
 def _bootstrap(x, u, v, fit, table, n_boot, seed, conf, tol, max_iter, progress):

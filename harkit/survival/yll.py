@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harkit import _disclosure as dc
+from harkit import privacy
 from harkit.lifetables import HMD_CITATION, LifeTable, norway_life_table
 from harkit.results import Result
 
@@ -74,6 +76,8 @@ def life_years_lost(
     alpha: float = 0.05,
     progress: bool = True,
     outside_years: str = "nearest",
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> YLLResult:
     """Years of life lost (YLL) by decedents: remaining period life expectancy at death.
 
@@ -109,6 +113,15 @@ def life_years_lost(
         tqdm progress bar over groups for the bootstrap.
     outside_years : {"nearest", "raise"}
         Death years outside the life tables use the nearest year (with a warning) or raise.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`): ``n`` through the policy (with
+        ``cause``, each group's causes with secondary suppression, the group's deaths
+        being public elsewhere); every figure of a row whose ``n`` is hidden is left out
+        (the total over the mean gives ``n`` back, and the mean age of one death is that
+        person's). ``extra["per_person"]`` is row-level working data, not for display.
+        ``False`` shows everything exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -222,6 +235,8 @@ def life_years_lost(
     tab = pd.DataFrame(rows)
     if (tab["n"] < 2).any():
         warnings.warn("groups with fewer than 2 deaths have no CI (NaN)", stacklevel=2)
+    if suppress:
+        tab = _shown_yll(tab, by_cols, cause, threshold)
     notes = [
         "Years of life lost = expected remaining life at death: each decedent's remaining "
         "period life expectancy for the general population of the same sex, age and calendar "
@@ -235,9 +250,28 @@ def life_years_lost(
         f"{'Normal-approximation' if ci == 'normal' else f'Percentile bootstrap ({n_boot})'} "
         f"{100 * (1 - alpha):g}% CIs.",
         f"Life tables: {HMD_CITATION}" if life_table is None else "User-supplied life tables.",
-    ]
+    ] + ([dc.policy_note(threshold, secondary=bool(cause), extra=(
+        "A row's figures are left out where its number of deaths is hidden."))]
+         if suppress else [])
     return YLLResult(table=tab, method="Years of life lost (remaining life expectancy at death)",
                      notes=notes, model=lt, extra={"per_person": d})
+
+
+def _shown_yll(tab: pd.DataFrame, by_cols: list[str], cause: str | None,
+               threshold: int | None) -> pd.DataFrame:
+    """Deaths through the policy and the figures of hidden rows left out."""
+    figures = [c for c in tab.columns if c not in [*by_cols, "n"] and c != cause]
+    if not cause:
+        return dc.suppress_table(tab, ["n"], threshold=threshold, derived={"n": figures})
+    long = pd.DataFrame({
+        "_group": tab[by_cols].astype(str).agg(" | ".join, axis=1) if by_cols else "all",
+        "_cause": tab[cause].astype(str), "n": tab["n"].astype("int64")})
+    shown = privacy.suppress(long, ["n"], rows="_group", cols="_cause", threshold=threshold)
+    out = tab.copy()
+    out["n"] = shown["n"].to_numpy()
+    out.loc[dc.hidden_cells(out["n"], tab["n"]), figures] = np.nan
+    out.attrs.update(shown.attrs)
+    return out
 
 
 @dataclass(repr=False)
@@ -304,6 +338,8 @@ def remaining_life_from_diagnosis(
     seed: int | np.random.Generator | None = None,
     alpha: float = 0.05,
     progress: bool = True,
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> RemainingLifeResult:
     """Observed vs expected remaining life from first diagnosis, with right truncation.
 
@@ -346,6 +382,13 @@ def remaining_life_from_diagnosis(
         1 - confidence level.
     progress : bool
         tqdm progress bar over groups.
+    suppress : bool, default True
+        Disclosure control (:mod:`harkit.privacy`): ``n`` through the policy, a row's
+        figures left out where its ``n`` is hidden, and ``max_observed_t`` (one person's
+        time from diagnosis to death) widened to whole years. ``extra["per_person"]`` is
+        row-level working data, not for display. ``False`` shows everything exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -473,6 +516,10 @@ def remaining_life_from_diagnosis(
                      "years_lost_ci_low": ci["l_lo"], "years_lost_ci_high": ci["l_hi"],
                      "max_observed_t": float(tg.max()), "algorithm": alg})
     tab = pd.DataFrame(rows)
+    if suppress:
+        figures = [c for c in tab.columns if c not in [*by_cols, "n", "algorithm"]]
+        tab = dc.suppress_table(tab, ["n"], threshold=threshold, derived={"n": figures})
+        tab["max_observed_t"] = np.ceil(tab["max_observed_t"].astype(float))
     notes = [
         "Time from diagnosis to death is right truncated: a person diagnosed at age s is in "
         "the register only if they died before the window end, i.e. t <= exit - s, so long "
@@ -492,7 +539,9 @@ def remaining_life_from_diagnosis(
         (f"Percentile bootstrap ({bootstrap} replicates) {100 * (1 - alpha):g}% CIs."
          if bootstrap else "No bootstrap: CI columns are NaN."),
         f"Life tables: {HMD_CITATION}" if life_table is None else "User-supplied life tables.",
-    ]
+    ] + ([dc.policy_note(threshold, extra=(
+        "max_observed_t is rounded up to whole years (one person's time)."))]
+         if suppress else [])
     return RemainingLifeResult(table=tab, method="Observed vs expected remaining life from "
                                "diagnosis (right-truncation-aware)", notes=notes, model=lt,
                                extra={"per_person": d})

@@ -6,7 +6,7 @@ Concepts as data (:func:`load_lexicon`), the query language (:func:`parse`,
 
     hits = hk.text.search(ex.documents, "@alcohol AND NOT @family")
     hk.text.flags(hits, ex.documents, level="person")
-    hk.text.kwic(hits.head(20))
+    hk.text.kwic(hits, n=20)          # no ids, dates masked as [dato]
 
 Record texts are folded in batches (:func:`fold_batch`) and scanned once; only windows
 around candidate matches are judged for context. ``search(..., processes=2)`` spreads the
@@ -27,6 +27,7 @@ from harkit.text.engine import (
 )
 from harkit.text.fuzzy import corpus_vocabulary, expand_lexicon, ocr_neighbours, with_neighbours
 from harkit.text.lexicon import Lexicon, LexiconError, load_lexicon
+from harkit.text.mask import DATE_MASK, DATE_PATTERN, mask_dates
 from harkit.text.normalise import Normalised, fold, normalise, tokens
 from harkit.text.parallel import collect_dask, run_chunks, search_dask
 from harkit.text.query import (
@@ -39,6 +40,8 @@ from harkit.text.query import (
 
 __all__ = [
     "CATEGORIES",
+    "DATE_MASK",
+    "DATE_PATTERN",
     "FoldedBatch",
     "collect_dask",
     "corpus_vocabulary",
@@ -68,6 +71,7 @@ __all__ = [
     "evaluate",
     "fold",
     "load_lexicon",
+    "mask_dates",
     "normalise",
     "parse",
     "read_rules",

@@ -33,6 +33,7 @@ from harkit.text._compiled import Dfa, build_dfa
 from harkit.text.batch import fold_batch, split_latin1
 from harkit.text.context import context_batch
 from harkit.text.lexicon import Lexicon, load_lexicon
+from harkit.text.mask import mask_dates
 from harkit.text.normalise import Normalised, fold, normalise
 from harkit.text.query import Concept as ConceptLeaf
 from harkit.text.query import Hit, Node, Term, _eval, _pattern, parse
@@ -570,10 +571,14 @@ def flags(hits: pd.DataFrame, documents: pd.DataFrame | None = None,
     return out
 
 
-def kwic(hits: pd.DataFrame, width: int = 40) -> pd.DataFrame:
-    """Key word in context: ``document_id, concept, left, match, right`` and the flags.
+def kwic(hits: pd.DataFrame, width: int = 40, *, n: int | None = None, sort: bool = False,
+         suppress: bool = True, document_id: bool = False) -> pd.DataFrame:
+    """Key word in context: ``concept, left, match, right`` and the context flags.
 
-    Built from each hit's ``snippet`` (no person ids).
+    Built from each hit's ``snippet``: never a person id. Under disclosure control (the
+    default) every date and date-like number in the text is masked as ``[dato]``
+    (:func:`harkit.text.mask_dates`: dates of birth and death, national identity numbers)
+    and document ids are left out.
 
     Parameters
     ----------
@@ -581,13 +586,28 @@ def kwic(hits: pd.DataFrame, width: int = 40) -> pd.DataFrame:
         From :func:`search`.
     width : int
         Characters shown on each side (at most the snippet's).
+    n : int, optional
+        Rows shown (the first ``n``, after sorting); all when None.
+    sort : bool, default False
+        Sort by document and position first, so the view does not depend on search order.
+    suppress : bool, default True
+        Mask dates and leave out document ids. ``False`` shows the snippet text as it is,
+        with ``document_id`` (inside the secure environment only).
+    document_id : bool, default False
+        Keep ``document_id`` even under ``suppress`` (to look a hit up inside the secure
+        environment; not for publication).
 
     Returns
     -------
     pandas.DataFrame
+        ``concept``, ``left``, ``match``, ``right`` and the flags (``document_id`` first when
+        kept); ``attrs["masked"]`` counts the text cells in which something was masked.
     """
+    h = hits.sort_values(["document_id", "start", "end"], kind="stable") if sort else hits
+    if n is not None:
+        h = h.head(n)
     rows = []
-    for snip, matched in zip(hits["snippet"], hits["matched"]):
+    for snip, matched in zip(h["snippet"], h["matched"]):
         m = " ".join(str(matched).split())
         i = snip.find(m)
         if i < 0:
@@ -595,9 +615,18 @@ def kwic(hits: pd.DataFrame, width: int = 40) -> pd.DataFrame:
             continue
         left, right = snip[:i], snip[i + len(m):]
         rows.append((left[-width:] if width else "", m, right[:width] if width else ""))
-    out = pd.DataFrame(rows, columns=["left", "match", "right"], index=hits.index)
-    out.insert(0, "concept", hits["concept"])
-    out.insert(0, "document_id", hits["document_id"])
+    out = pd.DataFrame(rows, columns=["left", "match", "right"], index=h.index)
+    out.insert(0, "concept", h["concept"])
+    if document_id or not suppress:
+        out.insert(0, "document_id", h["document_id"])
     for c in _FLAGS:
-        out[c] = hits[c]
-    return out.reset_index(drop=True)
+        out[c] = h[c]
+    masked = 0
+    if suppress:
+        for c in ("left", "match", "right"):
+            new = out[c].astype(str).map(mask_dates)
+            masked += int((new != out[c].astype(str)).sum())
+            out[c] = new
+    out = out.reset_index(drop=True)
+    out.attrs["masked"] = masked
+    return out

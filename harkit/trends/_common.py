@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harkit import _disclosure as dc
 from harkit.icd.infer import revision_periods
 
 DECEDENTS_NOTE = ("Decedents-only register: there is no population at risk, so trends are of "
@@ -51,13 +52,13 @@ def draw_revision_bands(ax: Any, setting: str = "hospital", icd9_hospital_start:
 
 
 def _numeric(d: pd.DataFrame, name: str) -> pd.DataFrame:
-    # suppressed display tables hold text ("1,234", "<5"); hidden cells become NaN
+    # suppressed display tables hold text ("1,234", "<5", "*"); hidden cells become NaN
     out = d.copy()
     for c in out.columns:
         if not pd.api.types.is_numeric_dtype(out[c].dtype):
             text = out[c].astype("string").str.replace(",", "", regex=False)
             out[c] = pd.to_numeric(text, errors="coerce")
-            if out[c].isna().any() and text.str.startswith("<").any():
+            if out[c].isna().any() and (text.str.startswith("<") | text.eq("*")).any():
                 warnings.warn(f"{name}: column {c!r} holds suppressed counts; pass the "
                               "unsuppressed table (suppress=False) for modelling", stacklevel=3)
     return out
@@ -74,3 +75,16 @@ def _to_year(s: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         return np.floor(pd.to_numeric(s, errors="coerce"))
     return pd.to_datetime(s, errors="coerce").dt.year.astype("float64")
+
+
+def _shown_observed(d: pd.DataFrame, count: str, total: str | None,
+                    threshold: int | None) -> np.ndarray:
+    """The observed series of a fitted trend as the disclosure-control policy shows it:
+    counts (or counts over ``total``) NaN where hidden and rounded where it rounds. A
+    ``total`` of whole numbers never below the count is a number of trials (all deaths of
+    the year), so a small remainder ``total - count`` is hidden too."""
+    if total:
+        y, tot = d[count].to_numpy(float), d[total].to_numpy(float)
+        trials = bool(np.all(tot >= y) and np.all(tot % 1 == 0))
+        return dc.plotted_ratio(y, tot, threshold, complement=trials)
+    return dc.plotted_counts(d[count].to_numpy(float), threshold)

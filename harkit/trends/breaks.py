@@ -10,9 +10,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harkit import _disclosure as dc
 from harkit.icd.infer import revision_periods
 from harkit.results import Result
-from harkit.trends._common import DECEDENTS_NOTE, _check_counts, _numeric, draw_revision_bands
+from harkit.trends._common import (
+    DECEDENTS_NOTE,
+    _check_counts,
+    _numeric,
+    _shown_observed,
+    draw_revision_bands,
+)
 
 
 @dataclass(repr=False)
@@ -90,6 +97,8 @@ def revision_breaks(
     trend: str | int = "linear",
     scale: str | None = None,
     alpha: float = 0.05,
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> RevisionBreakResult:
     """Test for level shifts in a yearly series at the ICD revision changeovers.
 
@@ -122,6 +131,13 @@ def revision_breaks(
         ``"X2"`` estimates an overdispersion scale (quasi-Poisson / quasi-binomial CIs).
     alpha : float, default 0.05
         1 - confidence level.
+    suppress : bool, default True
+        The observed series in ``extra["fitted"]`` (and the plot) through the
+        disclosure-control policy (:mod:`harkit.privacy`): a hidden count is NaN, and
+        counts (and proportions of ``total``) are rounded as the policy says. ``False``
+        shows the exact series.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -217,7 +233,11 @@ def revision_breaks(
     if scale is None and dispersion > 1.5:
         notes.append(f"Pearson dispersion {dispersion:.2f} > 1.5: consider scale='X2'.")
     div = tot if tot is not None else 1.0
-    fitted = pd.DataFrame({"time": yrs, "observed": y / div,
+    observed = y / div
+    if suppress:
+        observed = _shown_observed(d, count, total, threshold)
+        notes.append(dc.policy_note(threshold, extra="The observed series is shown so."))
+    fitted = pd.DataFrame({"time": yrs, "observed": observed,
                            "fitted_with_shifts": fit.fittedvalues / (div if family == "poisson"
                                                                     else 1.0),
                            "fitted_without_shifts": fit0.fittedvalues / (

@@ -11,8 +11,15 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from harkit import _disclosure as dc
 from harkit.results import Result
-from harkit.trends._common import DECEDENTS_NOTE, _check_counts, _numeric, draw_revision_bands
+from harkit.trends._common import (
+    DECEDENTS_NOTE,
+    _check_counts,
+    _numeric,
+    _shown_observed,
+    draw_revision_bands,
+)
 
 
 @dataclass(repr=False)
@@ -117,6 +124,8 @@ def joinpoint(
     ci: str = "location",
     setting: str = "hospital",
     icd9_hospital_start: int = 1987,
+    suppress: bool = True,
+    threshold: int | None = None,
 ) -> JoinpointResult:
     """Segmented log-linear (joinpoint) regression with APC per segment and AAPC.
 
@@ -155,6 +164,13 @@ def joinpoint(
         ``"conditional"`` takes the locations as known (narrower, under-covers).
     setting, icd9_hospital_start
         Revision bands drawn by :meth:`JoinpointResult.plot`.
+    suppress : bool, default True
+        With ``count``: the observed series in ``extra["fitted"]`` (and the plot) through
+        the disclosure-control policy (:mod:`harkit.privacy`): a hidden count is NaN, and
+        counts (and proportions of ``total``) are rounded as the policy says. ``False``
+        shows the exact series.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -278,6 +294,9 @@ def joinpoint(
     rows.append(_apc_row("AAPC", bounds[0], bounds[-1], agg @ beta,
                          float(np.sqrt(agg @ cov @ agg)), zq, count is not None, df_resid))
     table = pd.DataFrame(rows)
+    if suppress and count:
+        observed = _shown_observed(d, count, total, threshold)
+        notes.append(dc.policy_note(threshold, extra="The observed series is shown so."))
     notes.append(f"{k} joinpoint(s) chosen by BIC among 0-{selection['joinpoints'].max()}; "
                  + ("CIs include location uncertainty (delta method)." if ci == "location"
                     else "CIs conditional on the joinpoint locations."))

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harkit.privacy import suppress as _suppress
+from harkit import _disclosure as dc
+from harkit import privacy
 from harkit.results import Result
 from harkit.survival.mortality import poisson_exact_ci
 from harkit.trends._common import _UNITS, DECEDENTS_NOTE, _to_year, draw_revision_bands
@@ -87,6 +88,7 @@ def over_time(
     setting: str = "hospital",
     icd9_hospital_start: int = 1987,
     alpha: float = 0.05,
+    threshold: int | None = None,
 ) -> TrendResult:
     """Count records per calendar period (and group), with proportions and rates.
 
@@ -105,14 +107,20 @@ def over_time(
         with ``year``, ``denominator`` and optionally the ``by`` column. Summed over the
         years of a period. Adds ``rate`` = n / denominator with exact Poisson limits.
     suppress : bool, default True
-        Pass the counts through :func:`harkit.privacy.suppress`; proportions and rates of
-        hidden cells are blanked too. ``suppress=False`` opts out.
+        Show the counts through the disclosure-control policy (:mod:`harkit.privacy`):
+        with ``by``, each period's groups and its total are a row of a cross-table with
+        secondary suppression, so no hidden count follows from the total; proportions
+        and rates of hidden counts (and proportions of a hidden total) are blanked, and
+        under a rounding policy they are computed from the rounded counts.
+        ``suppress=False`` shows everything exactly.
     setting : {"hospital", "death"}
         Revision periods drawn by :meth:`TrendResult.plot`.
     icd9_hospital_start : int, default 1987
         First year of ICD-9 in hospitals.
     alpha : float, default 0.05
         1 - confidence level.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
 
     Returns
     -------
@@ -199,42 +207,74 @@ def over_time(
     if by is None:  # a share of itself: always 1
         t = t.drop(columns=["proportion", "proportion_lower", "proportion_upper"])
     if suppress:
-        t = _suppress_with_derived(t, ["n", "total"], grouped=by is not None)
-        notes.append(f"Counts below {t.attrs.get('suppression_threshold', 5)} suppressed "
-                     "with their proportions and rates; '*' marks a count hidden so that a "
-                     "small one cannot be recovered from the period total "
-                     "(suppress=False to opt out).")
+        t = _shown(t, by, alpha, threshold)
+        notes.append(dc.policy_note(threshold, secondary=by is not None, extra=(
+            "Proportions and rates of hidden counts are left out.")))
     return TrendResult(table=t, method=f"Counts per {unit}", notes=notes,
                        extra={"by": by, "setting": setting, "width": width,
                               "icd9_hospital_start": icd9_hospital_start})
 
 
-def _suppress_with_derived(t: pd.DataFrame, count_cols: list[str], grouped: bool
-                           ) -> pd.DataFrame:
-    out = _suppress(t, count_cols)
+def _shown(t: pd.DataFrame, by: str | None, alpha: float,
+           threshold: int | None) -> pd.DataFrame:
+    """The counts through the policy, with the values derived from hidden counts blanked."""
+    if by is None:
+        out = dc.suppress_table(t, ["n", "total"], threshold=threshold)
+        hidden_n = dc.hidden_cells(out["n"], t["n"])
+        hidden_total = hidden_n
+    else:
+        out = _suppress_grouped(t, by, threshold)
+        hidden_n = dc.hidden_cells(out["n"], t["n"])
+        hidden_total = dc.hidden_cells(out["total"], t["total"])
+    if dc.policy_for(threshold).round_to:
+        out = _derived_from_rounded(out, alpha)
+    rates = [c for c in t.columns if c.startswith("rate")]
+    props = [c for c in t.columns if c.startswith("proportion")]
+    out.loc[hidden_n, rates + props] = np.nan
+    out.loc[hidden_total, props] = np.nan  # n over a hidden total gives the total back
+    out.attrs["complementary_cells"] = int(out.attrs.get("secondary_cells", 0))
+    return out
 
-    def hidden_in(col: str) -> np.ndarray:
-        shown = pd.to_numeric(out[col].astype(str).str.replace(",", ""), errors="coerce")
-        return (shown.isna() & t[col].notna()).to_numpy()
 
-    hidden = np.zeros(len(t), dtype=bool)
-    for c in count_cols:
-        hidden |= hidden_in(c)
-    if grouped:
-        # complementary suppression: a period's shown total minus its shown cells must not
-        # give away a single hidden cell, so hide the period's next smallest count too
-        n = t["n"].to_numpy()
-        cell_hidden = hidden_in("n")
-        for _, pos in t.groupby("period_start", sort=False).indices.items():
-            h = cell_hidden[pos]
-            if h.sum() == 1 and not hidden_in("total")[pos].any():
-                free = [i for i in pos if not cell_hidden[i] and n[i] > 0]
-                if free:
-                    j = min(free, key=lambda i: n[i])
-                    out.loc[out.index[j], "n"] = "*"
-                    hidden[j] = True
-    derived = [c for c in t.columns if c.startswith(("proportion", "rate"))]
-    out.loc[hidden, derived] = np.nan
-    out.attrs["complementary_cells"] = int(
-        (out["n"].astype(str) == "*").sum()) if grouped else 0
+def _suppress_grouped(t: pd.DataFrame, by: str, threshold: int | None) -> pd.DataFrame:
+    """Each period as a row of groups with its total (secondary suppression)."""
+    codes = t[by].cat.codes.to_numpy() if isinstance(t[by].dtype, pd.CategoricalDtype) \
+        else pd.factorize(t[by])[0]
+    first = ~t["period_start"].duplicated().to_numpy()
+    long = pd.DataFrame({
+        "_period": np.concatenate([t["period_start"], t.loc[first, "period_start"]]),
+        "_group": np.concatenate([codes.astype(object),
+                                  np.full(int(first.sum()), "Total", dtype=object)]),
+        "n": np.concatenate([t["n"], t.loc[first, "total"]]).astype("int64")})
+    shown = privacy.suppress(long, ["n"], rows="_period", cols="_group",
+                             threshold=threshold, total="Total")
+    out = t.copy()
+    out["n"] = shown["n"].to_numpy()[: len(t)]
+    totals = dict(zip(long["_period"].to_numpy()[len(t):], shown["n"].to_numpy()[len(t):]))
+    out["total"] = out["period_start"].map(totals).astype(object)
+    out.attrs.update(shown.attrs)
+    return out
+
+
+def _derived_from_rounded(out: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Proportions and rates of the rounded counts: exact ones would give the exact counts
+    behind the rounded ones back."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    n = dc.shown_number(out["n"]).to_numpy(float)
+    tot = dc.shown_number(out["total"]).to_numpy(float)
+    if "proportion" in out:
+        ok = np.isfinite(n) & np.isfinite(tot) & (tot > 0)
+        lo, hi = proportion_confint(np.where(ok, n, 0), np.where(ok, tot, 1), alpha=alpha,
+                                    method="wilson")
+        out["proportion"] = np.where(ok, n / np.where(ok, tot, 1), np.nan)
+        out["proportion_lower"] = np.where(ok, lo, np.nan)
+        out["proportion_upper"] = np.where(ok, hi, np.nan)
+    if "rate" in out:
+        den = out["denominator"].to_numpy(float)
+        ok = np.isfinite(n) & (den > 0)
+        lower, upper = poisson_exact_ci(np.where(ok, n, 0), np.where(ok, den, 1.0), alpha)
+        out["rate"] = np.where(ok, n / np.where(ok, den, 1.0), np.nan)
+        out["rate_lower"] = np.where(ok, lower, np.nan)
+        out["rate_upper"] = np.where(ok, upper, np.nan)
     return out
