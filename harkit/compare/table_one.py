@@ -199,7 +199,8 @@ def _suppressed(counts: pd.DataFrame, threshold: int,
             shown = None
     if shown is None:
         shown = privacy.suppress(counts, columns=list(counts.columns), threshold=threshold)
-    shown = shown[list(counts.columns)].astype(str)
+    # object, not pandas 3's "str" dtype, which would turn the None below into NaN
+    shown = shown[list(counts.columns)].astype(str).astype(object)
     return shown.where(shown != plain, None)
 
 

@@ -143,7 +143,7 @@ def _read_text(path: Path) -> RawFile:
         frame, lines, bad = _read_text_slow(text, sep)
     # Blank lines hold no data: they are not rows (the line numbers already skip them).
     if len(frame.columns) and len(frame):
-        blank = (frame.iloc[:, 0] == "").to_numpy()
+        blank = (frame.iloc[:, 0] == "").to_numpy(copy=True)  # written below (CoW)
         if blank.any():
             blank[blank] = (frame.loc[blank] == "").all(axis=1).to_numpy()
         if blank.any():

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from harkit.plot import log_axis
 from harkit.results import Result
 from harkit.trends._common import DECEDENTS_NOTE, _check_counts, _numeric, draw_revision_bands
 
@@ -45,7 +46,7 @@ class JoinpointResult(Result):
         ax.plot(f["time"], f["fitted"], label=f"{len(self.extra['joinpoints'])} joinpoint(s)")
         for jp in self.extra["joinpoints"]:
             ax.axvline(jp, color="C3", lw=0.8, ls="--")
-        ax.set_yscale("log")
+        log_axis(ax, "y")
         ax.set_xlabel("year")
         ax.legend(fontsize=8)
         draw_revision_bands(ax, self.extra.get("setting", "hospital"),

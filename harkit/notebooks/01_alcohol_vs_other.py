@@ -114,7 +114,7 @@ fig, ax = plt.subplots(figsize=(7, 0.32 * len(smd) + 1))
 ax.scatter(smd.to_numpy(), range(len(smd)), color="black")
 ax.set_yticks(range(len(smd)), smd.index)
 ax.axvline(0.1, color="grey", linestyle="--", linewidth=0.8)
-ax.set_xscale("log")
+hk.plot.log_axis(ax, "x")
 ax.set_xlabel("|SMD|, alcohol vs other SUD (log scale)")
 plt.tight_layout()
 
