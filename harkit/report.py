@@ -21,7 +21,9 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,15 +44,15 @@ def notebooks_dir() -> Path:
     return Path(__file__).resolve().parent / "notebooks"
 
 
-def _kernel_manager_class() -> type:
+def _kernel_manager_class(ipc_dir: str | None) -> type:
     """A kernel manager that starts ipykernel with this interpreter, over IPC.
 
     Why: the ``python3`` kernelspec found on disk may belong to another Python (a user's
     Jupyter, a system install) without harkit, while the notebooks must run where harkit
     is installed. And a local kernel needs no TCP ports: ipykernel (7+) warns for every
-    kernel started over TCP without CurveZMQ encryption, and IPC sockets live in the
-    user's private Jupyter runtime folder instead. Windows has no IPC transport and keeps
-    TCP.
+    kernel started over TCP without CurveZMQ encryption, whereas IPC sockets live in a
+    private folder (``ipc_dir``, absolute: the kernel runs in the notebook's folder).
+    ``ipc_dir=None`` (Windows, which has no IPC transport) keeps TCP.
     """
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
@@ -65,8 +67,9 @@ def _kernel_manager_class() -> type:
     class _LocalKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
             kwargs.setdefault("kernel_spec_manager", _ThisInterpreter())
-            if os.name != "nt":
+            if ipc_dir is not None:
                 kwargs.setdefault("transport", "ipc")
+                kwargs.setdefault("ip", os.path.join(ipc_dir, "kernel"))
             super().__init__(**kwargs)
 
     return _LocalKernelManager
@@ -76,9 +79,16 @@ def _execute(nb: Any, cwd: Path, timeout: int) -> None:
     """Execute a notebook node in place in a fresh kernel of this interpreter."""
     from nbclient import NotebookClient
 
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   kernel_manager_class=_kernel_manager_class(),
-                   resources={"metadata": {"path": str(cwd)}}).execute()
+    # mkdtemp makes the folder readable by this user only; short path (socket names are
+    # limited to about 100 characters)
+    ipc_dir = None if os.name == "nt" else tempfile.mkdtemp(prefix="harkit-kernel-")
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       kernel_manager_class=_kernel_manager_class(ipc_dir),
+                       resources={"metadata": {"path": str(cwd)}}).execute()
+    finally:
+        if ipc_dir is not None:
+            shutil.rmtree(ipc_dir, ignore_errors=True)
 
 
 def inject_parameters(nb: Any, parameters: Mapping[str, Any]) -> Any:
