@@ -19,6 +19,7 @@ dropped.
 from __future__ import annotations
 
 import html
+import importlib.util
 import os
 import re
 import shutil
@@ -42,6 +43,17 @@ def notebooks_dir() -> Path:
     pathlib.Path
     """
     return Path(__file__).resolve().parent / "notebooks"
+
+
+def _require_report_extra() -> None:
+    """Say how to get what rendering needs, instead of a bare ModuleNotFoundError."""
+    missing = [m for m in ("nbformat", "nbclient", "nbconvert", "ipykernel")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModuleNotFoundError(
+            f"rendering reports needs {', '.join(missing)}: install harkit with its report "
+            "extra, `pip install \"harkit[report]\"` (offline: add --no-index --find-links "
+            "<wheelhouse>)")
 
 
 def _kernel_manager_class(ipc_dir: str | None) -> type:
@@ -177,10 +189,13 @@ def render(
 
     Raises
     ------
+    ModuleNotFoundError
+        harkit was installed without its ``report`` extra.
     harkit.errors.HarkitError
         ``check`` found an identifier in a report (the reports stay on disk, named in the
         message, for inspection inside the secure environment).
     """
+    _require_report_extra()
     import nbformat
     from nbconvert import HTMLExporter
 

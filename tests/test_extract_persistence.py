@@ -12,9 +12,6 @@ import pytest
 from harkit import datasets, io, schema
 from harkit.synth.params import Params, Truth
 
-pytestmark = pytest.mark.oldest
-
-
 @pytest.fixture(scope="module")
 def register():
     return datasets.load_synthetic(400, seed=21, sud_fraction=0.5)

@@ -155,3 +155,13 @@ def test_notebooks_are_package_data():
 
     assert notebooks_dir() == Path(harkit.__file__).parent / "notebooks"
     assert len(NOTEBOOKS) >= 10
+
+
+def test_missing_report_extra_says_how_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "nbclient" else real(name, *a))
+    with pytest.raises(ModuleNotFoundError, match=r"harkit\[report\]"):
+        render(progress=False)
