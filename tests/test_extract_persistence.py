@@ -12,6 +12,7 @@ import pytest
 from harkit import datasets, io, schema
 from harkit.synth.params import Params, Truth
 
+
 @pytest.fixture(scope="module")
 def register():
     return datasets.load_synthetic(400, seed=21, sud_fraction=0.5)

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -176,7 +176,7 @@ res.extra['balance_summary'].round(3)
 
 # %%
 ax = res.extra['iptw']['institutional_stay'].plot()
-ax.legend(loc='center right', frameon=False)
+ax.legend(loc='upper left', bbox_to_anchor=(1.0, 1.0), frameon=False)  # beside the rows
 ax.set_title('Institution stay: balance of women vs men')
 plt.tight_layout()
 
