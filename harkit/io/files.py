@@ -238,7 +238,8 @@ def read_raw(path: str | Path) -> RawFile:
         frame = pd.read_sas(p, format="sas7bdat", encoding="infer")
     elif suffix == ".xpt":
         try:
-            frame = _decode_bytes(pd.read_sas(p, format="xport"))
+            # bytes, decoded below (explicit: pandas 3 deprecates the default)
+            frame = _decode_bytes(pd.read_sas(p, format="xport", encoding=None))
         except ValueError:
             # pandas reads transport version 5 only; pyreadstat also reads version 8.
             import pyreadstat
