@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report test unit notebooks docs lint fixture bench clean
+NOTEBOOKS := harkit/notebooks
+WHEELHOUSE ?= wheelhouse
+
+.PHONY: report test unit notebooks docs lint fixture wheelhouse bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +24,7 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check harkit tests benchmarks
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval-lax notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+	$(BIN)/python -m pytest --nbval-lax $(NOTEBOOKS) --nbval-sanitize-with $(NOTEBOOKS)/sanitize.cfg -p no:cacheprovider
 	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 ## The documentation site (warnings are errors) -> docs/_build/html/index.html
@@ -42,9 +45,16 @@ lint: $(STAMP)
 fixture: $(STAMP)
 	$(BIN)/python -c "from harkit.datasets import rebuild_fixture; print(rebuild_fixture())"
 
+## For an offline machine: harkit's wheel in dist/, it and every dependency (harkit[report])
+## as wheels in $(WHEELHOUSE)/, for this machine's Python and platform (docs/getting-started.md)
+wheelhouse: $(STAMP)
+	rm -rf dist $(WHEELHOUSE)
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	$(BIN)/python -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) "$$(ls dist/harkit-*.whl)[report]"
+
 ## Full-size benchmarks (writes benchmarks/data, not committed)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache docs/_build docs/generated
+	rm -rf $(VENV) .venvs reports dist $(WHEELHOUSE) .pytest_cache .ruff_cache docs/_build docs/generated

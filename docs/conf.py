@@ -49,7 +49,7 @@ def _copy_notebooks(app) -> None:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    for nb in sorted((ROOT / "harkit" / "notebooks").glob("*.ipynb")):
         shutil.copy2(nb, target / nb.name)
 
 

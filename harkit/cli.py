@@ -44,7 +44,7 @@ def _report(args: argparse.Namespace) -> int:
     from harkit.report import render
 
     written = render(args.notebooks or None, args.out, extract_path=args.extract,
-                     include_code=not args.no_code, progress=not args.quiet)
+                     include_code=args.show_code, progress=not args.quiet)
     print(f"wrote {len(written)} files to {args.out}")
     return 0
 
@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="execute the notebooks and render HTML reports")
     p.add_argument("--out", default="reports", help="output folder")
     p.add_argument("--extract", default=None, help="delivery to analyse (default: fixture)")
-    p.add_argument("--no-code", action="store_true", help="hide code cells")
+    p.add_argument("--show-code", action="store_true",
+                   help="include the code cells (hidden by default: reports are for readers)")
     p.add_argument("notebooks", nargs="*", help="notebooks (default: all)")
     p.set_defaults(func=_report)
     return parser

@@ -370,7 +370,8 @@ def build(
         _require(episodes, "episodes", ["episode_id", "person_id", "admission_date"])
         epos = _person_index(ids, episodes["person_id"], "episodes")
         keep = epos >= 0
-        ep_sud = episodes["episode_id"].astype(object).isin(sud_ep_ids).to_numpy()
+        # copy: ORed in place below; pandas 3 hands out read-only views (copy-on-write)
+        ep_sud = episodes["episode_id"].astype(object).isin(sud_ep_ids).to_numpy(copy=True)
         inst = _table(extract, "institutions")
         if inst is not None and "addiction_department" in inst:
             key = "archive_series_id" if ("archive_series_id" in inst

@@ -1,11 +1,14 @@
 """The registers that come with harkit: the bundled fixture and generated ones.
 
-``load_fixture()`` reads the small synthetic delivery in ``data_fixtures/`` (Norwegian
-layout, semicolon CSV) through :func:`harkit.read_extract`, exactly as a real
-delivery would be read. ``load_synthetic(n, seed)`` generates a register in memory.
+``load_fixture()`` reads the small synthetic delivery shipped inside the package
+(``harkit/data/fixture/``: the register's Norwegian layout -- file stems, column names,
+codes and ``dd.mm.yyyy`` text dates -- stored as Parquet to keep the wheel small) through
+:func:`harkit.read_extract`, exactly as a real delivery would be read.
+``load_synthetic(n, seed)`` generates a register in memory.
 
 Rebuild the fixture (deterministic) with ``make fixture`` or
-``python -c "from harkit.datasets import rebuild_fixture; rebuild_fixture()"``.
+``python -m harkit.datasets --rebuild-fixture``; ``python -m harkit.datasets --path``
+prints where it is (e.g. to try ``harkit validate`` on it).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ def fixture_dir() -> Path:
     """Return the folder of the bundled synthetic delivery.
 
     The environment variable ``HARKIT_FIXTURE_DIR`` overrides the default, which is
-    ``data_fixtures/delivery`` next to the package.
+    ``data/fixture`` inside the installed package (so an installed wheel has it too).
 
     Returns
     -------
@@ -37,7 +40,7 @@ def fixture_dir() -> Path:
     override = os.environ.get("HARKIT_FIXTURE_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[1] / "data_fixtures" / "delivery"
+    return Path(__file__).resolve().parent / "data" / "fixture"
 
 
 def load_fixture(*, strict: bool = False) -> Extract:
@@ -64,7 +67,8 @@ def load_fixture(*, strict: bool = False) -> Extract:
     path = fixture_dir()
     if not path.is_dir():
         raise FileNotFoundError(
-            f"bundled fixture not found at {path}; rebuild it with `make fixture`"
+            f"bundled fixture not found at {path}; rebuild it with "
+            "`python -m harkit.datasets --rebuild-fixture`"
         )
     return read_extract(path, strict=strict)
 
@@ -120,6 +124,11 @@ def load_synthetic(n_persons: int = 10_000, seed: int = 1, **kwargs) -> Extract:
 def rebuild_fixture(target: Path | None = None) -> Path:
     """Regenerate the bundled delivery files from the generator.
 
+    The files are the Norwegian delivery layout as Parquet (what
+    ``harkit synth --format parquet --layout norwegian`` writes): one file per table,
+    Norwegian names and codes, partial dates as text. Parquet rather than CSV only
+    for size; :func:`load_fixture` still reads them through :func:`harkit.read_extract`.
+
     Parameters
     ----------
     target : pathlib.Path, optional
@@ -135,17 +144,21 @@ def rebuild_fixture(target: Path | None = None) -> Path:
     target = fixture_dir() if target is None else Path(target)
     if target.exists():
         shutil.rmtree(target)
-    write_extract(generate_fixture(), target, format="csv", layout="norwegian")
+    write_extract(generate_fixture(), target, format="parquet", layout="norwegian")
     return target
 
 
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harkit.datasets")
     parser.add_argument("--rebuild-fixture", action="store_true",
-                        help="regenerate data_fixtures/delivery from the generator")
+                        help="regenerate the bundled fixture from the generator")
+    parser.add_argument("--path", action="store_true",
+                        help="print the folder of the bundled fixture")
     args = parser.parse_args(argv)
     if args.rebuild_fixture:
         print(f"fixture written to {rebuild_fixture()}")
+    elif args.path:
+        print(fixture_dir())
     else:
         parser.print_help()
     return 0

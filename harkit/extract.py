@@ -51,6 +51,27 @@ def empty_row_counts() -> pd.DataFrame:
                          for i, c in enumerate(ROW_COUNT_COLUMNS)})
 
 
+def read_truth(directory: str | Path) -> Any:
+    """Read the ground truth stored by :meth:`Extract.to_parquet`, if there is one.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        A folder written by :meth:`Extract.to_parquet`.
+
+    Returns
+    -------
+    harkit.synth.Truth or None
+        None when the folder holds no ``_truth/`` (every real delivery).
+    """
+    folder = Path(directory) / "_truth"
+    if not folder.is_dir():
+        return None
+    from harkit.synth.params import Truth
+
+    return Truth.read_parquet(folder)
+
+
 @dataclass
 class Extract:
     """The canonical tables of one delivery, its rejects and its row accounting.
@@ -196,7 +217,8 @@ class Extract:
     def to_parquet(self, directory: str | Path) -> Path:
         """Write every table, the rejects and the row accounting as Parquet files.
 
-        ``harkit.read_extract(directory)`` reads the result back identically.
+        ``harkit.read_extract(directory)`` reads the result back identically, with the
+        ground truth of a synthetic register (in ``_truth/``, see :func:`read_truth`).
 
         Parameters
         ----------
@@ -214,6 +236,8 @@ class Extract:
             df.to_parquet(out / f"{name}.parquet", index=False)
         self.rejects.to_parquet(out / "_rejects.parquet", index=False)
         self.row_counts.to_parquet(out / "_row_counts.parquet", index=False)
+        if self.truth is not None:  # a synthetic register keeps its ground truth
+            self.truth.to_parquet(out / "_truth")
         (out / "_harkit.json").write_text(
             json.dumps({"format": "harkit-canonical", "version": 1, "source": self.source}),
             encoding="utf-8",

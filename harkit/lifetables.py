@@ -154,7 +154,7 @@ def _one_table(ages: np.ndarray, mx: np.ndarray, sex: str, a0: str,
         if np.isnan(mx[0]):
             raise ValueError("missing death rate at the first age; cannot carry forward")
         # carry the last observed rate forward (HMD '.' = no exposure, at the oldest ages)
-        mx = pd.Series(mx).ffill().to_numpy()
+        mx = pd.Series(mx).ffill().to_numpy(copy=True)  # written below; CoW views are read-only
     if mx[-1] <= 0 and missing == "carry_forward" and (mx > 0).any():
         # open interval with no deaths (or no rate): use the last positive rate
         mx[-1] = mx[mx > 0][-1]

@@ -1,34 +1,153 @@
 """Execute the curated notebooks and render them as HTML reports.
 
-Each notebook has a ``parameters`` cell (papermill), so the same notebook runs on the
-bundled fixture or, inside a secure research environment, on a real extract::
+The notebooks ship inside the package (``harkit/notebooks/``), so an installed harkit
+renders them without a checkout. Each notebook has a cell tagged ``parameters``; the
+values given here are assigned in a cell inserted after it (papermill's convention), so
+the same notebook runs on the bundled fixture or, inside a secure research environment,
+on a real extract::
 
     harkit report --out reports                       # the bundled fixture
     harkit report --extract /secure/delivery --out /secure/reports
 
-The committed notebooks are never modified: they are executed into a temporary
-folder and converted from there.
+The notebooks are never modified: they are executed in memory and converted from there.
+The kernel is this Python interpreter (no installed kernelspec is needed or consulted),
+reached over local IPC sockets rather than TCP where the platform has them. Reports are
+for readers: code is hidden unless asked for, and nbval's ``# NBVAL_*`` markers are
+dropped.
 """
 
 from __future__ import annotations
 
 import html
+import importlib.util
+import os
 import re
+import shutil
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
+#: Lines that only steer the notebook tests (nbval), never shown in a report.
+_NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_\w+[ \t]*$\n?", re.MULTILINE)
+
 
 def notebooks_dir() -> Path:
-    """Return the folder of the curated notebooks (``notebooks/`` next to the package).
+    """Return the folder of the curated notebooks (``harkit/notebooks/``, package data).
 
     Returns
     -------
     pathlib.Path
     """
-    return Path(__file__).resolve().parents[1] / "notebooks"
+    return Path(__file__).resolve().parent / "notebooks"
+
+
+def _require_report_extra() -> None:
+    """Say how to get what rendering needs, instead of a bare ModuleNotFoundError."""
+    missing = [m for m in ("nbformat", "nbclient", "nbconvert", "ipykernel")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModuleNotFoundError(
+            f"rendering reports needs {', '.join(missing)}: install harkit with its report "
+            "extra, `pip install \"harkit[report]\"` (offline: add --no-index --find-links "
+            "<wheelhouse>)")
+
+
+def _kernel_manager_class(ipc_dir: str | None) -> type:
+    """A kernel manager that starts ipykernel with this interpreter, over IPC.
+
+    Why: the ``python3`` kernelspec found on disk may belong to another Python (a user's
+    Jupyter, a system install) without harkit, while the notebooks must run where harkit
+    is installed. And a local kernel needs no TCP ports: ipykernel (7+) warns for every
+    kernel started over TCP without CurveZMQ encryption, whereas IPC sockets live in a
+    private folder (``ipc_dir``, absolute: the kernel runs in the notebook's folder).
+    ``ipc_dir=None`` (Windows, which has no IPC transport) keeps TCP.
+    """
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class _ThisInterpreter(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            return KernelSpec(
+                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                display_name=f"Python {sys.version_info.major}.{sys.version_info.minor}",
+                language="python", name=kernel_name)
+
+    class _LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("kernel_spec_manager", _ThisInterpreter())
+            if ipc_dir is not None:
+                kwargs.setdefault("transport", "ipc")
+                kwargs.setdefault("ip", os.path.join(ipc_dir, "kernel"))
+            super().__init__(**kwargs)
+
+    return _LocalKernelManager
+
+
+def _execute(nb: Any, cwd: Path, timeout: int) -> None:
+    """Execute a notebook node in place in a fresh kernel of this interpreter."""
+    from nbclient import NotebookClient
+
+    # mkdtemp makes the folder readable by this user only; short path (socket names are
+    # limited to about 100 characters)
+    ipc_dir = None if os.name == "nt" else tempfile.mkdtemp(prefix="harkit-kernel-")
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       kernel_manager_class=_kernel_manager_class(ipc_dir),
+                       resources={"metadata": {"path": str(cwd)}}).execute()
+    finally:
+        if ipc_dir is not None:
+            shutil.rmtree(ipc_dir, ignore_errors=True)
+
+
+def inject_parameters(nb: Any, parameters: Mapping[str, Any]) -> Any:
+    """Assign parameters in a cell inserted after the cell tagged ``parameters``.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook, changed in place.
+    parameters : mapping of str to object
+        Names and values; each value is written as its ``repr``.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        ``nb``; the new cell is tagged ``injected-parameters`` and comes first when no
+        cell is tagged ``parameters``.
+    """
+    import nbformat
+
+    if not parameters:
+        return nb
+    source = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    at = next((i + 1 for i, c in enumerate(nb.cells)
+               if "parameters" in c.get("metadata", {}).get("tags", [])), 0)
+    nb.cells.insert(at, cell)
+    return nb
+
+
+def for_readers(nb: Any) -> Any:
+    """Drop what only the notebook tests need: nbval's ``# NBVAL_*`` marker lines.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook, changed in place.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        ``nb``.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = _NBVAL_MARKER.sub("", cell.source).strip("\n")
+    return nb
 
 
 def render(
@@ -36,7 +155,7 @@ def render(
     out_dir: str | Path = "reports",
     *,
     extract_path: str | Path | None = None,
-    include_code: bool = True,
+    include_code: bool = False,
     progress: bool = True,
     timeout: int = 1800,
     check: bool = True,
@@ -52,8 +171,9 @@ def render(
     extract_path : str or pathlib.Path, optional
         A delivery to analyse, passed to each notebook's ``extract_path`` parameter;
         None analyses the bundled fixture.
-    include_code : bool, default True
-        Keep the code cells in the report (False shows narrative and results only).
+    include_code : bool, default False
+        Show the code cells (and their prompts) in the report; by default a report shows
+        narrative and results only.
     progress : bool, default True
         Show a progress bar over the notebooks.
     timeout : int, default 1800
@@ -69,12 +189,14 @@ def render(
 
     Raises
     ------
+    ModuleNotFoundError
+        harkit was installed without its ``report`` extra.
     harkit.errors.HarkitError
         ``check`` found an identifier in a report (the reports stay on disk, named in the
         message, for inspection inside the secure environment).
     """
+    _require_report_extra()
     import nbformat
-    import papermill
     from nbconvert import HTMLExporter
 
     paths = sorted(notebooks_dir().glob("*.ipynb")) if notebooks is None else [
@@ -84,19 +206,17 @@ def render(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     parameters = {"extract_path": None if extract_path is None else str(extract_path)}
-    exporter = HTMLExporter(exclude_input=not include_code)
+    exporter = HTMLExporter(exclude_input=not include_code,
+                            exclude_input_prompt=not include_code,
+                            exclude_output_prompt=not include_code)
     written: list[Path] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for path in tqdm(paths, desc="rendering notebooks", disable=not progress):
-            executed = Path(tmp) / path.name
-            papermill.execute_notebook(
-                str(path), str(executed), parameters=parameters, cwd=str(path.parent),
-                progress_bar=False, execution_timeout=timeout, kernel_name="python3",
-            )
-            body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-            target = out / f"{path.stem}.html"
-            target.write_text(body, encoding="utf-8")
-            written.append(target)
+    for path in tqdm(paths, desc="rendering notebooks", disable=not progress):
+        nb = inject_parameters(nbformat.read(str(path), as_version=4), parameters)
+        _execute(nb, path.parent, timeout)
+        body, _ = exporter.from_notebook_node(for_readers(nb))
+        target = out / f"{path.stem}.html"
+        target.write_text(body, encoding="utf-8")
+        written.append(target)
     index = out / "index.html"
     index.write_text(_index_html(list(zip(paths, written))), encoding="utf-8")
     written.append(index)
@@ -194,14 +314,12 @@ def refresh_notebooks(notebooks: Sequence[str | Path] | None = None, *,
         The notebooks refreshed.
     """
     import nbformat
-    from nbclient import NotebookClient
 
     paths = sorted(notebooks_dir().glob("*.ipynb")) if notebooks is None else [
         Path(p) for p in notebooks]
     for path in tqdm(paths, desc="executing notebooks", disable=not progress):
         nb = nbformat.read(str(path), as_version=4)
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        _execute(nb, path.parent, timeout)
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
         nbformat.write(nb, str(path))

@@ -203,9 +203,10 @@ def _comorbidipy():
 def _import_comorbidipy():
     import pandas.core.common as pcc
 
-    # comorbidipy 0.5 imports a warning class pandas 2 moved to pandas.errors
+    # comorbidipy 0.5 imports a warning class pandas 2 moved to pandas.errors and
+    # pandas 3 removed (copy-on-write has no chained-assignment warning)
     if not hasattr(pcc, "SettingWithCopyWarning"):
-        pcc.SettingWithCopyWarning = pd.errors.SettingWithCopyWarning
+        pcc.SettingWithCopyWarning = getattr(pd.errors, "SettingWithCopyWarning", Warning)
     return pytest.importorskip("comorbidipy")
 
 

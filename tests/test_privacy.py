@@ -1,9 +1,8 @@
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from harkit import privacy
+from harkit.report import notebooks_dir
 
 
 def test_small_counts_are_hidden_and_zero_kept():
@@ -189,7 +188,7 @@ def fixture():
 
 
 def test_overview_notebook_has_no_identifiers(fixture):
-    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "00_overview.ipynb"
+    notebook = notebooks_dir() / "00_overview.ipynb"
     privacy.assert_no_identifiers(notebook, extract=fixture)
 
 

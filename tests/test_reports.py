@@ -97,3 +97,71 @@ def test_refresh_notebooks_executes_in_place_and_syncs_the_pair(tmp_path):
     assert "".join(code["outputs"][0]["data"]["text/plain"]) == "42"
     assert "execution" not in code["metadata"]
     assert "6 * 7" in (tmp_path / "small.py").read_text()
+
+
+def _small_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Small\n\nA lead."),
+                nbformat.v4.new_code_cell("extract_path = None", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nimport sys\n"
+                                          "unique_marker = 6 * 7\n"
+                                          "print(sys.executable, extract_path)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_reports_hide_code_by_default_and_run_in_this_interpreter(tmp_path, capfd):
+    import sys
+
+    nb = _small_notebook(tmp_path / "small.ipynb")
+    page = render([nb], out_dir=tmp_path / "out", extract_path="/some/delivery",
+                  progress=False, check=False)[0].read_text(encoding="utf-8")
+    assert "unique_marker" not in page and 'class="highlight' not in page  # no code
+    assert "NBVAL" not in page
+    # the kernel is this interpreter (not whatever "python3" kernelspec is installed),
+    # and it got the parameter
+    assert f"{sys.executable} /some/delivery" in page
+    # a local IPC kernel: no warning about unencrypted TCP from ipykernel
+    assert "without encryption" not in capfd.readouterr().err
+
+
+def test_show_code_keeps_code_without_nbval_markers(tmp_path):
+    nb = _small_notebook(tmp_path / "small.ipynb")
+    page = render([nb], out_dir=tmp_path / "out", include_code=True, progress=False,
+                  check=False)[0].read_text(encoding="utf-8")
+    assert "unique_marker" in page and "NBVAL" not in page
+
+
+def test_parameters_go_after_the_parameters_cell():
+    from harkit.report import inject_parameters
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T"),
+                nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("x")]
+    inject_parameters(nb, {"x": 2, "path": "/a b"})
+    assert nb.cells[2].source == "x = 2\npath = '/a b'"
+    assert nb.cells[2].metadata["tags"] == ["injected-parameters"]
+    untagged = nbformat.v4.new_notebook()
+    untagged.cells = [nbformat.v4.new_code_cell("y")]
+    assert inject_parameters(untagged, {"y": 1}).cells[0].source == "y = 1"
+
+
+def test_notebooks_are_package_data():
+    # one source of truth: the notebooks live inside the package, so a wheel carries them
+    import harkit
+
+    assert notebooks_dir() == Path(harkit.__file__).parent / "notebooks"
+    assert len(NOTEBOOKS) >= 10
+
+
+def test_missing_report_extra_says_how_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "nbclient" else real(name, *a))
+    with pytest.raises(ModuleNotFoundError, match=r"harkit\[report\]"):
+        render(progress=False)

@@ -16,7 +16,7 @@ MALE = "C(sex, Treatment('female'))[T.male]"
 FORMULA = ("C(sex, Treatment('female')) + C(main_substance, Treatment('none')) "
            "+ young_onset + {comorb}")
 # cohort substances the generator has no group of, mapped to its planted groups
-_SUBSTANCE = {"nan": "none", "cocaine": "stimulants", "solvents": "polydrug",
+_SUBSTANCE = {"cocaine": "stimulants", "solvents": "polydrug",
               "hallucinogens": "polydrug"}
 
 
@@ -31,7 +31,8 @@ def _cohort(ex: object) -> pd.DataFrame:
 def register() -> tuple[object, pd.DataFrame]:
     ex = harkit.synth.generate(6000, seed=1, sud_fraction=0.5, progress=False)
     c = _cohort(ex)
-    c["main_substance"] = c["main_substance"].astype(str).replace(_SUBSTANCE)
+    # no main substance -> "none" (explicitly: pandas 3's astype(str) keeps NaN missing)
+    c["main_substance"] = c["main_substance"].astype(object).fillna("none").replace(_SUBSTANCE)
     c["young_onset"] = (c["onset_group"] == "young").astype(int)
     truth = ex.truth.persons.set_index("person_id")
     for col in ("male", "young_onset", "comorbidity"):

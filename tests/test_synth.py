@@ -421,7 +421,9 @@ def test_treatment_sex_difference(ex, truth):
                            on=["institution_id", "archive_series_id"])
     ep = ep.merge(ex.persons[["person_id", "sex"]], on="person_id")
     given = ex.treatments.groupby("episode_id", observed=True)["treatment_type"].agg(set)
-    ep["treat"] = ep["episode_id"].map(given).apply(lambda s: s if isinstance(s, set) else set())
+    # object: mapping a pyarrow-backed string column would turn the sets into arrow lists
+    ep["treat"] = ep["episode_id"].astype(object).map(given).apply(
+        lambda s: s if isinstance(s, set) else set())
     elig = ep[(ep["episode_type"] == "inpatient") & ep["addiction_department"].astype(bool)]
     treated = elig["treat"].apply(lambda s: "institutional_stay" in s)
     orr = _odds_ratio(treated, elig["sex"] == "female")

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 from scipy import stats
+from scipy.integrate import trapezoid  # np.trapezoid needs numpy 2
 
 from harkit import synth
 from harkit.survival.age_at_death import AgeAtDeathResult, age_at_death
@@ -249,7 +250,7 @@ def _true_survival(age, male_share, b=2.5e-5, g=0.1, beta_male=0.35, beta_com=0.
 
 def _true_mean(male_share):
     a = np.linspace(0, 130, 26001)
-    return float(np.trapezoid(_true_survival(a, male_share), a))
+    return float(trapezoid(_true_survival(a, male_share), a))
 
 
 @pytest.fixture(scope="module")

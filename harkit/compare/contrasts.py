@@ -519,8 +519,9 @@ def stratified(
     lv = others[0]
     label = f"{lv} vs {reference}"
     tables, names, counts, dropped = [], [], [], []
-    for key, idx in st.groupby(strata, observed=True).groups.items():
-        xi, yi = x.loc[idx], y.loc[idx]
+    # iterate (keys are tuples in every pandas) rather than .groups (pandas 4 changes them)
+    for key, part in st.groupby(strata, observed=True):
+        xi, yi = x.loc[part.index], y.loc[part.index]
         a = int(yi[xi == lv].sum())
         b = int((xi == lv).sum()) - a
         c = int(yi[xi == reference].sum())

@@ -631,8 +631,9 @@ def iptw(
 
     terms = []
     for c in covariates:
-        if (isinstance(d[c].dtype, pd.CategoricalDtype) or d[c].dtype == object
-                or pd.api.types.is_bool_dtype(d[c])):
+        # text is object dtype in pandas 2 and the "str" StringDtype in pandas 3
+        if (isinstance(d[c].dtype, (pd.CategoricalDtype, pd.StringDtype))
+                or d[c].dtype == object or pd.api.types.is_bool_dtype(d[c])):
             terms.append(f"C(Q('{c}'))")
         else:
             terms.append(f"Q('{c}')")

@@ -166,7 +166,7 @@ def _code_keys(table: pd.DataFrame, *, setting: str, icd9_hospital_start: int = 
     raw = table["code"] if "code" in table.columns else pd.Series([None] * n, index=table.index)
     code_idx, code_uniques = pd.factorize(_object_values(raw), use_na_sentinel=True)
     code_idx = code_idx.astype(np.int64)
-    code_uniques = np.asarray(code_uniques, dtype=object)
+    code_uniques = np.array(code_uniques, dtype=object)  # a copy: written below
     # codes read as numbers (3039, 303.9) are still codes: give normalise their text
     for i, v in enumerate(code_uniques):
         if not isinstance(v, str):

@@ -143,7 +143,7 @@ def _read_text(path: Path) -> RawFile:
         frame, lines, bad = _read_text_slow(text, sep)
     # Blank lines hold no data: they are not rows (the line numbers already skip them).
     if len(frame.columns) and len(frame):
-        blank = (frame.iloc[:, 0] == "").to_numpy()
+        blank = (frame.iloc[:, 0] == "").to_numpy(copy=True)  # written below (CoW)
         if blank.any():
             blank[blank] = (frame.loc[blank] == "").all(axis=1).to_numpy()
         if blank.any():
@@ -238,7 +238,8 @@ def read_raw(path: str | Path) -> RawFile:
         frame = pd.read_sas(p, format="sas7bdat", encoding="infer")
     elif suffix == ".xpt":
         try:
-            frame = _decode_bytes(pd.read_sas(p, format="xport"))
+            # bytes, decoded below (explicit: pandas 3 deprecates the default)
+            frame = _decode_bytes(pd.read_sas(p, format="xport", encoding=None))
         except ValueError:
             # pandas reads transport version 5 only; pyreadstat also reads version 8.
             import pyreadstat

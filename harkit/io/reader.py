@@ -9,7 +9,7 @@ import pandas as pd
 
 from harkit import schema
 from harkit.errors import ExtractError
-from harkit.extract import Extract, empty_rejects, empty_row_counts
+from harkit.extract import Extract, empty_rejects, empty_row_counts, read_truth
 from harkit.io.files import SUFFIXES, read_raw
 from harkit.io.mapping import Part, build_parts
 from harkit.io.rejects import finish_rejects
@@ -48,7 +48,7 @@ def _read_canonical(path: Path) -> Extract:
     rejects = rejects.astype(empty_rejects().dtypes.to_dict())
     counts = pd.read_parquet(cnt) if cnt.exists() else empty_row_counts()
     counts = counts.astype(empty_row_counts().dtypes.to_dict())
-    return Extract(tables, rejects, counts, source=meta.get("source"))
+    return Extract(tables, rejects, counts, source=meta.get("source"), truth=read_truth(path))
 
 
 def _strict_message(rejects: pd.DataFrame) -> str:

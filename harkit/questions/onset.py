@@ -99,7 +99,9 @@ def young_flag(cohort: pd.DataFrame, cut: float = 25.0) -> pd.Series:
 def substance_group(cohort: pd.DataFrame, column: str = "main_substance") -> pd.Series:
     """Coarse substance group of :data:`SUBSTANCE_GROUPS` (object dtype, None if none)."""
     s = cohort[column].astype(object)
-    return s.map(lambda v: SUBSTANCE_GROUPS.get(v, v) if isinstance(v, str) else None)
+    # built as object: Series.map would infer pandas 3's "str" dtype and turn None to NaN
+    return pd.Series([SUBSTANCE_GROUPS.get(v, v) if isinstance(v, str) else None for v in s],
+                     index=s.index, dtype=object, name=s.name)
 
 
 def hierarchy_substance(cohort: pd.DataFrame,

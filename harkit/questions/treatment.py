@@ -423,7 +423,9 @@ class SexDifferenceResult(Result):
             ys = [i for i, tr in enumerate(drawn["treatment"]) if tr in truth]
             xs = [truth[drawn.loc[i, "treatment"]] for i in ys]
             ax.scatter(xs, ys, marker="x", color="red", zorder=3, label="planted")
-            ax.legend(loc="lower right", frameon=False, fontsize=8)
+            # above the axes: inside, the legend covers the last rows' intervals
+            ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False,
+                      fontsize=8, borderaxespad=0.2)
         return ax
 
 

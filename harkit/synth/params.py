@@ -7,8 +7,11 @@ report it and a reader can see the whole model in one place. Calibration targets
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,6 +161,30 @@ class Params:
     documents_share_comparison: float = 0.01
     diagnosis_text_variants: bool = True
 
+    def __post_init__(self) -> None:
+        # Mappings given as plain dicts (e.g. ``Params(beta={...})``, or on unpickling)
+        # are made read-only like the defaults.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict):
+                object.__setattr__(self, f.name, _ro(value))
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # MappingProxyType cannot be pickled: pickle the mappings as dicts and let
+        # __post_init__ make them read-only again.
+        return _params_from_dict, (self.to_dict(),)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the parameters as a plain dict (mappings as dicts), e.g. to store them.
+
+        Returns
+        -------
+        dict
+            ``Params(**p.to_dict()) == p``.
+        """
+        return {f.name: (dict(v) if isinstance(v, MappingProxyType) else v)
+                for f in fields(self) for v in [getattr(self, f.name)]}
+
     def linear_predictor(self, covariates: pd.DataFrame) -> np.ndarray:
         """Return ``beta' x`` for a frame holding the :data:`COVARIATES` columns.
 
@@ -173,6 +200,10 @@ class Params:
         """
         x = covariates[list(COVARIATES)].to_numpy(dtype=float)
         return x @ np.array([self.beta[c] for c in COVARIATES])
+
+
+def _params_from_dict(values: dict[str, Any]) -> Params:
+    return Params(**values)
 
 
 #: The default parameters.
@@ -312,6 +343,88 @@ class Truth:
         rows += [(f"death_revision[{k}]", v) for k, v in self.death_revisions.items()]
         return pd.DataFrame(rows, columns=["parameter", "value"])
 
+    def to_parquet(self, directory: str | Path) -> Path:
+        """Write the truth to a folder: its tables as Parquet, the rest as JSON.
+
+        :meth:`harkit.Extract.to_parquet` calls this for a synthetic extract, so that
+        ``read_extract`` gives the truth back with the tables.
+
+        Parameters
+        ----------
+        directory : str or pathlib.Path
+            Target folder (created if needed).
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written; :meth:`read_parquet` reads it back equal.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        rest: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, pd.DataFrame):
+                value.to_parquet(out / f"{f.name}.parquet")  # keeps a non-default index
+            else:
+                rest[f.name] = _to_json(value)
+        (out / "truth.json").write_text(json.dumps(rest, indent=1), encoding="utf-8")
+        return out
+
+    @classmethod
+    def read_parquet(cls, directory: str | Path) -> Truth:
+        """Read a truth written by :meth:`to_parquet`.
+
+        Parameters
+        ----------
+        directory : str or pathlib.Path
+
+        Returns
+        -------
+        Truth
+        """
+        src = Path(directory)
+        rest = json.loads((src / "truth.json").read_text(encoding="utf-8"))
+        values = {name: _from_json(v) for name, v in rest.items()}
+        for f in fields(cls):
+            if f.name not in values:
+                values[f.name] = pd.read_parquet(src / f"{f.name}.parquet")
+        return cls(**values)
+
     def __repr__(self) -> str:
         return (f"Truth(n_persons={self.n_persons:,}, n_sud={self.n_sud:,}, "
                 f"death_window={self.death_window}, seed={self.seed!r})")
+
+
+# JSON with tags for what JSON lacks, so that a stored truth reads back equal: tuples stay
+# tuples, dict keys keep their type, Params come back as Params. (Not pickle: reading a
+# folder must never run code from it.)
+def _to_json(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Params):
+        return {"params": _to_json(value.to_dict())}
+    if isinstance(value, (dict, MappingProxyType)):
+        return {"dict": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"tuple": [_to_json(v) for v in value]}
+    if isinstance(value, list):
+        return {"list": [_to_json(v) for v in value]}
+    raise TypeError(f"cannot store a {type(value).__name__} in a truth file")
+
+
+def _from_json(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    ((tag, inner),) = value.items()
+    if tag == "params":
+        return Params(**_from_json(inner))
+    if tag == "dict":
+        return {_from_json(k): _from_json(v) for k, v in inner}
+    if tag == "tuple":
+        return tuple(_from_json(v) for v in inner)
+    if tag == "list":
+        return [_from_json(v) for v in inner]
+    raise ValueError(f"unknown tag {tag!r} in a truth file")

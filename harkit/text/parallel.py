@@ -44,6 +44,11 @@ _REQUIRED = ("document_id", "text")
 _WORKER_MATCHER: Matcher | None = None
 
 
+#: The dtype pandas gives a column built from Python strings, as in :func:`search`'s hit
+#: table: object in pandas 2, "str" in pandas 3.
+_TEXT_DTYPE = pd.Series([""]).dtype
+
+
 def _dtype(column: str) -> str:
     if column in _FLAGS:
         return "bool"
@@ -359,8 +364,9 @@ def collect_dask(result: Any, query: str | None = None, **compute_kwargs: Any) -
     skip = frame.loc[is_skip]
     skipped = list(zip(skip["document_id"].tolist(), skip["skip_reason"].tolist()))
     hits = frame.loc[~is_skip, _engine.HIT_COLUMNS].reset_index(drop=True)
-    # dask may hand back pyarrow strings; search returns object columns
-    hits = hits.astype({c: _dtype(c) for c in _engine.HIT_COLUMNS})
+    # dask may hand back pyarrow strings: give text columns the dtype search gives them
+    hits = hits.astype({c: _TEXT_DTYPE if _dtype(c) == "object" else _dtype(c)
+                        for c in _engine.HIT_COLUMNS})
     hits.attrs["skipped"] = dict(Counter(r for _, r in skipped))
     hits.attrs["skipped_documents"] = skipped
     hits.attrs["query"] = query

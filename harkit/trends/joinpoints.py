@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import special, stats
 
 from harkit import _disclosure as dc
+from harkit.plot import log_axis
 from harkit.results import Result
 from harkit.trends._common import (
     DECEDENTS_NOTE,
@@ -52,7 +53,7 @@ class JoinpointResult(Result):
         ax.plot(f["time"], f["fitted"], label=f"{len(self.extra['joinpoints'])} joinpoint(s)")
         for jp in self.extra["joinpoints"]:
             ax.axvline(jp, color="C3", lw=0.8, ls="--")
-        ax.set_yscale("log")
+        log_axis(ax, "y")
         ax.set_xlabel("year")
         ax.legend(fontsize=8)
         draw_revision_bands(ax, self.extra.get("setting", "hospital"),

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -114,7 +114,7 @@ fig, ax = plt.subplots(figsize=(7, 0.32 * len(smd) + 1))
 ax.scatter(smd.to_numpy(), range(len(smd)), color="black")
 ax.set_yticks(range(len(smd)), smd.index)
 ax.axvline(0.1, color="grey", linestyle="--", linewidth=0.8)
-ax.set_xscale("log")
+hk.plot.log_axis(ax, "x")
 ax.set_xlabel("|SMD|, alcohol vs other SUD (log scale)")
 plt.tight_layout()
 
