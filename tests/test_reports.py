@@ -68,6 +68,68 @@ def test_reports_show_no_small_counts(reports):
     assert shown > 50  # the check looked at real count columns
 
 
+# integer columns of the reports that count things other than persons or events
+NOT_A_COUNT = re.compile(r"(^Unnamed|strata|covariates|joinpoints|YLL|year|age|period|level"
+                         r"|rank|code|decade)", re.IGNORECASE)
+
+
+def _integer_cells(page: Path):
+    """Every whole number shown in a table of the page, outside index and non-count columns."""
+    try:
+        tables = pd.read_html(StringIO(page.read_text(encoding="utf-8")))
+    except ValueError:
+        return
+    for k, table in enumerate(tables):
+        for col in table.columns:
+            name = " ".join(map(str, col)) if isinstance(col, tuple) else str(col)
+            if NOT_A_COUNT.search(name):
+                continue
+            for value in table[col].astype(str):
+                text = value.strip().replace(",", "")
+                if re.fullmatch(r"\d+", text) and not 1900 <= int(text) <= 2030:
+                    yield k, name, int(text)
+
+
+def test_reports_round_every_count_so_no_subtraction_across_tables_recovers_one(reports):
+    # The report policy rounds every shown count to 5 (counts <= 7 hidden): a difference of
+    # two shown counts, in one table or across tables, is then a multiple of 5 whose true
+    # value is uncertain by up to 4 either way, so no count 1-4 follows by subtraction.
+    policy = privacy.REPORT_POLICY
+    seen = 0
+    for page in reports[:-1]:
+        for k, name, value in _integer_cells(page):
+            seen += 1
+            assert value % policy.round_to == 0, f"{page.name} table {k} {name!r}: {value}"
+    assert seen > 200  # the check looked at the reports' counts
+
+
+def test_reports_resist_an_integer_attack_on_each_table(reports):
+    # Per table: margins and visible cells as an integer program (privacy.attack_tables);
+    # no hidden count may come out exactly as 1..threshold-1.
+    attacked = 0
+    for page in reports[:-1]:
+        try:
+            tables = pd.read_html(StringIO(page.read_text(encoding="utf-8")))
+        except ValueError:
+            continue
+        for k, table in enumerate(tables):
+            table = table.set_index(table.columns[0])
+            table.columns = [" ".join(map(str, c)) if isinstance(c, tuple) else str(c)
+                             for c in table.columns]
+            marked = table.astype(str).isin(["*", f"<{privacy.REPORT_POLICY.threshold}"])
+            if not marked.to_numpy().any():
+                continue
+            try:
+                found = privacy.attack_tables({f"{page.stem}:{k}": table.astype(str)},
+                                              threshold=privacy.REPORT_POLICY.threshold,
+                                              round_to=privacy.REPORT_POLICY.round_to)
+            except ValueError:  # not a table of counts that add up
+                continue
+            attacked += 1
+            assert not found.attrs["disclosed"], (page.name, k, found.attrs["disclosed"])
+    assert attacked > 5
+
+
 def test_a_report_with_an_identifier_is_refused(tmp_path):
     pid = load_fixture().persons["person_id"].iloc[0]
     nb = nbformat.v4.new_notebook()
