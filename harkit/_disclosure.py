@@ -4,7 +4,8 @@
 :func:`~harkit.privacy.suppress`, :func:`~harkit.privacy.format_count`); this module only
 applies them the same way everywhere: a threshold of None means "the policy in force",
 values derived from a hidden count are hidden with it, notes say what the policy did, and
-:func:`recoverable` audits a set of linked tables for counts that subtraction would give away.
+:func:`recoverable` audits a set of linked tables for counts that the sums narrow down, with
+the LP audit of :mod:`harkit.privacy` (one rule for "protected" across harkit).
 """
 
 from __future__ import annotations
@@ -228,8 +229,8 @@ def suppress_linked(table: pd.DataFrame, columns: Sequence[str],
     """:func:`harkit.privacy.suppress` of a table whose cells are tied by known sums.
 
     Primary suppression and the text of the counts come from the privacy module; then
-    :func:`protect` hides further cells until no small count follows from the shown
-    cells and the sums. Every hidden cell then shows ``*``.
+    :func:`protect` hides further cells until no small count's feasible range under the
+    shown cells and the sums is narrower than the threshold. Every hidden cell then shows ``*``.
 
     Parameters
     ----------
@@ -260,7 +261,8 @@ def suppress_linked(table: pd.DataFrame, columns: Sequence[str],
     total = np.zeros(len(values), int)
     for t, _ in sums:
         total[cell(*t)] = 1  # totals are hidden last
-    mask, _ = protect(values, primary, eqs, targets=primary, rank=total)
+    mask, _ = protect(values, primary, eqs, targets=primary, rank=total,
+                      threshold=threshold)
     if (mask & ~primary).any():
         grid = mask.reshape(len(table), len(cols))
         for j, c in enumerate(cols):
@@ -270,59 +272,80 @@ def suppress_linked(table: pd.DataFrame, columns: Sequence[str],
     return out
 
 
-def recoverable(n_cells: int, equations: Sequence[Sequence[int]],
-                hidden: np.ndarray) -> np.ndarray:
-    """Hidden cells whose exact value follows from the shown cells and the equations.
+def _system(n_cells: int, equations: Sequence[Sequence[int]]) -> Any:
+    """The equations as a :class:`harkit.privacy._lp.LinearSystem` (each sums to zero)."""
+    from harkit.privacy._lp import LinearSystem
+
+    system = LinearSystem(n_cells)
+    for eq in equations:
+        coefs: dict[int, float] = {}
+        for s in eq:
+            k = abs(int(s)) - 1
+            coefs[k] = coefs.get(k, 0.0) + float(np.sign(s))
+        system.add(coefs, 0.0)
+    return system
+
+
+def _bounds(values: np.ndarray, mask: np.ndarray, pol: privacy.Policy
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's bounds as an attacker sees them: a shown count exact or within its
+    rounding under ``pol``, a hidden one 0 or more."""
+    from harkit.privacy._lp import attacker_bounds
+
+    # Not 1 as in harkit.privacy._secondary: here cells that are never shown (a remainder,
+    # a non-missing count) are hidden whatever their value, zeros included.
+    shown = np.where(mask, 0.0, privacy.round_counts(values, pol.round_to))
+    return attacker_bounds(shown, mask, threshold=pol.threshold, round_to=pol.round_to,
+                           hidden_min=0.0)
+
+
+def recoverable(values: np.ndarray, equations: Sequence[Sequence[int]],
+                hidden: np.ndarray, *, threshold: int | None = None) -> np.ndarray:
+    """Hidden cells whose feasible range is narrower than the threshold.
 
     Each equation says that a set of cells sums to zero with signs: a sequence of signed,
-    1-based cell numbers (``[3, -1, -2]``: cell 2 = cell 0 + cell 1). A hidden cell can be
-    worked out when every solution of the equations in the hidden cells gives it the same
-    value, i.e. when the null space of the equations restricted to the hidden cells is
-    zero in its coordinate (linear algebra only; bounds and intervals are not checked).
+    1-based cell numbers (``[3, -1, -2]``: cell 2 = cell 0 + cell 1). An attacker knows the
+    equations, every shown cell (exact, or within its rounding under the policy in force)
+    and that hidden cells are counts; the smallest and largest value of each hidden cell
+    then come from two linear programs (:meth:`harkit.privacy._lp.LinearSystem.interval`),
+    the same audit as :func:`harkit.privacy.audit`.
 
     Parameters
     ----------
-    n_cells : int
+    values : numpy.ndarray
+        The exact counts, one per cell.
     equations : sequence of sequence of int
-    hidden : numpy.ndarray of bool, length ``n_cells``
+    hidden : numpy.ndarray of bool, length ``len(values)``
+    threshold : int, optional
+        Default: the policy's.
 
     Returns
     -------
     numpy.ndarray of bool
-        True for each hidden cell that can be worked out exactly.
+        True for each hidden cell whose interval is less than ``threshold`` wide.
     """
-    from scipy.linalg import null_space
-
-    out = np.zeros(n_cells, bool)
-    cols = np.flatnonzero(hidden)
-    if not len(cols):
-        return out
-    pos = {int(c): k for k, c in enumerate(cols)}
-    rows = []
-    for eq in equations:
-        row = np.zeros(len(cols))
-        for s in eq:
-            k = pos.get(abs(int(s)) - 1)
-            if k is not None:
-                row[k] += np.sign(s)
-        if np.any(row):
-            rows.append(row)
-    if not rows:
-        return out
-    free = null_space(np.vstack(rows))
-    pinned = np.linalg.norm(free, axis=1) < 1e-9 if free.size else np.ones(len(cols), bool)
-    out[cols[pinned]] = True
+    values = np.asarray(values, float)
+    mask = np.asarray(hidden, bool)
+    pol = policy_for(threshold)
+    system = _system(len(values), equations)
+    lo, hi = _bounds(values, mask, pol)
+    out = np.zeros(len(values), bool)
+    for k in np.flatnonzero(mask):
+        a, b, _ = system.interval(int(k), lo, hi)
+        out[k] = b - a < pol.threshold
     return out
 
 
 def protect(values: np.ndarray, hidden: np.ndarray, equations: Sequence[Sequence[int]], *,
             targets: np.ndarray | None = None, rank: np.ndarray | None = None,
-            blocked: np.ndarray | None = None) -> tuple[np.ndarray, list[int]]:
-    """Hide further cells until no target cell can be worked out from the equations.
+            blocked: np.ndarray | None = None, threshold: int | None = None
+            ) -> tuple[np.ndarray, list[int]]:
+    """Hide further cells until every target cell's feasible range is ``threshold`` wide.
 
-    Greedy: for a recoverable target, look at the shown cells of the equations that reach
-    it through hidden cells, and hide the one of lowest ``rank``, then smallest non-zero
-    value; repeat.
+    The rule and the loop are those of :func:`harkit.privacy.suppress`
+    (:func:`harkit.privacy._secondary.widen`): while a target's interval under the
+    equations and the shown cells is narrower than the threshold, hide the cheapest shown
+    cell whose bound limits it (lowest ``rank``, then non-zero before zero, then smallest).
 
     Parameters
     ----------
@@ -333,90 +356,37 @@ def protect(values: np.ndarray, hidden: np.ndarray, equations: Sequence[Sequence
     equations : sequence of sequence of int
         As :func:`recoverable`.
     targets : numpy.ndarray of bool, optional
-        Cells that must not be recoverable (the small counts); default every hidden cell.
+        Cells that must be protected (the small counts); default every hidden cell.
     rank : numpy.ndarray of int, optional
         Preference order of complements (lower is hidden first; e.g. margins last).
     blocked : numpy.ndarray of bool, optional
         Cells that are never hidden.
+    threshold : int, optional
+        Default: the policy's (whose rounding, if any, the attacker's bounds follow).
 
     Returns
     -------
     tuple of (numpy.ndarray of bool, list of int)
         The hidden cells, and the targets that could not be protected.
     """
+    from harkit.privacy._secondary import widen
+
     values = np.asarray(values, float)
     n = len(values)
     mask = np.asarray(hidden, bool).copy()
     targets = mask.copy() if targets is None else np.asarray(targets, bool) & mask
     rank = np.zeros(n, int) if rank is None else np.asarray(rank)
     blocked = np.zeros(n, bool) if blocked is None else np.asarray(blocked, bool)
-    eqs_of: dict[int, list[set[int]]] = {}
-    for eq in equations:
-        cells = {abs(int(s)) - 1 for s in eq}
-        for c in cells:
-            eqs_of.setdefault(c, []).append(cells)
-    stuck: list[int] = []
-    while True:
-        rec = recoverable(n, equations, mask) & targets
-        rec[stuck] = False
-        if not rec.any():
-            return mask, stuck
-        c = int(np.flatnonzero(rec)[0])
-        cand = [k for k in _reachable(c, eqs_of, mask) if not mask[k] and not blocked[k]]
-        if not cand:
-            stuck.append(c)
-            continue
-        mask[_best_complement(c, cand, values, mask, equations, rank, eqs_of, blocked)] = True
+    pol = policy_for(threshold)
+    # Lexicographic cost: rank, then zeros last (a zero adds little cover: its cell can
+    # only grow), then the smallest count.
+    big = float(np.abs(values).max(initial=0.0)) + 1.0
+    cost = rank * 3.0 * big + (values == 0) * big + values
 
+    def hide(k: int) -> None:
+        mask[k] = True
 
-def _best_complement(target: int, cand: list[int], values: np.ndarray, mask: np.ndarray,
-                     equations: Sequence[Sequence[int]], rank: np.ndarray,
-                     eqs_of: Mapping[int, list[set[int]]], blocked: np.ndarray,
-                     width: int = 8) -> list[int]:
-    """The cheapest one or two cells whose hiding protects ``target``.
-
-    A cell costs ``2 ** rank`` (a margin costs more than several interior cells); ties go
-    to small non-zero values. Pairs are searched among the ``width`` best candidates. When
-    nothing protects the target in two steps, the best-ranked candidate is hidden and the
-    search goes on from there.
-    """
-    def key(k: int) -> tuple:
-        return rank[k], values[k] == 0, values[k], k
-
-    def protects(cells: list[int]) -> bool:
-        trial = mask.copy()
-        trial[cells] = True
-        return not recoverable(len(values), equations, trial)[target]
-
-    order = sorted(cand, key=key)
-    best: tuple[float, list[int]] | None = None
-    for k in order:
-        if protects([k]):
-            best = (2.0 ** rank[k], [k])
-            break
-    for k in order[:width]:
-        trial = mask.copy()
-        trial[k] = True
-        more = sorted((j for j in _reachable(target, eqs_of, trial)
-                       if not trial[j] and not blocked[j]), key=key)[:width]
-        for j in more:
-            cost = 2.0 ** rank[k] + 2.0 ** rank[j]
-            if (best is None or cost < best[0]) and protects([k, j]):
-                best = (cost, [k, j])
-                break
-    return best[1] if best else [order[0]]
-
-
-def _reachable(start: int, eqs_of: Mapping[int, list[set[int]]],
-               mask: np.ndarray) -> set[int]:
-    """Cells of the equations reachable from ``start`` through hidden cells."""
-    seen, todo, out = {start}, [start], set()
-    while todo:
-        c = todo.pop()
-        for eq in eqs_of.get(c, ()):
-            for k in eq:
-                out.add(k)
-                if mask[k] and k not in seen:
-                    seen.add(k)
-                    todo.append(k)
-    return out
+    stuck = widen(_system(n, equations), np.flatnonzero(targets), threshold=pol.threshold,
+                  hidden=lambda: mask, hide=hide, bounds=lambda: _bounds(values, mask, pol),
+                  hideable=~blocked, cost=cost)
+    return mask, stuck

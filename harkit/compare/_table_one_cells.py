@@ -8,8 +8,8 @@ Suppressing each block on its own leaves small counts that these links give back
 (``n`` of a group of 2 as the overall n minus the others). :class:`CellGrid` collects every
 count and every link, seeds the hidden cells with :func:`harkit.privacy.suppress`
 (secondary suppression of each variable's block with its margins), then hides further
-cells until no small count can be worked out from what is shown
-(:func:`harkit._disclosure.protect`).
+cells until every small count's feasible range under what is shown is at least the
+threshold wide (:func:`harkit._disclosure.protect`, the LP audit of :mod:`harkit.privacy`).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class CellGrid:
                              for c, ns in zip(self.cells, self.never_shown)], bool)
         mask |= is_denom & ~self._revealed_denominators(mask)
         mask, stuck = dc.protect(values, mask, self.equations, targets=primary,
-                                 rank=np.array(self.rank))
+                                 rank=np.array(self.rank), threshold=self.threshold)
         if stuck:
             warnings.warn(f"Table 1: {len(stuck)} small count(s) could not be protected from "
                           "subtraction; merge categories or groups before publishing",

@@ -92,7 +92,8 @@ def _shown_coverage(out: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
         values = np.array([r, m, c, t, r - m], float)
         small = (values > 0) & (values < thr)
         mask, _ = dc.protect(values, small | np.array([0, 0, 0, 0, 1], bool), equations,
-                             targets=small, rank=np.array([2, 1, 0, 0, 9]))
+                             targets=small, rank=np.array([2, 1, 0, 0, 9]),
+                             threshold=threshold)
         hidden[i] = mask[:4]
     shown = suppress(out, list(_COVERAGE), threshold=threshold)
     primary = (counts > 0) & (counts < thr)

@@ -235,19 +235,57 @@ class GridSystem:
         lo, hi : numpy.ndarray
             Per variable.
         """
-        lo, hi = shown.astype(float), shown.astype(float)
-        if round_to:
-            rounded = ~self.grid.fixed
-            r_lo, r_hi = rounding_range(shown, round_to)
-            lo = np.where(rounded, np.maximum(r_lo, 0), lo)
-            hi = np.where(rounded, r_hi, hi)
-            if shown_rule:
-                lo = np.where(rounded & (shown > 0), np.maximum(lo, threshold), lo)
-                hi = np.where(rounded & (shown == 0) & (hi < threshold), 0.0, hi)
-        lo[hidden] = hidden_min
-        hi[hidden] = np.inf if hidden_max is None else hidden_max[hidden]
+        lo, hi = attacker_bounds(shown, hidden, threshold=threshold, round_to=round_to,
+                                 rounded=~self.grid.fixed, hidden_min=hidden_min,
+                                 hidden_max=hidden_max, shown_rule=shown_rule)
         i, j = self.cells[:, 0], self.cells[:, 1]
         return lo[i, j], hi[i, j]
+
+
+def attacker_bounds(shown: np.ndarray, hidden: np.ndarray, *, threshold: int,
+                    round_to: int | None, rounded: np.ndarray | None = None,
+                    hidden_min: float = 1.0, hidden_max: np.ndarray | None = None,
+                    shown_rule: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of cells as an attacker who knows the publication rule sees them.
+
+    A shown cell is exact, or any count that rounds to what is shown; a hidden cell is
+    ``hidden_min`` or more. Shared by grids (:meth:`GridSystem.bounds`) and by the linked
+    result tables of :mod:`harkit._disclosure`.
+
+    Parameters
+    ----------
+    shown : numpy.ndarray
+        Published values of the shown cells (rounded if ``round_to``); any shape.
+    hidden : numpy.ndarray
+        Booleans, same shape: hidden cells.
+    threshold, round_to : int
+        The policy of the publication.
+    rounded : numpy.ndarray, optional
+        Booleans: shown cells that were rounded (default all).
+    hidden_min : float, default 1
+        Least value of a hidden cell.
+    hidden_max : numpy.ndarray, optional
+        Greatest value of each hidden cell.
+    shown_rule : bool, default True
+        A shown non-zero count is at least ``threshold`` (it would be hidden otherwise).
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray
+        Same shape as ``shown``.
+    """
+    lo, hi = shown.astype(float), shown.astype(float)
+    if round_to:
+        rounded = np.ones(shown.shape, bool) if rounded is None else rounded
+        r_lo, r_hi = rounding_range(shown, round_to)
+        lo = np.where(rounded, np.maximum(r_lo, 0), lo)
+        hi = np.where(rounded, r_hi, hi)
+        if shown_rule:
+            lo = np.where(rounded & (shown > 0), np.maximum(lo, threshold), lo)
+            hi = np.where(rounded & (shown == 0) & (hi < threshold), 0.0, hi)
+    lo[hidden] = hidden_min
+    hi[hidden] = np.inf if hidden_max is None else hidden_max[hidden]
+    return lo, hi
 
 
 def grid_system(grid: Grid, *, truth: bool = True) -> GridSystem:

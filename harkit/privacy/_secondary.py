@@ -10,10 +10,12 @@ primary cell, and two more per complement it adds, so a table with ``p`` primary
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 
 from harkit.privacy._grid import Grid
-from harkit.privacy._lp import GridSystem, grid_system
+from harkit.privacy._lp import GridSystem, LinearSystem, grid_system
 from harkit.privacy.policies import round_counts
 
 
@@ -89,29 +91,80 @@ def protect(grid: Grid, mask: np.ndarray, primary: np.ndarray, *, threshold: int
         line_rule(grid, mask)
     gs = grid_system(grid)
     shown = np.where(grid.fixed, 0.0, round_counts(grid.values, round_to))
-    ok = hideable(grid)[gs.cells[:, 0], gs.cells[:, 1]]
-    cost = _costs(grid, gs)
+    i, j = gs.cells[:, 0], gs.cells[:, 1]
+
+    def hide(k: int) -> None:
+        mask[i[k], j[k]] = True
+        if use_lines:
+            line_rule(grid, mask)
+
+    def bounds() -> tuple[np.ndarray, np.ndarray]:
+        return gs.bounds(mask, shown, threshold=threshold, round_to=round_to,
+                         hidden_min=hidden_min(grid, mask))
+
+    failed = widen(gs.system, gs.index[primary & grid.exists], threshold=threshold,
+                   hidden=lambda: mask[i, j], hide=hide, bounds=bounds,
+                   hideable=hideable(grid)[i, j], cost=_costs(grid, gs),
+                   certified=lambda k: cycle_width(grid, mask, (i[k], j[k]),
+                                                   hidden_min(grid, mask)) >= threshold)
+    return [tuple(gs.cells[k]) for k in failed]
+
+
+def widen(system: LinearSystem, primary: Iterable[int], *, threshold: int,
+          hidden: Callable[[], np.ndarray], hide: Callable[[int], None],
+          bounds: Callable[[], tuple[np.ndarray, np.ndarray]], hideable: np.ndarray,
+          cost: np.ndarray, certified: Callable[[int], bool] | None = None) -> list[int]:
+    """Hide complements until every primary cell's interval is ``threshold`` wide.
+
+    The one protection rule of harkit: a primary (small) cell is protected when the
+    smallest and largest value it can take under ``system`` and the attacker's bounds are
+    at least ``threshold`` apart (so no value 1..threshold-1 is pinned). Used for grids by
+    :func:`protect` and for linked result tables by :func:`harkit._disclosure.protect`.
+
+    Parameters
+    ----------
+    system : LinearSystem
+        The relations an attacker knows between the cells (variables).
+    primary : iterable of int
+        Variables that must be protected.
+    threshold : int
+        Least width of a protected interval.
+    hidden : callable
+        ``hidden()`` gives the current hidden variables (booleans).
+    hide : callable
+        ``hide(k)`` hides variable ``k`` (and whatever else the caller's rules then hide).
+    bounds : callable
+        ``bounds()`` gives ``(lo, hi)`` of every variable as the attacker sees the table
+        now.
+    hideable : numpy.ndarray
+        Booleans: variables that may be chosen as complements.
+    cost : numpy.ndarray
+        Complements of least cost are hidden first.
+    certified : callable, optional
+        ``certified(k)``: a cheap proof that ``k`` is protected (skips its LPs).
+
+    Returns
+    -------
+    list of int
+        Primary variables that cannot be protected by hiding more cells.
+    """
     failed = []
     # Hiding only widens intervals, so a cell once protected stays protected: each primary
     # cell is audited until it passes, and each failed audit hides one more cell.
-    for k in gs.index[primary & grid.exists]:
+    for k in primary:
+        k = int(k)
         while True:
-            least = hidden_min(grid, mask)
-            if cycle_width(grid, mask, tuple(gs.cells[k]), least) >= threshold:
+            if certified is not None and certified(k):
                 break  # a certificate without LP
-            lo, hi = gs.bounds(mask, shown, threshold=threshold, round_to=round_to,
-                               hidden_min=least)
-            a, b, limiting = gs.system.interval(int(k), lo, hi)
+            lo, hi = bounds()
+            a, b, limiting = system.interval(k, lo, hi)
             if b - a >= threshold:
                 break
-            hidden = mask[gs.cells[:, 0], gs.cells[:, 1]]
-            cand = np.flatnonzero(limiting & ok & ~hidden)
+            cand = np.flatnonzero(limiting & hideable & ~hidden())
             if not len(cand):  # no cell whose hiding could widen it (LP duality)
-                failed.append(tuple(gs.cells[k]))
+                failed.append(k)
                 break
-            mask[tuple(gs.cells[cand[np.argmin(cost[cand])]])] = True
-            if use_lines:
-                line_rule(grid, mask)
+            hide(int(cand[np.argmin(cost[cand])]))
     return failed
 
 
