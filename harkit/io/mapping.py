@@ -75,7 +75,7 @@ def _whole_file_rejected(table: str | None, raw: RawFile, units: np.ndarray, rea
     if strict:
         raise SchemaError(reason, source_file=raw.name, table=table)
     if warn:
-        warnings.warn(f"{raw.name}: {reason}; all {len(raw.frame)} rows rejected",
+        warnings.warn(f"{raw.name}: {reason}; all {raw.rows_read} rows rejected",
                       stacklevel=4)
     rej = make_rejects(table, raw.name, raw.lines, None, reason, None, units)
     return Part(table, raw.name, _empty_data(), {}, len(raw.frame), [rej])

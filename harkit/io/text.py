@@ -173,6 +173,9 @@ class _TextFile:
 
     def mark_field_counts(self, data: Units, reason: np.ndarray) -> None:
         wrong = (data.fields > self.ncols) | ((data.span >= 0) & (data.fields < self.ncols))
+        if self.at_cut_end(data) and data.fields[-1] < self.ncols and pd.isna(reason[-1]):
+            reason[-1] = (f"the file ends in the middle of this line: {data.fields[-1]} "
+                          f"fields where the header has {self.ncols}")
         for i in np.flatnonzero(wrong & pd.isna(reason)):
             text = f"wrong number of fields: {data.fields[i]} fields where the header has " \
                    f"{self.ncols}"
@@ -193,6 +196,11 @@ class _TextFile:
                 reason[i] = f"field longer than {MAX_FIELD_BYTES:,} bytes"
                 column[i] = names[k] if k < len(names) else None
 
+    def at_cut_end(self, units: Units) -> bool:
+        """Whether the last of ``units`` is the file's last line, with no line break."""
+        return bool(len(units)) and not self.units.ends_with_newline and \
+            units.end[-1] >= len(self.buf.rstrip(b"\r"))
+
     # --- notes on what is kept ----------------------------------------------------------
 
     def note_rows(self, kept: Units, names: list[str]) -> None:
@@ -205,8 +213,7 @@ class _TextFile:
                 self.notes.append((int(kept.line[i]), missing[0],
                                    f"{k} fields where the header has {self.ncols}: the "
                                    f"last {self.ncols - k} read as blank"))
-        if len(kept) and not self.units.ends_with_newline and \
-                kept.end[-1] == len(self.buf.rstrip(b"\r")):
+        if self.at_cut_end(kept):
             self.notes.append((int(kept.line[-1]), None, CUT_NOTE))
 
     # --- parsing --------------------------------------------------------------------------
