@@ -15,6 +15,8 @@ from harkit.io.rejects import mask_values
 #: A name "looks like data" when it has a digit and no run of four letters
 #: (``P0000001``, ``01.09.1911``, ``F10.2``, ``1``; not ``bdiag2`` or ``fodselsaar``).
 _WORDLIKE = re.compile(r"[^\W\d_]{4,}")
+#: Longer names are masked in messages (a header name is short; a long one is text).
+MAX_NAME_SHOWN = 32
 #: Share of names that must look like data (or share the shape of the next row) before a
 #: first line with no known column name is taken for data.
 HEADERLESS_SHARE = 0.5
@@ -83,7 +85,7 @@ def looks_headerless(names: list[str], next_row: list[str] | None) -> bool:
 
 
 def describe_columns(names: list[str]) -> str:
-    """Column names for a message, with any name that looks like data masked.
+    """Column names for a message, masked where they look like data or are long text.
 
     Parameters
     ----------
@@ -94,8 +96,8 @@ def describe_columns(names: list[str]) -> str:
     str
         Comma-separated names.
     """
-    shown = [str(mask_values(pd.Series([n], dtype=object)).iloc[0]) if looks_like_data(n)
-             else n for n in map(str, names)]
+    shown = [str(mask_values(pd.Series([n], dtype=object)).iloc[0])
+             if looks_like_data(n) or len(n) > MAX_NAME_SHOWN else n for n in map(str, names)]
     return ", ".join(shown)
 
 

@@ -14,7 +14,8 @@ Quoting goes wrong in three ways, and each makes the record *damaged*:
 * a quote that opens and never closes (it is then taken as an ordinary character, so the
   rest of the file is split normally);
 * a quoted field spanning lines that does not look like text: the record has the wrong
-  number of fields, or a line inside the quotes has as many separators as a record.
+  number of fields, a line inside the quotes has as many separators as a record, or every
+  line of the record has exactly a record's separators (whole records were swallowed).
 
 The physical lines of a damaged record are split again one by one, each with its own
 quotes (or, when those are themselves unbalanced, without quoting). No line is ever
@@ -245,6 +246,21 @@ def _suspicious(s: _Scan, start: np.ndarray, end: np.ndarray, ncols: int) -> np.
     return out
 
 
+def _lines_like_records(s: _Scan, line: np.ndarray, last: np.ndarray, multi: np.ndarray,
+                        ncols: int) -> np.ndarray:
+    """Multi-line records every line of which has exactly a record's separators."""
+    out = np.zeros(len(line), dtype=bool)
+    idx = np.flatnonzero(multi)
+    if ncols < 3 or not len(idx):
+        return out
+    per_line = np.bincount(np.searchsorted(s.nl, s.delims), minlength=len(s.nl) + 2)
+    bounds = np.column_stack([line[idx] - 1, last[idx]]).ravel()
+    lo = np.minimum.reduceat(per_line, bounds)[::2]
+    hi = np.maximum.reduceat(per_line, bounds)[::2]
+    out[idx] = (lo == ncols - 1) & (hi == ncols - 1)
+    return out
+
+
 def _local_lines(s: _Scan, lines0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                          np.ndarray]:
     """Split physical lines on their own: (start, end, quoted, separators)."""
@@ -308,6 +324,7 @@ def split_units(buf: bytes, delim: str) -> Units:
     multi = last > line
     damaged |= multi & (fields != ncols)
     damaged |= multi & _suspicious(s, start, end, ncols)
+    damaged |= _lines_like_records(s, line, last, multi, ncols)
     units = _assemble(s, start, end, line, last, fields, blank, damaged, seps)
     units.n_lines = len(nl) + int(len(b) > 0 and b[-1] != LF)
     units.ends_with_newline = len(b) == 0 or b[-1] == LF

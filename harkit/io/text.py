@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from harkit.io.encoding import Decoding, decide_encoding, to_utf8
 from harkit.io.header import looks_headerless, settle_names
-from harkit.io.raw import Finding, RawFile
+from harkit.io.raw import Finding, RawFile, UnreadableFile
 from harkit.io.records import LF, Units, split_fields, split_units
 
 #: Longest field kept, in bytes (UTF-8); a longer one rejects its row.
@@ -29,6 +29,10 @@ MAX_FIELD_BYTES = 1 << 20
 #: Share of rows with more fields than the header above which the header, not the rows,
 #: is taken to be wrong (a missing name), and the whole file is rejected.
 MISSING_NAME_SHARE = 0.5
+#: Share of control or undecodable bytes at the start of a file above which it is taken to
+#: be binary, not text (it is then not read at all).
+BINARY_SHARE = 0.1
+_SAMPLE = 1 << 16
 _DELIMITERS = (";", "\t", ",", "|")
 HEADERLESS = ("no header row: line 1 looks like data (no name is a known column, and the "
               "values look like identifiers, dates or codes)")
@@ -82,6 +86,9 @@ def read_text(path: Path) -> RawFile:
     data = path.read_bytes()
     decoding, bad = decide_encoding(data)
     buf, bad = to_utf8(data, decoding, bad)
+    if _looks_binary(buf, bad):
+        raise UnreadableFile("not a delimited text file: it holds binary data (a different "
+                             "format with a text extension?)")
     if b"\n" not in buf and b"\r" in buf:
         buf = buf.replace(b"\r", b"\n")  # line breaks of old Macs
     delim = detect_delimiter(_first_line(buf))
@@ -102,9 +109,18 @@ class _TextFile:
 
     def fields(self, units: Units, i: int) -> list[str]:
         raw = self.buf[units.start[i]:units.end[i]]
-        return split_fields(raw.replace(b"\x00", b""), bool(units.quoted[i]), self.delim) \
-            if raw.isascii() or _valid(raw) else \
-            raw.decode("utf-8", errors="replace").split(self.delim)
+        try:
+            return split_fields(raw, bool(units.quoted[i]), self.delim)
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", errors="replace").split(self.delim)
+
+    def check_header(self, h: int) -> None:
+        """A note when the header line itself holds NUL or undecodable bytes."""
+        lo, hi = self.units.start[h], self.units.end[h]
+        nul = self.buf.find(b"\x00", lo, hi) >= 0
+        if nul or ((self.bad >= lo) & (self.bad < hi)).any():
+            self.notes.append((int(self.units.line[h]), None, "the header line holds NUL or "
+                               "undecodable bytes: column names may be wrong"))
 
     def raw_file(self, frame: pd.DataFrame, lines: np.ndarray, bad: list[Finding],
                  problem: str | None = None) -> RawFile:
@@ -118,6 +134,7 @@ class _TextFile:
             return self.raw_file(pd.DataFrame(), np.zeros(0), [])
         h = int(nonblank[0])
         names = self.fields(u, h)
+        self.check_header(h)
         body = np.zeros(len(u), dtype=bool)
         body[nonblank[1:]] = True
         data = u.take(body)
@@ -286,9 +303,13 @@ def _gather(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> bytes:
     return out if end[-1] < n else out + b"\n"
 
 
-def _valid(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
+def _looks_binary(buf: bytes, bad: np.ndarray) -> bool:
+    """Whether the start of a file is binary: many control or undecodable bytes."""
+    sample = np.frombuffer(buf[:_SAMPLE], dtype=np.uint8)
+    if not len(sample):
         return False
-    return True
+    control = (sample < 32) & ~np.isin(sample, (9, 10, 12, 13))
+    odd = int(control.sum()) + int((bad < len(sample)).sum())
+    return odd > BINARY_SHARE * len(sample)
+
+
