@@ -40,6 +40,9 @@ def read_parts(path: Path) -> list[RawFile]:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ValueError(f"{path.name}: harkit reads {sorted(SUFFIXES)}, not {suffix!r}")
+    if path.exists() and not path.is_file():
+        # Opening a FIFO would wait for a writer forever.
+        raise UnreadableFile("not a regular file")
     try:
         if suffix in TEXT_SUFFIXES:
             return [read_text(path)]

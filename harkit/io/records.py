@@ -320,8 +320,8 @@ def split_units(buf: bytes, delim: str) -> Units:
     damaged = np.zeros(len(start), dtype=bool)
     if len(damage):
         damaged[np.searchsorted(start, damage, side="right") - 1] = True
-    ncols = _header_fields(b, nl, start, end, blank, damaged, line, last, fields, s)
     multi = last > line
+    ncols = _header_fields(s, start, end, line, last, fields, blank, damaged)
     damaged |= multi & (fields != ncols)
     damaged |= multi & _suspicious(s, start, end, ncols)
     damaged |= _lines_like_records(s, line, last, multi, ncols)
@@ -331,16 +331,25 @@ def split_units(buf: bytes, delim: str) -> Units:
     return units
 
 
-def _header_fields(b: np.ndarray, nl: np.ndarray, start: np.ndarray, end: np.ndarray,
-                   blank: np.ndarray, damaged: np.ndarray, line: np.ndarray,
-                   last: np.ndarray, fields: np.ndarray, s: _Scan) -> int:
-    """Fields of the header; a header that is damaged or spans lines is split by line."""
+def _header_fields(s: _Scan, start: np.ndarray, end: np.ndarray, line: np.ndarray,
+                   last: np.ndarray, fields: np.ndarray, blank: np.ndarray,
+                   damaged: np.ndarray) -> int:
+    """Fields of the header (marked damaged, and split by line, unless it is sound).
+
+    A header may span lines (a quoted name with a line break) only if it has as many
+    fields as the row after it and passes the same checks as a multi-line record.
+    """
     nonblank = np.flatnonzero(~blank)
     if not len(nonblank):
         return 0
     h = nonblank[0]
-    if damaged[h] or last[h] > line[h]:
-        damaged[h] = True
+    if not damaged[h] and last[h] > line[h]:
+        n = int(fields[h])
+        one = np.zeros(len(start), dtype=bool)
+        one[h] = True
+        damaged[h] = (len(nonblank) > 1 and fields[nonblank[1]] != n) or bool(
+            _suspicious(s, start, end, n)[h] or _lines_like_records(s, line, last, one, n)[h])
+    if damaged[h]:
         ls, le, _, sep = _local_lines(s, np.array([line[h] - 1], dtype=_I64))
         return int(_count_in(sep, ls, le)[0] + 1)
     return int(fields[h])
