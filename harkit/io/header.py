@@ -10,13 +10,11 @@ import pandas as pd
 from harkit import schema
 from harkit.io.names import canonical_name, wide_cause_columns, wide_dx_columns
 from harkit.io.raw import Finding
-from harkit.io.rejects import mask_values
+from harkit.io.rejects import mask_values, safe_name
 
 #: A name "looks like data" when it has a digit and no run of four letters
 #: (``P0000001``, ``01.09.1911``, ``F10.2``, ``1``; not ``bdiag2`` or ``fodselsaar``).
 _WORDLIKE = re.compile(r"[^\W\d_]{4,}")
-#: Longer names are masked in messages (a header name is short; a long one is text).
-MAX_NAME_SHOWN = 32
 #: Share of names that must look like data (or share the shape of the next row) before a
 #: first line with no known column name is taken for data.
 HEADERLESS_SHARE = 0.5
@@ -94,11 +92,9 @@ def describe_columns(names: list[str]) -> str:
     Returns
     -------
     str
-        Comma-separated names.
+        Comma-separated names (see :func:`harkit.io.rejects.safe_name`).
     """
-    shown = [str(mask_values(pd.Series([n], dtype=object)).iloc[0])
-             if looks_like_data(n) or len(n) > MAX_NAME_SHOWN else n for n in map(str, names)]
-    return ", ".join(shown)
+    return ", ".join(str(safe_name(str(n))) for n in names)
 
 
 def _blank(s: pd.Series) -> np.ndarray:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from harkit.extract import IDENTITY_NOTE
 from harkit.io.raw import RawFile
+from harkit.io.rejects import safe_name
 from harkit.io.values import to_text
 from harkit.privacy import DisclosureWarning
 
@@ -129,9 +130,9 @@ def drop_identity_columns(raw: RawFile) -> list[str]:
     """
     cols = identity_columns(raw)
     for col in cols:
-        warnings.warn(f"{raw.name}: column {col!r} holds Norwegian national identity numbers "
-                      "(fødselsnummer or D-numbers); the column is dropped", IdentifierWarning,
-                      stacklevel=3)
+        warnings.warn(f"{raw.name}: column {safe_name(col)!r} holds Norwegian national "
+                      "identity numbers (fødselsnummer or D-numbers); the column is dropped",
+                      IdentifierWarning, stacklevel=3)
         raw.notes.append((None, col, IDENTITY_NOTE))
     if cols:
         raw.frame = raw.frame.drop(columns=cols)

@@ -23,7 +23,7 @@ from harkit.io.folder import SUFFIXES, list_delivery
 from harkit.io.identity import drop_identity_columns
 from harkit.io.mapping import Part, build_parts
 from harkit.io.raw import RawFile, UnreadableFile
-from harkit.io.rejects import finish_rejects
+from harkit.io.rejects import finish_rejects, safe_name
 from harkit.io.validate import validate_parts
 
 #: How many reject lines a strict-mode error message lists.
@@ -94,8 +94,8 @@ def _read_files(files: list[Path], skipped: list[tuple[str, str]], strict: bool,
 def _notes_frame(raw: RawFile, table: str | None) -> pd.DataFrame:
     if not raw.notes:
         return empty_notes()
-    df = pd.DataFrame([(table, raw.name, ln, col, text) for ln, col, text in raw.notes],
-                      columns=NOTE_COLUMNS)
+    df = pd.DataFrame([(table, raw.name, ln, safe_name(col), text)
+                       for ln, col, text in raw.notes], columns=NOTE_COLUMNS)
     return df.astype(empty_notes().dtypes.to_dict())
 
 
