@@ -93,7 +93,7 @@ def identity_number(rng: np.random.Generator, d_number: bool = False) -> str:
 
 def physical_lines(data: bytes, codec: str) -> dict[int, str]:
     """1-based physical lines of a text file under ``codec`` (without the line break)."""
-    text = data.decode(codec, errors="replace").removeprefix("\ufeff")
+    text = data.decode(codec, errors="replace")  # the codecs with a mark consume it
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")
     lines = text.split("\n")
@@ -103,10 +103,12 @@ def physical_lines(data: bytes, codec: str) -> dict[int, str]:
 
 
 def reference_fields(text: str, delim: str, quoted: bool) -> list[str]:
+    """Fields of one record: the csv module's split (a lone CR is text, as documented)."""
     if not quoted:
         return text.split(delim)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False))
-    return rows[0] if len(rows) == 1 else []
+    hidden = text.replace("\r", "\ue000")  # the csv module would end a record at a CR
+    rows = list(csv.reader(io.StringIO(hidden, newline=""), delimiter=delim, strict=False))
+    return [f.replace("\ue000", "\r") for f in rows[0]] if len(rows) == 1 else []
 
 
 def check_raw(path: Path) -> RawFile | None:
@@ -121,7 +123,8 @@ def check_raw(path: Path) -> RawFile | None:
     noted = {ln for ln, _, _ in raw.notes if ln is not None}
     covered = {ln for ln, _, _ in raw.bad_lines if ln is not None}
     first = min(data_lines, default=0)
-    kept = _kept_positions(reference_fields(lines.get(first, ""), delim, True), raw)
+    kept = _kept_positions(reference_fields(lines.get(first, ""), delim, first not in noted),
+                           raw)
     for line, values in zip(raw.lines, raw.frame.astype(object).itertuples(index=False)):
         values = ["" if v is None else str(v) for v in values]
         span = int(line) + sum(v.count("\n") for v in values)
@@ -155,13 +158,17 @@ def _kept_positions(header: list[str], raw: RawFile) -> list[int]:
     return out
 
 
-def check_extract(ex: Extract, folder: Path, messages: list[str]) -> None:
-    """Extract-level accounting, and no raw value from the delivery in any message."""
+def check_extract(ex: Extract, folder: Path, messages: list[str],
+                  raws: dict[str, RawFile | None] | None = None) -> None:
+    """Extract-level accounting, and no raw value from the delivery in any message.
+
+    ``raws`` (file name -> what :func:`check_raw` returned) saves reading files again.
+    """
     rc = ex.row_counts
     assert (rc["rows_read"] == rc["rows_kept"] + rc["rows_rejected"]).all()
     for f in folder.iterdir():
-        if f.suffix == ".csv" and f.name not in set(ex.skipped_files["file"]):
-            raw = hio.read_raw(f)
+        if f.suffix == ".csv" and f.is_file() and f.name not in set(ex.skipped_files["file"]):
+            raw = raws[f.name] if raws and f.name in raws else hio.read_raw(f)
             got = rc.loc[rc["source_file"] == f.name, "rows_read"]
             assert int(got.iloc[0]) == raw.rows_read, f.name
     texts = [*messages, ex.summary().to_string(), ex.notes.to_string(),

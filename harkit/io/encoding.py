@@ -242,9 +242,7 @@ def to_utf8(data: bytes, decoding: Decoding, bad: np.ndarray) -> tuple[bytes, np
     if codec == "utf-8-sig":
         body = data[len(codecs.BOM_UTF8):]
         return body, utf8_check(np.frombuffer(body, dtype=np.uint8))[1].astype(np.int64)
-    text = data.decode(codec, errors="replace")
-    if codec in ("utf-16", "utf-32"):
-        text = text.removeprefix("\ufeff")
+    text = data.decode(codec, errors="replace")  # utf-16/utf-32 consume their mark
     out = text.encode("utf-8")
     if "\ufffd" not in text:
         return out, np.zeros(0, dtype=np.int64)

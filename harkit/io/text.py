@@ -115,7 +115,9 @@ class _TextFile:
             return raw.decode("utf-8", errors="replace").split(self.delim)
 
     def check_header(self, h: int) -> None:
-        """A note when the header line itself holds NUL or undecodable bytes."""
+        """Notes when the header line is misquoted or holds NUL or undecodable bytes."""
+        if not self.units.quoted[h]:
+            self.notes.append((int(self.units.line[h]), None, RAW_NOTE))
         lo, hi = self.units.start[h], self.units.end[h]
         nul = self.buf.find(b"\x00", lo, hi) >= 0
         if nul or ((self.bad >= lo) & (self.bad < hi)).any():
