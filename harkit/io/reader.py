@@ -84,11 +84,14 @@ def _read_files(files: list[Path], skipped: list[tuple[str, str]], strict: bool,
                                    source_file=f.name) from err
             skipped.append((f.name, err.reason))
     if not raws:
-        listed = "; ".join(f"{f}: {r}" for f, r in skipped)
-        raise ExtractError(f"no readable files in {files[0].parent if files else ''} "
-                           f"(harkit reads {sorted(SUFFIXES)})" + (f"; {listed}" if listed
-                                                                   else ""))
+        raise _nothing_readable(files[0].parent, skipped)
     return raws
+
+
+def _nothing_readable(folder: Path, skipped: list[tuple[str, str]]) -> ExtractError:
+    listed = "; ".join(f"{f}: {r}" for f, r in skipped)
+    return ExtractError(f"no readable files in {folder} (harkit reads {sorted(SUFFIXES)})"
+                        + (f"; {listed}" if listed else ""))
 
 
 def _notes_frame(raw: RawFile, table: str | None) -> pd.DataFrame:
@@ -118,12 +121,13 @@ def read_extract(path: str | Path, *, strict: bool = False, progress: bool = Fal
     ----------
     path : str or pathlib.Path
         A folder with one file per table (CSV/TXT, Parquet, Stata ``.dta``, SAS
-        ``.sas7bdat``/``.xpt``), a single such file, or a folder written by
-        :meth:`harkit.Extract.to_parquet` (recognised by its ``_harkit.json``).
+        ``.sas7bdat``/``.xpt``, Excel ``.xlsx``), a single such file, or a folder written
+        by :meth:`harkit.Extract.to_parquet` (recognised by its ``_harkit.json``).
     strict : bool, default False
         Raise instead of rejecting: :class:`harkit.errors.SchemaError` for a file that
-        lacks required columns or cannot be identified, :class:`harkit.errors.ExtractError`
-        with a summary when any row is rejected.
+        lacks required columns, cannot be identified or has no usable header,
+        :class:`harkit.errors.ExtractError` for a file that cannot be read, and with a
+        summary when any row is rejected.
     progress : bool, default False
         Show a progress bar over the files.
 
@@ -131,19 +135,30 @@ def read_extract(path: str | Path, *, strict: bool = False, progress: bool = Fal
     -------
     Extract
         Canonical tables (each passes :func:`harkit.schema.validate_table`), the rejects
-        (one row per failing row and rule, values masked) and ``row_counts`` with
-        ``rows_read == rows_kept + rows_rejected`` for every table and file.
+        (one row per failing row and rule, values masked), ``row_counts`` with
+        ``rows_read == rows_kept + rows_rejected`` and the decoding of every file,
+        ``notes`` on kept content and ``skipped_files``.
 
     Raises
     ------
     harkit.errors.ExtractError
-        If the path holds nothing readable, or (``strict``) any row is rejected.
+        If the path holds nothing readable (naming each file and why), or (``strict``)
+        any file cannot be read or any row is rejected.
+
+    Warns
+    -----
+    UserWarning
+        When a whole file is rejected (missing columns, no header ...).
+    harkit.io.IdentifierWarning
+        When a column holding national identity numbers is dropped.
 
     Notes
     -----
     Files are recognised by name (``pasient.csv``, ``diagnose_2020.csv``) or else by
     their columns; column names and codes are matched case-insensitively through the
-    Norwegian aliases in :mod:`harkit.schema`. See ``docs/data-model.md``.
+    Norwegian aliases in :mod:`harkit.schema`. Text files are split into records from
+    their bytes, independently of the parser, and the two are reconciled, so no line is
+    lost without a reject. See ``docs/data-model.md`` (section 5: damaged deliveries).
 
     Examples
     --------
@@ -155,9 +170,7 @@ def read_extract(path: str | Path, *, strict: bool = False, progress: bool = Fal
         return _read_canonical(p)
     files, skipped = _targets(p)
     if not files:
-        listed = "; ".join(f"{f}: {r}" for f, r in skipped)
-        raise ExtractError(f"no readable files in {p} (harkit reads {sorted(SUFFIXES)})"
-                           + (f"; {listed}" if listed else ""))
+        raise _nothing_readable(p, skipped)
     raws = _read_files(files, skipped, strict, progress)
     parts: list[Part] = []
     notes: list[pd.DataFrame] = []
@@ -173,7 +186,7 @@ def read_extract(path: str | Path, *, strict: bool = False, progress: bool = Fal
     rejects = finish_rejects(reject_parts)
     if strict and len(rejects):
         raise ExtractError(_strict_message(rejects), source_file=str(p))
-    skipped_files = pd.DataFrame(skipped, columns=SKIPPED_COLUMNS).astype("string") \
+    skipped_files = pd.DataFrame(sorted(skipped), columns=SKIPPED_COLUMNS).astype("string") \
         if skipped else empty_skipped_files()
     note_parts = [n for n in notes if len(n)]
     all_notes = pd.concat(note_parts, ignore_index=True) if note_parts else empty_notes()
