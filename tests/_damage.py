@@ -92,14 +92,19 @@ def identity_number(rng: np.random.Generator, d_number: bool = False) -> str:
 # --- the invariants -----------------------------------------------------------------------
 
 def physical_lines(data: bytes, codec: str) -> dict[int, str]:
-    """1-based physical lines of a text file under ``codec`` (without the line break)."""
+    """1-based physical lines of a text file under ``codec`` (without the line feed)."""
     text = data.decode(codec, errors="replace")  # the codecs with a mark consume it
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return {i + 1: (ln[:-1] if ln.endswith("\r") else ln) for i, ln in enumerate(lines)}
+    return {i + 1: ln for i, ln in enumerate(lines)}
+
+
+def _cr(text: str) -> str:
+    # A CR before the line feed belongs to the line break, not to the record.
+    return text[:-1] if text.endswith("\r") else text
 
 
 def reference_fields(text: str, delim: str, quoted: bool) -> list[str]:
@@ -119,19 +124,21 @@ def check_raw(path: Path) -> RawFile | None:
         return None
     lines = physical_lines(path.read_bytes(), raw.encoding)
     delim = raw.delimiter
-    data_lines = {n for n, t in lines.items() if t.strip(delim) != ""}
+    data_lines = {n for n, t in lines.items() if _cr(t).strip(delim) != ""}
     noted = {ln for ln, _, _ in raw.notes if ln is not None}
     covered = {ln for ln, _, _ in raw.bad_lines if ln is not None}
+    for a, b in raw.bad_spans.items():  # rejected records with quoted line breaks
+        covered |= set(range(a, b + 1))
     first = min(data_lines, default=0)
-    kept = _kept_positions(reference_fields(lines.get(first, ""), delim, first not in noted),
-                           raw)
+    kept = _kept_positions(reference_fields(_cr(lines.get(first, "")), delim,
+                                            first not in noted), raw)
     for line, values in zip(raw.lines, raw.frame.astype(object).itertuples(index=False)):
         values = ["" if v is None else str(v) for v in values]
         span = int(line) + sum(v.count("\n") for v in values)
         covered |= set(range(int(line), span + 1))
         if int(line) in noted:
             continue
-        source = "\n".join(lines[n] for n in range(int(line), span + 1))
+        source = _cr("\n".join(lines[n] for n in range(int(line), span + 1)))
         ref = reference_fields(source, delim, quoted=True)
         ref = ref + [""] * (max(kept, default=-1) + 1 - len(ref))
         assert values == [ref[i] for i in kept], (path.name, int(line))
@@ -139,7 +146,7 @@ def check_raw(path: Path) -> RawFile | None:
     header = {n for n in data_lines if n < start}
     if raw.file_problem == HEADERLESS:
         assert not header, "a headerless file has no header line"
-    elif lines.get(first, "").count('"') % 2 == 0:
+    elif _cr(lines.get(first, "")).count('"') % 2 == 0:
         assert len(header) <= 1, (path.name, sorted(header)[:10])
     missing = data_lines - covered - header
     assert not missing, (path.name, sorted(missing)[:10])

@@ -47,6 +47,8 @@ class RawFile:
         Name used to recognise the table (default: the file stem).
     decoding : str or None
         How text was decoded, for ``row_counts`` (a codec, or the binary format).
+    bad_spans : dict of int to int
+        For rejected rows that span lines (quoted line breaks): first line -> last line.
     """
 
     name: str
@@ -60,6 +62,7 @@ class RawFile:
     file_problem: str | None = None
     stem: str | None = None
     decoding: str | None = None
+    bad_spans: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.stem is None:

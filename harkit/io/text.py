@@ -159,11 +159,15 @@ class _TextFile:
         frame, lines, dup_bad, dup_notes = settle_names(frame, names, kept.line)
         self.notes += dup_notes
         bad = [(int(ln), c, r) for ln, c, r in zip(data.line[~ok], column[~ok], reason[~ok])]
-        return self.raw_file(frame, lines, sorted(bad + dup_bad, key=lambda b: b[0] or 0))
+        out = self.raw_file(frame, lines, sorted(bad + dup_bad, key=lambda b: b[0] or 0))
+        out.bad_spans = _spans(data.take(~ok))
+        return out
 
     def reject_all(self, units: Units, reason: str, names: list[str]) -> RawFile:
         bad = [(int(ln), None, reason) for ln in units.line]
-        return self.raw_file(pd.DataFrame(columns=names), np.zeros(0), bad, reason)
+        out = self.raw_file(pd.DataFrame(columns=names), np.zeros(0), bad, reason)
+        out.bad_spans = _spans(units)
+        return out
 
     # --- what cannot be kept ------------------------------------------------------------
 
@@ -282,6 +286,11 @@ class _TextFile:
             f = split_fields(self.buf[s:e], quoted, self.delim)
             rows.append(f + [""] * (self.ncols - len(f)))
         return pd.DataFrame(rows, columns=range(self.ncols), dtype=object)
+
+
+def _spans(units: Units) -> dict[int, int]:
+    multi = units.last_line > units.line
+    return {int(a): int(b) for a, b in zip(units.line[multi], units.last_line[multi])}
 
 
 def _gather(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> bytes:
