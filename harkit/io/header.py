@@ -113,7 +113,8 @@ def settle_names(frame: pd.DataFrame, names: list[str], lines: np.ndarray
     Parameters
     ----------
     frame : pandas.DataFrame
-        Rows, columns in file order (any labels).
+        Rows, columns in file order (any labels), index 0..n-1; its labels may be
+        changed in place.
     names : list of str
         Header names, one per column.
     lines : numpy.ndarray
@@ -124,8 +125,12 @@ def settle_names(frame: pd.DataFrame, names: list[str], lines: np.ndarray
     (pandas.DataFrame, numpy.ndarray, list, list)
         The frame with unique names, its lines, rejected rows and notes.
     """
-    frame = frame.copy()
-    frame.columns = range(len(names))
+    clean = [str(n).strip() for n in names]
+    if all(clean) and len(set(clean)) == len(clean):
+        # The common case, nothing to settle: relabel without copying the data.
+        frame.columns = clean
+        return frame, lines, [], []
+    frame = frame.set_axis(range(len(names)), axis=1)
     notes: list[Finding] = []
     keep = np.ones(len(frame), dtype=bool)
     bad: list[Finding] = []

@@ -179,12 +179,25 @@ def _opening_of_unterminated(q: np.ndarray, i: int, nq: int) -> int:
 
 
 def _in_quotes(changes: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    if not len(changes):
+    """Which of the sorted positions ``pos`` lie inside quotes."""
+    if not len(changes) or not len(pos):
         return np.zeros(len(pos), dtype=bool)
-    return (np.searchsorted(changes, pos) % 2).astype(bool)
+    # Mark the stretch of ``pos`` inside each quoted interval: linear in len(pos).
+    opens, closes = changes[0::2], changes[1::2]
+    lo = np.searchsorted(pos, opens, side="right")
+    hi = np.searchsorted(pos, closes)
+    if len(closes) < len(opens):
+        hi = np.append(hi, len(pos))
+    some = hi > lo  # intervals holding any position; their bounds are then distinct
+    mark = np.zeros(len(pos) + 1, dtype=np.int8)
+    mark[lo[some]] = 1
+    mark[hi[some]] -= 1
+    return np.cumsum(mark[:-1], dtype=np.int8) > 0
 
 
 def _strip_cr(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    if not len(b):
+        return end
     has = (end > start) & (b[np.maximum(end - 1, 0)] == CR)
     return end - has
 
@@ -208,6 +221,8 @@ def _count_in(sorted_pos: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.
 
 @dataclass
 class _Scan:
+    """The located bytes of a file: line feeds, separators, quote changes, damage."""
+
     b: np.ndarray
     delim: int
     nl: np.ndarray
@@ -215,29 +230,35 @@ class _Scan:
     changes: np.ndarray
     damage: np.ndarray
 
+    def __post_init__(self) -> None:
+        self.nl_quoted = _in_quotes(self.changes, self.nl)
+        self.delims_quoted = _in_quotes(self.changes, self.delims)
 
-def _records(s: _Scan) -> tuple[np.ndarray, np.ndarray]:
-    """Byte ranges of records: split at line feeds outside quotes."""
+
+def _records(s: _Scan) -> tuple[np.ndarray, ...]:
+    """Records split at line feeds outside quotes: byte ranges and first and last lines."""
     n = len(s.b)
-    term = s.nl[~_in_quotes(s.changes, s.nl)]
+    at = np.flatnonzero(~s.nl_quoted)  # index in ``nl`` of each record's line feed
+    term = s.nl[at]
     start = np.concatenate([[0], term + 1]).astype(_I64)
     end = np.concatenate([term, [n]]).astype(_I64)
+    line = np.concatenate([[1], at + 2]).astype(_I64)
+    last = np.concatenate([at + 1, [len(s.nl) + 1]]).astype(_I64)
     if start[-1] >= n:  # nothing after the last line feed
-        start, end = start[:-1], end[:-1]
-    return start, _strip_cr(s.b, start, end)
+        start, end, line, last = start[:-1], end[:-1], line[:-1], last[:-1]
+    return start, _strip_cr(s.b, start, end), line, last
 
 
 def _suspicious(s: _Scan, start: np.ndarray, end: np.ndarray, ncols: int) -> np.ndarray:
     """Records whose quoted text holds a line with a record's worth of separators."""
-    inq = _in_quotes(s.changes, s.delims)
-    dq = s.delims[inq]
+    dq = s.delims[s.delims_quoted]
     out = np.zeros(len(start), dtype=bool)
     if not len(dq):
         return out
     line_of = np.searchsorted(s.nl, dq)  # 0-based line of each quoted separator
     per_line = np.bincount(line_of, minlength=len(s.nl) + 1)
     # Lines that begin inside quotes: those after a quoted line feed.
-    qnl = np.flatnonzero(_in_quotes(s.changes, s.nl))
+    qnl = np.flatnonzero(s.nl_quoted)
     cont = qnl + 1
     hit = cont[per_line[cont] >= max(ncols - 1, 2)]
     if len(hit):
@@ -309,14 +330,14 @@ def split_units(buf: bytes, delim: str) -> Units:
     b = np.frombuffer(buf, dtype=np.uint8)
     d = ord(delim)
     nl = np.flatnonzero(b == LF).astype(_I64)
-    changes, damage = classify_quotes(b, d)
+    none = np.zeros(0, dtype=_I64)
+    changes, damage = classify_quotes(b, d) if b'"' in buf else (none, none)
     s = _Scan(b, d, nl, np.flatnonzero(b == d).astype(_I64), changes, damage)
-    start, end = _records(s)
-    seps = s.delims[~_in_quotes(changes, s.delims)]
-    fields = _count_in(seps, start, end) + 1
-    line = np.searchsorted(nl, start) + 1
-    last = line + _count_in(nl, start, end)
-    blank = (end - start) == _count_in(s.delims, start, end)
+    start, end, line, last = _records(s)
+    seps = s.delims[~s.delims_quoted]
+    # Records touch (only a line break between them): count separators once, by the ends.
+    fields = np.diff(np.searchsorted(seps, end), prepend=0) + 1
+    blank = (end - start) == fields - 1  # separators only (a blank record has no quotes)
     damaged = np.zeros(len(start), dtype=bool)
     if len(damage):
         damaged[np.searchsorted(start, damage, side="right") - 1] = True

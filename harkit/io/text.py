@@ -152,7 +152,7 @@ class _TextFile:
             return self.reject_all(data, f"the header has {self.ncols} names but "
                                          f"{too_many:.0%} of rows have more fields: a column "
                                          "name is missing from the header", names)
-        ok = pd.isna(reason)
+        ok = np.equal(reason, None)
         kept = data.take(ok)
         frame = self.parse(kept)
         self.note_rows(kept, names)
@@ -188,8 +188,9 @@ class _TextFile:
             column[idx[todo]] = [names[k] if k < len(names) else None for k in f[todo]]
 
         mark(self.bad, f"bytes that are not valid {self.decoding.label}")
-        nul = np.flatnonzero(np.frombuffer(self.buf, dtype=np.uint8) == 0)
-        mark(nul, "NUL byte: the value is damaged")
+        if b"\x00" in self.buf:
+            nul = np.flatnonzero(np.frombuffer(self.buf, dtype=np.uint8) == 0)
+            mark(nul, "NUL byte: the value is damaged")
         self.mark_field_counts(data, reason)
         self.mark_long(data, names, reason, column)
         return reason, column
@@ -243,15 +244,16 @@ class _TextFile:
 
     def parse(self, units: Units) -> pd.DataFrame:
         """Rows of the given units, columns 0..ncols-1, in unit order."""
+        if not len(units):
+            return pd.DataFrame({i: pd.Series([], dtype=object) for i in range(self.ncols)})
+        if units.quoted.all() or not units.quoted.any():
+            return self.parse_group(units, bool(units.quoted[0]))
         parts = []
         for quoted in (True, False):
             sel = units.quoted == quoted
-            if sel.any():
-                df = self.parse_group(units.take(sel), quoted)
-                df.index = np.flatnonzero(sel)
-                parts.append(df)
-        if not parts:
-            return pd.DataFrame({i: pd.Series([], dtype=object) for i in range(self.ncols)})
+            df = self.parse_group(units.take(sel), quoted)
+            df.index = np.flatnonzero(sel)
+            parts.append(df)
         return pd.concat(parts).sort_index().reset_index(drop=True)
 
     def parse_group(self, units: Units, quoted: bool) -> pd.DataFrame:
