@@ -64,7 +64,8 @@ def _read_frame(path: Path, fmt: str) -> pd.DataFrame:
     if fmt == "sas7bdat":
         return pd.read_sas(path, format="sas7bdat", encoding="infer")
     try:
-        return _decode_bytes(pd.read_sas(path, format="xport"))
+        # Bytes, decoded below (UTF-8 where valid, else Latin-1), on pandas 2 and 3 alike.
+        return _decode_bytes(pd.read_sas(path, format="xport", encoding=None))
     except ValueError:
         # pandas reads transport version 5 only; pyreadstat also reads version 8.
         import pyreadstat

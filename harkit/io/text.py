@@ -323,6 +323,6 @@ def _looks_binary(buf: bytes, bad: np.ndarray) -> bool:
         return False
     control = (sample < 32) & ~np.isin(sample, (9, 10, 12, 13))
     odd = int(control.sum()) + int((bad < len(sample)).sum())
-    return odd > BINARY_SHARE * len(sample)
+    return odd >= 32 and odd > BINARY_SHARE * len(sample)  # a few stray bytes are damage
 
 
