@@ -30,6 +30,7 @@ IDENTITY_SHARE = 0.5
 _W1 = np.array([3, 7, 6, 1, 8, 9, 4, 5, 2])
 _W2 = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3, 2])
 _PATTERN = r"^[0-9]{6}[ -]?[0-9]{5}$"
+_SHORT = 40  # longer values are not looked at (after trimming, a number has 11-12)
 
 
 class IdentifierWarning(DisclosureWarning):
@@ -83,13 +84,24 @@ def _checks(d: np.ndarray) -> np.ndarray:
 
 
 def _as_arrow(s: pd.Series, is_text: bool) -> pa.Array:
-    """Values as trimmed arrow text ("" for missing)."""
+    """Values as arrow text (null for missing)."""
     t = to_text(s, is_text)
     if not is_text and pd.api.types.is_numeric_dtype(s.dtype):
         # A number loses the leading zero of a day 01-09.
         t = t.map(lambda v: v.zfill(11) if len(v) == 10 else v)
-    arr = pa.array(t.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    return pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+    return pa.array(t.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+
+
+def _column_counts(arr: pa.Array) -> tuple[int, int]:
+    """(non-empty values, valid identity numbers) of one column."""
+    length = pc.fill_null(pc.utf8_length(arr), 0)
+    # Only short values can be numbers: trim those alone (a text column may be huge).
+    short = pc.less_equal(length, _SHORT)
+    trimmed = pc.utf8_trim_whitespace(pc.filter(arr, short))
+    filled = pc.sum(pc.greater(length, _SHORT)).as_py() or 0
+    filled += pc.sum(pc.greater(pc.fill_null(pc.utf8_length(trimmed), 0), 0)).as_py() or 0
+    valid = int(valid_identity_numbers(trimmed).sum()) if filled else 0
+    return filled, valid
 
 
 def identity_columns(raw: RawFile) -> list[str]:
@@ -105,11 +117,7 @@ def identity_columns(raw: RawFile) -> list[str]:
     """
     found = []
     for col in raw.frame.columns:
-        arr = _as_arrow(raw.frame[col], raw.is_text)
-        filled = pc.sum(pc.greater(pc.utf8_length(arr), 0)).as_py() or 0
-        if not filled:
-            continue
-        valid = int(valid_identity_numbers(arr).sum())
+        filled, valid = _column_counts(_as_arrow(raw.frame[col], raw.is_text))
         if valid and valid >= IDENTITY_SHARE * filled:
             found.append(str(col))
     return found
