@@ -303,17 +303,22 @@ class Extract:
             f"{len(self.tables[n]):,}</td></tr>"
             for n in schema.TABLE_ORDER
         )
-        rejected = len(self.rejects)
+        from harkit.privacy import format_count
+
+        rejected = format_count(len(self.rejects))  # small counts hidden, as in summary()
         return (
             f"<div><b>harkit Extract</b> ({html.escape(str(self.source or 'in memory'))})"
             f"<table><tr><th>table</th><th>rows</th></tr>{counts}</table>"
-            f"<p>{rejected:,} rejected row failures; see <code>.rejects</code> and "
+            f"<p>{html.escape(rejected)} rejected row failures; see <code>.rejects</code> and "
             f"<code>.summary()</code>.</p></div>"
         )
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n}={len(self.tables[n]):,}" for n in schema.TABLE_ORDER)
-        return f"Extract({counts}, rejects={len(self.rejects):,}, source={self.source!r})"
+        from harkit.privacy import format_count
+
+        return (f"Extract({counts}, rejects={format_count(len(self.rejects))}, "
+                f"source={self.source!r})")
 
 
 def _systems(section: str, df: pd.DataFrame) -> list[tuple[str, str, str]]:

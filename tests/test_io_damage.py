@@ -110,6 +110,25 @@ def test_genuine_cp1252_file_is_read_as_such(delivery, capsys):
     assert validate(delivery, capsys=capsys)[0] == 1
 
 
+def test_cp1252_file_with_typographic_punctuation(delivery):
+    p = delivery / "pasient.csv"
+    text = p.read_text(encoding="utf-8").replace("syn-0", "«Nord» – “Sør” ø ")
+    p.write_bytes(text.encode("cp1252"))
+    ex, _ = checked(delivery)
+    assert rows(ex, "pasient.csv")["decoding"] == "cp1252"
+    assert ex.persons["municipality"].str.contains("«Nord» – “Sør” ø", regex=False).all()
+
+
+def test_files_joined_with_their_headers(delivery):
+    p = delivery / "pasient.csv"
+    lines = lines_of(p)
+    write_lines(p, lines[:16] + [b"\xef\xbb\xbf" + lines[0]] + lines[16:])
+    ex, _ = checked(delivery)
+    assert rej(ex)[["line", "reason"]].values.tolist() == [
+        [17, "the header line repeated here (were files joined with their headers?)"]]
+    assert len(ex.persons) == N_PERSONS
+
+
 # --- quotes, separators, lines --------------------------------------------------------------
 
 def test_stray_quote_at_a_field_start_swallows_nothing(delivery, capsys):

@@ -9,6 +9,7 @@ holding those bytes are rejected (see :mod:`harkit.io.text`).
 from __future__ import annotations
 
 import codecs
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +18,9 @@ import numpy as np
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
 #: Bytes 0x80-0x9F that Windows-1252 leaves undefined (Latin-1 reads them as controls).
 _CP1252_UNDEFINED = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-#: Share of high bytes that must decode to letters before a file without any valid
-#: multibyte UTF-8 sequence is read as Windows-1252 or Latin-1.
+#: Share of high bytes that must decode to letters or punctuation (not to control
+#: characters) before a file without any valid multibyte UTF-8 sequence is read as
+#: Windows-1252 or Latin-1.
 SINGLE_BYTE_LETTER_SHARE = 0.5
 #: Bytes looked at to recognise UTF-16/32 without a byte-order mark.
 _SAMPLE = 1 << 16
@@ -152,17 +154,23 @@ def utf8_check(b: np.ndarray) -> tuple[int, np.ndarray]:
     return int(ok.sum()), high[~covered[high]]
 
 
+def _is_text_char(ch: str) -> bool:
+    # Letters (æ, ø, å, é ...), and the punctuation and signs of typed text (« » – ’ ° ½).
+    return unicodedata.category(ch)[0] in "LPSN" or ch == "\xa0"
+
+
 def _single_byte(data: bytes, b: np.ndarray) -> Decoding | None:
-    """Windows-1252 or Latin-1, if the high bytes are mostly letters in it."""
+    """Windows-1252 or Latin-1, if the high bytes are mostly text characters in it."""
     high = np.unique(b[b >= 0x80])
     codec = "latin-1" if np.isin(high, _CP1252_UNDEFINED).any() else "cp1252"
     counts = np.bincount(b[b >= 0x80], minlength=256)
-    letters = sum(int(counts[h]) for h in high if bytes([h]).decode(codec).isalpha())
+    text = sum(int(counts[h]) for h in high if _is_text_char(bytes([int(h)]).decode(codec)))
     total = int(counts.sum())
-    if letters < SINGLE_BYTE_LETTER_SHARE * total:
+    if text < SINGLE_BYTE_LETTER_SHARE * total:
         return None
-    return Decoding(codec, f"not UTF-8 (no valid multibyte sequence); {letters} of {total} "
-                           f"bytes above 0x7F are letters in {_LABELS[codec]}", guessed=True)
+    return Decoding(codec, f"not UTF-8 (no valid multibyte sequence); {text} of {total} "
+                           f"bytes above 0x7F are letters or punctuation in "
+                           f"{_LABELS[codec]}", guessed=True)
 
 
 def decide_encoding(data: bytes) -> tuple[Decoding, np.ndarray]:
@@ -170,7 +178,8 @@ def decide_encoding(data: bytes) -> tuple[Decoding, np.ndarray]:
 
     In order: a byte-order mark decides; else a NUL pattern reveals UTF-16/32; else
     valid UTF-8 is UTF-8; else a file without a single valid multibyte UTF-8 sequence
-    whose high bytes are mostly letters (at least :data:`SINGLE_BYTE_LETTER_SHARE`) is
+    whose high bytes are mostly letters or punctuation (at least
+    :data:`SINGLE_BYTE_LETTER_SHARE`) is
     Windows-1252 (Latin-1 when it holds bytes Windows-1252 leaves undefined); anything
     else is UTF-8 with invalid bytes.
 

@@ -113,7 +113,8 @@ def _quote_context(b: np.ndarray, delim: int) -> _Quotes:
     return _Quotes(q, field_start, after_quote, bad_close)
 
 
-def classify_quotes(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray]:
+def classify_quotes(b: np.ndarray, delim: int, qc: _Quotes | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Which quotes open or close a quoted field, and where quoting went wrong.
 
     Runs of well-formed quoting are checked at once (quote *k* of a run opens when *k* is
@@ -125,6 +126,8 @@ def classify_quotes(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray]:
         The bytes (UTF-8).
     delim : int
         The separator byte.
+    qc : _Quotes, optional
+        The quotes, if already located.
 
     Returns
     -------
@@ -133,7 +136,7 @@ def classify_quotes(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray]:
         close and an open), and positions of damage (misplaced closing quotes, and
         quotes that never close).
     """
-    qc = _quote_context(b, delim)
+    qc = qc if qc is not None else _quote_context(b, delim)
     q, nq = qc.pos, len(qc.pos)
     if not nq:
         return q, q
@@ -227,6 +230,7 @@ class _Scan:
     delim: int
     nl: np.ndarray
     delims: np.ndarray
+    quotes: _Quotes
     changes: np.ndarray
     damage: np.ndarray
 
@@ -267,6 +271,15 @@ def _suspicious(s: _Scan, start: np.ndarray, end: np.ndarray, ncols: int) -> np.
     return out
 
 
+def _within(pos: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into sorted ``pos`` of those inside the ranges [lo, hi), and their range."""
+    a = np.searchsorted(pos, lo)
+    cnt = np.searchsorted(pos, hi) - a
+    owner = np.repeat(np.arange(len(lo)), cnt)
+    offset = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return np.repeat(a, cnt) + offset, owner
+
+
 def _lines_like_records(s: _Scan, line: np.ndarray, last: np.ndarray, multi: np.ndarray,
                         ncols: int) -> np.ndarray:
     """Multi-line records every line of which has exactly a record's separators."""
@@ -274,11 +287,13 @@ def _lines_like_records(s: _Scan, line: np.ndarray, last: np.ndarray, multi: np.
     idx = np.flatnonzero(multi)
     if ncols < 3 or not len(idx):
         return out
-    per_line = np.bincount(np.searchsorted(s.nl, s.delims), minlength=len(s.nl) + 2)
-    bounds = np.column_stack([line[idx] - 1, last[idx]]).ravel()
-    lo = np.minimum.reduceat(per_line, bounds)[::2]
-    hi = np.maximum.reduceat(per_line, bounds)[::2]
-    out[idx] = (lo == ncols - 1) & (hi == ncols - 1)
+    n = last[idx] - line[idx] + 1
+    lines0 = np.repeat(line[idx] - 1, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    ls, le = _line_ranges(s.b, s.nl, lines0)
+    per_line = _count_in(s.delims, ls, le)
+    first = np.cumsum(n) - n
+    out[idx] = (np.minimum.reduceat(per_line, first) == ncols - 1) & \
+        (np.maximum.reduceat(per_line, first) == ncols - 1)
     return out
 
 
@@ -286,27 +301,21 @@ def _local_lines(s: _Scan, lines0: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
                                                          np.ndarray]:
     """Split physical lines on their own: (start, end, quoted, separators)."""
     ls, le = _line_ranges(s.b, s.nl, lines0)
-    qc = _quote_context(s.b, s.delim)
+    qc = s.quotes
     q = qc.pos
     first = np.searchsorted(q, ls)
     count = np.searchsorted(q, le) - first
-    quoted = np.ones(len(lines0), dtype=bool)
-    if len(q):
-        in_line = np.searchsorted(ls, q, side="right") - 1
-        valid = (in_line >= 0) & (q < le[np.maximum(in_line, 0)])
-        qi = np.flatnonzero(valid)
-        li = in_line[qi]
+    quoted = count % 2 == 0
+    qi, li = _within(q, ls, le)
+    if len(qi):
         k = qi - first[li]
         opener = k % 2 == 0
         ok_open = qc.field_start[qi] | ((k > 0) & qc.after_quote[qi])
         bad = np.where(opener, ~ok_open, qc.bad_close[qi])
         quoted[np.unique(li[bad])] = False
-        quoted[count % 2 == 1] = False
-    d = s.delims
-    d_line = np.searchsorted(ls, d, side="right") - 1
-    in_range = (d_line >= 0) & (d < le[np.maximum(d_line, 0)])
-    d, d_line = d[in_range], d_line[in_range]
-    local = np.searchsorted(q, d) - first[d_line] if len(q) else np.zeros(len(d), dtype=_I64)
+    di, d_line = _within(s.delims, ls, le)
+    d = s.delims[di]
+    local = np.searchsorted(q, d) - first[d_line]
     sep = ~quoted[d_line] | (local % 2 == 0)
     return ls, le, quoted, d[sep]
 
@@ -331,8 +340,9 @@ def split_units(buf: bytes, delim: str) -> Units:
     d = ord(delim)
     nl = np.flatnonzero(b == LF).astype(_I64)
     none = np.zeros(0, dtype=_I64)
-    changes, damage = classify_quotes(b, d) if b'"' in buf else (none, none)
-    s = _Scan(b, d, nl, np.flatnonzero(b == d).astype(_I64), changes, damage)
+    qc = _quote_context(b, d) if b'"' in buf else _Quotes(none, *[none.astype(bool)] * 3)
+    changes, damage = classify_quotes(b, d, qc) if len(qc.pos) else (none, none)
+    s = _Scan(b, d, nl, np.flatnonzero(b == d).astype(_I64), qc, changes, damage)
     start, end, line, last = _records(s)
     seps = s.delims[~s.delims_quoted]
     # Records touch (only a line break between them): count separators once, by the ends.

@@ -36,6 +36,7 @@ _SAMPLE = 1 << 16
 _DELIMITERS = (";", "\t", ",", "|")
 HEADERLESS = ("no header row: line 1 looks like data (no name is a known column, and the "
               "values look like identifiers, dates or codes)")
+REPEATED_HEADER = "the header line repeated here (were files joined with their headers?)"
 RAW_NOTE = "misplaced quote: line read without quoting (quote characters kept as text)"
 CUT_NOTE = "the file ends without a line break: its last line may be cut short"
 
@@ -64,9 +65,16 @@ def detect_delimiter(header: str) -> str:
 
 
 def _first_line(buf: bytes) -> str:
-    for line in buf.split(b"\n", 64):
+    """The first non-blank line, continued while a quoted name spans lines."""
+    lines = buf.split(b"\n", 64)[:64]
+    for i, line in enumerate(lines):
         if line.strip(b"\r"):
-            return line.decode("utf-8", errors="replace")
+            out = line
+            for more in lines[i + 1:]:
+                if out.count(b'"') % 2 == 0:
+                    break
+                out += b"\n" + more
+            return out.decode("utf-8", errors="replace")
     return ""
 
 
@@ -142,9 +150,8 @@ class _TextFile:
         data = u.take(body)
         nxt = self.fields(data, 0) if len(data) else None
         if looks_headerless(names, nxt):
-            every = u.take(np.isin(np.arange(len(u)), nonblank))
-            return self.reject_all(every, HEADERLESS, [f"column_{i + 1}"
-                                                       for i in range(len(names))])
+            return self.reject_all(u.take(~u.blank), HEADERLESS,
+                                   [f"column_{i + 1}" for i in range(len(names))])
         self.ncols = len(names)
         reason, column = self.problems(data, names)
         too_many = (data.fields > self.ncols).mean() if len(data) else 0.0
@@ -153,14 +160,33 @@ class _TextFile:
                                          f"{too_many:.0%} of rows have more fields: a column "
                                          "name is missing from the header", names)
         ok = np.equal(reason, None)
+        frame = self.parse(data.take(ok))
+        again = self.repeated_header(frame, names)
+        if again.any():  # files joined with their headers: those lines are not rows
+            reason[np.flatnonzero(ok)[again]] = REPEATED_HEADER
+            ok = np.equal(reason, None)
+            frame = frame.loc[~again].reset_index(drop=True)
         kept = data.take(ok)
-        frame = self.parse(kept)
         self.note_rows(kept, names)
         frame, lines, dup_bad, dup_notes = settle_names(frame, names, kept.line)
         self.notes += dup_notes
         bad = [(int(ln), c, r) for ln, c, r in zip(data.line[~ok], column[~ok], reason[~ok])]
         out = self.raw_file(frame, lines, sorted(bad + dup_bad, key=lambda b: b[0] or 0))
         out.bad_spans = _spans(data.take(~ok))
+        return out
+
+    @staticmethod
+    def repeated_header(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+        """Rows that repeat the header line (its names, blanks and a mark aside)."""
+        if not len(frame):
+            return np.zeros(0, dtype=bool)
+        clean = [n.strip().lstrip("\ufeff").strip() for n in names]
+        first = frame[0].astype(object)
+        cand = np.flatnonzero(first.isin({names[0], clean[0], "\ufeff" + clean[0]}).to_numpy())
+        out = np.zeros(len(frame), dtype=bool)
+        for i in cand:
+            row = [str(v).strip().lstrip("\ufeff").strip() for v in frame.iloc[i]]
+            out[i] = row == clean
         return out
 
     def reject_all(self, units: Units, reason: str, names: list[str]) -> RawFile:
@@ -183,7 +209,7 @@ class _TextFile:
             idx, pos = idx[inside], pos[inside]
             idx, first = np.unique(idx, return_index=True)
             f = data.field_of(idx, pos[first])
-            todo = pd.isna(reason[idx])
+            todo = np.equal(reason[idx], None)
             reason[idx[todo]] = text
             column[idx[todo]] = [names[k] if k < len(names) else None for k in f[todo]]
 
