@@ -17,8 +17,18 @@ from harkit import schema
 REJECT_COLUMNS = ["table", "source_file", "line", "column", "reason", "value"]
 
 #: Columns of the row-accounting table: for every table and source file,
-#: ``rows_read == rows_kept + rows_rejected``.
-ROW_COUNT_COLUMNS = ["table", "source_file", "rows_read", "rows_kept", "rows_rejected"]
+#: ``rows_read == rows_kept + rows_rejected``; ``decoding`` says how the file was decoded
+#: (a codec such as ``utf-8`` or ``cp1252`` for text, the format for binary files).
+ROW_COUNT_COLUMNS = ["table", "source_file", "rows_read", "rows_kept", "rows_rejected",
+                     "decoding"]
+
+#: Columns of ``skipped_files``: every entry of a delivery folder that was not read.
+SKIPPED_COLUMNS = ["file", "reason"]
+
+#: Columns of ``notes``: what the reader decided about content it kept (a file read as
+#: Windows-1252, a line read without quoting, a dropped identity-number column ...).
+#: ``line`` and ``column`` are empty for notes about a whole file.
+NOTE_COLUMNS = ["table", "source_file", "line", "column", "note"]
 
 
 def empty_rejects() -> pd.DataFrame:
@@ -47,8 +57,31 @@ def empty_row_counts() -> pd.DataFrame:
     pandas.DataFrame
         Columns :data:`ROW_COUNT_COLUMNS`.
     """
-    return pd.DataFrame({c: pd.Series([], dtype="string" if i < 2 else "Int64")
-                         for i, c in enumerate(ROW_COUNT_COLUMNS)})
+    return pd.DataFrame({c: pd.Series([], dtype="Int64" if c.startswith("rows") else "string")
+                         for c in ROW_COUNT_COLUMNS})
+
+
+def empty_skipped_files() -> pd.DataFrame:
+    """Return an empty skipped-files table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SKIPPED_COLUMNS`.
+    """
+    return pd.DataFrame({c: pd.Series([], dtype="string") for c in SKIPPED_COLUMNS})
+
+
+def empty_notes() -> pd.DataFrame:
+    """Return an empty notes table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`NOTE_COLUMNS`.
+    """
+    return pd.DataFrame({c: pd.Series([], dtype="Int64" if c == "line" else "string")
+                         for c in NOTE_COLUMNS})
 
 
 def read_truth(directory: str | Path) -> Any:
@@ -89,6 +122,11 @@ class Extract:
         Where the extract came from (a path, or ``synthetic``).
     truth : object, optional
         Ground truth of a synthetic register (:class:`harkit.synth.Truth`), else None.
+    skipped_files : pandas.DataFrame, optional
+        Entries of the delivery folder that were not read, with the reason
+        (:data:`SKIPPED_COLUMNS`).
+    notes : pandas.DataFrame, optional
+        What the reader decided about content it kept (:data:`NOTE_COLUMNS`).
 
     Attributes
     ----------
@@ -101,6 +139,8 @@ class Extract:
     row_counts: pd.DataFrame = field(default_factory=empty_row_counts)
     source: str | None = None
     truth: Any = None
+    skipped_files: pd.DataFrame = field(default_factory=empty_skipped_files)
+    notes: pd.DataFrame = field(default_factory=empty_notes)
 
     def __post_init__(self) -> None:
         unknown = set(self.tables) - set(schema.TABLES)
@@ -167,14 +207,20 @@ class Extract:
         return self
 
     def summary(self) -> pd.DataFrame:
-        """Summarise the extract: counts, year ranges, code systems, uncoded share, rejects.
+        """Summarise the extract: counts, year ranges, code systems, reading, rejects.
 
         Returns
         -------
         pandas.DataFrame
             Long table with columns ``section``, ``item``, ``value`` (values as text),
-            safe to show: it holds aggregates only, no identifiers.
+            safe to show: it holds aggregates only, no identifiers. Counts of rejects and
+            notes pass through :func:`harkit.privacy.format_count` (small counts hidden
+            under the policy in force).
         """
+        rows = self._summary_tables() + self._summary_reading() + self._summary_rejects()
+        return pd.DataFrame(rows, columns=["section", "item", "value"])
+
+    def _summary_tables(self) -> list[tuple[str, str, str]]:
         rows: list[tuple[str, str, str]] = []
         for name in schema.TABLE_ORDER:
             rows.append(("rows", name, f"{len(self.tables[name]):,}"))
@@ -193,29 +239,49 @@ class Extract:
                 rows.append(("date precision", f"{table}.{col}", share))
         dx = self.diagnoses
         if len(dx):
-            for system, n in dx["code_system"].value_counts(dropna=False).items():
-                if n == 0:
-                    continue
-                label = "missing" if pd.isna(system) else str(system)
-                rows.append(("code systems (diagnoses)", label, f"{n:,}"))
+            rows += _systems("code systems (diagnoses)", dx)
             uncoded = dx["code"].isna() | (dx["code_system"] == "none")
             rows.append(("uncoded", "diagnoses without a code", f"{uncoded.mean():.1%}"))
-        cod = self.causes_of_death
-        if len(cod):
-            for system, n in cod["code_system"].value_counts(dropna=False).items():
-                if n == 0:
-                    continue
-                label = "missing" if pd.isna(system) else str(system)
-                rows.append(("code systems (causes of death)", label, f"{n:,}"))
-        if len(self.rejects):
-            for reason, n in self.rejects.groupby(["table", "reason"]).size().items():
-                rows.append(("rejects", f"{reason[0]}: {reason[1]}", f"{n:,}"))
-        else:
-            rows.append(("rejects", "all rows", "0"))
-        return pd.DataFrame(rows, columns=["section", "item", "value"])
+        if len(self.causes_of_death):
+            rows += _systems("code systems (causes of death)", self.causes_of_death)
+        return rows
+
+    def _summary_reading(self) -> list[tuple[str, str, str]]:
+        """How each file was decoded, files not read, dropped columns and other notes."""
+        from harkit.privacy import format_count
+
+        rows: list[tuple[str, str, str]] = []
+        rc = self.row_counts
+        if "decoding" in rc:
+            files = rc.dropna(subset=["decoding"]).drop_duplicates("source_file")
+            rows += [("decoding", str(f), str(d))
+                     for f, d in zip(files["source_file"], files["decoding"])]
+        rows += [("skipped files", str(f), str(r))
+                 for f, r in zip(self.skipped_files["file"], self.skipped_files["reason"])]
+        notes = self.notes
+        ident = (notes["note"] == IDENTITY_NOTE).fillna(False).to_numpy(dtype=bool)
+        rows += [("identity numbers", f"{f}: {c}", "column dropped")
+                 for f, c in zip(notes.loc[ident, "source_file"], notes.loc[ident, "column"])]
+        rest = notes.loc[~ident]
+        whole = rest["line"].isna().to_numpy()
+        rows += [("notes", f"{f}: {n}", "whole file")
+                 for f, n in zip(rest.loc[whole, "source_file"], rest.loc[whole, "note"])]
+        by = rest.loc[~whole].groupby(["source_file", "note"], dropna=False, sort=False).size()
+        rows += [("notes", f"{f}: {n}", f"{format_count(k)} lines") for (f, n), k in by.items()]
+        return rows
+
+    def _summary_rejects(self) -> list[tuple[str, str, str]]:
+        from harkit.privacy import format_count
+
+        if not len(self.rejects):
+            return [("rejects", "all rows", "0")]
+        table = self.rejects["table"].astype(object).where(self.rejects["table"].notna(),
+                                                           "unknown")
+        by = self.rejects.groupby([table, self.rejects["reason"]], dropna=False).size()
+        return [("rejects", f"{t}: {r}", format_count(int(n))) for (t, r), n in by.items()]
 
     def to_parquet(self, directory: str | Path) -> Path:
-        """Write every table, the rejects and the row accounting as Parquet files.
+        """Write every table, the rejects, the row accounting, skipped files and notes.
 
         ``harkit.read_extract(directory)`` reads the result back identically, with the
         ground truth of a synthetic register (in ``_truth/``, see :func:`read_truth`).
@@ -234,15 +300,26 @@ class Extract:
         out.mkdir(parents=True, exist_ok=True)
         for name, df in self.tables.items():
             df.to_parquet(out / f"{name}.parquet", index=False)
-        self.rejects.to_parquet(out / "_rejects.parquet", index=False)
-        self.row_counts.to_parquet(out / "_row_counts.parquet", index=False)
+        for name, df in self.bookkeeping().items():
+            df.to_parquet(out / f"_{name}.parquet", index=False)
         if self.truth is not None:  # a synthetic register keeps its ground truth
             self.truth.to_parquet(out / "_truth")
         (out / "_harkit.json").write_text(
-            json.dumps({"format": "harkit-canonical", "version": 1, "source": self.source}),
+            json.dumps({"format": "harkit-canonical", "version": 2, "source": self.source}),
             encoding="utf-8",
         )
         return out
+
+    def bookkeeping(self) -> dict[str, pd.DataFrame]:
+        """The tables that account for the delivery, by name.
+
+        Returns
+        -------
+        dict of str to pandas.DataFrame
+            ``rejects``, ``row_counts``, ``skipped_files`` and ``notes``.
+        """
+        return {"rejects": self.rejects, "row_counts": self.row_counts,
+                "skipped_files": self.skipped_files, "notes": self.notes}
 
     def _repr_html_(self) -> str:
         counts = "".join(
@@ -250,14 +327,31 @@ class Extract:
             f"{len(self.tables[n]):,}</td></tr>"
             for n in schema.TABLE_ORDER
         )
-        rejected = len(self.rejects)
+        from harkit.privacy import format_count
+
+        rejected = format_count(len(self.rejects))  # small counts hidden, as in summary()
         return (
             f"<div><b>harkit Extract</b> ({html.escape(str(self.source or 'in memory'))})"
             f"<table><tr><th>table</th><th>rows</th></tr>{counts}</table>"
-            f"<p>{rejected:,} rejected row failures; see <code>.rejects</code> and "
+            f"<p>{html.escape(rejected)} rejected row failures; see <code>.rejects</code> and "
             f"<code>.summary()</code>.</p></div>"
         )
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n}={len(self.tables[n]):,}" for n in schema.TABLE_ORDER)
-        return f"Extract({counts}, rejects={len(self.rejects):,}, source={self.source!r})"
+        from harkit.privacy import format_count
+
+        return (f"Extract({counts}, rejects={format_count(len(self.rejects))}, "
+                f"source={self.source!r})")
+
+
+def _systems(section: str, df: pd.DataFrame) -> list[tuple[str, str, str]]:
+    rows = []
+    for system, n in df["code_system"].value_counts(dropna=False).items():
+        if n:
+            rows.append((section, "missing" if pd.isna(system) else str(system), f"{n:,}"))
+    return rows
+
+
+#: The note recorded for a column dropped because it holds national identity numbers.
+IDENTITY_NOTE = "national identity numbers: column dropped"

@@ -16,7 +16,7 @@ import pandas as pd
 
 from harkit import schema
 from harkit.errors import SchemaError
-from harkit.io.files import RawFile
+from harkit.io.header import describe_columns
 from harkit.io.names import (
     identify_table,
     mapped_columns,
@@ -25,6 +25,7 @@ from harkit.io.names import (
     wide_cause_columns,
     wide_dx_columns,
 )
+from harkit.io.raw import RawFile
 from harkit.io.rejects import UNIT, make_rejects
 from harkit.io.values import MASK, Converter, column_mapping, convert, strip, to_text
 
@@ -52,6 +53,8 @@ class Part:
         Rows of accounting in this file for this table.
     rejects : list of pandas.DataFrame
         Rejects found while converting.
+    decoding : str or None
+        How the file was decoded (for ``row_counts``).
     """
 
     table: str | None
@@ -60,6 +63,11 @@ class Part:
     raw_names: dict[str, str]
     rows_read: int
     rejects: list[pd.DataFrame] = field(default_factory=list)
+    decoding: str | None = None
+
+
+def _empty_data() -> pd.DataFrame:
+    return pd.DataFrame({UNIT: pd.Series([], dtype="int64")})
 
 
 def _whole_file_rejected(table: str | None, raw: RawFile, units: np.ndarray, reason: str,
@@ -67,11 +75,10 @@ def _whole_file_rejected(table: str | None, raw: RawFile, units: np.ndarray, rea
     if strict:
         raise SchemaError(reason, source_file=raw.name, table=table)
     if warn:
-        warnings.warn(f"{raw.name}: {reason}; all {len(raw.frame)} rows rejected",
+        warnings.warn(f"{raw.name}: {reason}; all {raw.rows_read} rows rejected",
                       stacklevel=4)
     rej = make_rejects(table, raw.name, raw.lines, None, reason, None, units)
-    return Part(table, raw.name, pd.DataFrame({UNIT: pd.Series([], dtype="int64")}), {},
-                len(raw.frame), [rej])
+    return Part(table, raw.name, _empty_data(), {}, len(raw.frame), [rej])
 
 
 def _finish(data: pd.DataFrame, raw: RawFile, units: np.ndarray, index: np.ndarray | None = None
@@ -82,6 +89,16 @@ def _finish(data: pd.DataFrame, raw: RawFile, units: np.ndarray, index: np.ndarr
     data[UNIT] = np.asarray(u, dtype="int64")
     data[LINE] = np.asarray(lines, dtype="int64")
     return data
+
+
+def _read_rejects(table: str | None, raw: RawFile, units: np.ndarray) -> list[pd.DataFrame]:
+    """Rejects for the rows the reader could not keep (one accounting unit each)."""
+    if not raw.bad_lines:
+        return []
+    lines = pd.Series([b[0] for b in raw.bad_lines], dtype="Int64")
+    columns = pd.Series([b[1] for b in raw.bad_lines], dtype=object)
+    reasons = pd.Series([b[2] for b in raw.bad_lines], dtype=object)
+    return [make_rejects(table, raw.name, lines, columns, reasons, None, units)]
 
 
 def build_parts(raw: RawFile, unit_base: int, *, strict: bool = False) -> list[Part]:
@@ -100,33 +117,41 @@ def build_parts(raw: RawFile, unit_base: int, *, strict: bool = False) -> list[P
     -------
     list of Part
     """
-    stem = Path(raw.name).stem
     columns = [str(c) for c in raw.frame.columns]
     raw.frame.columns = columns
     n = len(raw.frame)
     units = np.arange(unit_base, unit_base + n, dtype="int64")
-    bad_units = np.arange(unit_base + n, unit_base + n + len(raw.bad_lines), dtype="int64")
-    table = identify_table(stem, columns) if columns else table_from_stem(stem)
-    bad_rej = []
-    if raw.bad_lines:
-        bad_rej = [make_rejects(table, raw.name, np.array([b[0] for b in raw.bad_lines]), None,
-                                pd.Series([f"wrong number of fields: {b[1]}"
-                                           for b in raw.bad_lines], dtype=object).to_numpy(),
-                                None, bad_units)]
+    bad_units = np.arange(unit_base + n, unit_base + raw.rows_read, dtype="int64")
+    stem = raw.stem or Path(raw.name).stem
+    table = identify_table(stem, columns) if columns and raw.file_problem is None \
+        else table_from_stem(stem)
+    bad_rej = _read_rejects(table, raw, bad_units)
     nbad = len(raw.bad_lines)
-
+    if raw.file_problem is not None:
+        if strict:
+            raise SchemaError(raw.file_problem, source_file=raw.name, table=table)
+        warnings.warn(f"{raw.name}: {raw.file_problem}; all {nbad} rows rejected",
+                      stacklevel=3)
+        return [Part(table, raw.name, _empty_data(), {}, nbad, bad_rej, raw.decoding)]
     if n == 0 and nbad == 0:
         rej = make_rejects(table, raw.name, None, None, "empty file", None, None)
-        return [Part(table, raw.name, pd.DataFrame({UNIT: pd.Series([], dtype="int64")}), {},
-                     0, [rej])]
+        return [Part(table, raw.name, _empty_data(), {}, 0, [rej], raw.decoding)]
     if table is None:
         reason = ("cannot tell which table this file holds; columns found: "
-                  + ", ".join(columns))
+                  + describe_columns(columns))
         part = _whole_file_rejected(None, raw, units, reason, strict)
-        part.rows_read += nbad
-        part.rejects += bad_rej
-        return [part]
+        parts = [part]
+    else:
+        parts = _parts_of(table, raw, units, columns, strict)
+    parts[0].rows_read += nbad
+    parts[0].rejects += bad_rej
+    for p in parts:
+        p.decoding = raw.decoding
+    return parts
 
+
+def _parts_of(table: str, raw: RawFile, units: np.ndarray, columns: list[str],
+              strict: bool) -> list[Part]:
     wide_dx = wide_dx_columns(columns) if table in ("episodes", "diagnoses") else []
     wide_cod = wide_cause_columns(columns) if table == "causes_of_death" else []
     if wide_cod:
@@ -137,14 +162,10 @@ def build_parts(raw: RawFile, unit_base: int, *, strict: bool = False) -> list[P
     if table == "diagnoses" and wide_dx and "code" in mapped_columns("diagnoses", columns):
         wide_dx = []
     if wide_dx:
-        parts = _wide_episodes(table, raw, units, wide_dx, strict)
-    elif wide_cod:
-        parts = _wide_causes(raw, units, wide_cod, strict)
-    else:
-        parts = [_long(table, raw, units, strict)]
-    parts[0].rows_read += nbad
-    parts[0].rejects += bad_rej
-    return parts
+        return _wide_episodes(table, raw, units, wide_dx, strict)
+    if wide_cod:
+        return _wide_causes(raw, units, wide_cod, strict)
+    return [_long(table, raw, units, strict)]
 
 
 def _check_required(table: str, mapping: dict, raw: RawFile, units: np.ndarray, strict: bool,
@@ -156,7 +177,7 @@ def _check_required(table: str, mapping: dict, raw: RawFile, units: np.ndarray, 
     norwegian = schema.NORWEGIAN_LAYOUT[table][1]
     named = [f"{c} ({norwegian[c]})" if c in norwegian else c for c in missing]
     reason = (f"missing required column(s) {', '.join(named)}; columns found: "
-              + ", ".join(raw.frame.columns))
+              + describe_columns(list(raw.frame.columns)))
     return _whole_file_rejected(table, raw, units, reason, strict)
 
 
@@ -166,7 +187,7 @@ def _long(table: str, raw: RawFile, units: np.ndarray, strict: bool) -> Part:
     if failed is not None:
         return failed
     data, rejects = convert(table, raw, units, mapping, extras)
-    stem = Path(raw.name).stem
+    stem = raw.stem or Path(raw.name).stem
     lines = pd.Series(raw.lines).astype(str)
     for id_col in ("diagnosis_id", "treatment_id"):
         if id_col in schema.TABLES[table].column_names and id_col not in mapping:
@@ -202,7 +223,7 @@ def _wide_episodes(table: str, raw: RawFile, units: np.ndarray,
     wide_names = {w[0] for w in wide}
     columns = [c for c in raw.frame.columns if c not in wide_names]
     mapping, extras = column_mapping("episodes", columns, set())
-    stem = Path(raw.name).stem
+    stem = raw.stem or Path(raw.name).stem
     make_episodes = table == "episodes" or "admission_date" in mapping
     parts: list[Part] = []
     if make_episodes:

@@ -9,27 +9,44 @@ import pandas as pd
 
 from harkit import schema
 from harkit.errors import ExtractError
-from harkit.extract import Extract, empty_rejects, empty_row_counts, read_truth
-from harkit.io.files import SUFFIXES, read_raw
+from harkit.extract import (
+    NOTE_COLUMNS,
+    SKIPPED_COLUMNS,
+    Extract,
+    empty_notes,
+    empty_rejects,
+    empty_row_counts,
+    empty_skipped_files,
+    read_truth,
+)
+from harkit.io.files import read_parts
+from harkit.io.folder import SUFFIXES, list_delivery
+from harkit.io.identity import drop_identity_columns
 from harkit.io.mapping import Part, build_parts
-from harkit.io.rejects import finish_rejects
+from harkit.io.raw import RawFile, UnreadableFile
+from harkit.io.rejects import finish_rejects, safe_name
 from harkit.io.validate import validate_parts
 
 #: How many reject lines a strict-mode error message lists.
 STRICT_EXAMPLES = 10
 
 
-def _files(path: Path) -> list[Path]:
+def _targets(path: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to read, and folder entries not read with the reason."""
+    if path.is_dir():
+        return list_delivery(path)
     if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise ExtractError(f"no such file or folder: {path}")
-    files = sorted(p for p in path.iterdir()
-                   if p.is_file() and p.suffix.lower() in SUFFIXES
-                   and not p.name.startswith((".", "~$")))
-    if not files:
-        raise ExtractError(f"no readable files in {path} (harkit reads {sorted(SUFFIXES)})")
-    return files
+        return [path], []
+    if path.exists():
+        raise ExtractError("not a regular file or folder", source_file=path.name)
+    raise ExtractError(f"no such file or folder: {path}")
+
+
+def _conform(df: pd.DataFrame, empty: pd.DataFrame) -> pd.DataFrame:
+    for c in empty.columns:
+        if c not in df:
+            df[c] = pd.NA
+    return df[list(empty.columns)].astype(empty.dtypes.to_dict())
 
 
 def _read_canonical(path: Path) -> Extract:
@@ -42,13 +59,48 @@ def _read_canonical(path: Path) -> Extract:
         df = schema.conform(name, df)
         schema.validate_table(name, df)
         tables[name] = df
-    rej = path / "_rejects.parquet"
-    cnt = path / "_row_counts.parquet"
-    rejects = pd.read_parquet(rej) if rej.exists() else empty_rejects()
-    rejects = rejects.astype(empty_rejects().dtypes.to_dict())
-    counts = pd.read_parquet(cnt) if cnt.exists() else empty_row_counts()
-    counts = counts.astype(empty_row_counts().dtypes.to_dict())
-    return Extract(tables, rejects, counts, source=meta.get("source"), truth=read_truth(path))
+    kept = {}
+    for name, empty in (("rejects", empty_rejects()), ("row_counts", empty_row_counts()),
+                        ("skipped_files", empty_skipped_files()), ("notes", empty_notes())):
+        f = path / f"_{name}.parquet"
+        kept[name] = _conform(pd.read_parquet(f), empty) if f.exists() else empty
+    return Extract(tables, source=meta.get("source"), truth=read_truth(path), **kept)
+
+
+def _read_files(files: list[Path], skipped: list[tuple[str, str]], strict: bool,
+                progress: bool) -> list[RawFile]:
+    """Read every file; a file that cannot be read joins ``skipped`` (or raises, strict)."""
+    iterator = files
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(files, desc="reading extract", unit="file")
+    raws: list[RawFile] = []
+    for f in iterator:
+        try:
+            raws += read_parts(f)
+        except UnreadableFile as err:
+            if strict or len(files) == 1:
+                raise ExtractError(f"cannot read the file: {err.reason}",
+                                   source_file=f.name) from err
+            skipped.append((f.name, err.reason))
+    if not raws:
+        raise _nothing_readable(files[0].parent, skipped)
+    return raws
+
+
+def _nothing_readable(folder: Path, skipped: list[tuple[str, str]]) -> ExtractError:
+    listed = "; ".join(f"{f}: {r}" for f, r in skipped)
+    return ExtractError(f"no readable files in {folder} (harkit reads {sorted(SUFFIXES)})"
+                        + (f"; {listed}" if listed else ""))
+
+
+def _notes_frame(raw: RawFile, table: str | None) -> pd.DataFrame:
+    if not raw.notes:
+        return empty_notes()
+    df = pd.DataFrame([(table, raw.name, ln, safe_name(col), text)
+                       for ln, col, text in raw.notes], columns=NOTE_COLUMNS)
+    return df.astype(empty_notes().dtypes.to_dict())
 
 
 def _strict_message(rejects: pd.DataFrame) -> str:
@@ -70,12 +122,13 @@ def read_extract(path: str | Path, *, strict: bool = False, progress: bool = Fal
     ----------
     path : str or pathlib.Path
         A folder with one file per table (CSV/TXT, Parquet, Stata ``.dta``, SAS
-        ``.sas7bdat``/``.xpt``), a single such file, or a folder written by
-        :meth:`harkit.Extract.to_parquet` (recognised by its ``_harkit.json``).
+        ``.sas7bdat``/``.xpt``, Excel ``.xlsx``), a single such file, or a folder written
+        by :meth:`harkit.Extract.to_parquet` (recognised by its ``_harkit.json``).
     strict : bool, default False
         Raise instead of rejecting: :class:`harkit.errors.SchemaError` for a file that
-        lacks required columns or cannot be identified, :class:`harkit.errors.ExtractError`
-        with a summary when any row is rejected.
+        lacks required columns, cannot be identified or has no usable header,
+        :class:`harkit.errors.ExtractError` for a file that cannot be read, and with a
+        summary when any row is rejected.
     progress : bool, default False
         Show a progress bar over the files.
 
@@ -83,19 +136,30 @@ def read_extract(path: str | Path, *, strict: bool = False, progress: bool = Fal
     -------
     Extract
         Canonical tables (each passes :func:`harkit.schema.validate_table`), the rejects
-        (one row per failing row and rule, values masked) and ``row_counts`` with
-        ``rows_read == rows_kept + rows_rejected`` for every table and file.
+        (one row per failing row and rule, values masked), ``row_counts`` with
+        ``rows_read == rows_kept + rows_rejected`` and the decoding of every file,
+        ``notes`` on kept content and ``skipped_files``.
 
     Raises
     ------
     harkit.errors.ExtractError
-        If the path holds nothing readable, or (``strict``) any row is rejected.
+        If the path holds nothing readable (naming each file and why), or (``strict``)
+        any file cannot be read or any row is rejected.
+
+    Warns
+    -----
+    UserWarning
+        When a whole file is rejected (missing columns, no header ...).
+    harkit.io.IdentifierWarning
+        When a column holding national identity numbers is dropped.
 
     Notes
     -----
     Files are recognised by name (``pasient.csv``, ``diagnose_2020.csv``) or else by
     their columns; column names and codes are matched case-insensitively through the
-    Norwegian aliases in :mod:`harkit.schema`. See ``docs/data-model.md``.
+    Norwegian aliases in :mod:`harkit.schema`. Text files are split into records from
+    their bytes, independently of the parser, and the two are reconciled, so no line is
+    lost without a reject. See ``docs/data-model.md`` (section 5: damaged deliveries).
 
     Examples
     --------
@@ -105,26 +169,27 @@ def read_extract(path: str | Path, *, strict: bool = False, progress: bool = Fal
     p = Path(path)
     if p.is_dir() and (p / "_harkit.json").exists():
         return _read_canonical(p)
-    files = _files(p)
-    iterator = files
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(files, desc="reading extract", unit="file")
+    files, skipped = _targets(p)
+    if not files:
+        raise _nothing_readable(p, skipped)
+    raws = _read_files(files, skipped, strict, progress)
     parts: list[Part] = []
-    delivered: set[str] = set()
+    notes: list[pd.DataFrame] = []
     base = 0
-    for f in iterator:
-        try:
-            raw = read_raw(f)
-        except (ValueError, OSError, UnicodeError, pd.errors.ParserError) as err:
-            raise ExtractError(f"cannot read the file: {err}", source_file=f.name) from err
+    for raw in raws:
+        drop_identity_columns(raw)
         new = build_parts(raw, base, strict=strict)
-        base += len(raw.frame) + len(raw.bad_lines)
+        base += raw.rows_read
         parts += new
-        delivered |= {q.table for q in new if q.table is not None}
+        notes.append(_notes_frame(raw, new[0].table))
+    delivered = {q.table for q in parts if q.table is not None}
     tables, reject_parts, row_counts = validate_parts(parts, delivered)
     rejects = finish_rejects(reject_parts)
     if strict and len(rejects):
         raise ExtractError(_strict_message(rejects), source_file=str(p))
-    return Extract(tables, rejects, row_counts, source=str(p))
+    skipped_files = pd.DataFrame(sorted(skipped), columns=SKIPPED_COLUMNS).astype("string") \
+        if skipped else empty_skipped_files()
+    note_parts = [n for n in notes if len(n)]
+    all_notes = pd.concat(note_parts, ignore_index=True) if note_parts else empty_notes()
+    return Extract(tables, rejects, row_counts, source=str(p), skipped_files=skipped_files,
+                   notes=all_notes)

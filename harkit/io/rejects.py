@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -39,6 +41,36 @@ def mask_values(values: pd.Series) -> pd.Series:
     arr = np.append(masked.to_numpy(dtype=object), None)
     return pd.Series(arr[np.where(codes < 0, len(uniques), codes)], index=s.index,
                      dtype="string")
+
+
+_DIGIT_RUN = re.compile(r"\d{3}")
+_WORD_RUN = re.compile(r"[^\W\d_]{4,}")
+#: Longer column names are masked in messages (a header name is short; a long one is text).
+MAX_NAME_SHOWN = 32
+
+
+def safe_name(name: object) -> object:
+    """A column name fit for a message: masked when it looks like a value.
+
+    A name with three digits in a row (a date or an id fragment), with a digit and no word
+    of four letters (``P0000001``, ``01.09.1911``), or longer than :data:`MAX_NAME_SHOWN`
+    is masked like a value (damaged headers can hold data); others are shown as they are.
+
+    Parameters
+    ----------
+    name : object
+        A column name (None and NA pass through).
+
+    Returns
+    -------
+    object
+    """
+    if not isinstance(name, str):
+        return name
+    datalike = any(c.isdigit() for c in name) and not _WORD_RUN.search(name)
+    if datalike or _DIGIT_RUN.search(name) or len(name) > MAX_NAME_SHOWN:
+        return str(mask_values(pd.Series([name], dtype=object)).iloc[0])
+    return name
 
 
 def make_rejects(
@@ -94,6 +126,10 @@ def make_rejects(
     else:
         val = pd.Series(value).reset_index(drop=True)
         val = val.astype("string") if masked else mask_values(val)
+    if isinstance(column, (pd.Series, np.ndarray, pd.Index)):
+        column = pd.Series(np.asarray(column, dtype=object)).map(safe_name)
+    else:
+        column = safe_name(column)
     out = pd.DataFrame({
         "table": col(table, "string"),
         "source_file": col(source_file, "string"),

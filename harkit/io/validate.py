@@ -298,7 +298,8 @@ def validate_parts(
             m = (all_rej["source_file"] == p.source_file) & all_rej[UNIT].notna()
             m &= all_rej["table"].isna() if p.table is None else (all_rej["table"] == p.table)
             n_rej = int(all_rej.loc[m, UNIT].nunique())
-        counts.append((tname, p.source_file, p.rows_read, p.rows_read - n_rej, n_rej))
+        counts.append((tname, p.source_file, p.rows_read, p.rows_read - n_rej, n_rej,
+                       p.decoding))
     row_counts = pd.DataFrame(counts, columns=list(empty_row_counts().columns)) if counts \
         else empty_row_counts()
     row_counts = row_counts.astype(empty_row_counts().dtypes.to_dict())

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harkit import dates, schema
-from harkit.io.files import RawFile
 from harkit.io.names import canonical_name
+from harkit.io.raw import RawFile
 from harkit.io.rejects import make_rejects, mask_values
 
 MASK = "__mask_"  # prefix: masked raw text of a date column, for later rejects

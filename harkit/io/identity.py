@@ -1,0 +1,147 @@
+"""Norwegian national identity numbers in a delivery: find the columns, drop them.
+
+A *fødselsnummer* has 11 digits: the birth date ``ddmmyy``, three individual digits and
+two check digits (modulus 11). A D-number adds 4 to the first digit (day + 40); an
+H-number adds 4 to the third (month + 40). Pseudonymised registers must not carry them.
+
+A column is taken to hold identity numbers when at least :data:`IDENTITY_SHARE` of its
+non-empty values are valid numbers (a date part that can be a day and month, both check
+digits right). A random 11-digit code passes these checks about once in 800, so a
+column of other codes is not dropped by chance.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harkit.extract import IDENTITY_NOTE
+from harkit.io.raw import RawFile
+from harkit.io.rejects import safe_name
+from harkit.io.values import to_text
+from harkit.privacy import DisclosureWarning
+
+#: Share of a column's non-empty values that must be valid identity numbers.
+IDENTITY_SHARE = 0.5
+_W1 = np.array([3, 7, 6, 1, 8, 9, 4, 5, 2])
+_W2 = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3, 2])
+_PATTERN = r"^[0-9]{6}[ -]?[0-9]{5}$"
+_SHORT = 40  # longer values are not looked at (after trimming, a number has 11-12)
+
+
+class IdentifierWarning(DisclosureWarning):
+    """A delivery holds direct identifiers (national identity numbers); they were dropped."""
+
+
+def valid_identity_numbers(values: pd.Series | pa.Array) -> np.ndarray:
+    """Which values are valid Norwegian national identity numbers (or D-/H-numbers).
+
+    Parameters
+    ----------
+    values : pandas.Series or pyarrow.Array
+        Text, without surrounding blanks; ``ddmmyy nnnnn`` and ``ddmmyy-nnnnn`` are
+        accepted as well as 11 digits.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one per value.
+    """
+    arr = values if isinstance(values, pa.Array) else \
+        pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    length = pc.utf8_length(arr)
+    cand = pc.fill_null(pc.and_(pc.greater_equal(length, 11), pc.less_equal(length, 12)),
+                        False)
+    out = np.zeros(len(arr), dtype=bool)
+    idx = np.flatnonzero(cand.to_numpy(zero_copy_only=False))
+    if not len(idx):
+        return out
+    sub = pc.take(arr, pa.array(idx))
+    match = pc.fill_null(pc.match_substring_regex(sub, _PATTERN), False)
+    idx = idx[match.to_numpy(zero_copy_only=False)]
+    if not len(idx):
+        return out
+    text = "".join(v.replace(" ", "").replace("-", "") for v in pc.take(arr, pa.array(idx))
+                   .to_pylist())
+    d = (np.frombuffer(text.encode("ascii"), dtype=np.uint8) - 48).astype(np.int64)
+    out[idx] = _checks(d.reshape(-1, 11))
+    return out
+
+
+def _checks(d: np.ndarray) -> np.ndarray:
+    day = d[:, 0] * 10 + d[:, 1]
+    month = d[:, 2] * 10 + d[:, 3]
+    day = np.where(day > 40, day - 40, day)  # D-number
+    month = np.where(month > 40, month - 40, month)  # H-number
+    k1 = (11 - (d[:, :9] @ _W1) % 11) % 11
+    k2 = (11 - (d[:, :10] @ _W2) % 11) % 11
+    return (day >= 1) & (day <= 31) & (month >= 1) & (month <= 12) & (k1 == d[:, 9]) & \
+        (k2 == d[:, 10])
+
+
+def _as_arrow(s: pd.Series, is_text: bool) -> pa.Array:
+    """Values as arrow text (null for missing)."""
+    t = to_text(s, is_text)
+    if not is_text and pd.api.types.is_numeric_dtype(s.dtype):
+        # A number loses the leading zero of a day 01-09.
+        t = t.map(lambda v: v.zfill(11) if len(v) == 10 else v)
+    return pa.array(t.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+
+
+def _column_counts(arr: pa.Array) -> tuple[int, int]:
+    """(non-empty values, valid identity numbers) of one column."""
+    length = pc.fill_null(pc.utf8_length(arr), 0)
+    # Only short values can be numbers: trim those alone (a text column may be huge).
+    short = pc.less_equal(length, _SHORT)
+    trimmed = pc.utf8_trim_whitespace(pc.filter(arr, short))
+    filled = pc.sum(pc.greater(length, _SHORT)).as_py() or 0
+    filled += pc.sum(pc.greater(pc.fill_null(pc.utf8_length(trimmed), 0), 0)).as_py() or 0
+    valid = int(valid_identity_numbers(trimmed).sum()) if filled else 0
+    return filled, valid
+
+
+def identity_columns(raw: RawFile) -> list[str]:
+    """Columns of a raw file that hold national identity numbers.
+
+    Parameters
+    ----------
+    raw : RawFile
+
+    Returns
+    -------
+    list of str
+    """
+    found = []
+    for col in raw.frame.columns:
+        filled, valid = _column_counts(_as_arrow(raw.frame[col], raw.is_text))
+        if valid and valid >= IDENTITY_SHARE * filled:
+            found.append(str(col))
+    return found
+
+
+def drop_identity_columns(raw: RawFile) -> list[str]:
+    """Drop identity-number columns from a raw file, with a warning and a note each.
+
+    Parameters
+    ----------
+    raw : RawFile
+        Changed in place.
+
+    Returns
+    -------
+    list of str
+        The columns dropped.
+    """
+    cols = identity_columns(raw)
+    for col in cols:
+        warnings.warn(f"{raw.name}: column {safe_name(col)!r} holds Norwegian national "
+                      "identity numbers (fødselsnummer or D-numbers); the column is dropped",
+                      IdentifierWarning, stacklevel=3)
+        raw.notes.append((None, col, IDENTITY_NOTE))
+    if cols:
+        raw.frame = raw.frame.drop(columns=cols)
+    return cols

@@ -1,0 +1,459 @@
+"""Splitting delimited text into records, independently of any CSV parser.
+
+Everything here works on the bytes with numpy, so it stays fast on large files: the
+positions of line feeds, quotes and delimiters are found once, and records, fields and
+line numbers follow from them. The parser (pandas today) then only reads records this
+module has vouched for, and :mod:`harkit.io.text` checks that it returns exactly those.
+
+Quotes follow the rules of the common CSV readers: a quote opens a quoted field only at
+the start of a field; inside it, ``""`` is a quote and a quote followed by a separator or
+a line end closes it. A quote inside an unquoted field is an ordinary character.
+Quoting goes wrong in three ways, and each makes the record *damaged*:
+
+* a closing quote followed by something other than a separator or line end;
+* a quote that opens and never closes (it is then taken as an ordinary character, so the
+  rest of the file is split normally);
+* a quoted field spanning lines that does not look like text: the record has the wrong
+  number of fields, a line inside the quotes has as many separators as a record, or every
+  line of the record has exactly a record's separators (whole records were swallowed).
+
+The physical lines of a damaged record are split again one by one, each with its own
+quotes (or, when those are themselves unbalanced, without quoting). No line is ever
+swallowed into another record's field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LF, CR, QUOTE, NUL = 10, 13, 34, 0
+_I64 = np.int64
+
+
+@dataclass
+class Units:
+    """The records of a file (or, in damaged stretches, its physical lines).
+
+    Attributes
+    ----------
+    start, end : numpy.ndarray
+        Byte range of each unit (``end`` excludes the line break).
+    line, last_line : numpy.ndarray
+        First and last physical line (1-based).
+    quoted : numpy.ndarray
+        Whether the unit is read with quoting (False: quote characters are text).
+    span : numpy.ndarray
+        -1, or the first line of the damaged record this line was split from.
+    fields : numpy.ndarray
+        Number of fields.
+    blank : numpy.ndarray
+        Empty, or separators only: not a row.
+    separators : numpy.ndarray
+        Sorted positions of every delimiter that separates two fields.
+    n_lines : int
+        Physical lines in the file.
+    ends_with_newline : bool
+        Whether the last line has a line break.
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    line: np.ndarray
+    last_line: np.ndarray
+    quoted: np.ndarray
+    span: np.ndarray
+    fields: np.ndarray
+    blank: np.ndarray
+    separators: np.ndarray
+    n_lines: int
+    ends_with_newline: bool
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def field_of(self, unit: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """0-based field of byte ``pos`` inside unit ``unit``."""
+        s = self.separators
+        return np.searchsorted(s, pos) - np.searchsorted(s, self.start[unit])
+
+    def take(self, keep: np.ndarray) -> Units:
+        """The units where ``keep`` is true (separators are kept whole)."""
+        return Units(self.start[keep], self.end[keep], self.line[keep], self.last_line[keep],
+                     self.quoted[keep], self.span[keep], self.fields[keep], self.blank[keep],
+                     self.separators, self.n_lines, self.ends_with_newline)
+
+
+@dataclass
+class _Quotes:
+    """Where each quote stands: what is before and after it."""
+
+    pos: np.ndarray
+    field_start: np.ndarray  # preceded by a separator, a line feed or the file start
+    after_quote: np.ndarray  # immediately preceded by another quote
+    bad_close: np.ndarray  # followed by something other than a separator, line end, quote
+
+
+def _quote_context(b: np.ndarray, delim: int) -> _Quotes:
+    q = np.flatnonzero(b == QUOTE).astype(_I64)
+    n = len(b)
+    if not len(q):
+        empty = np.zeros(0, dtype=bool)
+        return _Quotes(q, empty, empty, empty)
+    prev = b[np.maximum(q - 1, 0)]
+    field_start = (q == 0) | (prev == delim) | (prev == LF)
+    after_quote = np.zeros(len(q), dtype=bool)
+    after_quote[1:] = q[1:] == q[:-1] + 1
+    eof = q + 1 >= n
+    nb = b[np.minimum(q + 1, n - 1)]
+    nb2 = b[np.minimum(q + 2, n - 1)]
+    ends = (nb == delim) | (nb == LF) | ((nb == CR) & ((q + 2 >= n) | (nb2 == LF)))
+    bad_close = ~eof & ~ends & (nb != QUOTE)
+    return _Quotes(q, field_start, after_quote, bad_close)
+
+
+def classify_quotes(b: np.ndarray, delim: int, qc: _Quotes | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Which quotes open or close a quoted field, and where quoting went wrong.
+
+    Runs of well-formed quoting are checked at once (quote *k* of a run opens when *k* is
+    even and closes when odd); only the quotes that break the rule are stepped through.
+
+    Parameters
+    ----------
+    b : numpy.ndarray
+        The bytes (UTF-8).
+    delim : int
+        The separator byte.
+    qc : _Quotes, optional
+        The quotes, if already located.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Sorted positions where the quoted state changes (an escaped ``""`` counts as a
+        close and an open), and positions of damage (misplaced closing quotes, and
+        quotes that never close).
+    """
+    qc = qc if qc is not None else _quote_context(b, delim)
+    q, nq = qc.pos, len(qc.pos)
+    if not nq:
+        return q, q
+    bad_open = ~(qc.field_start | qc.after_quote)
+    odd = (np.arange(nq) % 2).astype(bool)
+    # Violations for a run starting at an even (resp. odd) index.
+    viol = (np.flatnonzero(np.where(~odd, bad_open, qc.bad_close)),
+            np.flatnonzero(np.where(odd, bad_open, qc.bad_close)))
+    changes: list[np.ndarray] = []
+    damage: list[int] = []
+    i = 0
+    while i < nq:
+        if not qc.field_start[i]:
+            i += 1  # a quote inside an unquoted field is text
+            continue
+        cands = viol[i % 2]
+        k = int(np.searchsorted(cands, i + 1))
+        j = int(cands[k]) if k < len(cands) else nq
+        if j == nq:
+            if (nq - i) % 2:
+                u = _opening_of_unterminated(q, i, nq)
+                changes.append(q[i:u])
+                damage.append(int(q[u]))
+            else:
+                changes.append(q[i:nq])
+            break
+        if (j - i) % 2 == 0:  # should open, but stands inside a field: text
+            changes.append(q[i:j])
+        else:  # closes, but the field goes on: the data are damaged here
+            changes.append(q[i:j + 1])
+            damage.append(int(q[j]))
+        i = j + 1
+    out = np.concatenate(changes) if changes else np.zeros(0, dtype=_I64)
+    return out, np.asarray(damage, dtype=_I64)
+
+
+def _opening_of_unterminated(q: np.ndarray, i: int, nq: int) -> int:
+    # Step back over escaped quotes ("") to the quote that opened the field.
+    u = nq - 1
+    while u - 2 >= i and q[u - 1] == q[u] - 1:
+        u -= 2
+    return u
+
+
+def _in_quotes(changes: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Which of the sorted positions ``pos`` lie inside quotes."""
+    if not len(changes) or not len(pos):
+        return np.zeros(len(pos), dtype=bool)
+    # Mark the stretch of ``pos`` inside each quoted interval: linear in len(pos).
+    opens, closes = changes[0::2], changes[1::2]
+    lo = np.searchsorted(pos, opens, side="right")
+    hi = np.searchsorted(pos, closes)
+    if len(closes) < len(opens):
+        hi = np.append(hi, len(pos))
+    some = hi > lo  # intervals holding any position; their bounds are then distinct
+    mark = np.zeros(len(pos) + 1, dtype=np.int8)
+    mark[lo[some]] = 1
+    mark[hi[some]] -= 1
+    return np.cumsum(mark[:-1], dtype=np.int8) > 0
+
+
+def _strip_cr(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    if not len(b):
+        return end
+    has = (end > start) & (b[np.maximum(end - 1, 0)] == CR)
+    return end - has
+
+
+def _line_ranges(b: np.ndarray, nl: np.ndarray, lines0: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Byte range of 0-based physical lines (without their line break)."""
+    start = np.zeros(len(lines0), dtype=_I64)
+    end = np.full(len(lines0), len(b), dtype=_I64)
+    if len(nl):
+        after = lines0 > 0
+        start[after] = nl[lines0[after] - 1] + 1
+        inside = lines0 < len(nl)
+        end[inside] = nl[lines0[inside]]
+    return start, _strip_cr(b, start, end).astype(_I64)
+
+
+def _count_in(sorted_pos: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    return np.searchsorted(sorted_pos, end) - np.searchsorted(sorted_pos, start)
+
+
+@dataclass
+class _Scan:
+    """The located bytes of a file: line feeds, separators, quote changes, damage."""
+
+    b: np.ndarray
+    delim: int
+    nl: np.ndarray
+    delims: np.ndarray
+    quotes: _Quotes
+    changes: np.ndarray
+    damage: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.nl_quoted = _in_quotes(self.changes, self.nl)
+        self.delims_quoted = _in_quotes(self.changes, self.delims)
+
+
+def _records(s: _Scan) -> tuple[np.ndarray, ...]:
+    """Records split at line feeds outside quotes: byte ranges and first and last lines."""
+    n = len(s.b)
+    at = np.flatnonzero(~s.nl_quoted)  # index in ``nl`` of each record's line feed
+    term = s.nl[at]
+    start = np.concatenate([[0], term + 1]).astype(_I64)
+    end = np.concatenate([term, [n]]).astype(_I64)
+    line = np.concatenate([[1], at + 2]).astype(_I64)
+    last = np.concatenate([at + 1, [len(s.nl) + 1]]).astype(_I64)
+    if start[-1] >= n:  # nothing after the last line feed
+        start, end, line, last = start[:-1], end[:-1], line[:-1], last[:-1]
+    return start, _strip_cr(s.b, start, end), line, last
+
+
+def _suspicious(s: _Scan, start: np.ndarray, end: np.ndarray, ncols: int) -> np.ndarray:
+    """Records whose quoted text holds a line with a record's worth of separators."""
+    dq = s.delims[s.delims_quoted]
+    out = np.zeros(len(start), dtype=bool)
+    if not len(dq):
+        return out
+    line_of = np.searchsorted(s.nl, dq)  # 0-based line of each quoted separator
+    per_line = np.bincount(line_of, minlength=len(s.nl) + 1)
+    # Lines that begin inside quotes: those after a quoted line feed.
+    qnl = np.flatnonzero(s.nl_quoted)
+    cont = qnl + 1
+    hit = cont[per_line[cont] >= max(ncols - 1, 2)]
+    if len(hit):
+        rec = np.searchsorted(start, s.nl[hit - 1], side="right") - 1
+        out[rec] = True
+    return out
+
+
+def _within(pos: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into sorted ``pos`` of those inside the ranges [lo, hi), and their range."""
+    a = np.searchsorted(pos, lo)
+    cnt = np.searchsorted(pos, hi) - a
+    owner = np.repeat(np.arange(len(lo)), cnt)
+    offset = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return np.repeat(a, cnt) + offset, owner
+
+
+def _lines_like_records(s: _Scan, line: np.ndarray, last: np.ndarray, multi: np.ndarray,
+                        ncols: int) -> np.ndarray:
+    """Multi-line records every line of which has exactly a record's separators."""
+    out = np.zeros(len(line), dtype=bool)
+    idx = np.flatnonzero(multi)
+    if ncols < 3 or not len(idx):
+        return out
+    n = last[idx] - line[idx] + 1
+    lines0 = np.repeat(line[idx] - 1, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    ls, le = _line_ranges(s.b, s.nl, lines0)
+    per_line = _count_in(s.delims, ls, le)
+    first = np.cumsum(n) - n
+    out[idx] = (np.minimum.reduceat(per_line, first) == ncols - 1) & \
+        (np.maximum.reduceat(per_line, first) == ncols - 1)
+    return out
+
+
+def _local_lines(s: _Scan, lines0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                         np.ndarray]:
+    """Split physical lines on their own: (start, end, quoted, separators)."""
+    ls, le = _line_ranges(s.b, s.nl, lines0)
+    qc = s.quotes
+    q = qc.pos
+    first = np.searchsorted(q, ls)
+    count = np.searchsorted(q, le) - first
+    quoted = count % 2 == 0
+    qi, li = _within(q, ls, le)
+    if len(qi):
+        k = qi - first[li]
+        opener = k % 2 == 0
+        ok_open = qc.field_start[qi] | ((k > 0) & qc.after_quote[qi])
+        bad = np.where(opener, ~ok_open, qc.bad_close[qi])
+        quoted[np.unique(li[bad])] = False
+    di, d_line = _within(s.delims, ls, le)
+    d = s.delims[di]
+    local = np.searchsorted(q, d) - first[d_line]
+    sep = ~quoted[d_line] | (local % 2 == 0)
+    return ls, le, quoted, d[sep]
+
+
+def split_units(buf: bytes, delim: str) -> Units:
+    """Split delimited text into units (records; physical lines where damaged).
+
+    Parameters
+    ----------
+    buf : bytes
+        UTF-8 text (no byte-order mark).
+    delim : str
+        The one-character separator.
+
+    Returns
+    -------
+    Units
+        Every non-empty record or line, in file order; the first non-blank one is the
+        header.
+    """
+    b = np.frombuffer(buf, dtype=np.uint8)
+    d = ord(delim)
+    nl = np.flatnonzero(b == LF).astype(_I64)
+    none = np.zeros(0, dtype=_I64)
+    qc = _quote_context(b, d) if b'"' in buf else _Quotes(none, *[none.astype(bool)] * 3)
+    changes, damage = classify_quotes(b, d, qc) if len(qc.pos) else (none, none)
+    s = _Scan(b, d, nl, np.flatnonzero(b == d).astype(_I64), qc, changes, damage)
+    start, end, line, last = _records(s)
+    seps = s.delims[~s.delims_quoted]
+    # Records touch (only a line break between them): count separators once, by the ends.
+    fields = np.diff(np.searchsorted(seps, end), prepend=0) + 1
+    blank = (end - start) == fields - 1  # separators only (a blank record has no quotes)
+    damaged = np.zeros(len(start), dtype=bool)
+    if len(damage):
+        damaged[np.searchsorted(start, damage, side="right") - 1] = True
+    multi = last > line
+    ncols = _header_fields(s, start, end, line, last, fields, blank, damaged)
+    damaged |= multi & (fields != ncols)
+    damaged |= multi & _suspicious(s, start, end, ncols)
+    damaged |= _lines_like_records(s, line, last, multi, ncols)
+    units = _assemble(s, start, end, line, last, fields, blank, damaged, seps)
+    units.n_lines = len(nl) + int(len(b) > 0 and b[-1] != LF)
+    units.ends_with_newline = len(b) == 0 or b[-1] == LF
+    return units
+
+
+def _header_fields(s: _Scan, start: np.ndarray, end: np.ndarray, line: np.ndarray,
+                   last: np.ndarray, fields: np.ndarray, blank: np.ndarray,
+                   damaged: np.ndarray) -> int:
+    """Fields of the header (marked damaged, and split by line, unless it is sound).
+
+    A header may span lines (a quoted name with a line break) only if it has as many
+    fields as the row after it and passes the same checks as a multi-line record.
+    """
+    nonblank = np.flatnonzero(~blank)
+    if not len(nonblank):
+        return 0
+    h = nonblank[0]
+    if not damaged[h] and last[h] > line[h]:
+        n = int(fields[h])
+        one = np.zeros(len(start), dtype=bool)
+        one[h] = True
+        damaged[h] = (len(nonblank) > 1 and fields[nonblank[1]] != n) or bool(
+            _suspicious(s, start, end, n)[h] or _lines_like_records(s, line, last, one, n)[h])
+    if damaged[h]:
+        ls, le, _, sep = _local_lines(s, np.array([line[h] - 1], dtype=_I64))
+        return int(_count_in(sep, ls, le)[0] + 1)
+    return int(fields[h])
+
+
+def _assemble(s: _Scan, start: np.ndarray, end: np.ndarray, line: np.ndarray,
+              last: np.ndarray, fields: np.ndarray, blank: np.ndarray, damaged: np.ndarray,
+              seps: np.ndarray) -> Units:
+    """Whole records where sound; the lines of damaged records split one by one."""
+    good = ~damaged
+    if not damaged.any():
+        return Units(start, end, line, last, np.ones(len(start), dtype=bool),
+                     np.full(len(start), -1, dtype=_I64), fields, blank, seps, 0, True)
+    bad = np.flatnonzero(damaged)
+    lines0 = np.concatenate([np.arange(line[r] - 1, last[r], dtype=_I64) for r in bad])
+    spans = np.concatenate([np.full(last[r] - line[r] + 1, line[r], dtype=_I64) for r in bad])
+    ls, le, lquoted, lsep = _local_lines(s, lines0)
+    rec_of_sep = np.searchsorted(start, seps, side="right") - 1
+    seps = np.sort(np.concatenate([seps[good[rec_of_sep]], lsep]))
+    lfields = _count_in(seps, ls, le) + 1
+    lblank = (le - ls) == _count_in(s.delims, ls, le)
+    cat = np.concatenate
+    order = np.argsort(cat([start[good], ls]), kind="stable")
+    return Units(
+        start=cat([start[good], ls])[order], end=cat([end[good], le])[order],
+        line=cat([line[good], lines0 + 1])[order], last_line=cat([last[good], lines0 + 1])[order],
+        quoted=cat([np.ones(good.sum(), dtype=bool), lquoted])[order],
+        span=cat([np.full(good.sum(), -1, dtype=_I64), spans])[order],
+        fields=cat([fields[good], lfields])[order], blank=cat([blank[good], lblank])[order],
+        separators=seps, n_lines=0, ends_with_newline=True)
+
+
+def split_fields(raw: bytes, quoted: bool, delim: str) -> list[str]:
+    """Split one unit into its fields (the reference for a single record).
+
+    Parameters
+    ----------
+    raw : bytes
+        The unit's bytes (UTF-8, no line break at the end).
+    quoted : bool
+        Read quotes (False: quote characters are text).
+    delim : str
+        The separator.
+
+    Returns
+    -------
+    list of str
+    """
+    text = raw.decode("utf-8")
+    if not quoted:
+        return text.split(delim)
+    out, field, i, n = [], [], 0, len(text)
+    at_start, in_q = True, False
+    while i < n:
+        c = text[i]
+        if in_q:
+            if c == '"' and i + 1 < n and text[i + 1] == '"':
+                field.append('"')
+                i += 1
+            elif c == '"':
+                in_q = False
+            else:
+                field.append(c)
+        elif c == delim:
+            out.append("".join(field))
+            field, at_start = [], True
+            i += 1
+            continue
+        elif c == '"' and at_start:
+            in_q = True
+        else:
+            field.append(c)
+        at_start = False
+        i += 1
+    out.append("".join(field))
+    return out
