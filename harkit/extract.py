@@ -221,9 +221,11 @@ class Extract:
         return pd.DataFrame(rows, columns=["section", "item", "value"])
 
     def _summary_tables(self) -> list[tuple[str, str, str]]:
+        from harkit.privacy import format_count
+
         rows: list[tuple[str, str, str]] = []
         for name in schema.TABLE_ORDER:
-            rows.append(("rows", name, f"{len(self.tables[name]):,}"))
+            rows.append(("rows", name, format_count(len(self.tables[name]))))
         dated = [
             ("persons", "birth_date"), ("persons", "death_date"),
             ("episodes", "admission_date"), ("diagnoses", "date"),
@@ -322,12 +324,14 @@ class Extract:
                 "skipped_files": self.skipped_files, "notes": self.notes}
 
     def _repr_html_(self) -> str:
+        from harkit.privacy import format_count
+
+        # row counts too follow the policy: a report that rounds must round them as well
         counts = "".join(
             f"<tr><td>{html.escape(n)}</td><td style='text-align:right'>"
-            f"{len(self.tables[n]):,}</td></tr>"
+            f"{format_count(len(self.tables[n]))}</td></tr>"
             for n in schema.TABLE_ORDER
         )
-        from harkit.privacy import format_count
 
         rejected = format_count(len(self.rejects))  # small counts hidden, as in summary()
         return (
@@ -338,18 +342,22 @@ class Extract:
         )
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{n}={len(self.tables[n]):,}" for n in schema.TABLE_ORDER)
         from harkit.privacy import format_count
+
+        counts = ", ".join(f"{n}={format_count(len(self.tables[n]))}"
+                           for n in schema.TABLE_ORDER)
 
         return (f"Extract({counts}, rejects={format_count(len(self.rejects))}, "
                 f"source={self.source!r})")
 
 
 def _systems(section: str, df: pd.DataFrame) -> list[tuple[str, str, str]]:
+    from harkit.privacy import format_count
+
     rows = []
     for system, n in df["code_system"].value_counts(dropna=False).items():
         if n:
-            rows.append((section, "missing" if pd.isna(system) else str(system), f"{n:,}"))
+            rows.append((section, "missing" if pd.isna(system) else str(system), format_count(n)))
     return rows
 
 

@@ -10,6 +10,7 @@ a note names the line.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import warnings
@@ -20,6 +21,7 @@ import pandas as pd
 
 from harkit import cli
 from harkit import io as hio
+from harkit.datasets import fixture_dir
 from harkit.errors import ExtractError
 from harkit.extract import Extract
 from harkit.io.raw import RawFile
@@ -27,12 +29,21 @@ from harkit.io.text import HEADERLESS
 
 # The reference reader must read the long fields harkit keeps.
 csv.field_size_limit(1 << 30)
-FIXTURE = Path(__file__).resolve().parents[1] / "data_fixtures" / "delivery"
 N_PERSONS = 30
 
 
+@functools.cache
+def fixture_csv(name: str) -> bytes:
+    """The bundled fixture's table as the CSV file a delivery would hold (``;``, UTF-8).
+
+    The fixture ships as Parquet in the Norwegian layout, every value text as delivered.
+    """
+    frame = pd.read_parquet(fixture_dir() / Path(name).with_suffix(".parquet"))
+    return frame.to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8")
+
+
 def fixture_lines(name: str) -> list[bytes]:
-    return (FIXTURE / name).read_bytes().split(b"\n")
+    return fixture_csv(name).split(b"\n")
 
 
 def small_delivery(folder: Path) -> Path:

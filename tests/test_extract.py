@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from harkit import schema
+from harkit import privacy, schema
 from harkit.extract import Extract
 
 
@@ -40,6 +40,12 @@ def test_unknown_table_is_refused():
 def test_summary_reports_counts_ranges_systems_and_uncoded():
     summary = small_extract().summary()
     lookup = {(s, i): v for s, i, v in summary.itertuples(index=False)}
+    # row and code-system counts follow the disclosure policy: 3 persons are "<5"
+    assert lookup[("rows", "persons")] == "<5"
+    assert lookup[("code systems (diagnoses)", "ICD-8")] == "<5"
+    with privacy.policy(threshold=1):
+        exact = small_extract().summary()
+    lookup = {(s, i): v for s, i, v in exact.itertuples(index=False)}
     assert lookup[("rows", "persons")] == "3"
     assert lookup[("rows", "diagnoses")] == "4"
     # Years only: exact extreme dates would identify single persons.

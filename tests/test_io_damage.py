@@ -20,6 +20,7 @@ from _damage import (
     accounted,
     check_extract,
     check_raw,
+    fixture_csv,
     identity_number,
     read,
     small_delivery,
@@ -27,6 +28,7 @@ from _damage import (
 )
 
 from harkit import io, privacy
+from harkit.datasets import fixture_dir
 from harkit.errors import ExtractError, SchemaError
 from harkit.io import IdentifierWarning
 from harkit.io.text import HEADERLESS, MAX_FIELD_BYTES, RAW_NOTE
@@ -454,8 +456,9 @@ def test_every_broken_fixture_reads_without_losing_lines():
                 check_raw(f)
 
 
-def test_bundled_fixture_passes_the_invariants():
-    for f in sorted((Path(__file__).resolve().parents[1] / "data_fixtures" / "delivery")
-                    .glob("*.csv")):
-        raw = check_raw(f)
+def test_bundled_fixture_passes_the_invariants(tmp_path):
+    for f in sorted(fixture_dir().glob("*.parquet")):
+        csv_file = tmp_path / f"{f.stem}.csv"
+        csv_file.write_bytes(fixture_csv(csv_file.name))
+        raw = check_raw(csv_file)
         assert not raw.bad_lines and not raw.notes
