@@ -204,6 +204,8 @@ class _TextFile:
         column = np.full(n, None, dtype=object)
 
         def mark(pos: np.ndarray, text: str) -> None:
+            if not n or not len(pos):
+                return
             idx = np.searchsorted(data.start, pos, side="right") - 1
             inside = (idx >= 0) & (pos < data.end[np.maximum(idx, 0)])
             idx, pos = idx[inside], pos[inside]
