@@ -70,7 +70,7 @@ def test_reports_show_no_small_counts(reports):
 
 # integer columns of the reports that count things other than persons or events
 NOT_A_COUNT = re.compile(r"(^Unnamed|strata|covariates|joinpoints|YLL|year|age|period|level"
-                         r"|rank|code|decade)", re.IGNORECASE)
+                         r"|rank|code|kode|decade|distance)", re.IGNORECASE)
 
 
 def _integer_cells(page: Path):
