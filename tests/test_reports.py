@@ -84,8 +84,8 @@ def _integer_cells(page: Path):
             name = " ".join(map(str, col)) if isinstance(col, tuple) else str(col)
             if NOT_A_COUNT.search(name):
                 continue
-            for value in table[col].astype(str):
-                text = value.strip().replace(",", "")
+            for value in table[col].tolist():
+                text = str(value).strip().replace(",", "")
                 if re.fullmatch(r"\d+", text) and not 1900 <= int(text) <= 2030:
                     yield k, name, int(text)
 
