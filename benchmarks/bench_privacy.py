@@ -55,7 +55,8 @@ def random_table(rng: np.random.Generator, n_rows: int, n_cols: int,
     return t
 
 
-def old_rule_leaks(table: pd.DataFrame, threshold: int) -> tuple[bool, bool, int]:
+def old_rule_leaks(table: pd.DataFrame, threshold: int, round_to: int | None
+                   ) -> tuple[bool, bool, int]:
     """(pinned, narrowed, complements) of the line rule alone, against the LP attack."""
     cols = list(table.columns)
     values = count_array(table, cols)
@@ -65,7 +66,8 @@ def old_rule_leaks(table: pd.DataFrame, threshold: int) -> tuple[bool, bool, int
     line_rule(grid, mask, old=True)
     gs = grid_system(grid)
     # the old rule hides zeros, so its attacker knows only that a hidden count is >= 0
-    lo, hi = gs.bounds(mask, values, threshold=threshold, round_to=None, hidden_min=0.0)
+    shown = privacy.round_counts(values, round_to)
+    lo, hi = gs.bounds(mask, shown, threshold=threshold, round_to=round_to, hidden_min=0.0)
     pinned = narrowed = False
     for k in gs.index[primary]:
         a, b, _ = gs.system.interval(int(k), lo, hi)
@@ -119,7 +121,9 @@ def attack_pairs(rng: np.random.Generator, n_pairs: int) -> None:
         res = privacy.attack_tables(shown)
         for flag in found:
             found[flag] += bool(res[flag].any())
-    per = (time.perf_counter() - start) / max(n_pairs, 1)
+    if not n_pairs:
+        return
+    per = (time.perf_counter() - start) / n_pairs
     print(f"pairs sharing a margin: {found['disclosed']} of {n_pairs} with a small cell "
           f"recovered exactly, {found['narrowed']} narrowed below the rule "
           f"({per:.2f} s per pair)")
@@ -139,7 +143,7 @@ def main() -> None:
     old, new = [], []
     for _ in range(args.n_tables):
         t = random_table(rng, int(rng.integers(4, 11)), int(rng.integers(4, 9)), pol.threshold)
-        old.append(old_rule_leaks(t, pol.threshold))
+        old.append(old_rule_leaks(t, pol.threshold, pol.round_to))
         new.append(new_rule(t))
     old_a, new_a = np.array(old, dtype=float), np.array(new, dtype=float)
     n = args.n_tables

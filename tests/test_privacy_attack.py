@@ -401,3 +401,13 @@ def test_attack_tables_links_margins_with_the_same_label():
     assert not unlinked["disclosed"].any()
     with pytest.raises(ValueError, match="cell"):
         privacy.attack_tables({"A": a}, [{("A", "zz", "b"): 1}], round_to=0)
+
+
+def test_attack_tables_falls_back_to_hidden_zeros():
+    # Row x is [3, 0 | 3]: no line rule can protect the 3 without hiding the 0, and then
+    # "every hidden count is at least 1" has no solution: the attack assumes >= 0.
+    a = pd.DataFrame({"a": ["*", "40", "43"], "b": ["*", "50", "50"],
+                      "Total": ["3", "90", "93"]}, index=["x", "y", "Total"])
+    res = privacy.attack_tables({"A": a}, round_to=0, threshold=5)
+    assert res.attrs["hidden_min"] == 0
+    assert res.attrs["disclosed"] == [("A", "x", "a")]

@@ -155,7 +155,7 @@ def _solve(prob: _Problem, sign: float, lo: np.ndarray, hi: np.ndarray) -> objec
 
 def _whole(lo: float, hi: float) -> tuple[float, float]:
     # Counts are whole numbers: round the interval inwards (with a tolerance for HiGHS).
-    lo = float(np.ceil(lo - 1e-6))
+    lo = float(np.ceil(lo - 1e-6)) + 0.0  # no -0.0
     return lo, (float(np.floor(hi + 1e-6)) if np.isfinite(hi) else np.inf)
 
 

@@ -245,7 +245,8 @@ def attack_tables(
     (rows and columns add up to their totals, where the table has totals), the relations
     between tables (shared margins, and any given in ``relations``), and the bounds of
     :func:`audit` (shown counts exact or within their rounding and at least ``threshold``;
-    hidden counts at least 1, at most ``N - 1`` under a ``"<N"`` marker). The least and
+    hidden counts at least 1, or 0 if no solution has them all at least 1, and at most
+    ``N - 1`` under a ``"<N"`` marker). The least and
     greatest value of each hidden cell is then found by integer programming
     (``scipy.optimize.milp``; linked tables are not totally unimodular, so the LP
     relaxation could miss what a whole-number attack finds).
@@ -283,7 +284,8 @@ def attack_tables(
         hi`` in 1..threshold-1) and ``narrowed`` (the cell may be small, ``lo <
         threshold``, and the attack narrows it below the protection rule, ``hi - lo <
         threshold``, where its marker alone allowed more). ``attrs["disclosed"]`` and
-        ``attrs["narrowed"]`` list those cells as ``(table, row, col)``.
+        ``attrs["narrowed"]`` list those cells as ``(table, row, col)``;
+        ``attrs["hidden_min"]`` is the least value assumed for a hidden count.
 
     Raises
     ------
@@ -296,17 +298,34 @@ def attack_tables(
     system = _joint_system(parts, link_margins, relations)
     lo = np.concatenate([p.lo for p in parts])
     hi = np.concatenate([p.hi for p in parts])
+    try:
+        out = _attack_cells(parts, system, lo, hi, integer)
+    except RuntimeError:
+        # harkit hides a zero only as a last resort; if one is, "at least 1" is wrong
+        lo = np.where(np.concatenate([p.hidden_vars for p in parts]), 0.0, lo)
+        try:
+            out = _attack_cells(parts, system, lo, hi, integer)
+        except RuntimeError as err:
+            raise ValueError(
+                f"the relations contradict the published values ({err}); do labels of "
+                "different variables collide? Use link_margins=False and relations="
+            ) from None
+    out.attrs["hidden_min"] = int(lo[np.concatenate([p.hidden_vars for p in parts])].min(
+        initial=1))
+    for flag in ("disclosed", "narrowed"):
+        out.attrs[flag] = [tuple(r) for r in
+                           out.loc[out[flag], ["table", "row", "col"]].to_numpy()]
+    return out
+
+
+def _attack_cells(parts: list[_Part], system: LinearSystem, lo: np.ndarray,
+                  hi: np.ndarray, integer: bool) -> pd.DataFrame:
+    """Bounds of every hidden cell of every table under the joint system."""
     rows = []
     for p in parts:
         for i, j in zip(*np.nonzero(p.hidden)):
             k = p.offset + int(p.gs.index[i, j])
-            try:
-                a, b, _ = system.interval(k, lo, hi, integer=integer)
-            except RuntimeError as err:
-                raise ValueError(
-                    f"the relations contradict the published values ({err}); do labels "
-                    "of different variables collide? Use link_margins=False and relations="
-                ) from None
+            a, b, _ = system.interval(k, lo, hi, integer=integer)
             small_possible = a < p.threshold
             rows.append({"table": p.name, "row": p.gs.grid.row_labels[i],
                          "col": p.gs.grid.col_labels[j], "lo": a, "hi": b, "width": b - a,
@@ -315,12 +334,8 @@ def attack_tables(
                          "narrowed": bool(small_possible and b - a < p.threshold
                                           and b - a < hi[k] - lo[k]),
                          "disclosed": bool(small_possible and a == b and a >= 1)})
-    out = pd.DataFrame(rows, columns=["table", "row", "col", "lo", "hi", "width", "exact",
-                                      "narrowed", "disclosed"])
-    for flag in ("disclosed", "narrowed"):
-        out.attrs[flag] = [tuple(r) for r in
-                           out.loc[out[flag], ["table", "row", "col"]].to_numpy()]
-    return out
+    return pd.DataFrame(rows, columns=["table", "row", "col", "lo", "hi", "width", "exact",
+                                       "narrowed", "disclosed"])
 
 
 @dataclasses.dataclass
@@ -334,6 +349,11 @@ class _Part:
     lo: np.ndarray
     hi: np.ndarray
     offset: int = 0
+
+    @property
+    def hidden_vars(self) -> np.ndarray:
+        """Per variable of this table: hidden or not."""
+        return self.hidden[self.gs.cells[:, 0], self.gs.cells[:, 1]]
 
 
 def _part(name: str, pub: pd.DataFrame, columns: Mapping[str, Sequence[str]] | None,
