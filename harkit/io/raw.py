@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-#: (line or None, column or None, text): a reject or a note found while reading.
+#: A reject or a note found while reading: its line, its column and the reason.
 Finding = tuple[int | None, str | None, str]
 
 
