@@ -94,17 +94,17 @@ def _step_values(index: np.ndarray, values: np.ndarray, t: np.ndarray,
     return np.where(pos >= 0, values[np.maximum(pos, 0)], before)
 
 
-def _km_grid(g: Any, s: pd.DataFrame, kmf: Any, t: np.ndarray, thr: int) -> pd.DataFrame:
+def _km_grid(g: Any, s: pd.DataFrame, exact: pd.DataFrame, t: np.ndarray,
+             thr: int) -> pd.DataFrame:
     """The shown Kaplan-Meier rows of one group: the estimate at the grid times."""
     grid = _shown_grid(s["_entry"].to_numpy(), s["_exit"].to_numpy(),
                        (s["_event"] == 1).to_numpy(), None, t, thr)
-    sf = kmf.survival_function_
-    ci = kmf.confidence_interval_survival_function_
-    idx = sf.index.to_numpy(float)
+    body = exact.iloc[1:]  # the start row is the value before the first exit
+    idx = body["time"].to_numpy(float)
     ok = grid["estimate_ok"].to_numpy(bool)
-    for col, vals in (("survival", sf.iloc[:, 0]), ("ci_lower", ci.iloc[:, 0]),
-                      ("ci_upper", ci.iloc[:, 1])):
-        est = _step_values(idx, vals.to_numpy(float), t, 1.0)
+    for col, before in (("survival", 1.0), ("se", 0.0), ("ci_lower", 1.0),
+                        ("ci_upper", 1.0)):
+        est = _step_values(idx, body[col].to_numpy(float), t, before)
         grid[col] = np.where(ok, est, np.nan)
     return grid.assign(group=g)
 

@@ -45,6 +45,17 @@ __all__ = [
 ]
 
 _ALL = "all"
+
+
+def _exit_alias(exit: str | None, duration: str | None) -> str:
+    """The exit-time column, accepting the former keyword ``duration``."""
+    if exit is not None and duration is not None and exit != duration:
+        raise TypeError("give the exit-time column once (exit=; duration= is its old name)")
+    col = exit if exit is not None else duration
+    if col is None:
+        raise TypeError("the exit-time column is required (exit=)")
+    return col
+
 _LEFT_TRUNC_NOTE = (
     "Delayed entry (left truncation) is handled: a person is at risk from entry to exit. "
     "Right truncation by the archive window is not: in a decedents-only register these "
@@ -171,10 +182,11 @@ def _nice_times(lo: float, hi: float, n: int = 6) -> np.ndarray:
     return ticks[(ticks >= lo) & (ticks <= hi)]
 
 
-def at_risk_table(df: pd.DataFrame, duration: str, event: str, *, entry: str | None = None,
-                  by: str | None = None, times: Sequence[float] | None = None,
-                  censor_value: Any = 0, suppress: bool = True,
-                  threshold: int | None = None) -> pd.DataFrame:
+def at_risk_table(df: pd.DataFrame, exit: str | None = None, event: str | None = None, *,
+                  entry: str | None = None, by: str | None = None,
+                  times: Sequence[float] | None = None, censor_value: Any = 0,
+                  suppress: bool = True, threshold: int | None = None,
+                  duration: str | None = None) -> pd.DataFrame:
     """Numbers at risk, with events and censored, at chosen times, by group.
 
     Correct under delayed entry: at risk at *t* are those with ``entry < t <= exit``.
@@ -183,7 +195,7 @@ def at_risk_table(df: pd.DataFrame, duration: str, event: str, *, entry: str | N
     ----------
     df : pandas.DataFrame
         One row per person.
-    duration : str
+    exit : str
         Column of exit time (e.g. ``age_at_death``).
     event : str
         Column of the event indicator (0/1) or cause label; ``censor_value`` marks censoring.
@@ -200,6 +212,8 @@ def at_risk_table(df: pd.DataFrame, duration: str, event: str, *, entry: str | N
         see Returns. ``False`` gives the exact cumulative counts.
     threshold : int, optional
         Smallest count shown; default the policy in force.
+    duration : str, optional
+        Former name of ``exit``, still accepted.
 
     Returns
     -------
@@ -215,7 +229,8 @@ def at_risk_table(df: pd.DataFrame, duration: str, event: str, *, entry: str | N
         at least ``threshold``; otherwise all its counts show ``*``, so no small count can
         be worked out by subtraction. Shown counts are rounded as the policy says.
     """
-    d = _prepare(df, duration, event, entry, by, event_kind="any")
+    exit = _exit_alias(exit, duration)
+    d = _prepare(df, exit, event, entry, by, event_kind="any")
     if times is None:
         times = _nice_times(float(d["_entry"].min()), float(d["_exit"].max()))
     t = np.asarray(times, float)
@@ -344,35 +359,109 @@ class KaplanMeierResult(Result):
                            "Survival", self.extra.get("time_label", "time"))
 
 
-def _km_exact(g: Any, s: pd.DataFrame, kmf: Any) -> pd.DataFrame:
-    """The exact Kaplan-Meier table of one group: one row per distinct exit time."""
-    t = np.unique(s["_exit"].to_numpy())
-    sf = kmf.survival_function_.iloc[:, 0].reindex(t, method="ffill").to_numpy()
-    ci = kmf.confidence_interval_survival_function_.reindex(t, method="ffill")
-    ev = s.loc[s["_event"] == 1, "_exit"].value_counts().reindex(t, fill_value=0)
-    start = pd.DataFrame({"group": [g], "time": [float(s["_entry"].min())],
-                          "at_risk": [np.nan], "events": [0], "survival": [1.0],
-                          "ci_lower": [1.0], "ci_upper": [1.0]})
-    body = pd.DataFrame({"group": g, "time": t,
-                         "at_risk": _risk_counts(s["_entry"].to_numpy(),
-                                                 s["_exit"].to_numpy(), t),
-                         "events": ev.to_numpy(), "survival": sf,
-                         "ci_lower": ci.iloc[:, 0].to_numpy(),
-                         "ci_upper": ci.iloc[:, 1].to_numpy()})
-    return pd.concat([start, body], ignore_index=True)
+CONF_TYPES = ("log", "log-log", "plain")
 
 
-def kaplan_meier(df: pd.DataFrame, duration: str, event: str, *, entry: str | None = None,
-                 by: str | None = None, alpha: float = 0.05,
-                 at_risk_times: Sequence[float] | None = None, suppress: bool = True,
-                 threshold: int | None = None) -> KaplanMeierResult:
-    """Kaplan-Meier survival with delayed entry, by group (lifelines ``KaplanMeierFitter``).
+def _check_conf_type(conf_type: str) -> str:
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
+    return conf_type
+
+
+def _pointwise_ci(est: np.ndarray, se: np.ndarray, z: float,
+                  conf_type: str) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise CI of a probability from its standard error (R ``survfit``'s ``conf.type``).
+
+    ``"log"``: ``est * exp(+-z se / est)``; ``"log-log"``: on ``log(-log est)``;
+    ``"plain"``: ``est +- z se``. Clipped to [0, 1]. As R, undefined (NaN) where the
+    estimate is 0 (log, log-log) and where the standard error is undefined; an estimate
+    of 1 with no variance has the interval [1, 1].
+    """
+    est = np.asarray(est, float)
+    se = np.asarray(se, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if conf_type == "log":
+            w = z * se / est
+            lo, hi = est * np.exp(-w), est * np.exp(w)
+        elif conf_type == "log-log":
+            w = z * se / (est * np.abs(np.log(est)))
+            lo = np.exp(-np.exp(np.log(-np.log(est)) + w))
+            hi = np.exp(-np.exp(np.log(-np.log(est)) - w))
+        else:
+            lo, hi = est - z * se, est + z * se
+    undefined = (est <= 0) if conf_type != "plain" else np.zeros(est.shape, bool)
+    lo = np.where(undefined, np.nan, np.clip(lo, 0.0, 1.0))
+    hi = np.where(undefined, np.nan, np.clip(hi, 0.0, 1.0))
+    one = (est >= 1) & (se == 0)
+    return np.where(one, 1.0, lo), np.where(one, 1.0, hi)
+
+
+def _product_limit(entry: np.ndarray, exit_: np.ndarray, event: np.ndarray, z: float,
+                   conf_type: str) -> pd.DataFrame:
+    """Kaplan-Meier with delayed entry and Greenwood variance at every distinct exit time.
+
+    ``S(t) = prod_{t_j <= t} (1 - d_j / n_j)`` with ``n_j = #{entry < t_j <= exit}``;
+    Greenwood ``Var S(t) = S(t)^2 sum_{t_j <= t} d_j / (n_j (n_j - d_j))``. Computed here
+    (not by lifelines) so that a curve that drops to 0, when everybody at risk dies, is a
+    valid result: from there on ``S = 0`` and, as in R, its standard error and interval
+    are undefined (NaN).
+    """
+    t = np.unique(exit_)
+    n = _risk_counts(entry, exit_, t).astype(float)
+    d = np.bincount(np.searchsorted(t, exit_[event == 1]), minlength=t.size).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(np.where(d > 0, 1.0 - d / n, 1.0))
+        inc = np.where(d > 0, d / (n * (n - d)), 0.0)  # inf where everybody at risk dies
+        g = np.cumsum(inc)
+        var = np.where(np.isinf(g), np.nan, surv**2 * g)
+    se = np.sqrt(var)
+    lo, hi = _pointwise_ci(surv, se, z, conf_type)
+    return pd.DataFrame({"time": t, "at_risk": n.astype(int), "events": d.astype(int),
+                         "survival": surv, "se": se, "var_greenwood": var,
+                         "ci_lower": lo, "ci_upper": hi})
+
+
+def _km_exact(g: Any, s: pd.DataFrame, z: float, conf_type: str) -> pd.DataFrame:
+    """The exact Kaplan-Meier table of one group: a start row, then each distinct exit."""
+    body = _product_limit(s["_entry"].to_numpy(), s["_exit"].to_numpy(),
+                          s["_event"].to_numpy(), z, conf_type)
+    start = pd.DataFrame({"time": [float(s["_entry"].min())], "at_risk": [np.nan],
+                          "events": [0], "survival": [1.0], "se": [0.0],
+                          "var_greenwood": [0.0], "ci_lower": [1.0], "ci_upper": [1.0]})
+    out = pd.concat([start, body], ignore_index=True)
+    out.insert(0, "group", g)
+    return out
+
+
+def _lifelines_km(s: pd.DataFrame, label: str, alpha: float, delayed: bool) -> Any:
+    """lifelines' fitter for users who want its methods; None where lifelines refuses."""
+    from lifelines import KaplanMeierFitter
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return KaplanMeierFitter(alpha=alpha).fit(
+                s["_exit"], s["_event"], entry=s["_entry"] if delayed else None, label=label)
+    except Exception:  # noqa: BLE001 - e.g. StatError when the risk set empties early
+        return None
+
+
+def kaplan_meier(df: pd.DataFrame, exit: str | None = None, event: str | None = None, *,
+                 entry: str | None = None, by: str | None = None, alpha: float = 0.05,
+                 conf_type: str = "log", at_risk_times: Sequence[float] | None = None,
+                 suppress: bool = True, threshold: int | None = None,
+                 duration: str | None = None) -> KaplanMeierResult:
+    """Kaplan-Meier survival with delayed entry and Greenwood variance, by group.
+
+    Matches R's ``survfit(Surv(entry, exit, event) ~ by, conf.type=conf_type)``. The
+    estimate is computed here, so that data lifelines refuses (a risk set that empties,
+    a curve that drops to 0 when the only person at risk dies) give a curve as in R.
 
     Parameters
     ----------
     df : pandas.DataFrame
         One row per person (e.g. the cohort table).
-    duration : str
+    exit : str
         Column of exit time on the analysis time scale (e.g. ``age_at_death``).
     event : str
         Column of the event indicator (1/True = event, 0/False = censored).
@@ -381,7 +470,10 @@ def kaplan_meier(df: pd.DataFrame, duration: str, event: str, *, entry: str | No
     by : str, optional
         Grouping column; one curve per group.
     alpha : float, default 0.05
-        1 - confidence level of the pointwise (log-log, exponential Greenwood) intervals.
+        1 - confidence level of the pointwise intervals.
+    conf_type : {"log", "log-log", "plain"}, default "log"
+        Scale of the pointwise interval, as R's ``conf.type`` (R's default is ``"log"``;
+        lifelines and Stata use ``"log-log"``). Undefined (NaN) where the survival is 0.
     at_risk_times : sequence of float, optional
         Times of the at-risk table (and of the shown table); about six round values when
         None.
@@ -393,27 +485,36 @@ def kaplan_meier(df: pd.DataFrame, duration: str, event: str, *, entry: str | No
         risk. ``False`` gives the exact table, one row per distinct exit time.
     threshold : int, optional
         Smallest count shown; default the policy in force.
+    duration : str, optional
+        Former name of ``exit``, still accepted.
 
     Returns
     -------
     KaplanMeierResult
         With ``suppress=False``, ``table`` has one row per group and distinct exit time
-        with ``at_risk``, ``events``, ``survival``, ``ci_lower``, ``ci_upper``. With
-        ``suppress=True``, one row per group and time of ``at_risk_times`` with
-        ``at_risk``, ``events_interval``, ``censored_interval`` (text),
-        ``survival``, ``ci_lower``, ``ci_upper``. ``extra["at_risk"]`` is
-        :func:`at_risk_table` (suppressed alike); ``model`` is a dict of fitted
-        ``KaplanMeierFitter`` by group (exact: not for display).
+        (after a start row at the first entry) with ``at_risk``, ``events``,
+        ``survival``, ``se`` (Greenwood standard error of the survival, R's
+        ``summary(fit)$std.err``), ``var_greenwood`` (its square), ``ci_lower``,
+        ``ci_upper``. With ``suppress=True``, one row per group and time of
+        ``at_risk_times`` with ``at_risk``, ``events_interval``, ``censored_interval``
+        (text), ``survival``, ``se``, ``ci_lower``, ``ci_upper``. ``extra["at_risk"]``
+        is :func:`at_risk_table` (suppressed alike); ``model`` is a dict of lifelines
+        ``KaplanMeierFitter`` by group (None for a group lifelines refuses; exact: not for
+        display).
 
     Raises
     ------
     ValueError
-        Empty input, missing values, entry after exit, or a non-binary event.
+        Empty input, missing values, entry after exit, a non-binary event or an unknown
+        ``conf_type``.
     """
-    from lifelines import KaplanMeierFitter
-
-    d = _prepare(df, duration, event, entry, by, event_kind="binary")
+    exit = _exit_alias(exit, duration)
+    if event is None:
+        raise TypeError("kaplan_meier() needs the event column")
+    _check_conf_type(conf_type)
+    d = _prepare(df, exit, event, entry, by, event_kind="binary")
     thr = dc.threshold_for(threshold)
+    z = float(stats.norm.ppf(1 - alpha / 2))
     grid_t = np.asarray(at_risk_times if at_risk_times is not None else _nice_times(
         float(d["_entry"].min()), float(d["_exit"].max())), float)
     models, exact, shown, notes = {}, [], [], [_LEFT_TRUNC_NOTE] if entry else []
@@ -424,33 +525,34 @@ def kaplan_meier(df: pd.DataFrame, duration: str, event: str, *, entry: str | No
         if s["_event"].sum() == 0:
             warnings.warn(f"group {g!r} has no events; its survival stays at 1", UserWarning,
                           stacklevel=2)
-        kmf = KaplanMeierFitter(alpha=alpha)
-        kmf.fit(s["_exit"], s["_event"], entry=s["_entry"] if entry is not None else None,
-                label=str(g))
-        models[g] = kmf
-        exact.append(_km_exact(g, s, kmf))
+        models[g] = _lifelines_km(s, str(g), alpha, entry is not None)
+        exact.append(_km_exact(g, s, z, conf_type))
         if suppress:
-            shown.append(_km_grid(g, s, kmf, grid_t, thr))
+            shown.append(_km_grid(g, s, exact[-1], grid_t, thr))
         evb = exact[-1].loc[exact[-1]["events"] > 0]
         notes += _early_note(g, evb["time"].to_numpy(), evb["at_risk"].to_numpy(),
                              suppress, threshold)
+        if (evb["survival"] == 0).any():
+            notes.append(f"Group {g!r}: the curve drops to 0 where everybody at risk dies; "
+                         "from there on its standard error and interval are undefined.")
     table = pd.concat(exact, ignore_index=True)
     table["at_risk"] = table["at_risk"].astype("Int64")
-    method = "Kaplan-Meier" + (" with delayed entry" if entry else "")
+    method = "Kaplan-Meier" + (" with delayed entry" if entry else "") + \
+        f" ({conf_type} CI)"
     if not suppress:
-        ar = at_risk_table(df.loc[d.index], duration, event, entry=entry, by=by,
+        ar = at_risk_table(df.loc[d.index], exit, event, entry=entry, by=by,
                            times=at_risk_times, suppress=False)
         return KaplanMeierResult(table=table, method=method, notes=notes, model=models,
-                                 extra={"at_risk": ar, "time_label": duration})
+                                 extra={"at_risk": ar, "time_label": exit})
     cols = ["at_risk", "events_interval", "censored_interval"]
     grid = _counts_as_text(pd.concat(shown, ignore_index=True), cols, threshold)
     notes.append(dc.policy_note(threshold, extra=_GRID_NOTE.format(thr=thr)))
     return KaplanMeierResult(
-        table=grid[["group", "time", *cols, "survival", "ci_lower", "ci_upper"]].reset_index(
-            drop=True),
+        table=grid[["group", "time", *cols, "survival", "se", "ci_lower",
+                    "ci_upper"]].reset_index(drop=True),
         method=method, notes=notes, model=models,
         extra={"at_risk": grid[["group", "time", *cols]].reset_index(drop=True),
-               "time_label": duration},
+               "time_label": exit},
         curve=_plot_curve(table, thr))
 
 
@@ -458,7 +560,11 @@ def kaplan_meier(df: pd.DataFrame, duration: str, event: str, *, entry: str | No
 
 
 class CoxResult(Result):
-    """Cox proportional-hazards fit; ``model`` is the lifelines ``CoxPHFitter``."""
+    """Cox proportional-hazards fit; ``model`` is the fitted :class:`CoxFit`.
+
+    ``extra["fit"]`` holds the log partial likelihoods and the likelihood-ratio test
+    against the model without covariates (as R's ``summary(coxph)``).
+    """
 
     def plot(self, ax: Any = None) -> Any:
         """Draw hazard ratios with confidence intervals (log scale).
@@ -476,59 +582,12 @@ class CoxResult(Result):
                       xlabel="Hazard ratio")
 
 
-def cox(df: pd.DataFrame, formula_or_covariates: str | Sequence[str], duration: str,
-        event: str, *, entry: str | None = None, strata: str | Sequence[str] | None = None,
-        alpha: float = 0.05, suppress: bool = True, threshold: int | None = None,
-        **fit_kwargs: Any) -> CoxResult:
-    """Cox proportional-hazards regression with delayed entry (lifelines ``CoxPHFitter``).
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        One row per person.
-    formula_or_covariates : str or sequence of str
-        A formula right-hand side (``"sex + charlson_score"``, lifelines/formulaic syntax)
-        or a list of numeric covariate columns.
-    duration : str
-        Column of exit time (e.g. ``age_at_death`` with age as time scale).
-    event : str
-        Column of the event indicator (0/1 or boolean).
-    entry : str, optional
-        Column of entry time (left truncation).
-    strata : str or sequence of str, optional
-        Stratification columns (separate baseline hazards).
-    alpha : float, default 0.05
-        1 - confidence level.
-    suppress : bool, default True
-        Show the number of events and the at-risk table through the disclosure-control
-        policy (:mod:`harkit.privacy`); ``False`` shows them exactly.
-    threshold : int, optional
-        Smallest count shown; default the policy in force.
-    **fit_kwargs
-        Passed to ``CoxPHFitter.fit`` (e.g. ``robust=True``).
-
-    Returns
-    -------
-    CoxResult
-        ``table`` with ``covariate``, ``coef``, ``se``, ``hazard_ratio``, ``ci_lower``,
-        ``ci_upper``, ``p``; ``model`` the fitted ``CoxPHFitter``; ``extra["at_risk"]``
-        (:func:`at_risk_table`).
-
-    Raises
-    ------
-    ValueError
-        No events, a single distinct event time, missing values or entry after exit.
-    """
-    from lifelines import CoxPHFitter
-
-    d = _prepare(df, duration, event, entry, None, event_kind="binary")
-    if isinstance(formula_or_covariates, str):
-        formula, covs = formula_or_covariates, None
-    else:
-        formula, covs = None, list(formula_or_covariates)
-    strata_l = [strata] if isinstance(strata, str) else list(strata or [])
-    data = df.loc[d.index].copy()
-    if covs is not None:
+def _cox_design(data: pd.DataFrame, formula_or_covariates: str | Sequence[str],
+                extra_cols: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Design matrix (no intercept) and notes; unused categories dropped with a note."""
+    notes: list[str] = []
+    if not isinstance(formula_or_covariates, str):
+        covs = list(formula_or_covariates)
         miss = [c for c in covs if c not in data.columns]
         if miss:
             raise KeyError(f"covariate column(s) not in df: {miss}")
@@ -537,49 +596,165 @@ def cox(df: pd.DataFrame, formula_or_covariates: str | Sequence[str], duration: 
         if nonnum:
             raise TypeError(f"covariate column(s) {nonnum} are not numeric; use a formula "
                             f"(e.g. {' + '.join(covs)!r}) to code categories")
-        keep = covs + strata_l
-    else:
-        from formulaic import Formula
+        _no_missing(data, covs + extra_cols)
+        return data[covs].astype(float), notes
+    from formulaic import Formula, model_matrix
 
-        keep = sorted(Formula(formula).required_variables) + strata_l
-        miss = [c for c in keep if c not in data.columns]
-        if miss:
-            raise KeyError(f"formula variable(s) not in df: {miss}")
-    if data[keep].isna().any().any():
-        bad = data[keep].columns[data[keep].isna().any()].tolist()
+    needed = sorted(Formula(formula_or_covariates).required_variables)
+    miss = [c for c in needed + extra_cols if c not in data.columns]
+    if miss:
+        raise KeyError(f"formula variable(s) not in df: {miss}")
+    _no_missing(data, needed + extra_cols)
+    work = data[needed].copy()
+    for c in needed:
+        if isinstance(work[c].dtype, pd.CategoricalDtype):
+            unused = [v for v in work[c].cat.categories if v not in set(work[c].unique())]
+            if unused:
+                notes.append(f"Unused level(s) {unused} of {c!r} were dropped.")
+                work[c] = work[c].cat.remove_unused_categories()
+    x = pd.DataFrame(model_matrix(formula_or_covariates, work))
+    x = x.drop(columns=[c for c in x.columns if c == "Intercept"])
+    const = [c for c in x.columns if x[c].nunique() < 2]
+    if const:
+        raise ValueError(f"term(s) {const} are constant in the data used: nothing to estimate")
+    return x.astype(float), notes
+
+
+def _no_missing(data: pd.DataFrame, cols: list[str]) -> None:
+    bad = [c for c in cols if data[c].isna().any()]
+    if bad:
         raise ValueError(f"covariate column(s) {bad} have missing values")
+
+
+def cox(df: pd.DataFrame, formula_or_covariates: str | Sequence[str],
+        exit: str | None = None, event: str | None = None, *, entry: str | None = None,
+        strata: str | Sequence[str] | None = None, cluster: str | None = None,
+        ties: str = "efron", robust: bool = False, alpha: float = 0.05,
+        suppress: bool = True, threshold: int | None = None,
+        duration: str | None = None) -> CoxResult:
+    """Cox proportional-hazards regression with delayed entry or start/stop rows.
+
+    Matches R's ``coxph(Surv(entry, exit, event) ~ ... + strata(s), cluster=c,
+    ties=ties)``: the partial likelihood is maximised by Newton-Raphson here because
+    lifelines has Efron ties only. Time-varying covariates: give one row per person and
+    interval with the covariates of that interval (``entry`` = interval start, ``exit`` =
+    its end, ``event`` = 1 only on the interval that ends with the event; see
+    :func:`split_time`) and ``cluster`` = the person identifier.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per person, or per person and interval (start/stop data).
+    formula_or_covariates : str or sequence of str
+        A formula right-hand side (``"sex + charlson_score"``, formulaic syntax; categories
+        coded against their first level) or a list of numeric covariate columns.
+    exit : str
+        Column of exit time (e.g. ``age_at_death`` with age as time scale).
+    event : str
+        Column of the event indicator (0/1 or boolean).
+    entry : str, optional
+        Column of entry time (left truncation, or interval start of start/stop rows).
+    strata : str or sequence of str, optional
+        Stratification columns (a separate baseline hazard per combination).
+    cluster : str, optional
+        Column of cluster identifiers (e.g. ``person_id`` with start/stop rows): the
+        standard errors become the cluster-robust sandwich (R's ``cluster()``).
+    ties : {"efron", "breslow"}, default "efron"
+        Tied event times: Efron (R's default) or Breslow (SAS's and Stata's default).
+    robust : bool, default False
+        Robust sandwich standard errors with each row its own cluster (implied by
+        ``cluster``).
+    alpha : float, default 0.05
+        1 - confidence level.
+    suppress : bool, default True
+        Show the number of events and the at-risk table through the disclosure-control
+        policy (:mod:`harkit.privacy`); ``False`` shows them exactly.
+    threshold : int, optional
+        Smallest count shown; default the policy in force.
+    duration : str, optional
+        Former name of ``exit``, still accepted.
+
+    Returns
+    -------
+    CoxResult
+        ``table`` with ``covariate``, ``coef``, ``se`` (model-based), ``robust_se`` (with
+        ``cluster`` or ``robust``), ``hazard_ratio``, ``ci_lower``, ``ci_upper``, ``z``,
+        ``p`` (Wald, from the robust SE when there is one, as R); ``model`` the fitted
+        :class:`~harkit.survival._coxfit.CoxFit`; ``extra["fit"]`` a dict with
+        ``loglik_null``, ``loglik``, ``lr_stat``, ``lr_df``, ``lr_p``; ``extra["at_risk"]``
+        (:func:`at_risk_table`, rows not persons for start/stop data).
+
+    Raises
+    ------
+    ValueError
+        No events, a single distinct event time, missing values, entry after exit,
+        unknown ``ties``, a constant term or collinear covariates.
+    """
+    from harkit.survival._coxfit import TIES, fit_cox
+
+    exit = _exit_alias(exit, duration)
+    if event is None:
+        raise TypeError("cox() needs the event column")
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {TIES}, not {ties!r}")
+    d = _prepare(df, exit, event, entry, None, event_kind="binary")
+    strata_l = [strata] if isinstance(strata, str) else list(strata or [])
+    extra_cols = strata_l + ([cluster] if cluster else [])
+    miss = [c for c in extra_cols if c not in df.columns]
+    if miss:
+        raise KeyError(f"column(s) not in df: {miss}")
+    data = df.loc[d.index]
+    x, notes = _cox_design(data, formula_or_covariates, extra_cols)
     n_ev = int(d["_event"].sum())
     if n_ev == 0:
         raise ValueError("no events: the Cox model cannot be fitted")
     if d.loc[d["_event"] == 1, "_exit"].nunique() < 2:
         raise ValueError("all event times are tied: the partial likelihood carries no "
                          "information about the covariates")
-    work = data[keep].copy()
-    work["_exit"], work["_event"] = d["_exit"], d["_event"]
-    if entry is not None:
-        work["_entry"] = d["_entry"]
+    if entry is not None and cluster is None:
         _check_gaps(d["_entry"].to_numpy(), d["_exit"].to_numpy(), "cox")
-    cph = CoxPHFitter(alpha=alpha)
-    cph.fit(work, duration_col="_exit", event_col="_event",
-            entry_col="_entry" if entry is not None else None, formula=formula,
-            strata=strata_l or None, **fit_kwargs)
-    s = cph.summary
-    ci = cph.confidence_intervals_.loc[s.index]
-    table = pd.DataFrame({
-        "covariate": s.index.astype(str), "coef": s["coef"].to_numpy(),
-        "se": s["se(coef)"].to_numpy(), "hazard_ratio": s["exp(coef)"].to_numpy(),
-        "ci_lower": np.exp(ci.iloc[:, 0].to_numpy()),
-        "ci_upper": np.exp(ci.iloc[:, 1].to_numpy()),
-        "p": s["p"].to_numpy()})
-    ar = at_risk_table(df.loc[d.index], duration, event, entry=entry, suppress=suppress,
+    st = (data[strata_l].astype(str).agg("\x1f".join, axis=1).to_numpy()
+          if strata_l else None)
+    fit = fit_cox(x.to_numpy(float), d["_entry"].to_numpy(), d["_exit"].to_numpy(),
+                  d["_event"].to_numpy(), st,
+                  data[cluster].to_numpy() if cluster else None, ties=ties, robust=robust,
+                  names=[str(c) for c in x.columns])
+    table = _cox_table(fit, alpha)
+    lr = 2 * (fit.loglik - fit.loglik_null)
+    fit_stats = {"loglik_null": fit.loglik_null, "loglik": fit.loglik, "lr_stat": lr,
+                 "lr_df": len(fit.coef), "lr_p": float(stats.chi2.sf(lr, len(fit.coef)))}
+    ar = at_risk_table(data, exit, event, entry=entry, suppress=suppress,
                        threshold=threshold)
     events = dc.count_text(n_ev, threshold) if suppress else str(n_ev)
-    notes = [_LEFT_TRUNC_NOTE] if entry else []
+    notes = ([_LEFT_TRUNC_NOTE] if entry else []) + notes + [
+        f"Log partial likelihood {fit.loglik:.3f} (null {fit.loglik_null:.3f}); "
+        f"likelihood-ratio test {lr:.2f} on {len(fit.coef)} df, p = {fit_stats['lr_p']:.3g}."]
     if suppress:
         notes.append(dc.policy_note(threshold))
-    return CoxResult(table=table, method="Cox proportional hazards"
-                     + (" with delayed entry" if entry else "") + f" ({events} events)",
-                     notes=notes, model=cph, extra={"at_risk": ar})
+    method = (f"Cox proportional hazards ({ties} ties"
+              + (", stratified by " + ", ".join(strata_l) if strata_l else "")
+              + (f", cluster-robust SE by {cluster}" if cluster else
+                 ", robust SE" if robust else "")
+              + (", delayed entry" if entry else "") + f"; {events} events)")
+    return CoxResult(table=table, method=method, notes=notes, model=fit,
+                     extra={"at_risk": ar, "fit": fit_stats})
+
+
+def _cox_table(fit: Any, alpha: float) -> pd.DataFrame:
+    """Tidy coefficient table; Wald tests from the robust variance when there is one."""
+    se = np.sqrt(np.diag(fit.var))
+    out = pd.DataFrame({"covariate": fit.names, "coef": fit.coef, "se": se})
+    use = se
+    if fit.robust_var is not None:
+        use = np.sqrt(np.diag(fit.robust_var))
+        out["robust_se"] = use
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    out["hazard_ratio"] = np.exp(fit.coef)
+    out["ci_lower"] = np.exp(fit.coef - z * use)
+    out["ci_upper"] = np.exp(fit.coef + z * use)
+    out["z"] = fit.coef / use
+    out["p"] = 2 * stats.norm.sf(np.abs(out["z"].to_numpy()))
+    return out
 
 
 # ----------------------------------------------------------------------------- Aalen-Johansen
@@ -613,7 +788,8 @@ class CumulativeIncidenceResult(Result):
 
 
 def _aalen_johansen(entry: np.ndarray, exit_: np.ndarray, cause: np.ndarray,
-                    is_event: np.ndarray, causes: list[Any], z: float) -> pd.DataFrame:
+                    is_event: np.ndarray, causes: list[Any], z: float,
+                    conf_type: str = "log") -> pd.DataFrame:
     """Aalen-Johansen CIFs at the distinct event times, with delta-method variance."""
     t = np.unique(exit_[is_event])
     n = _risk_counts(entry, exit_, t).astype(float)
@@ -636,13 +812,10 @@ def _aalen_johansen(entry: np.ndarray, exit_: np.ndarray, cause: np.ndarray,
                + b - 2 * (f * np.cumsum(c) - np.cumsum(c * f)))
         var = np.maximum(var, 0.0)
         se = np.sqrt(var)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lf = np.log(-np.log(f))
-            se_t = se / (f * np.abs(np.log(f)))
-            lo = np.exp(-np.exp(lf + z * se_t))
-            hi = np.exp(-np.exp(lf - z * se_t))
-        lo = np.where(f <= 0, 0.0, np.where(f >= 1, 1.0, lo))
-        hi = np.where(f <= 0, 0.0, np.where(f >= 1, 1.0, hi))
+        lo, hi = _pointwise_ci(f, se, z, conf_type)
+        # a cumulative incidence of 0 (before the cause's first event) has the interval [0, 0]
+        lo, hi = np.where(f <= 0, 0.0, lo), np.where(f <= 0, 0.0, hi)
+        lo, hi = np.where(f >= 1, 1.0, lo), np.where(f >= 1, 1.0, hi)
         out.append(pd.DataFrame({"cause": k, "time": t, "at_risk": n.astype(int),
                                  "events": dk.astype(int), "events_all": d.astype(int),
                                  "survival_all": surv, "cif": f, "se": se,
@@ -650,26 +823,27 @@ def _aalen_johansen(entry: np.ndarray, exit_: np.ndarray, cause: np.ndarray,
     return pd.concat(out, ignore_index=True)
 
 
-def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
-                         entry: str | None = None, by: str | None = None,
+def cumulative_incidence(df: pd.DataFrame, exit: str | None = None, event: str | None = None,
+                         *, entry: str | None = None, by: str | None = None,
                          causes: Sequence[Any] | None = None, censor_value: Any = 0,
-                         alpha: float = 0.05,
+                         alpha: float = 0.05, conf_type: str = "log",
                          at_risk_times: Sequence[float] | None = None,
-                         suppress: bool = True, threshold: int | None = None
-                         ) -> CumulativeIncidenceResult:
+                         suppress: bool = True, threshold: int | None = None,
+                         duration: str | None = None) -> CumulativeIncidenceResult:
     """Aalen-Johansen cumulative incidence by cause, with exact ties and delayed entry.
 
     ``F_k(t) = sum_{t_j <= t} S(t_{j-1}) d_kj / n_j`` with ``S`` the all-cause Kaplan-Meier,
     ``d_kj`` the cause-*k* events at ``t_j`` (all tied events processed together, no
     jitter) and ``n_j = #{entry < t_j <= exit}``. Variance by the delta method
-    (Greenwood-type, Marubini & Valsecchi; as SAS ``PROC LIFETEST`` and lifelines), CIs on
-    the log(-log) scale.
+    (Greenwood-type, Marubini & Valsecchi; as SAS ``PROC LIFETEST`` and lifelines). The
+    estimate matches R's ``survfit(Surv(entry, exit, factor(event)) ~ 1)`` (whose standard
+    error is the infinitesimal jackknife instead).
 
     Parameters
     ----------
     df : pandas.DataFrame
         One row per person.
-    duration : str
+    exit : str
         Column of exit time (e.g. ``age_at_death``).
     event : str
         Column of the cause of exit; ``censor_value`` marks censoring.
@@ -684,6 +858,9 @@ def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
         Value of ``event`` meaning censored.
     alpha : float, default 0.05
         1 - confidence level.
+    conf_type : {"log", "log-log", "plain"}, default "log"
+        Scale of the pointwise interval of each cumulative incidence (as R's
+        ``conf.type``).
     at_risk_times : sequence of float, optional
         Times of the at-risk table (and of the shown table); about six round values when
         None.
@@ -693,6 +870,8 @@ def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
         time. ``False`` gives the exact table at every event time.
     threshold : int, optional
         Smallest count shown; default the policy in force.
+    duration : str, optional
+        Former name of ``exit``, still accepted.
 
     Returns
     -------
@@ -711,7 +890,11 @@ def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
         Empty input, missing values, entry after exit, requested causes never observed, or
         no events at all.
     """
-    d = _prepare(df, duration, event, entry, by, event_kind="any")
+    exit = _exit_alias(exit, duration)
+    if event is None:
+        raise TypeError("cumulative_incidence() needs the event (cause) column")
+    _check_conf_type(conf_type)
+    d = _prepare(df, exit, event, entry, by, event_kind="any")
     observed = _observed_causes(d, event, censor_value)
     causes = _check_causes(causes, observed, event)
     z = float(stats.norm.ppf(1 - alpha / 2))
@@ -721,7 +904,7 @@ def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
     parts, shown, early = [], [], []
     for g in _groups(d, df, by):
         s = d.loc[d["_group"] == g]
-        exact = _cif_exact(g, s, causes, censor_value, z, entry is not None)
+        exact = _cif_exact(g, s, causes, censor_value, z, entry is not None, conf_type)
         parts.append(exact)
         if suppress:
             shown.append(_cif_grid(g, s, exact, causes, observed, censor_value, grid_t, thr))
@@ -739,19 +922,19 @@ def cumulative_incidence(df: pd.DataFrame, duration: str, event: str, *,
              "No delayed entry given: everybody is at risk from time 0."] + early
     method = "Aalen-Johansen cumulative incidence by cause"
     if not suppress:
-        ar = at_risk_table(df.loc[d.index], duration, event, entry=entry, by=by,
+        ar = at_risk_table(df.loc[d.index], exit, event, entry=entry, by=by,
                            times=at_risk_times, censor_value=censor_value, suppress=False)
         return CumulativeIncidenceResult(table=table, method=method, notes=notes,
                                          model=None,
-                                         extra={"at_risk": ar, "time_label": duration})
+                                         extra={"at_risk": ar, "time_label": exit})
     grid = pd.concat(shown, ignore_index=True)
     notes.append(dc.policy_note(threshold, extra=_GRID_NOTE.format(thr=thr)))
     return CumulativeIncidenceResult(
         table=grid, method=method, notes=notes, model=None,
-        extra={"at_risk": at_risk_table(df.loc[d.index], duration, event, entry=entry, by=by,
+        extra={"at_risk": at_risk_table(df.loc[d.index], exit, event, entry=entry, by=by,
                                         times=grid_t, censor_value=censor_value,
                                         threshold=threshold),
-               "time_label": duration},
+               "time_label": exit},
         curve=_plot_curve(table, thr))
 
 
@@ -775,7 +958,7 @@ def _check_causes(causes: Sequence[Any] | None, observed: list[Any], event: str)
 
 
 def _cif_exact(g: Any, s: pd.DataFrame, causes: list[Any], censor_value: Any, z: float,
-               delayed: bool) -> pd.DataFrame:
+               delayed: bool, conf_type: str = "log") -> pd.DataFrame:
     """The exact Aalen-Johansen table of one group, with a start row per cause."""
     en, ex = s["_entry"].to_numpy(), s["_exit"].to_numpy()
     cause = s["_event"].to_numpy()
@@ -789,7 +972,7 @@ def _cif_exact(g: Any, s: pd.DataFrame, causes: list[Any], censor_value: Any, z:
         warnings.warn(f"group {g!r} has no events; its cumulative incidence is 0",
                       UserWarning, stacklevel=3)
         return start.assign(group=g)[["group", *start.columns]]
-    aj = pd.concat([start, _aalen_johansen(en, ex, cause, is_ev, causes, z)],
+    aj = pd.concat([start, _aalen_johansen(en, ex, cause, is_ev, causes, z, conf_type)],
                    ignore_index=True)
     aj.insert(0, "group", g)
     return aj
