@@ -147,14 +147,15 @@ def test_cox_matches_lifelines_and_statsmodels_phreg():
     res = cox(df, ["x"], "age", "died", entry="entry")
     ref = CoxPHFitter().fit(df[["x", "age", "died", "entry"]], "age", "died",
                             entry_col="entry")
-    assert res.table["coef"].iloc[0] == pytest.approx(ref.params_["x"], abs=1e-6)  # lifelines stops earlier
+    # lifelines stops its Newton-Raphson earlier than R and harkit
+    assert res.table["coef"].iloc[0] == pytest.approx(ref.params_["x"], abs=1e-6)
     sm = PHReg(df["age"].to_numpy(), df[["x"]].to_numpy(float), status=df["died"].to_numpy(),
                entry=df["entry"].to_numpy(), ties="efron").fit()
     assert res.table["coef"].iloc[0] == pytest.approx(sm.params[0], abs=1e-5)
     assert res.table["se"].iloc[0] == pytest.approx(sm.bse[0], rel=1e-4)
     # formula interface gives the same fit
     res_f = cox(df, "sex", "age", "died", entry="entry")
-    assert res_f.table["coef"].iloc[0] == pytest.approx(ref.params_["x"], abs=1e-8)
+    assert res_f.table["coef"].iloc[0] == pytest.approx(res.table["coef"].iloc[0], abs=1e-12)
     # planted log-HR inside the CI
     row = res.table.iloc[0]
     assert row["ci_lower"] < np.exp(LOG_HR) < row["ci_upper"]

@@ -15,17 +15,18 @@ one <- function(fit, dataset, conf) {
              std_err = s$std.err, lower = s$lower, upper = s$upper)
 }
 out <- list()
-for (conf in c("log", "log-log", "plain")) {
-  # Channing House: entry and exit age in months; zero-length intervals dropped as R does
-  ch <- subset(channing, exit > entry)
-  out[[length(out) + 1]] <- one(survfit(Surv(entry, exit, cens) ~ sex, data = ch,
-                                        conf.type = conf), "channing", conf)
-  # men from 68 years (816 months): no early collapse, so the CI columns are all defined
-  out[[length(out) + 1]] <- one(survfit(Surv(pmax(entry, 816), exit, cens) ~ 1,
-                                        data = subset(ch, sex == "Male" & exit > 816)),
-                                "channing_men_816", conf)
-  out[[length(out) + 1]] <- one(survfit(Surv(time, status == 2) ~ sex, data = lung,
-                                        conf.type = conf), "lung", conf)
+ch <- subset(channing, exit > entry)  # zero-length intervals dropped, as R does with a warning
+men68 <- subset(ch, sex == "Male" & exit > 816)
+men68$start <- pmax(men68$entry, 816)
+for (ct in c("log", "log-log", "plain")) {
+  # fit first, then tabulate: survfit looks its arguments up in the calling frame
+  f1 <- survfit(Surv(entry, exit, cens) ~ sex, data = ch, conf.type = ct)
+  # men from 68 years (816 months): no early collapse, so every CI is defined
+  f2 <- survfit(Surv(start, exit, cens) ~ 1, data = men68, conf.type = ct)
+  f3 <- survfit(Surv(time, status == 2) ~ sex, data = lung, conf.type = ct)
+  out[[length(out) + 1]] <- one(f1, "channing", ct)
+  out[[length(out) + 1]] <- one(f2, "channing_men_816", ct)
+  out[[length(out) + 1]] <- one(f3, "lung", ct)
 }
 res <- do.call(rbind, out)
 write.csv(res, "km_survfit.csv", row.names = FALSE)
