@@ -26,6 +26,7 @@ from harkit.survival.gompertz import (
     gompertz_life_expectancy,
     gompertz_window,
 )
+from harkit.survival.lexis import split_time
 from harkit.survival.mortality import (
     MORResult,
     PMRResult,
@@ -67,4 +68,5 @@ __all__ = [
     "poisson_exact_ci",
     "proportional_mortality",
     "remaining_life_from_diagnosis",
+    "split_time",
 ]
