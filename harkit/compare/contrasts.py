@@ -552,6 +552,8 @@ def stratified(
     st_tab = StratifiedTable(tables)
     ci = st_tab.oddsratio_pooled_confint(alpha=alpha)
     null = st_tab.test_null_odds(correction=False)
+    # statsmodels gives 1 - chi2.cdf (0 below 1e-16); the survival function keeps it
+    null.pvalue = float(stats.chi2.sf(null.statistic, 1))
     rr, rr_lo, rr_hi = _mh_rr_ci(tables, alpha)
     rows += [
         dict(comparison=f"{label} | Mantel-Haenszel", measure="odds ratio",

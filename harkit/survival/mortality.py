@@ -127,7 +127,7 @@ class PMRResult(Result):
     """Indirectly standardised PMRs (see :func:`proportional_mortality`)."""
 
     def plot(self, ax: Any = None) -> Any:
-        """Forest plot of PMRs with exact CIs (log scale).
+        """Forest plot of PMRs with their CIs (log scale).
 
         Parameters
         ----------
@@ -155,6 +155,7 @@ def proportional_mortality(
     age_bins: Sequence[float] = DEFAULT_AGE_BINS,
     period_width: int = 10,
     alpha: float = 0.05,
+    ci_method: str = "exact",
     suppress: bool = True,
     threshold: int | None = None,
 ) -> PMRResult:
@@ -193,6 +194,18 @@ def proportional_mortality(
         Width of death periods in years.
     alpha : float
         1 - confidence level.
+    ci_method : {"exact", "delta"}, default "exact"
+        ``"exact"``: the expected count ``E`` is taken as fixed; exact (Garwood) Poisson
+        limits for ``O`` divided by ``E``, and the exact two-sided Poisson p-value
+        ``min(1, 2 min(P(X <= O), P(X >= O)))`` with ``X ~ Poisson(E)`` (the doubled
+        smaller tail). Right when the reference shares come from a large population (a
+        national distribution). ``"delta"``: the reference group's cause shares are
+        estimates too (binomial within each stratum), and ``E``'s sampling variance is
+        added by the delta method: ``Var(log PMR) = 1/O + sum_s D_s^2 pi_cs (1 - pi_cs) /
+        R_s / E^2`` (``R_s`` the reference deaths in stratum s); Wald interval and p-value
+        on the log scale. Needed for an internal reference group and rare causes, where the
+        exact interval is too narrow. Needs reference counts (an internal group or a
+        supplied distribution with ``deaths``).
     suppress : bool, default True
         Disclosure control (:mod:`harkit.privacy`): ``observed`` and ``deaths`` as text
         through the policy, each group's causes with its deaths as a cross-table with
@@ -205,8 +218,9 @@ def proportional_mortality(
     Returns
     -------
     PMRResult
-        ``table``: group, cause, observed, expected, pmr, ci_low, ci_high (exact Poisson),
-        p_value (exact two-sided), deaths (exposed deaths in usable strata).
+        ``table``: group, cause, observed, expected, pmr, ci_low, ci_high, p_value (see
+        ``ci_method``), deaths (exposed deaths in usable strata); with ``ci_method="delta"``
+        also ``se_log_pmr``.
         ``extra["reference_proportions"]``: the reference cause shares by stratum (under
         ``suppress``, NaN where the reference count behind a share is hidden).
 
@@ -222,6 +236,8 @@ def proportional_mortality(
         Rows dropped for missing values; exposed deaths in strata without reference deaths
         (excluded from O and E); causes with no expected deaths (PMR undefined).
     """
+    if ci_method not in ("exact", "delta"):
+        raise ValueError(f"ci_method must be 'exact' or 'delta', not {ci_method!r}")
     supplied = isinstance(reference, pd.DataFrame)
     if group_col is None and not supplied:
         raise ValueError("without group_col, reference must be a cause-distribution DataFrame")
@@ -244,6 +260,9 @@ def proportional_mortality(
         ref[s_cols] = ref[s_cols].astype(str)
         ref_counts = ref.groupby([*s_cols, cause_col])[w].sum()
         ref_label = "supplied distribution"
+        if ci_method == "delta" and w != "deaths":
+            raise ValueError("ci_method='delta' needs reference counts: a 'deaths' column, "
+                             "not proportions")
     else:
         ref_rows = d[d[group_col] == reference]
         if ref_rows.empty:
@@ -253,6 +272,7 @@ def proportional_mortality(
         ref_label = f"{group_col} = {reference!r}"
     ref_total = ref_counts.groupby(level=list(range(len(s_cols)))).transform("sum")
     pi = (ref_counts / ref_total).rename("pi").reset_index()
+    pi["_R"] = ref_total.to_numpy(float)
     groups = list(exposed) if exposed is not None else \
         [g for g in pd.unique(d[group_col]) if supplied or g != reference]
     all_causes = list(causes) if causes is not None else \
@@ -277,11 +297,15 @@ def proportional_mortality(
         keep = dg.merge(known[s_cols], on=s_cols, how="inner")
         exp = known.merge(pi, on=s_cols)
         exp["E"] = exp["D"] * exp["pi"]
+        # binomial variance of each estimated share, times D_s^2 (delta method)
+        exp["VE"] = exp["D"] ** 2 * exp["pi"] * (1 - exp["pi"]) / exp["_R"]
         e_by = exp.groupby(cause_col)["E"].sum()
+        ve_by = exp.groupby(cause_col)["VE"].sum()
         o_by = keep.groupby(cause_col).size()
         for c in all_causes:
             rows.append({"group": g, "cause": c, "observed": int(o_by.get(c, 0)),
-                         "expected": float(e_by.get(c, 0.0)), "deaths": int(known["D"].sum())})
+                         "expected": float(e_by.get(c, 0.0)), "deaths": int(known["D"].sum()),
+                         "_var_e": float(ve_by.get(c, 0.0))})
     tab = pd.DataFrame(rows)
     zero = tab["expected"] <= 0
     if zero.any():
@@ -291,18 +315,31 @@ def proportional_mortality(
         notes.append(msg)
     with np.errstate(divide="ignore", invalid="ignore"):
         tab["pmr"] = np.where(zero, np.nan, tab["observed"] / tab["expected"])
-        lo, hi = poisson_exact_ci(tab["observed"], tab["expected"], alpha)
+    if ci_method == "exact":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo, hi = poisson_exact_ci(tab["observed"], tab["expected"], alpha)
+        p = _poisson_p(tab["observed"].to_numpy(float), tab["expected"].to_numpy(float))
+        ci_note = (f"exact Poisson {100 * (1 - alpha):g}% CIs with the expected count taken "
+                   "as fixed; two-sided p-values by doubling the smaller exact Poisson tail")
+        cols = []
+    else:
+        lo, hi, p, se = _pmr_delta(tab, alpha)
+        tab["se_log_pmr"] = se
+        ci_note = (f"{100 * (1 - alpha):g}% CIs and Wald p-values on the log scale by the "
+                   "delta method, with the sampling variance of the reference shares "
+                   "(undefined where nothing is observed)")
+        cols = ["se_log_pmr"]
     tab["ci_low"] = np.where(zero, np.nan, lo)
     tab["ci_high"] = np.where(zero, np.nan, hi)
-    tab["p_value"] = np.where(zero, np.nan, _poisson_p(tab["observed"].to_numpy(float),
-                                                       tab["expected"].to_numpy(float)))
+    tab["p_value"] = np.where(zero, np.nan, p)
     tab = tab[["group", "cause", "observed", "expected", "pmr", "ci_low", "ci_high", "p_value",
-               "deaths"]]
-    notes = [f"Indirectly standardised by {', '.join(s_cols)} against {ref_label}; exact "
-             f"Poisson {100 * (1 - alpha):g}% CIs.", _NO_DENOMINATOR,
+               *cols, "deaths"]]
+    notes = [f"Indirectly standardised by {', '.join(s_cols)} against {ref_label}; "
+             f"{ci_note}.", _NO_DENOMINATOR,
              "The cause mix at a given age and death period is not biased by the register's "
              "window truncation, so standardised PMRs are valid in a decedents-only register; "
              "crude cause shares are not comparable across groups of different age.", *notes]
+    pi = pi.drop(columns="_R")  # stratum totals of the reference: not part of the output
     if suppress:
         tab = _shown_pmr(tab, threshold)
         if not supplied:
@@ -312,6 +349,21 @@ def proportional_mortality(
             "hidden.")))
     return PMRResult(table=tab, method="Proportional mortality ratio (indirect standardisation)",
                      notes=notes, extra={"reference_proportions": pi})
+
+
+def _pmr_delta(tab: pd.DataFrame, alpha: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Delta-method CI and Wald p of log PMR with the reference shares' variance."""
+    o = tab["observed"].to_numpy(float)
+    e = tab["expected"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(1.0 / o + tab["_var_e"].to_numpy(float) / e**2)
+        se = np.where(o > 0, se, np.nan)
+        z = float(stats.norm.ppf(1 - alpha / 2))
+        log_pmr = np.log(o / e)
+        lo, hi = np.exp(log_pmr - z * se), np.exp(log_pmr + z * se)
+        p = 2 * stats.norm.sf(np.abs(log_pmr) / se)
+    return lo, hi, p, se
 
 
 def _shown_pmr(tab: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
@@ -380,6 +432,16 @@ class MORResult(Result):
         """
         return _forest(self.table, "mor", ["group", "cause", "method"], ax,
                        "mortality odds ratio")
+
+
+def _chi2_p(res: Any, df: int = 1) -> float:
+    """Upper-tail chi-squared p-value by the survival function.
+
+    statsmodels' contingency-table tests return ``1 - chi2.cdf(...)``, which is exactly 0
+    below about 1e-16; ``chi2.sf`` keeps p-values down to 1e-300 (as R's ``pchisq(...,
+    lower.tail = FALSE)``).
+    """
+    return float(stats.chi2.sf(res.statistic, getattr(res, "df", df)))
 
 
 def mortality_odds_ratio(
@@ -508,7 +570,7 @@ def mortality_odds_ratio(
                 t2 = Table2x2(np.array([[a, b], [cc, dd]]))
                 lo, hi = t2.oddsratio_confint(alpha)
                 rows.append({**base, "method": "crude", "mor": t2.oddsratio, "ci_low": lo,
-                             "ci_high": hi, "p_value": t2.test_nominal_association().pvalue,
+                             "ci_high": hi, "p_value": _chi2_p(t2.test_nominal_association()),
                              "strata": 1})
                 cnt = sub.groupby([*s_cols, "_exposed", "_case"]).size()
                 cube = cnt.unstack(["_exposed", "_case"], fill_value=0).reindex(
@@ -525,7 +587,7 @@ def mortality_odds_ratio(
                     lo, hi = st.oddsratio_pooled_confint(alpha)
                     rows.append({**base, "method": "mantel-haenszel", "mor": st.oddsratio_pooled,
                                  "ci_low": lo, "ci_high": hi,
-                                 "p_value": st.test_null_odds(correction=False).pvalue,
+                                 "p_value": _chi2_p(st.test_null_odds(correction=False)),
                                  "strata": len(tabs)})
                     models[(g, c)]["mh"] = st
             if method in ("both", "logistic"):
