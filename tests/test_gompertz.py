@@ -290,10 +290,16 @@ def test_bad_input(small):
     with pytest.raises(ValueError, match="empty window"):
         gompertz_window(df.assign(entry=df["age_at_death"], exit=df["age_at_death"]),
                         "male", **kw)
-    # an empty group: a category with no persons gives a constant column
-    empty = df.assign(grp=pd.Categorical(["a"] * len(df), categories=["a", "b"]))
+    # a constant covariate is not identified
     with pytest.raises(ValueError, match="constant"):
-        gompertz_window(empty, "grp", **kw)
+        gompertz_window(df.assign(k=1.0), "k", **kw)
+    # an unused category is dropped with a note; the fit equals the one without it
+    two = np.where(df["male"] == 1, "m", "f")
+    unused = df.assign(grp=pd.Categorical(two, categories=["f", "m", "x"]))
+    res = gompertz_window(unused, "grp", **kw)
+    assert any("Unused level(s) ['x']" in n for n in res.notes)
+    plain = gompertz_window(df.assign(grp=two), "grp", entry="entry", right_truncation="exit")
+    np.testing.assert_allclose(res.table["coef"], plain.table["coef"], rtol=1e-8)
     with pytest.raises(ValueError, match="intercept"):
         gompertz_window(df, "male - 1", **kw)
     with pytest.raises(ValueError, match="collinear"):

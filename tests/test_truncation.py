@@ -81,12 +81,12 @@ def test_reproduces_dtda_seven_point_example():
     res = efron_petrosian(EP_X, EP_U, EP_V, progress=False, suppress=False)
     assert isinstance(res, EfronPetrosianResult)
     np.testing.assert_allclose(res.table["x"], sorted(EP_X))
-    np.testing.assert_allclose(res.table["F"], EP_F_DTDA, atol=1e-5)
-    np.testing.assert_allclose(res.table["S"], 1 - np.array(EP_F_DTDA), atol=1e-5)
+    np.testing.assert_allclose(res.table["cdf"], EP_F_DTDA, atol=1e-5)
+    np.testing.assert_allclose(res.table["survival"], 1 - np.array(EP_F_DTDA), atol=1e-5)
     assert res.extra["algorithm"] == "Efron-Petrosian"
     assert res.extra["n_components"] == 1
     # log-likelihood sum log f_i - log F_i, methods.md section 1.3: -8.6276
-    z, f = res.table["x"].to_numpy(), res.table["f"].to_numpy()
+    z, f = res.table["x"].to_numpy(), res.table["mass"].to_numpy()
     fx = f[np.searchsorted(z, EP_X)]
     big_f = np.array([f[(z >= a) & (z <= b)].sum() for a, b in zip(EP_U, EP_V)])
     assert np.sum(np.log(fx) - np.log(big_f)) == pytest.approx(-8.6276, abs=1e-3)
@@ -95,7 +95,7 @@ def test_reproduces_dtda_seven_point_example():
 def test_seven_point_example_against_slow_shen():
     z, big_f = shen_slow(EP_X, EP_U, EP_V)
     res = efron_petrosian(EP_X, EP_U, EP_V, progress=False, suppress=False)
-    np.testing.assert_allclose(res.table["F"], big_f, atol=1e-8)
+    np.testing.assert_allclose(res.table["cdf"], big_f, atol=1e-8)
 
 
 @pytest.mark.parametrize("seed,decimals,int_windows",
@@ -107,7 +107,7 @@ def test_agrees_with_slow_shen_on_random_data(seed, decimals, int_windows):
         warnings.simplefilter("error", TruncationWarning)
         res = efron_petrosian(x, u, v, progress=False, suppress=False)
     np.testing.assert_allclose(res.table["x"], z)
-    np.testing.assert_allclose(res.table["F"], big_f, atol=1e-7)
+    np.testing.assert_allclose(res.table["cdf"], big_f, atol=1e-7)
     assert res.table["n"].sum() == len(x)
     if decimals is not None:       # ties really present
         assert res.table["n"].max() > 1
@@ -125,7 +125,7 @@ def test_lynden_bell_left_truncation_matches_lifelines_km_with_entry():
     assert res.extra["algorithm"] == "Lynden-Bell (left truncation)"
     km = KaplanMeierFitter().fit(x, np.ones_like(x), entry=u)
     s_ref = km.survival_function_at_times(res.table["x"]).to_numpy()
-    np.testing.assert_allclose(res.table["S"], s_ref, atol=1e-10)
+    np.testing.assert_allclose(res.table["survival"], s_ref, atol=1e-10)
 
 
 def test_lynden_bell_right_truncation_matches_reverse_time_km():
@@ -142,7 +142,7 @@ def test_lynden_bell_right_truncation_matches_reverse_time_km():
     # F(x) = P(X <= x) = P(T* >= c - x) = S*((c - x)-)
     t_star = c - res.table["x"].to_numpy()
     s_minus = km.survival_function_at_times(t_star - 1e-9).to_numpy()
-    np.testing.assert_allclose(res.table["F"], s_minus, atol=1e-10)
+    np.testing.assert_allclose(res.table["cdf"], s_minus, atol=1e-10)
 
 
 def test_closed_form_equals_iteration_when_one_side_is_far():
@@ -151,13 +151,13 @@ def test_closed_form_equals_iteration_when_one_side_is_far():
     closed = efron_petrosian(x, u, np.inf, progress=False, suppress=False)
     iterated = efron_petrosian(x, u, 1e6, progress=False, suppress=False)
     assert iterated.extra["algorithm"] == "Efron-Petrosian"
-    np.testing.assert_allclose(closed.table["F"], iterated.table["F"], atol=1e-7)
+    np.testing.assert_allclose(closed.table["cdf"], iterated.table["cdf"], atol=1e-7)
 
 
 def test_no_truncation_gives_ecdf():
     x = np.array([3.0, 1.0, 2.0, 2.0, 5.0])
     res = efron_petrosian(x, -np.inf, np.inf, progress=False, suppress=False)
-    np.testing.assert_allclose(res.table["F"], [0.2, 0.6, 0.8, 1.0])
+    np.testing.assert_allclose(res.table["cdf"], [0.2, 0.6, 0.8, 1.0])
 
 
 # ---------------------------------------------------------------- existence, bad input
@@ -190,7 +190,7 @@ def test_all_tied_warns_and_gives_point_mass():
     with pytest.warns(TruncationWarning, match="tied"):
         res = efron_petrosian([2.0, 2.0, 2.0], [1.0, 0.0, 1.5], [3.0, 4.0, 2.5],
                               progress=False, suppress=False)
-    assert res.table["F"].tolist() == [1.0]
+    assert res.table["cdf"].tolist() == [1.0]
     assert res.mean() == 2.0
 
 
@@ -213,11 +213,11 @@ def test_bootstrap_band_reproducible_and_sane():
     b = efron_petrosian(x, u, v, bootstrap=60, seed=11, progress=False, suppress=False)
     pd.testing.assert_frame_equal(a.table, b.table)
     t = a.table
-    assert {"F_lower", "F_upper", "S_lower", "S_upper"} <= set(t.columns)
-    assert (t["F_lower"] <= t["F"] + 1e-12).all() and (t["F"] <= t["F_upper"] + 1e-12).all()
+    assert {"cdf_lower", "cdf_upper", "survival_lower", "survival_upper"} <= set(t.columns)
+    assert (t["cdf_lower"] <= t["cdf"] + 1e-12).all() and (t["cdf"] <= t["cdf_upper"] + 1e-12).all()
     inner = t.iloc[10:-10]            # band has width away from the ends
-    assert (inner["F_upper"] - inner["F_lower"] > 0.01).all()
-    np.testing.assert_allclose(t["S_lower"], 1 - t["F_upper"])
+    assert (inner["cdf_upper"] - inner["cdf_lower"] > 0.01).all()
+    np.testing.assert_allclose(t["survival_lower"], 1 - t["cdf_upper"])
     assert len(a.extra["bootstrap"]) == 60
 
 
@@ -375,3 +375,20 @@ def test_age_at_death_by_two_columns(comparison_cohort):
     late = t[t["born_after_1940"] == "born after 1940"]
     assert (late["naive_mean"] < 55).all()
     assert set(res.extra["fits"]) == set(zip(t["sex"], t["born_after_1940"]))
+
+
+def test_dataframe_form_equals_array_form():
+    rng = np.random.default_rng(11)
+    x = rng.uniform(20, 80, 300)
+    df = pd.DataFrame({"age": x, "lo": x - rng.uniform(0, 30, 300),
+                       "hi": x + rng.uniform(0, 30, 300)})
+    arr = efron_petrosian(df["age"], df["lo"], df["hi"], suppress=False)
+    frame = efron_petrosian(df, exit="age", entry="lo", right_truncation="hi", suppress=False)
+    pd.testing.assert_frame_equal(arr.table, frame.table)
+    left = efron_petrosian(df, exit="age", entry="lo", suppress=False)
+    ref = efron_petrosian(df["age"], df["lo"], np.inf, suppress=False)
+    pd.testing.assert_frame_equal(left.table, ref.table)
+    with pytest.raises(TypeError, match="exit="):
+        efron_petrosian(df)
+    with pytest.raises(KeyError, match="nope"):
+        efron_petrosian(df, exit="nope")

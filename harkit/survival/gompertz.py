@@ -1,11 +1,12 @@
 """Gompertz proportional-hazards MLE of age at death for deaths observed inside a window.
 
 Everyone in a decedents-only register has died, and only deaths inside the archive window
-are seen. Person *i* is in the data only if their age at death lies in ``[entry_i, exit_i]``
-(age at the window start, or later entry, to age at the window end). The likelihood of
+are seen. Person *i* is in the data only if their age at death lies in ``[entry_i, r_i]``
+(age at the window start, or later entry, to ``r_i``, the right-truncation age at the window
+end). The likelihood of
 each person is therefore conditional on dying inside their own window,
 
-    L_i = f(a_i | x_i) / (F(exit_i | x_i) - F(entry_i | x_i)),
+    L_i = f(a_i | x_i) / (F(r_i | x_i) - F(entry_i | x_i)),
 
 with the Gompertz proportional-hazards model ``h(a | x) = b exp(g a) exp(beta' x)``. This is
 the design of Goldstein et al. (2023, Population Research and Policy Review,
@@ -31,8 +32,9 @@ __all__ = ["GompertzFit", "GompertzWindowResult", "gompertz_life_expectancy",
 
 _WINDOW_NOTE = (
     "Everyone in the register died, and only deaths inside the archive window are seen, so "
-    "each person's age at death is truncated to their own window [entry age, exit age]. "
-    "The model conditions on that: each death contributes f(age) / (F(exit) - F(entry)). "
+    "each person's age at death is truncated to their own window [entry age, age at the "
+    "window end]. The model conditions on that: each death contributes f(age) / "
+    "(F(window end) - F(entry)). "
     "A naive comparison of mean ages at death is biased: late birth cohorts enter only if "
     "they died young, early cohorts only if they died old, so group differences in birth "
     "cohort (e.g. drug users born later) are read as differences in age at death, and real "
@@ -194,41 +196,60 @@ class GompertzWindowResult(Result):
                       xlabel="hazard ratio (95% CI), Gompertz model conditional on the window")
 
 
+def _drop_unused_levels(data: pd.DataFrame, formula: str) -> tuple[pd.DataFrame, list[str]]:
+    """Remove categories no row has from the formula's categorical columns, with a note."""
+    import re
+
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", formula))
+    notes = []
+    for col in [c for c in data.columns if c in names]:
+        if isinstance(data[col].dtype, pd.CategoricalDtype):
+            present = set(data[col].dropna().unique())
+            unused = [v for v in data[col].cat.categories if v not in present]
+            if unused:
+                data = data.assign(**{col: data[col].cat.remove_unused_categories()})
+                notes.append(f"Unused level(s) {unused} of {col!r} were dropped.")
+    return data, notes
+
+
 def _prepare(cohort: pd.DataFrame, formula: str, age: str, entry: str,
-             exit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str],
-                                 Any]:
+             right: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str],
+                                 Any, list[str]]:
     """Check the cohort, drop incomplete rows (with a warning), build the design."""
     import patsy
 
-    for col in (age, entry, exit):
+    for col in (age, entry, right):
         if col not in cohort.columns:
             raise KeyError(f"column {col!r} not in the cohort table")
     if len(cohort) == 0:
         raise ValueError("the cohort table is empty")
     data = cohort.reset_index(drop=True)
-    times = data[[age, entry, exit]].apply(pd.to_numeric, errors="coerce")
+    times = data[[age, entry, right]].apply(pd.to_numeric, errors="coerce")
+    data, level_notes = _drop_unused_levels(data, formula)
     try:
         dm = patsy.dmatrix(formula, data, return_type="dataframe", NA_action="drop")
     except patsy.PatsyError as exc:
         raise ValueError(f"cannot build the design from formula {formula!r}: {exc}") from exc
     ok = times.notna().all(axis=1) & data.index.isin(dm.index)
     if not ok.any():
-        raise ValueError("no person has age at death, entry, exit and covariates all present")
+        raise ValueError("no person has age at death, entry, right-truncation age and "
+                         "covariates all present")
     if not ok.all():
         warnings.warn(f"gompertz_window: dropped {int((~ok).sum())} of {len(data)} persons "
-                      "with a missing age, entry, exit or covariate", stacklevel=3)
+                      "with a missing age, entry, right-truncation age or covariate",
+                      stacklevel=3)
     design_info = dm.design_info
     dm = dm.loc[ok[ok].index]
-    a, lo, hi = (times.loc[ok, c].to_numpy(float) for c in (age, entry, exit))
+    a, lo, hi = (times.loc[ok, c].to_numpy(float) for c in (age, entry, right))
     if np.any(lo < 0):
         raise ValueError(f"{entry!r} has negative ages")
     bad = (a < lo) | (a > hi)
     if bad.any():
         raise ValueError(f"{int(bad.sum())} persons have {age!r} outside [{entry!r}, "
-                         f"{exit!r}]; the window must contain the age at death")
+                         f"{right!r}]; the window must contain the age at death")
     if np.any(hi <= lo):
         raise ValueError(f"{int((hi <= lo).sum())} persons have an empty window "
-                         f"({exit!r} <= {entry!r})")
+                         f"({right!r} <= {entry!r})")
     if np.unique(a).size < 3:
         raise ValueError("fewer than 3 distinct ages at death: the Gompertz slope is not "
                          "identified (all-tied times)")
@@ -243,17 +264,18 @@ def _prepare(cohort: pd.DataFrame, formula: str, age: str, entry: str,
     if x.shape[1] and np.linalg.matrix_rank(np.column_stack([np.ones(len(x)), x])) \
             < x.shape[1] + 1:
         raise ValueError("the design is collinear; drop or merge covariates")
-    return a, lo, hi, x, list(dm.columns), design_info
+    return a, lo, hi, x, list(dm.columns), design_info, level_notes
 
 
 def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_death",
-                    entry: str = "entry_age", exit: str = "exit_age", at_age: float = 65.0,
-                    profiles: pd.DataFrame | None = None, alpha: float = 0.05,
-                    ci_method: str = "delta", n_sim: int = 2000,
-                    seed: int | np.random.Generator | None = None) -> GompertzWindowResult:
+                    entry: str = "entry_age", right_truncation: str | None = None,
+                    at_age: float = 65.0, profiles: pd.DataFrame | None = None,
+                    alpha: float = 0.05, ci_method: str = "delta", n_sim: int = 2000,
+                    seed: int | np.random.Generator | None = None,
+                    exit: str | None = None) -> GompertzWindowResult:
     """Fit a Gompertz proportional-hazards model of age at death conditional on the window.
 
-    Maximises ``sum_i log f(a_i | x_i) - log(F(exit_i | x_i) - F(entry_i | x_i))`` with
+    Maximises ``sum_i log f(a_i | x_i) - log(F(r_i | x_i) - F(entry_i | x_i))`` with
     ``h(a | x) = b exp(g a) exp(beta' x)``: the likelihood of age at death given that the
     person died inside their own observation window (Goldstein et al. 2023, the
     ``gompertztrunc`` design). Fitted by BFGS with the analytic gradient; standard errors
@@ -268,10 +290,13 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         Right-hand side of a patsy formula for the covariates, e.g.
         ``"sex + C(sud_group, Treatment('none'))"``. The intercept is the Gompertz level
         ``b`` and must stay.
-    age, entry, exit : str
-        Columns with age at death, the lowest age at which a death could be seen (left
-        truncation) and the highest (right truncation; ``inf`` for no upper limit), in
-        years.
+    age : str
+        Column of age at death (the exit time), in years.
+    entry : str
+        Column of the lowest age at which a death could be seen (left truncation).
+    right_truncation : str, optional
+        Column of the highest age at which a death could still be seen (the age at the
+        archive window's end; ``inf`` for no upper limit); default ``"exit_age"``.
     at_age : float
         Age at which remaining life expectancy is compared.
     profiles : pandas.DataFrame, optional
@@ -287,6 +312,8 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         Draws for ``ci_method="simulation"``.
     seed : int or numpy.random.Generator, optional
         Seed of the draws for ``ci_method="simulation"``.
+    exit : str, optional
+        Former name of ``right_truncation``, still accepted.
 
     Returns
     -------
@@ -311,7 +338,12 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         raise ValueError("ci_method must be 'delta' or 'simulation'")
     if not 0 < alpha < 1:
         raise ValueError("alpha must be in (0, 1)")
-    a, lo, hi, x, names, design_info = _prepare(cohort, formula, age, entry, exit)
+    if exit is not None and right_truncation is not None and exit != right_truncation:
+        raise TypeError("give the right-truncation column once (right_truncation=; exit= is "
+                        "its old name)")
+    right_truncation = right_truncation or exit or "exit_age"
+    a, lo, hi, x, names, design_info, level_notes = _prepare(cohort, formula, age, entry,
+                                                             right_truncation)
 
     # internal scale: age centred at a_ref, covariates standardised
     a_ref = float(np.median(a))
@@ -322,8 +354,12 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
     def fun(th: np.ndarray) -> tuple[float, np.ndarray]:
         return _negloglik(th, a, lo, hi, xs, a_ref)
 
-    res = optimize.minimize(fun, start, jac=True, method="BFGS",
-                            options={"gtol": 1e-7, "maxiter": 2000})
+    # BFGS line searches may step where the likelihood overflows (inf); those steps are
+    # rejected, and convergence is checked below, so their RuntimeWarnings are noise
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = optimize.minimize(fun, start, jac=True, method="BFGS",
+                                options={"gtol": 1e-7, "maxiter": 2000})
     theta = res.x
     hess = _num_hessian(fun, theta)
     for _ in range(20):  # Newton polish: BFGS stops loose on flat likelihoods
@@ -438,6 +474,7 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         f"({'delta method' if ci_method == 'delta' else 'simulation'} "
         f"{100 * (1 - alpha):g}% CIs).",
         f"{dc.count_text(fit.nobs)} persons; log likelihood {fit.loglik:.2f}.",
+        *level_notes,
     ]
     return GompertzWindowResult(table=table, method="Gompertz PH MLE conditional on the "
                                 "death window", notes=notes, model=fit, extra=extra)

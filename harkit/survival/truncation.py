@@ -77,6 +77,28 @@ def _validate(x: Any, u: Any, v: Any) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return x, u, v
 
 
+def _arrays(x: Any, u: Any, v: Any, exit: str | None, entry: str | None,
+            right_truncation: str | None) -> tuple[Any, Any, Any]:
+    """The (x, u, v) arrays from a DataFrame and column names, or as given."""
+    if not isinstance(x, pd.DataFrame):
+        if u is None or v is None:
+            raise TypeError("efron_petrosian: give a DataFrame with exit=, entry=, "
+                            "right_truncation=, or the arrays x, u, v")
+        return x, u, v
+    if exit is None:
+        raise TypeError("efron_petrosian: with a DataFrame, name its event-time column (exit=)")
+    if u is not None or v is not None:
+        raise TypeError("efron_petrosian: with a DataFrame, name the truncation columns "
+                        "(entry=, right_truncation=) instead of passing u, v")
+    cols = [c for c in (exit, entry, right_truncation) if c is not None]
+    missing = [c for c in cols if c not in x.columns]
+    if missing:
+        raise KeyError(f"efron_petrosian: column(s) not in df: {missing}")
+    lo = x[entry].to_numpy(float) if entry is not None else -np.inf
+    hi = x[right_truncation].to_numpy(float) if right_truncation is not None else np.inf
+    return x[exit].to_numpy(float), lo, hi
+
+
 def _index(x: np.ndarray, u: np.ndarray, v: np.ndarray):
     """Unique x, counts, and per-observation window index ranges ``[lo, hi)`` on it."""
     z, xi, counts = np.unique(x, return_inverse=True, return_counts=True)
@@ -232,8 +254,9 @@ class EfronPetrosianResult(Result):
     """NPMLE of a distribution under (double) truncation.
 
     ``table`` has one row per distinct observed value: ``x``, ``n`` (observations at x),
-    ``f`` (mass), ``F`` (cumulative distribution), ``S`` (= 1 - F) and, when bootstrapped,
-    ``F_lower``, ``F_upper``, ``S_lower``, ``S_upper``. ``extra`` holds ``algorithm``,
+    ``mass`` (probability at x), ``cdf`` (``F(x) = P(X <= x)``), ``survival`` (``1 - F``)
+    and, when bootstrapped, ``cdf_lower``, ``cdf_upper``, ``survival_lower``,
+    ``survival_upper``. ``extra`` holds ``algorithm``,
     ``n_iter``, ``converged``, ``n_components`` (strongly connected components of the data
     graph; 1 when the NPMLE exists and is unique) and, when bootstrapped, ``bootstrap`` (a
     DataFrame of the mean and median per replicate).
@@ -309,7 +332,7 @@ class EfronPetrosianResult(Result):
 
         if ax is None:
             _, ax = plt.subplots()
-        col = "S" if survival else "F"
+        col = "survival" if survival else "cdf"
         t = self.table if self.curve is None else self.curve
         line = ax.step(t["x"], t[col], where="post", label=label or self.method, **kwargs)[0]
         if f"{col}_lower" in t:
@@ -322,10 +345,13 @@ class EfronPetrosianResult(Result):
 
 
 def efron_petrosian(
-    x: Sequence[float] | np.ndarray | pd.Series,
-    u: Sequence[float] | np.ndarray | pd.Series | float,
-    v: Sequence[float] | np.ndarray | pd.Series | float,
+    x: pd.DataFrame | Sequence[float] | np.ndarray | pd.Series,
+    u: Sequence[float] | np.ndarray | pd.Series | float | None = None,
+    v: Sequence[float] | np.ndarray | pd.Series | float | None = None,
     *,
+    exit: str | None = None,
+    entry: str | None = None,
+    right_truncation: str | None = None,
     bootstrap: int = 0,
     seed: int | np.random.Generator | None = None,
     conf: float = 0.95,
@@ -345,13 +371,27 @@ def efron_petrosian(
     truncation only) or every ``u`` is ``-inf`` (right truncation only) the Lynden-Bell
     product-limit closed form is used instead.
 
+    Call it like the other survival functions, with a DataFrame and column names
+    (``efron_petrosian(cohort, exit="age_at_death", entry="entry_age",
+    right_truncation="exit_age")``), or with arrays (``efron_petrosian(x, u, v)``).
+
     Parameters
     ----------
-    x : array_like
-        Observed values (e.g. age at death).
-    u, v : array_like or float
-        Lower and upper truncation limits per observation (scalars broadcast). ``-inf`` /
-        ``+inf`` mark an open side.
+    x : pandas.DataFrame or array_like
+        A DataFrame with the columns named by ``exit``, ``entry``, ``right_truncation``;
+        or the observed values (e.g. age at death) as an array.
+    u, v : array_like or float, optional
+        With arrays: lower and upper truncation limits per observation (scalars broadcast).
+        ``-inf`` / ``+inf`` mark an open side.
+    exit : str, optional
+        With a DataFrame: column of the observed event time (e.g. ``age_at_death``).
+    entry : str, optional
+        With a DataFrame: column of the earliest time at which the event could be seen
+        (left truncation, e.g. ``entry_age``); open (``-inf``) when None.
+    right_truncation : str, optional
+        With a DataFrame: column of the latest time at which the event could still be seen
+        (e.g. the age at the archive window's end, ``exit_age``); open (``+inf``) when
+        None.
     bootstrap : int
         Number of simple bootstrap resamples (Moreira & de Una-Alvarez 2010) for percentile
         confidence bands; 0 for none. DTDA's default is 500.
@@ -382,9 +422,10 @@ def efron_petrosian(
     Returns
     -------
     EfronPetrosianResult
-        With ``suppress=False``, ``table`` has ``x``, ``n``, ``f``, ``F``, ``S`` (+ CI
-        columns when bootstrapped) at every distinct value; with ``suppress=True``,
-        ``x``, ``n_interval`` (text), ``F``, ``S`` (+ CI columns) at the ``grid`` values.
+        With ``suppress=False``, ``table`` has ``x``, ``n``, ``mass``, ``cdf``,
+        ``survival`` (+ CI columns when bootstrapped) at every distinct value; with
+        ``suppress=True``, ``x``, ``n_interval`` (text), ``cdf``, ``survival`` (+ CI
+        columns) at the ``grid`` values.
         ``cdf``, ``mean`` and ``quantile`` use the exact estimate either way.
 
     Raises
@@ -410,10 +451,10 @@ def efron_petrosian(
     >>> u = [0.4, 0.8, 0.0, 0.3, 1.1, 2.3, 1.3]
     >>> v = [2.0, 1.8, 2.3, 1.4, 3.0, 3.4, 2.6]
     >>> res = efron_petrosian(x, u, v, suppress=False)
-    >>> res.table["F"].round(5).tolist()[:2]
+    >>> res.table["cdf"].round(5).tolist()[:2]
     [0.13713, 0.22766]
     """
-    x, u, v = _validate(x, u, v)
+    x, u, v = _validate(*_arrays(x, u, v, exit, entry, right_truncation))
     if not 0 < conf < 1:
         raise ValueError(f"conf must be in (0, 1), got {conf}")
     fit, xi, lo, hi = _fit(x, u, v, tol, max_iter)
@@ -453,8 +494,8 @@ def efron_petrosian(
         warnings.warn(msg, TruncationWarning, stacklevel=2)
         notes.append(msg)
     big_f = np.minimum(np.cumsum(fit.f), 1.0)
-    table = pd.DataFrame({"x": fit.z, "n": fit.counts.astype(np.int64), "f": fit.f,
-                          "F": big_f, "S": 1.0 - big_f})
+    table = pd.DataFrame({"x": fit.z, "n": fit.counts.astype(np.int64), "mass": fit.f,
+                          "cdf": big_f, "survival": 1.0 - big_f})
     extra: dict[str, Any] = {"algorithm": fit.algorithm, "n_iter": fit.n_iter,
                              "converged": fit.converged, "n_components": n_comp}
     if bootstrap:
@@ -485,7 +526,7 @@ def _tails_left_out(table: pd.DataFrame, thr: int) -> pd.DataFrame:
     observations (each a person's exact value)."""
     below = np.cumsum(table["n"].to_numpy())
     above = below[-1] - below + table["n"].to_numpy()
-    return table.loc[(below >= thr) & (above >= thr)].drop(columns=["n", "f"])
+    return table.loc[(below >= thr) & (above >= thr)].drop(columns=["n", "mass"])
 
 
 def _grid_table(table: pd.DataFrame, x: np.ndarray, grid: Sequence[float] | None,
@@ -504,7 +545,7 @@ def _grid_table(table: pd.DataFrame, x: np.ndarray, grid: Sequence[float] | None
                    float)
     xs = np.sort(x)
     at_or_below = np.searchsorted(xs, g, side="right")
-    est_cols = [c for c in table.columns if c[0] in "FS"]
+    est_cols = [c for c in table.columns if c.startswith(("cdf", "survival"))]
     pos = np.searchsorted(table["x"].to_numpy(), g, side="right") - 1
     rows, last = [], 0
     for i, gi in enumerate(g):
@@ -514,7 +555,7 @@ def _grid_table(table: pd.DataFrame, x: np.ndarray, grid: Sequence[float] | None
         ok = kept and (tail >= thr or at_or_below[i] in (0, xs.size))
         row = {"x": gi, "n_interval": int(since), "kept": kept}
         for c in est_cols:
-            before = 0.0 if c.startswith("F") else 1.0
+            before = 0.0 if c.startswith("cdf") else 1.0
             val = table[c].to_numpy()[max(pos[i], 0)] if pos[i] >= 0 else before
             row[c] = val if ok else np.nan
         rows.append(row)
@@ -543,7 +584,8 @@ def _bootstrap(x, u, v, fit, table, n_boot, seed, conf, tol, max_iter, progress)
         means[b], medians[b] = _mean(bf.z, bf.f), _quantile(bf.z, bf.f, 0.5)
     a = (1 - conf) / 2
     lo_q, hi_q = np.quantile(curves, [a, 1 - a], axis=0)
-    table = table.assign(F_lower=np.minimum(lo_q, 1.0), F_upper=np.minimum(hi_q, 1.0))
-    table["S_lower"], table["S_upper"] = 1.0 - table["F_upper"], 1.0 - table["F_lower"]
+    table = table.assign(cdf_lower=np.minimum(lo_q, 1.0), cdf_upper=np.minimum(hi_q, 1.0))
+    table["survival_lower"] = 1.0 - table["cdf_upper"]
+    table["survival_upper"] = 1.0 - table["cdf_lower"]
     boot = pd.DataFrame({"mean": means, "median": medians})
     return table, boot, n_fail
