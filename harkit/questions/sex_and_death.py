@@ -590,7 +590,7 @@ def yll_by_sex(cohort: pd.DataFrame, *, cause: str | None = None,
                by: Sequence[str] = ("sex",), suppress: bool = True) -> _survival.YLLResult:
     """Years of life lost per death against the Norwegian life tables, by sex.
 
-    :func:`harkit.survival.life_years_lost` with normal-approximation CIs.
+    :func:`harkit.survival.remaining_life_at_death` with normal-approximation CIs.
 
     Parameters
     ----------
@@ -607,7 +607,7 @@ def yll_by_sex(cohort: pd.DataFrame, *, cause: str | None = None,
     -------
     YLLResult
     """
-    return _quiet(_survival.life_years_lost, cohort, by=list(by), cause=cause,
+    return _quiet(_survival.remaining_life_at_death, cohort, by=list(by), cause=cause,
                   progress=False, suppress=suppress)
 
 
@@ -617,7 +617,7 @@ def yll_table(result: _survival.YLLResult, *, decimals: int = 1) -> pd.DataFrame
     Parameters
     ----------
     result : YLLResult
-        Output of :func:`yll_by_sex` or :func:`harkit.survival.life_years_lost`.
+        Output of :func:`yll_by_sex` or :func:`harkit.survival.remaining_life_at_death`.
     decimals : int, default 1
         Decimals of years.
 

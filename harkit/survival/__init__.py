@@ -27,6 +27,11 @@ from harkit.survival.gompertz import (
     gompertz_window,
 )
 from harkit.survival.lexis import split_time
+from harkit.survival.lyl import (
+    AndersenLYLResult,
+    andersen_life_years_lost,
+    population_life_years_lost,
+)
 from harkit.survival.mortality import (
     MORResult,
     PMRResult,
@@ -39,11 +44,13 @@ from harkit.survival.yll import (
     RemainingLifeResult,
     YLLResult,
     life_years_lost,
+    remaining_life_at_death,
     remaining_life_from_diagnosis,
 )
 
 __all__ = [
     "AgeAtDeathResult",
+    "AndersenLYLResult",
     "CoxResult",
     "CumulativeIncidenceResult",
     "EfronPetrosianResult",
@@ -56,6 +63,7 @@ __all__ = [
     "TruncationWarning",
     "YLLResult",
     "age_at_death",
+    "andersen_life_years_lost",
     "at_risk_table",
     "cox",
     "cumulative_incidence",
@@ -66,7 +74,9 @@ __all__ = [
     "life_years_lost",
     "mortality_odds_ratio",
     "poisson_exact_ci",
+    "population_life_years_lost",
     "proportional_mortality",
+    "remaining_life_at_death",
     "remaining_life_from_diagnosis",
     "split_time",
 ]

@@ -61,7 +61,7 @@ class YLLResult(Result):
         return ax
 
 
-def life_years_lost(
+def remaining_life_at_death(
     cohort: pd.DataFrame,
     *,
     age: str = "age_at_death",
@@ -79,7 +79,10 @@ def life_years_lost(
     suppress: bool = True,
     threshold: int | None = None,
 ) -> YLLResult:
-    """Years of life lost (YLL) by decedents: remaining period life expectancy at death.
+    """Remaining period life expectancy at death (years of life lost by decedents, YLL).
+
+    Formerly ``life_years_lost`` (still accepted). For Andersen's life-years lost over an
+    age range (R ``lillies``) see :func:`harkit.survival.andersen_life_years_lost`.
 
     Each decedent loses ``e_ref(age, year, sex)``, the remaining life expectancy of the
     general population of the same sex at their exact age at death (linear interpolation
@@ -143,10 +146,10 @@ def life_years_lost(
     Notes
     -----
     This is observed vs expected: the expected remaining life of the general population at
-    the age and year each person died. It is not Andersen's life-years lost (Andersen,
-    Canudas-Romo & Keiding 2013), which integrates cause-specific cumulative incidence from
-    diagnosis with follow-up and censoring and needs a cohort at risk including survivors;
-    a decedents-only register does not have one. Life tables: HMD, www.mortality.org,
+    the age and year each person died. It is not Andersen's life-years lost (Andersen
+    2013; :func:`harkit.survival.andersen_life_years_lost`), which integrates
+    cause-specific cumulative incidence over an age range and needs a cohort at risk
+    including survivors. Life tables: HMD, www.mortality.org,
     CC BY 4.0.
     """
     if ci not in ("normal", "bootstrap"):
@@ -241,9 +244,8 @@ def life_years_lost(
         "Years of life lost = expected remaining life at death: each decedent's remaining "
         "period life expectancy for the general population of the same sex, age and calendar "
         "year (observed deaths vs expected survival).",
-        "This is not Andersen's life-years lost (Andersen, Canudas-Romo & Keiding 2013), "
-        "which needs follow-up from diagnosis with censoring and survivors; a decedents-only "
-        "register does not have them.",
+        "This is not Andersen's life-years lost (Andersen 2013; "
+        "andersen_life_years_lost), which needs follow-up with survivors.",
         "Totals count only deaths inside the archive window; means per death depend on the "
         "age-at-death distribution, which the window truncates (late birth cohorts are seen "
         "only if they die young). Compare groups within birth cohort or death period.",
@@ -255,6 +257,23 @@ def life_years_lost(
          if suppress else [])
     return YLLResult(table=tab, method="Years of life lost (remaining life expectancy at death)",
                      notes=notes, model=lt, extra={"per_person": d})
+
+
+def life_years_lost(cohort: pd.DataFrame, **kwargs: Any) -> YLLResult:
+    """Former name of :func:`remaining_life_at_death`, kept so that existing calls work.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        One row per decedent.
+    **kwargs
+        As :func:`remaining_life_at_death`.
+
+    Returns
+    -------
+    YLLResult
+    """
+    return remaining_life_at_death(cohort, **kwargs)
 
 
 def _shown_yll(tab: pd.DataFrame, by_cols: list[str], cause: str | None,
