@@ -311,8 +311,32 @@ def test_joinpoint_segments_respect_min_segment_and_bad_input():
         assert all(b - a >= 4 for a, b in zip(edges, edges[1:], strict=False))
     with pytest.raises(ValueError, match="exactly one"):
         trends.joinpoint(df, time="year", count="n", rate="n")
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(ValueError, match="permutation test .* not offered"):
         trends.joinpoint(df, time="year", count="n", criterion="permutation")
+    with pytest.raises(ValueError, match="dispersion"):
+        trends.joinpoint(df, time="year", count="n", dispersion="negbin")
+
+
+def test_joinpoint_quasi_poisson_matches_statsmodels_x2_scale():
+    rng = np.random.default_rng(5)
+    years = np.arange(1970, 2000)
+    mu = 200 * np.exp(0.03 * (years - 1970))
+    n = rng.negative_binomial(5, 5 / (5 + mu))  # variance mu + mu^2 / 5: overdispersed
+    df = pd.DataFrame({"year": years, "n": n})
+    pois = trends.joinpoint(df, time="year", count="n", max_joinpoints=0)
+    quasi = trends.joinpoint(df, time="year", count="n", max_joinpoints=0,
+                             dispersion="quasi")
+    ref = sm.GLM(n, sm.add_constant(years - 1970.0), family=sm.families.Poisson()).fit(
+        scale="X2")
+    assert quasi.extra["dispersion"] == pytest.approx(ref.scale, rel=1e-10)
+    assert quasi.extra["dispersion"] > 3
+    b, se = ref.params[1], ref.bse[1]
+    z = stats.norm.ppf(0.975)
+    row = quasi.table.iloc[0]
+    assert row["lower"] == pytest.approx(100 * (np.exp(b - z * se) - 1), rel=1e-6)
+    assert row["upper"] == pytest.approx(100 * (np.exp(b + z * se) - 1), rel=1e-6)
+    assert (pois.table.iloc[0]["upper"] - pois.table.iloc[0]["lower"]
+            < row["upper"] - row["lower"])
     with pytest.raises(ValueError, match="one row per"):
         trends.joinpoint(pd.concat([df, df]), time="year", count="n")
 

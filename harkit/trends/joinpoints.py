@@ -123,6 +123,7 @@ def joinpoint(
     min_segment: int = 3,
     alpha: float = 0.05,
     ci: str = "location",
+    dispersion: str = "poisson",
     setting: str = "hospital",
     icd9_hospital_start: int = 1987,
     suppress: bool = True,
@@ -152,7 +153,8 @@ def joinpoint(
     max_joinpoints : int, default 3
         Largest number of joinpoints considered.
     criterion : {"bic"}
-        Model selection criterion. The permutation test is not implemented yet.
+        Model selection criterion. NCI Joinpoint's permutation test (Kim et al. 2000) is
+        not offered.
     min_segment : int, default 3
         Minimum number of observed years in every segment, joinpoints included
         (a joinpoint is never at the first or last ``min_segment - 1`` years).
@@ -163,6 +165,11 @@ def joinpoint(
         covariance by the delta method, treating each ``tau_j`` as a parameter with
         derivative ``-d_j [t > tau_j]`` (the linearisation of Muggeo's ``segmented``);
         ``"conditional"`` takes the locations as known (narrower, under-covers).
+    dispersion : {"poisson", "quasi"}, default "poisson"
+        With ``count``: ``"quasi"`` scales the covariance by the Pearson dispersion
+        ``phi = X^2 / (n - p)`` of the chosen model (quasi-Poisson, as R's
+        ``glm(family=quasipoisson)``), for counts more variable than Poisson; the choice
+        of the number of joinpoints still uses the Poisson likelihood.
     setting, icd9_hospital_start
         Revision bands drawn by :meth:`JoinpointResult.plot`.
     suppress : bool, default True
@@ -187,16 +194,18 @@ def joinpoint(
     Decedents-only data: use counts with all deaths as ``total`` (a proportion), not mean
     age at death. BIC over a grid of locations now and then adds a spurious joinpoint
     (about 1 in 8 simulated series with large counts); check the ``selection`` table.
-    Poisson counts are assumed not overdispersed.
+    With ``dispersion="poisson"`` the counts are assumed not overdispersed; check
+    ``extra["dispersion"]`` (Pearson X^2 / df, near 1 under the Poisson model).
     """
     import statsmodels.api as sm
 
-    if criterion == "permutation":
-        raise NotImplementedError("criterion='permutation' is not implemented; use 'bic'")
+    if dispersion not in ("poisson", "quasi"):
+        raise ValueError(f"dispersion must be 'poisson' or 'quasi', not {dispersion!r}")
     if ci not in ("location", "conditional"):
         raise ValueError(f"ci must be 'location' or 'conditional', not {ci!r}")
     if criterion != "bic":
-        raise ValueError(f"criterion must be 'bic', not {criterion!r}")
+        raise ValueError(f"criterion must be 'bic', not {criterion!r} (the permutation test "
+                         "of NCI Joinpoint is not offered)")
     if (count is None) == (rate is None):
         raise ValueError("give exactly one of count= or rate=")
     if min_segment < 2:
@@ -277,6 +286,9 @@ def joinpoint(
             sigma2 = float(np.sum(fit.resid**2)) / max(df_resid, 1.0)
             full = sigma2 * np.linalg.pinv(jac.T @ jac)
         cov = full[:len(beta), :len(beta)]
+    phi = float(fit.pearson_chi2 / max(fit.df_resid, 1)) if count else np.nan
+    if count and dispersion == "quasi":
+        cov = cov * phi  # quasi-Poisson: the variance is phi times the mean
     zq = stats.norm.ppf(1 - alpha / 2) if count else stats.t.ppf(1 - alpha / 2, df_resid)
     bounds = [t[0]] + [t[i] for i in idx] + [t[-1]]
     rows = []
@@ -298,6 +310,10 @@ def joinpoint(
     if suppress and count:
         observed = _shown_observed(d, count, total, threshold)
         notes.append(dc.policy_note(threshold, extra="The observed series is shown so."))
+    if count:
+        notes.append(f"Pearson dispersion {phi:.2f}" + (
+            " (covariance scaled by it: quasi-Poisson)." if dispersion == "quasi" else
+            "; well above 1 means overdispersion: consider dispersion='quasi'."))
     notes.append(f"{k} joinpoint(s) chosen by BIC among 0-{selection['joinpoints'].max()}; "
                  + ("CIs include location uncertainty (delta method)." if ci == "location"
                     else "CIs conditional on the joinpoint locations."))
@@ -306,6 +322,7 @@ def joinpoint(
                                                         "log-linear least squares") + ")",
         notes=notes, model=fit,
         extra={"selection": selection, "joinpoints": [t[i] for i in idx],
+               "dispersion": phi,
                "fitted": pd.DataFrame({"time": t, "observed": observed, "fitted": fitted}),
                "setting": setting, "icd9_hospital_start": icd9_hospital_start})
 
