@@ -11,6 +11,7 @@ the truncation-aware estimators and the lifelines wrappers with delayed entry::
 """
 
 from harkit.survival.age_at_death import AgeAtDeathResult, age_at_death
+from harkit.survival.apc import APCResult, age_period_cohort
 from harkit.survival.curves import (
     CoxResult,
     CumulativeIncidenceResult,
@@ -49,6 +50,7 @@ from harkit.survival.yll import (
 )
 
 __all__ = [
+    "APCResult",
     "AgeAtDeathResult",
     "AndersenLYLResult",
     "CoxResult",
@@ -63,6 +65,7 @@ __all__ = [
     "TruncationWarning",
     "YLLResult",
     "age_at_death",
+    "age_period_cohort",
     "andersen_life_years_lost",
     "at_risk_table",
     "cox",
