@@ -102,7 +102,8 @@ treatment.treatment_eras(episodes)
 # 1. **Crude** odds ratio women vs men (`hk.compare.compare_proportions`).
 # 2. **Mantel-Haenszel** odds ratio pooled over the strata of the main diagnosis
 #    (`hk.compare.stratified`), with the Breslow-Day test of equal odds ratios across diagnoses:
-#    this is the comparison of women and men *with the same diagnosis*.
+#    this is the comparison of women and men *with the same diagnosis*. Its p-value is the
+#    Cochran-Mantel-Haenszel test without continuity correction.
 # 3. **Adjusted** logistic regression (`hk.compare.regress`) of treatment on sex, diagnosis, age
 #    at admission, decade, level of care and institution type (the covariates that vary within
 #    the setting), with standard errors clustered on the person.
