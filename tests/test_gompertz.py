@@ -322,3 +322,73 @@ def test_missing_values_warn_and_drop(small):
     assert res.table.notna().all().all()
     with pytest.raises(ValueError, match="no person"):
         gompertz_window(df.assign(exit=np.nan), "male", entry="entry", exit="exit")
+
+
+def _windowed_gompertz(n, seed, young_share=0.0, makeham=0.0, log_hr=0.0):
+    """Ages at death from (m + b exp(g a)) exp(log_hr male), seen inside random windows."""
+    rng = np.random.default_rng(seed)
+    b, g = 5e-5, 0.09
+    male = rng.integers(0, 2, n * 6)
+    rel = np.exp(log_hr * male)
+    a = np.log1p(g * rng.exponential(size=male.size) / (b * rel)) / g
+    if makeham:
+        a = np.minimum(a, rng.exponential(1 / (makeham * rel)))
+    young = rng.random(a.size) < young_share
+    a = np.where(young, rng.uniform(20, 40, a.size), a)  # overdoses, accidents
+    lo = rng.uniform(15, 60, a.size)
+    hi = lo + rng.uniform(25, 50, a.size)
+    keep = (a >= lo) & (a <= hi)
+    return pd.DataFrame({"age_at_death": a, "entry": lo, "exit": hi,
+                         "male": male})[keep].iloc[:n]
+
+
+def test_fit_diagnostic_agrees_with_npmle_when_gompertz_holds_and_not_otherwise():
+    good = gompertz_window(_windowed_gompertz(3000, 1), "male", entry="entry",
+                           right_truncation="exit")
+    diag = good.fit_diagnostic()
+    assert {"age", "npmle_cdf", "model_cdf", "difference"} <= set(diag.columns)
+    assert diag.attrs["max_abs_difference"] < 0.04
+    assert diag["model_cdf"].is_monotonic_increasing
+    young = _windowed_gompertz(3000, 1, young_share=0.25)
+    with pytest.raises(ValueError, match="makeham=True"):  # a pure Gompertz cannot fit
+        gompertz_window(young, "male", entry="entry", right_truncation="exit")
+    bad = gompertz_window(young, "male", entry="entry", right_truncation="exit",
+                          makeham=True)
+    assert bad.fit_diagnostic().attrs["max_abs_difference"] > 0.06  # still no fit: shown
+    ax = bad.plot_fit()
+    assert len(ax.get_lines()) == 2
+    matplotlib.pyplot.close("all")
+
+
+def test_makeham_gradient_life_expectancy_and_recovery():
+    from scipy import integrate as sint
+
+    from harkit.survival.gompertz import _makeham_life_expectancy, _negloglik_makeham
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(20, 90, 200)
+    lo = a - rng.uniform(0, 20, 200)
+    hi = np.where(rng.random(200) < 0.3, np.inf, a + rng.uniform(0, 20, 200))
+    x = rng.normal(size=(200, 2))
+    th = np.array([np.log(0.02), np.log(0.08), 0.2, -0.3, np.log(0.003)])
+    num = optimize.approx_fprime(th, lambda t: _negloglik_makeham(t, a, lo, hi, x, 60.0)[0],
+                                 1e-6)
+    np.testing.assert_allclose(_negloglik_makeham(th, a, lo, hi, x, 60.0)[1], num,
+                               rtol=1e-4, atol=1e-3)
+    # life expectancy: quadrature against scipy.quad, and the Gompertz closed form at m = 0
+    e = _makeham_life_expectancy(50.0, np.array([4e-5]), np.array([0.09]), np.array([0.004]))
+    ref = sint.quad(lambda s_: np.exp(-(0.004 * s_ + 4e-5 * np.exp(0.09 * 50) / 0.09
+                                        * np.expm1(0.09 * s_))), 0, 200, limit=200)[0]
+    assert e[0] == pytest.approx(ref, rel=1e-6)
+    e0 = _makeham_life_expectancy(50.0, np.array([4e-5]), np.array([0.09]), np.array([0.0]))
+    assert e0[0] == pytest.approx(gompertz_life_expectancy(50.0, 4e-5, 0.09), rel=1e-6)
+    # recovery of planted values
+    d = _windowed_gompertz(6000, 4, makeham=0.004, log_hr=0.3)
+    res = gompertz_window(d, "male", entry="entry", right_truncation="exit", makeham=True)
+    gm = res.extra["gompertz"].set_index("parameter")
+    assert gm.loc["makeham", "lower"] < 0.004 < gm.loc["makeham", "upper"]
+    assert gm.loc["g", "lower"] < 0.09 < gm.loc["g", "upper"]
+    row = res.table.iloc[0]
+    assert row["hr_lower"] < np.exp(0.3) < row["hr_upper"]
+    assert res.fit_diagnostic().attrs["max_abs_difference"] < 0.04
+    assert "Makeham" in res.method

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import integrate, optimize, special, stats
 
 from harkit import _disclosure as dc
 from harkit.plot import forest
@@ -125,6 +125,72 @@ def _negloglik(theta: np.ndarray, age: np.ndarray, lo: np.ndarray, hi: np.ndarra
     return nll, -gr
 
 
+def _negloglik_makeham(theta: np.ndarray, age: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                       x: np.ndarray, a_ref: float) -> tuple[float, np.ndarray]:
+    """As :func:`_negloglik` with a Makeham term: ``h(a | x) = (m + b exp(g a)) exp(beta' x)``.
+
+    ``theta = (c, log g, beta, log m)``; ``m`` the age-constant hazard of the reference
+    profile (accidents, overdoses: deaths at any age), proportional to the same
+    ``exp(beta' x)`` so that the hazard ratios keep their meaning.
+    """
+    k = x.shape[1]
+    c, g, beta, log_m = theta[0], np.exp(theta[1]), theta[2:2 + k], theta[-1]
+    xb = x @ beta
+    eta = c - g * a_ref + xb
+    if np.any(eta > 700) or np.any(log_m + xb > 700) or g > 50:
+        return np.inf, np.full_like(theta, np.nan)
+    r, mk = np.exp(eta), np.exp(log_m + xb)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        def cum(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """E(t) = (exp(g t) - 1) / g and its derivative in g (inf / 0 at t = inf)."""
+            e = np.where(np.isinf(t), np.inf, np.expm1(g * t) / g)
+            de = np.where(np.isinf(t), 0.0, (t * np.exp(g * t) - np.expm1(g * t) / g) / g)
+            return e, de
+
+        (e_a, de_a), (e_lo, de_lo), (e_hi, de_hi) = cum(age), cum(lo), cum(hi)
+        h = mk + r * np.exp(g * age)
+        big_h = {k_: mk * np.where(np.isinf(t), np.inf, t) + r * e_
+                 for k_, t, e_ in (("a", age, e_a), ("lo", lo, e_lo), ("hi", hi, e_hi))}
+        d = big_h["hi"] - big_h["lo"]
+        ll = np.log(h) - big_h["a"] + big_h["lo"] - np.log(-np.expm1(-d))
+        nll = -float(ll.sum())
+        ratio = np.nan_to_num(1.0 / np.expm1(d), nan=0.0, posinf=0.0)  # d/dD of -log(1-e^-D)
+        fin = np.isfinite(hi)
+        span_e = np.where(fin, e_hi - e_lo, 0.0)
+        span_t = np.where(fin, hi - lo, 0.0)
+        span_de = np.where(fin, de_hi - de_lo, 0.0)
+        d_c = r * np.exp(g * age) / h - r * e_a + r * e_lo - ratio * r * span_e
+        d_m = mk / h - mk * age + mk * lo - ratio * mk * span_t
+        dh_g = r * np.exp(g * age) * (age - a_ref)
+        dbh = {k_: r * (de_ - a_ref * np.where(np.isinf(e_), 0.0, e_))
+               for k_, de_, e_ in (("a", de_a, e_a), ("lo", de_lo, e_lo))}
+        dbh_hi = r * (span_de + de_lo - a_ref * np.where(fin, e_hi, 0.0))
+        d_g = dh_g / h - dbh["a"] + dbh["lo"] - ratio * np.where(fin, dbh_hi - dbh["lo"], 0.0)
+    gr = np.empty_like(theta)
+    gr[0] = d_c.sum()
+    gr[1] = g * d_g.sum()
+    gr[2:2 + k] = x.T @ (d_c + d_m)
+    gr[-1] = d_m.sum()
+    return nll, -gr
+
+
+def _makeham_life_expectancy(at_age: float, rate: np.ndarray, g: np.ndarray,
+                             mk: np.ndarray) -> np.ndarray:
+    """Remaining life expectancy at ``at_age`` under ``mk + rate exp(g age)`` (quadrature).
+
+    ``e(a) = int_0^inf exp(-(mk s + rate exp(g a) (exp(g s) - 1) / g)) ds`` by the
+    trapezoidal rule on 0..150 years in steps of 0.02 (the integrand is below 1e-12 there
+    for adult Gompertz slopes).
+    """
+    s = np.linspace(0.0, 150.0, 7501)
+    rate, g, mk = np.broadcast_arrays(np.asarray(rate, float), np.asarray(g, float),
+                                      np.asarray(mk, float))
+    with np.errstate(over="ignore"):
+        expo = (mk[..., None] * s + (rate * np.exp(g * at_age) / g)[..., None]
+                * np.expm1(g[..., None] * s))
+    return integrate.trapezoid(np.exp(-expo), s, axis=-1)
+
+
 def _num_hessian(fun: Any, theta: np.ndarray) -> np.ndarray:
     """Central-difference Hessian of a function returning (value, gradient)."""
     k = theta.size
@@ -194,6 +260,83 @@ class GompertzWindowResult(Result):
         """
         return forest(self.table, "hazard_ratio", "hr_lower", "hr_upper", "term", ax=ax,
                       xlabel="hazard ratio (95% CI), Gompertz model conditional on the window")
+
+    def fit_diagnostic(self, n_points: int = 60) -> pd.DataFrame:
+        """The fitted model's distribution of age at death next to the Efron-Petrosian NPMLE.
+
+        Both estimate the distribution of age at death corrected for each person's window,
+        on the range the windows identify (``[min age, max age]`` of the deaths): the NPMLE
+        without a model (:func:`harkit.survival.efron_petrosian`), the model as the average
+        over persons of ``(F(t | x_i) - F(lo | x_i)) / (F(hi | x_i) - F(lo | x_i))``. Where
+        they part, the Gompertz shape (or proportional hazards) does not fit: typically
+        young deaths (accidents, overdoses) above a pure Gompertz curve.
+
+        Parameters
+        ----------
+        n_points : int, default 60
+            Ages at which both are evaluated.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``age``, ``npmle_cdf``, ``model_cdf``, ``difference``; ``attrs["max_abs_difference"]``.
+        """
+        from harkit.survival.truncation import efron_petrosian
+
+        pp = self.extra["per_person"]
+        a = pp["age"].to_numpy(float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a disconnected NPMLE is reported by the user's call
+            ep = efron_petrosian(a, pp["entry"].to_numpy(float),
+                                 pp["right_truncation"].to_numpy(float), suppress=False)
+        lo_a, hi_a = float(a.min()), float(a.max())
+        t = np.linspace(lo_a, hi_a, n_points)
+        p = self.model.params
+        names = [c for c in p.index if c not in ("log_b", "g", "makeham")]
+        x = pp[names].to_numpy(float) if names else np.zeros((len(pp), 0))
+        eta = p["log_b"] + x @ p[names].to_numpy(float)
+        lam = np.exp(eta)[:, None]
+        mk = float(p["makeham"]) * np.exp(x @ p[names].to_numpy(float))[:, None] \
+            if "makeham" in p.index else 0.0
+
+        def cum(age: np.ndarray) -> np.ndarray:
+            return lam * np.expm1(p["g"] * age) / p["g"] + mk * age
+
+        h_lo, h_hi = cum(np.array([lo_a])), cum(np.array([hi_a]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            # F(t) - F(lo) = S(lo) - S(t), over S(lo) - S(hi), on the log scale for stability
+            num = -np.expm1(-(cum(t[None, :]) - h_lo))
+            den = -np.expm1(-(h_hi - h_lo))
+            model = np.nanmean(num / den, axis=0)
+        out = pd.DataFrame({"age": t, "npmle_cdf": ep.cdf(t), "model_cdf": model})
+        out["difference"] = out["model_cdf"] - out["npmle_cdf"]
+        out.attrs["max_abs_difference"] = float(out["difference"].abs().max())
+        return out
+
+    def plot_fit(self, ax: Any = None) -> Any:
+        """Draw :meth:`fit_diagnostic`: the model's and the NPMLE's distribution of age at death.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure when None.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        d = self.fit_diagnostic()
+        ax.step(d["age"], d["npmle_cdf"], where="post", label="Efron-Petrosian NPMLE")
+        ax.plot(d["age"], d["model_cdf"], label=self.method.split(" MLE")[0] + " model")
+        ax.set_xlabel("age at death")
+        ax.set_ylabel("cumulative distribution (identified range)")
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize="small")
+        return ax
 
 
 def _drop_unused_levels(data: pd.DataFrame, formula: str) -> tuple[pd.DataFrame, list[str]]:
@@ -272,6 +415,7 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
                     at_age: float = 65.0, profiles: pd.DataFrame | None = None,
                     alpha: float = 0.05, ci_method: str = "delta", n_sim: int = 2000,
                     seed: int | np.random.Generator | None = None,
+                    makeham: bool = False,
                     exit: str | None = None) -> GompertzWindowResult:
     """Fit a Gompertz proportional-hazards model of age at death conditional on the window.
 
@@ -312,6 +456,12 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         Draws for ``ci_method="simulation"``.
     seed : int or numpy.random.Generator, optional
         Seed of the draws for ``ci_method="simulation"``.
+    makeham : bool, default False
+        Add an age-constant Makeham term: ``h(a | x) = (m + b exp(g a)) exp(beta' x)``,
+        for deaths that happen at any age (accidents, overdoses) and that a pure Gompertz
+        curve from age 0 fits poorly. ``m`` is reported in ``extra["gompertz"]`` and
+        ``model.params["makeham"]``; remaining life expectancy is then integrated
+        numerically. Compare the fits with :meth:`GompertzWindowResult.fit_diagnostic`.
     exit : str, optional
         Former name of ``right_truncation``, still accepted.
 
@@ -350,21 +500,78 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
     x_mean, x_sd = x.mean(axis=0), x.std(axis=0)
     xs = (x - x_mean) / x_sd
     start = np.r_[np.log(0.08), np.log(0.08), np.zeros(x.shape[1])]
+    # the likelihood has flat ridges (young deaths, a Makeham term): a second start guards
+    alt = np.r_[np.log(0.05), np.log(0.08), np.zeros(x.shape[1])]
+    starts = [start, alt]
+    if makeham:
+        starts = [np.r_[start, np.log(1e-3)], np.r_[alt, np.log(1e-2)]]
 
     def fun(th: np.ndarray) -> tuple[float, np.ndarray]:
+        if makeham:
+            return _negloglik_makeham(th, a, lo, hi, xs, a_ref)
         return _negloglik(th, a, lo, hi, xs, a_ref)
 
     # BFGS line searches may step where the likelihood overflows (inf); those steps are
     # rejected, and convergence is checked below, so their RuntimeWarnings are noise
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = optimize.minimize(fun, start, jac=True, method="BFGS",
-                                options={"gtol": 1e-7, "maxiter": 2000})
-    theta = res.x
-    hess = _num_hessian(fun, theta)
-    for _ in range(20):  # Newton polish: BFGS stops loose on flat likelihoods
+        best = None
+        for st in starts:
+            res_s = optimize.minimize(fun, st, jac=True, method="BFGS",
+                                      options={"gtol": 1e-7, "maxiter": 2000})
+            th_s, hess_s = _polish(fun, res_s.x, len(a))
+            cand = (float(fun(th_s)[0]), th_s, hess_s, res_s)
+            if best is None or cand[0] < best[0]:
+                best = cand
+        _, theta, hess, res = best
         gr = fun(theta)[1]
-        if np.max(np.abs(gr)) < 1e-6 * max(1.0, len(a) / 1000):
+    if makeham and theta[-1] < np.log(1e-8):
+        raise ValueError("makeham=True: the age-constant hazard is estimated at 0 (the "
+                         "data show no deaths beyond the Gompertz curve); fit without it")
+    if not np.all(np.isfinite(gr)) or np.max(np.abs(gr)) > 1e-3 * max(1.0, len(a) / 100):
+        raise ValueError(f"the Gompertz fit did not converge ({res.message}); check that "
+                         "ages and windows are in years and the covariates are not separated"
+                         + ("" if makeham else "; young deaths a Gompertz curve cannot "
+                            "fit? try makeham=True"))
+    eig = np.linalg.eigvalsh(hess)
+    if eig.min() <= 1e-10 * max(1.0, eig.max()):
+        raise ValueError("the observed information is singular: a parameter is not "
+                         "identified (too few deaths in a group or windows too narrow)")
+    cov_int = np.linalg.inv(hess)
+    k = len(names)
+
+    # internal (c, log g, standardised beta[, log m]) -> public (log b, g, beta[, m])
+    g = float(np.exp(theta[1]))
+    beta = theta[2:2 + k] / x_sd
+    shift = beta @ x_mean
+    params = np.r_[theta[0] - g * a_ref - shift, g, beta]
+    jac = np.eye(theta.size)
+    jac[0, 1] = -a_ref * g
+    jac[0, 2:2 + k] = -x_mean / x_sd
+    jac[1, 1] = g
+    jac[2:2 + k, 2:2 + k] = np.diag(1 / x_sd)
+    index = ["log_b", "g", *names]
+    if makeham:
+        m_pub = float(np.exp(theta[-1] - shift))
+        params = np.r_[params, m_pub]
+        jac[-1, -1] = m_pub
+        jac[-1, 2:2 + k] = -m_pub * x_mean / x_sd
+        index.append("makeham")
+    cov = jac @ cov_int @ jac.T
+    fit = GompertzFit(params=pd.Series(params, index=index),
+                      cov=pd.DataFrame(cov, index=index, columns=index),
+                      loglik=-float(fun(theta)[0]), nobs=len(a), design_info=design_info,
+                      optimize_result=res)
+    return _window_result(fit, params, cov, names, design_info, at_age, profiles, alpha,
+                          ci_method, n_sim, seed, makeham, level_notes, a, lo, hi, x)
+
+
+def _polish(fun: Any, theta: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps from the BFGS solution (BFGS stops loose on flat likelihoods)."""
+    hess = _num_hessian(fun, theta)
+    for _ in range(20):
+        gr = fun(theta)[1]
+        if np.max(np.abs(gr)) < 1e-6 * max(1.0, n / 1000):
             break
         try:
             step = np.linalg.solve(hess, gr)
@@ -375,32 +582,16 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
             break
         theta = new
         hess = _num_hessian(fun, theta)
-    gr = fun(theta)[1]
-    if not np.all(np.isfinite(gr)) or np.max(np.abs(gr)) > 1e-3 * max(1.0, len(a) / 100):
-        raise ValueError(f"the Gompertz fit did not converge ({res.message}); check that "
-                         "ages and windows are in years and the covariates are not separated")
-    eig = np.linalg.eigvalsh(hess)
-    if eig.min() <= 1e-10 * max(1.0, eig.max()):
-        raise ValueError("the observed information is singular: a parameter is not "
-                         "identified (too few deaths in a group or windows too narrow)")
-    cov_int = np.linalg.inv(hess)
+    return theta, hess
 
-    # internal (c, log g, standardised beta) -> public (log b, g, beta)
-    g = float(np.exp(theta[1]))
-    beta = theta[2:] / x_sd
-    params = np.r_[theta[0] - g * a_ref - beta @ x_mean, g, beta]
-    jac = np.eye(theta.size)
-    jac[0, 1] = -a_ref * g
-    jac[0, 2:] = -x_mean / x_sd
-    jac[1, 1] = g
-    jac[2:, 2:] = np.diag(1 / x_sd)
-    cov = jac @ cov_int @ jac.T
-    index = ["log_b", "g", *names]
-    fit = GompertzFit(params=pd.Series(params, index=index),
-                      cov=pd.DataFrame(cov, index=index, columns=index),
-                      loglik=-float(fun(theta)[0]), nobs=len(a), design_info=design_info,
-                      optimize_result=res)
 
+def _window_result(fit: GompertzFit, params: np.ndarray, cov: np.ndarray, names: list[str],
+                   design_info: Any, at_age: float, profiles: pd.DataFrame | None,
+                   alpha: float, ci_method: str, n_sim: int, seed: Any, makeham: bool,
+                   level_notes: list[str], a: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   x: np.ndarray) -> GompertzWindowResult:
+    """The tables of :func:`gompertz_window` from the fitted public parameters."""
+    g = float(params[1])
     z_crit = stats.norm.ppf(1 - alpha / 2)
     se = np.sqrt(np.diag(cov))
 
@@ -410,7 +601,10 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
 
     # functions of the parameter matrix P (m draws x parameters) -> (m, quantities)
     def e_of(p: np.ndarray, xr: np.ndarray) -> np.ndarray:
-        rate = np.exp(p[:, :1] + p[:, 2:] @ xr.T)
+        rel = np.exp(p[:, 2:2 + k] @ xr.T)
+        rate = np.exp(p[:, :1]) * rel
+        if makeham:
+            return _makeham_life_expectancy(at_age, rate, p[:, 1:2], p[:, -1:] * rel)
         return gompertz_life_expectancy(at_age, rate, p[:, 1:2])
 
     def diff_fun(p: np.ndarray) -> np.ndarray:
@@ -427,7 +621,7 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
     draws = rng.multivariate_normal(params, cov, size=n_sim, method="eigh") \
         if ci_method == "simulation" else None
     if draws is not None:
-        draws = draws[draws[:, 1] > 0]
+        draws = draws[(draws[:, 1] > 0) & ((draws[:, -1] > 0) if makeham else True)]
 
     def interval(f: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         est = f(params[None, :])[0]
@@ -441,8 +635,8 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         return est, np.quantile(vals, alpha / 2, axis=0), np.quantile(vals, 1 - alpha / 2,
                                                                          axis=0)
 
-    coef = params[2:]
-    se_b = se[2:]
+    coef = params[2:2 + k]
+    se_b = se[2:2 + k]
     zval = coef / se_b
     ed, ed_lo, ed_hi = interval(diff_fun) if k else (np.array([]),) * 3
     table = pd.DataFrame({
@@ -461,6 +655,12 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         "lower": [np.exp(params[0] - z_crit * se[0]), g - z_crit * se[1], m_lo[0], e_lo[0]],
         "upper": [np.exp(params[0] + z_crit * se[0]), g + z_crit * se[1], m_hi[0], e_hi[0]],
     })
+    if makeham:
+        gomp = pd.concat([gomp, pd.DataFrame({
+            "parameter": ["makeham"], "estimate": [params[-1]],
+            "lower": [params[-1] * np.exp(-z_crit * se[-1] / params[-1])],
+            "upper": [params[-1] * np.exp(z_crit * se[-1] / params[-1])]})],
+            ignore_index=True)
     gomp.attrs["profile"] = "reference (all covariates 0)"
 
     extra: dict[str, Any] = {"gompertz": gomp}
@@ -475,8 +675,14 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         f"{100 * (1 - alpha):g}% CIs).",
         f"{dc.count_text(fit.nobs)} persons; log likelihood {fit.loglik:.2f}.",
         *level_notes,
-    ]
-    return GompertzWindowResult(table=table, method="Gompertz PH MLE conditional on the "
+    ] + (["Gompertz-Makeham: an age-constant hazard m (same hazard ratios) is added to "
+          "b exp(g a); modal_age is that of the Gompertz part; life expectancy by "
+          "quadrature."] if makeham else [])
+    # row-level working data for fit_diagnostic (not for display)
+    extra["per_person"] = pd.DataFrame(np.column_stack([a, lo, hi, x]),
+                                       columns=["age", "entry", "right_truncation", *names])
+    model = "Gompertz-Makeham" if makeham else "Gompertz"
+    return GompertzWindowResult(table=table, method=f"{model} PH MLE conditional on the "
                                 "death window", notes=notes, model=fit, extra=extra)
 
 
