@@ -392,3 +392,18 @@ def test_makeham_gradient_life_expectancy_and_recovery():
     assert row["hr_lower"] < np.exp(0.3) < row["hr_upper"]
     assert res.fit_diagnostic().attrs["max_abs_difference"] < 0.04
     assert "Makeham" in res.method
+
+
+def test_birth_cohort_term_and_old_exit_keyword(small):
+    tp, _ = small
+    df = tp.dropna(subset=["age_at_death"]).copy()
+    df = df[(df["age_at_death"] >= df["entry"]) & (df["age_at_death"] <= df["exit"])]
+    df["cohort"] = pd.cut(df["birth_date"].dt.year, [1800, 1910, 1940, 2100],
+                          labels=["early", "middle", "late"])
+    df["male"] = (df["sex"] == "male").astype(int)
+    new = gompertz_window(df, "male + C(cohort)", entry="entry", right_truncation="exit")
+    old = gompertz_window(df, "male + C(cohort)", entry="entry", exit="exit")
+    pd.testing.assert_frame_equal(new.table, old.table)
+    assert new.table["term"].str.contains("cohort").sum() == 2
+    with pytest.raises(TypeError, match="once"):
+        gompertz_window(df, "male", entry="entry", right_truncation="exit", exit="entry")
