@@ -138,3 +138,16 @@ def test_cox_formula_drops_unused_levels_and_rejects_bad_ties():
     np.testing.assert_allclose(res.table["coef"], hand.table["coef"], rtol=1e-10)
     with pytest.raises(ValueError, match="ties"):
         cox(lung, ["age"], "time", "event", ties="exact")
+
+
+def test_cox_start_stop_matches_lifelines_time_varying_fitter():
+    from lifelines import CoxTimeVaryingFitter
+
+    heart = pd.read_csv(REF / "heart.csv")
+    covs = ["age", "year", "surgery", "transplant"]
+    res = cox(heart, covs, "stop", "event", entry="start", cluster="id", suppress=False)
+    ctv = CoxTimeVaryingFitter().fit(heart[["id", "start", "stop", "event", *covs]],
+                                     id_col="id", event_col="event", start_col="start",
+                                     stop_col="stop")
+    np.testing.assert_allclose(res.table["coef"], ctv.params_[covs], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(res.table["se"], ctv.standard_errors_[covs], rtol=1e-4)

@@ -2,12 +2,18 @@
 
 Everyone in Helsearkivregisteret has died, and only deaths inside the archive window are
 seen: age at death is doubly truncated and naive comparisons are biased. This package holds
-the truncation-aware estimators and the lifelines wrappers with delayed entry::
+the truncation-aware estimators and the curve and regression estimators with delayed entry::
 
-    hk.survival.age_at_death(cohort, by="sex")           # naive next to truncation-aware
-    hk.survival.efron_petrosian(x, u, v, bootstrap=200)   # NPMLE under double truncation
-    hk.survival.gompertz_window(cohort, "sex + sud_group")
-    hk.survival.kaplan_meier(df, "exit_age", "event", entry="entry_age", by="sex")
+    hk.survival.age_at_death(cohort, by="sex")            # naive next to truncation-aware
+    hk.survival.efron_petrosian(cohort, exit="age_at_death", entry="entry_age",
+                                right_truncation="exit_age", bootstrap=200)
+    hk.survival.gompertz_window(cohort, "sex + sud_group", makeham=True)
+    hk.survival.kaplan_meier(df, exit="age_at_death", event="dead", entry="entry_age", by="sex")
+    hk.survival.cox(pieces, "sex + after_dx", exit="age", event="dead", entry="age_start",
+                    cluster="person_id", ties="breslow")
+
+Times are named alike everywhere (entry, exit, event, right_truncation; the time scale is
+what the columns hold): see docs/survival.md.
 """
 
 from harkit.survival.age_at_death import AgeAtDeathResult, age_at_death
