@@ -214,7 +214,7 @@ def codelists(*, verified_only: bool = False,
 
 
 def verification_summary(lists: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Count the rows of each list and revision by verification status.
+    """Count the rows of each list and revision by verification status, with the reasons.
 
     Parameters
     ----------
@@ -225,13 +225,22 @@ def verification_summary(lists: pd.DataFrame | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per (list, code_system) with columns ``verified``, ``partial``,
-        ``unverified`` and ``total``.
+        ``unverified``, ``total``, ``share_verified`` and ``unverified_reason``: the distinct
+        reasons stated in the sources of the unverified rows (the text after
+        ``unverified:``), joined by ``"; "``, empty when every row is verified or partial.
     """
     lists = codelists() if lists is None else lists
     out = (lists.groupby(["list", "code_system", "verification"]).size()
            .unstack("verification", fill_value=0)
            .reindex(columns=list(VERIFICATION.values()), fill_value=0))
     out["total"] = out.sum(axis=1)
+    out["share_verified"] = out["verified"] / out["total"]
+    unv = lists[lists["verification"] == "unverified"]
+    reason = (unv["source"].str.extract(r"unverified:\s*(.*?)\s*\[U\]$", expand=False)
+              .fillna("no reason stated"))
+    reasons = (reason.groupby([unv["list"], unv["code_system"]])
+               .agg(lambda r: "; ".join(dict.fromkeys(r))))
+    out["unverified_reason"] = reasons.reindex(out.index).fillna("").to_numpy()
     out.columns.name = None
     return out.reset_index()
 
