@@ -20,6 +20,7 @@ from harkit.icd.codelists import (
     charlson_weights,
     codelists,
     match,
+    truncation_status,
     verification_summary,
 )
 from harkit.icd.harmonise import harmonise
@@ -46,6 +47,7 @@ __all__ = [
     "revision_in_force",
     "rules_then_model",
     "text_rules",
+    "truncation_status",
     "unmapped_codes",
     "verification_summary",
 ]

@@ -10,6 +10,17 @@ a range, a short range before a wide one); on a full tie the row read last wins,
 beat shipped rows. The category ``exclude`` punches a hole: the code gets no category.
 The ``source`` ends with a confidence tag: ``[V]`` verified, ``[P]`` partly verified,
 ``[U]`` unverified. ICD-6 codes are matched against the ICD-7 rows.
+
+Safe truncation: a code shorter than the patterns of a list (a bare Norwegian ICD-7 ``260`` or
+``722.0`` against the Swedish 5-digit ``260,09`` and ``722,00``) that no pattern prefixes is
+given a category only when every code under it maps to the same condition. Without a
+machine-readable ICD-7 or ICD-8 table that is decided from the list: the short code must be a
+subcategory (4 characters or more), every pattern under it exactly one character longer (a
+national subdivision of that subcategory) and all of one category. Otherwise (``260``: the
+patterns under it are diabetes with and without complication; ``420``: the list names
+``420.1`` but not the other subcategories of 420) the code gets no category and
+:func:`truncation_status` calls it ``ambiguous``; :func:`harkit.icd.unmapped_codes` reports
+both kinds, so no code is dropped silently.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from harkit.errors import CodeError
 from harkit.icd.normalise import canonical_system
 
 __all__ = ["LIST_COLUMNS", "VERIFICATION", "SHIPPED_LISTS", "list_names", "codelists", "match",
-           "expand_pattern", "charlson_weights", "verification_summary"]
+           "expand_pattern", "charlson_weights", "verification_summary", "truncation_status"]
 
 LIST_COLUMNS: list[str] = ["list", "category", "code_system", "pattern", "description", "source"]
 
@@ -264,7 +275,10 @@ def charlson_weights() -> pd.DataFrame:
     return _charlson_weights().copy()
 
 
-def _lookup_table(lists: pd.DataFrame, list_name: str) -> dict[tuple[str, str], tuple]:
+def _lookup_table(lists: pd.DataFrame, list_name: str
+                  ) -> tuple[dict[tuple[str, str], tuple], dict[tuple[str, str], frozenset]]:
+    """(system, prefix) -> (width, category) for matching, and (system, shorter code) ->
+    the categories of the patterns under it, for the truncation rule."""
     rows = lists[lists["list"] == list_name]
     if rows.empty:
         known = sorted(lists["list"].unique())
@@ -279,7 +293,33 @@ def _lookup_table(lists: pd.DataFrame, list_name: str) -> dict[tuple[str, str], 
             old = table.get(k)
             if old is None or width <= old[0]:
                 table[k] = (width, category)
-    return table
+    under: dict[tuple[str, str], set] = {}
+    for (system, prefix), (_, category) in table.items():
+        # a category code has 3 characters; shorter stubs are not codes a register holds
+        for k in range(3, len(prefix)):
+            under.setdefault((system, prefix[:k]), set()).add((category, len(prefix) - k))
+    return table, {k: frozenset(v) for k, v in under.items()}
+
+
+def _resolve(code: str, system: str, table: dict, under: dict,
+             truncation: bool) -> tuple[str | None, str | None, str | None]:
+    """(category, status, categories under a short code) of one code."""
+    for k in range(len(code), 0, -1):
+        hit = table.get((system, code[:k]))
+        if hit is not None:
+            return (None if hit[1] == "exclude" else hit[1]), "exact", None
+    below = under.get((system, code)) if truncation else None
+    if not below:
+        return None, None, None
+    cats = sorted({c if c != "exclude" else "(none)" for c, _ in below})
+    # only a national subdivision (one more character under a subcategory) may be dropped:
+    # a shorter code has WHO subdivisions the list may not name
+    national = len(code) >= 4 and all(extra == 1 for _, extra in below)
+    if len(cats) == 1 and national:
+        return (None if cats[0] == "(none)" else cats[0]), "truncated", None
+    if not national:
+        cats.append("(codes not in the list)")
+    return None, "ambiguous", "|".join(cats)
 
 
 def _as_series(x: pd.Series | Sequence[Any] | str | None, n: int, index: pd.Index
@@ -293,8 +333,24 @@ def _as_series(x: pd.Series | Sequence[Any] | str | None, n: int, index: pd.Inde
     return pd.Series([x] * n, index=index, dtype=object)
 
 
+def _unique_pairs(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str
+                  ) -> tuple[np.ndarray, list[tuple[str | None, str | None]]]:
+    n = len(code_norm)
+    systems = _as_series(code_system, n, code_norm.index)
+    c_idx, c_uniq = pd.factorize(code_norm, use_na_sentinel=True)
+    s_idx, s_uniq = pd.factorize(systems, use_na_sentinel=True)
+    s_names = [canonical_system(v) for v in s_uniq] + [None]
+    s_names = ["ICD-7" if v == "ICD-6" else v for v in s_names]
+    c_vals = [None if pd.isna(v) else str(v).upper().replace(".", "") for v in c_uniq] + [None]
+    c_idx = np.where(c_idx < 0, len(c_vals) - 1, c_idx).astype(np.int64)
+    s_idx = np.where(s_idx < 0, len(s_names) - 1, s_idx).astype(np.int64)
+    inverse, pairs = pd.factorize(c_idx * len(s_names) + s_idx)
+    keys = [divmod(key, len(s_names)) for key in pairs.tolist()]
+    return inverse, [(c_vals[ci], s_names[si]) for ci, si in keys]
+
+
 def match(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str,
-          lists: pd.DataFrame, list_name: str) -> pd.Series:
+          lists: pd.DataFrame, list_name: str, *, truncation: bool = True) -> pd.Series:
     """Give each code its category in one code list.
 
     Parameters
@@ -307,12 +363,16 @@ def match(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str,
         Code lists as returned by :func:`codelists`.
     list_name : str
         The list to match against, e.g. ``"substance"``.
+    truncation : bool, default True
+        Apply the safe-truncation rule to codes shorter than the list's patterns (see the
+        module notes); ``False`` matches by prefix only.
 
     Returns
     -------
     pandas.Series
         ``string`` dtype, index of ``code_norm``, named ``list_name``: the category of the
-        most specific matching pattern, NA when none matches or it is ``exclude``.
+        most specific matching pattern, NA when none matches, it is ``exclude`` or the code
+        is an ambiguous truncation.
 
     Examples
     --------
@@ -321,28 +381,55 @@ def match(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str,
     ...       lists, "substance").tolist()
     [<NA>, 'opioids', 'alcohol']
     """
-    table = _lookup_table(lists, list_name)
-    n = len(code_norm)
-    systems = _as_series(code_system, n, code_norm.index)
-    c_idx, c_uniq = pd.factorize(code_norm, use_na_sentinel=True)
-    s_idx, s_uniq = pd.factorize(systems, use_na_sentinel=True)
-    s_names = [canonical_system(v) for v in s_uniq] + [None]
-    s_names = ["ICD-7" if v == "ICD-6" else v for v in s_names]
-    c_vals = [None if pd.isna(v) else str(v).upper().replace(".", "") for v in c_uniq] + [None]
-    c_idx = np.where(c_idx < 0, len(c_vals) - 1, c_idx).astype(np.int64)
-    s_idx = np.where(s_idx < 0, len(s_names) - 1, s_idx).astype(np.int64)
-    inverse, pairs = pd.factorize(c_idx * len(s_names) + s_idx)
+    table, under = _lookup_table(lists, list_name)
+    inverse, pairs = _unique_pairs(code_norm, code_system)
     result = np.empty(len(pairs), dtype=object)
-    for j, key in enumerate(pairs.tolist()):
-        ci, si = divmod(key, len(s_names))
-        code, system = c_vals[ci], s_names[si]
+    for j, (code, system) in enumerate(pairs):
         result[j] = None
-        if code is None or system is None:
-            continue
-        for k in range(len(code), 0, -1):
-            hit = table.get((system, code[:k]))
-            if hit is not None:
-                result[j] = None if hit[1] == "exclude" else hit[1]
-                break
+        if code is not None and system is not None:
+            result[j] = _resolve(code, system, table, under, truncation)[0]
     out = pd.array(result, dtype="string").take(inverse)
     return pd.Series(out, index=code_norm.index, name=list_name)
+
+
+def truncation_status(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str,
+                      lists: pd.DataFrame, list_name: str) -> pd.DataFrame:
+    """How each code meets one list: by a prefix, by a safe truncation, or ambiguously.
+
+    Parameters
+    ----------
+    code_norm : pandas.Series
+        Normalised codes.
+    code_system : pandas.Series, sequence or str
+        Revision of each code (or one value for all).
+    lists : pandas.DataFrame
+        Code lists as returned by :func:`codelists`.
+    list_name : str
+        The list.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``code_norm``; ``category`` (as :func:`match`), ``status`` (``exact``: a
+        pattern is a prefix of the code; ``truncated``: the code is shorter than the
+        patterns and all patterns under it share one category; ``ambiguous``: the patterns
+        under it have different categories, so the code gets none; NA: nothing in the list
+        under or over the code) and ``candidates`` (the categories under an ambiguous code,
+        joined by ``|``).
+
+    Examples
+    --------
+    >>> lists = codelists()
+    >>> truncation_status(pd.Series(["260", "722.0"]), "ICD-7", lists,
+    ...                   "charlson_ludvigsson")["status"].tolist()
+    ['ambiguous', 'truncated']
+    """
+    table, under = _lookup_table(lists, list_name)
+    inverse, pairs = _unique_pairs(code_norm, code_system)
+    res = [(None, None, None) if code is None or system is None
+           else _resolve(code, system, table, under, True) for code, system in pairs]
+    cols = list(zip(*res)) if res else [(), (), ()]
+    out = pd.DataFrame({name: pd.array(list(col), dtype="string").take(inverse)
+                        for name, col in zip(("category", "status", "candidates"), cols)},
+                       index=code_norm.index)
+    return out
