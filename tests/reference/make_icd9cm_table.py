@@ -27,9 +27,7 @@ def main(source: str) -> None:
     codes: dict[str, str] = {}
     chapters: list[tuple[str, str, str]] = []
     for line in Path(source).read_text(encoding="utf-8", errors="replace").splitlines():
-        if m := CHAPTER.match(line):
-            chapters.append((m.group(2), m.group(3), m.group(1).strip()))
-        elif m := SUPPLEMENT.match(line):
+        if (m := CHAPTER.match(line)) or (m := SUPPLEMENT.match(line)):
             chapters.append((m.group(2), m.group(3), m.group(1).strip()))
         elif m := CODE.match(line):
             code = m.group(1)
