@@ -144,7 +144,8 @@ def test_match_cases(lists, code, system, name, expected):
         # specific alcohol/drug codes win over the broad ranges
         ("F10.0", "ICD-10", "alcohol_induced"),
         ("F11.0", "ICD-10", "drug_induced"),
-        ("F13.0", "ICD-10", "other"),
+        ("F13.0", "ICD-10", "drug_induced"),  # F13 kept: the 2003 coding change
+        ("F17.0", "ICD-10", "other"),
         ("X42", "ICD-10", "drug_induced"),
         ("X62", "ICD-10", "drug_induced"),
         ("X65", "ICD-10", "alcohol_induced"),
@@ -171,7 +172,8 @@ def test_match_cases(lists, code, system, name, expected):
         ("425.5", "ICD-9", "alcohol_induced"),
         ("410.9", "ICD-9", "cardiovascular"),
         ("304.0", "ICD-8", "drug_induced"),
-        ("E950", "ICD-8", "suicide"),
+        ("E950", "ICD-8", "drug_induced"),  # the ICD-8 poisoning-by-intent bridge
+        ("E953", "ICD-8", "suicide"),
         ("323", "ICD-7", "drug_induced"),
         ("334", "ICD-7", "cardiovascular"),
     ],

@@ -15,6 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from harkit.icd.causes import (
+    DefinitionChangeWarning,
+    cause_group_definitions,
+    check_definitions,
+    definition_changes,
+)
 from harkit.icd.charlson import charlson
 from harkit.icd.codelists import (
     charlson_weights,
@@ -30,12 +36,16 @@ from harkit.icd.overview import coverage, overview, unmapped_codes
 from harkit.icd.text import fold_text, read_lexicon, text_rules
 
 __all__ = [
+    "DefinitionChangeWarning",
     "REVISION_PERIODS",
     "TextClassifier",
+    "cause_group_definitions",
     "charlson",
     "charlson_weights",
     "codelists",
+    "check_definitions",
     "coverage",
+    "definition_changes",
     "evaluate",
     "fold_text",
     "harmonise",

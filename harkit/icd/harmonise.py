@@ -353,6 +353,13 @@ def harmonise(
           ``text-model``, or NA) and ``confidence`` (1.0 for code, the rule's or model's
           confidence otherwise).
 
+    Warns
+    -----
+    harkit.icd.causes.DefinitionChangeWarning
+        Causes of death whose years (``death_date`` or ``date``; else the revisions present)
+        span a change in the definition of a cause group they contain, naming the groups
+        and years (see :func:`harkit.icd.causes.definition_changes`).
+
     Notes
     -----
     Codes are looked up as (code system, normalised code) pairs, never by the code alone.
@@ -423,7 +430,21 @@ def harmonise(
     df["confidence"] = confidence
     if setting == "death" and death_dates is not None:
         df["death_date"] = _row_dates(df, setting, death_dates)
+    if setting == "death" and n:
+        _warn_definition_changes(df)
     return df
+
+
+def _warn_definition_changes(df: pd.DataFrame) -> None:
+    """Warn when the causes of death span a change in the definition of a group they use."""
+    from harkit.icd.causes import check_definitions, revision_years, years_of
+
+    groups = df["cause_group"].dropna().astype(str).unique().tolist()
+    years = years_of(df)
+    if years is None or years.isna().all():
+        # no dates: the revisions present bound the years
+        years = pd.Series(revision_years(df["code_system"].dropna().astype(str)), dtype=float)
+    check_definitions(years, groups, setting="death", stacklevel=4)
 
 
 def _map_text(texts: pd.Series, builders: dict[str, _CatBuilder], mapped: _CatBuilder,
