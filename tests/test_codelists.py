@@ -47,7 +47,11 @@ def test_every_row_has_source_and_tag(lists):
     assert lists["source"].str.len().gt(10).all()
     assert lists["source"].str[-3:].isin(["[V]", "[P]", "[U]"]).all()
     assert lists["verification"].isin(["verified", "partial", "unverified"]).all()
-    assert not lists.duplicated(["list", "code_system", "pattern"]).any()
+    assert not lists.duplicated(["list", "code_system", "pattern", "category"]).any()
+    # a code in two conditions appears once per condition only in the comorbidity lists,
+    # which are matched one condition at a time (Quan: I42.6 is heart failure and alcohol)
+    twice = lists[lists.duplicated(["list", "code_system", "pattern"], keep=False)]
+    assert set(twice["list"]) <= set(MULTI_MEMBERSHIP)
 
 
 def test_icd10_patterns_are_valid_who_2019(lists):
@@ -68,8 +72,12 @@ def test_icd10_chapter_ranges_equal_who_chapters(lists):
     assert starts <= who_blocks
 
 
+#: lists in which one code may belong to two categories (matched category by category)
+MULTI_MEMBERSHIP = ("elixhauser_quan",)
+
+
 def test_no_same_length_same_width_conflicts(lists):
-    for name in lists["list"].unique():
+    for name in set(lists["list"].unique()) - set(MULTI_MEMBERSHIP):
         seen: dict = {}
         for row in lists[lists["list"] == name].itertuples():
             prefixes, width = expand_pattern(row.pattern)
@@ -352,8 +360,16 @@ def test_icd9_patterns_are_codes_of_the_published_table(lists, icd9cm):
     # Swedish ICD-9 letter extensions (079J, 279K) are not WHO/CM codes; they are tagged [P]
     swedish = rows["description"].str.startswith("Swedish ICD-9 extension")
     assert (rows.loc[swedish, "verification"] == "partial").all()
-    bad = [p for p in rows.loc[~swedish, "pattern"]
-           if any(b.replace(".", "") not in icd9cm for b in p.split("-"))]
+    bad = []
+    for p, tag in zip(rows.loc[~swedish, "pattern"], rows.loc[~swedish, "verification"],
+                      strict=True):
+        for b in p.split("-"):
+            d = b.replace(".", "")
+            # a fifth-digit ICD-9-CM code has no WHO counterpart: its parent must exist, [P]
+            ok = d in icd9cm if len(d) <= 4 or d.startswith("E") else (
+                d[:4] in icd9cm and tag == "partial")
+            if not ok:
+                bad.append(p)
     assert bad == []
 
 
@@ -375,7 +391,11 @@ def test_icd9_rows_are_verified_or_say_why_not(lists):
     rows = lists[lists["code_system"] == "ICD-9"]
     assert (rows["verification"] != "unverified").all()
     partial = rows[rows["verification"] == "partial"]
-    assert len(partial) < 15
+    # partial: a WHO range that ICD-9-CM extends, a Swedish extension, or a CM fifth digit
+    why = partial["source"].str.contains("extends this WHO range|fifth-digit|ICD-9-CM addition")
+    why |= partial["description"].str.startswith("Swedish ICD-9 extension")
+    why |= partial["list"].eq("alcohol_somatic")  # 980: Danish ICD-8 reading, see its source
+    assert why.all(), partial.loc[~why, ["list", "pattern", "source"]]
 
 
 def test_every_unverified_row_states_a_reason(lists):

@@ -29,6 +29,7 @@ from harkit.icd.codelists import (
     truncation_status,
     verification_summary,
 )
+from harkit.icd.comorbidity import codable, comorbidity, prevalence_ranking
 from harkit.icd.harmonise import harmonise
 from harkit.icd.infer import REVISION_PERIODS, infer_code_system, revision_in_force
 from harkit.icd.normalise import normalise
@@ -44,6 +45,8 @@ __all__ = [
     "charlson_weights",
     "codelists",
     "check_definitions",
+    "codable",
+    "comorbidity",
     "coverage",
     "definition_changes",
     "evaluate",
@@ -53,6 +56,7 @@ __all__ = [
     "match",
     "normalise",
     "overview",
+    "prevalence_ranking",
     "read_lexicon",
     "revision_in_force",
     "rules_then_model",

@@ -284,6 +284,19 @@ def _match_conditions(pairs: pd.DataFrame, lists: pd.DataFrame, list_name: str,
     excl = lists[lists["category"] == "exclude"]
     for j, cond in enumerate(conditions):
         sub = pd.concat([lists[lists["category"] == cond], excl], ignore_index=True)
+        res = match(pairs["code_norm"], pairs["code_system"], sub, list_name, truncation=False)
+        hit[:, j] = (res.astype(object) == cond).to_numpy()
+    # a short code is truncated safely only as judged against the whole list: one
+    # condition's rows alone would hide the other conditions under it (bare ICD-7 260)
+    whole = truncation_status(pairs["code_norm"], pairs["code_system"], lists, list_name)
+    safe = (whole["status"] == "truncated").fillna(False).to_numpy(dtype=bool)
+    cat = whole["category"].fillna("").astype(object).to_numpy()
+    for j, cond in enumerate(conditions):
+        hit[safe & (cat == cond), j] = True
+    return hit
+    excl = lists[lists["category"] == "exclude"]
+    for j, cond in enumerate(conditions):
+        sub = pd.concat([lists[lists["category"] == cond], excl], ignore_index=True)
         res = match(pairs["code_norm"], pairs["code_system"], sub, list_name)
         hit[:, j] = (res.astype(object) == cond).to_numpy()
     # a short code is safe to truncate only against the whole list: one condition's rows

@@ -14,11 +14,14 @@ The ``source`` ends with a confidence tag: ``[V]`` verified, ``[P]`` partly veri
 Safe truncation: a code shorter than the patterns of a list (a bare Norwegian ICD-7 ``260`` or
 ``722.0`` against the Swedish 5-digit ``260,09`` and ``722,00``) that no pattern prefixes is
 given a category only when every code under it maps to the same condition. Without a
-machine-readable ICD-7 or ICD-8 table that is decided from the list: the short code must be a
-subcategory (4 characters or more), every pattern under it exactly one character longer (a
-national subdivision of that subcategory) and all of one category. Otherwise (``260``: the
-patterns under it are diabetes with and without complication; ``420``: the list names
-``420.1`` but not the other subcategories of 420) the code gets no category and
+machine-readable ICD-7 or ICD-8 table that is decided from the list: the code must be an
+ICD-7 (or ICD-6) or ICD-8 subcategory (4 characters or more), every pattern under it exactly
+one character longer (a national subdivision of that subcategory) and all of one category.
+ICD-9 and ICD-10 codes are never truncated: longer patterns there are clinical-modification
+digits that change the meaning (ICD-9-CM 402.01 is with heart failure, 402.00 without).
+Otherwise (``260``: the patterns under it are diabetes with and without complication;
+``420``: the list names ``420.1`` but not the other subcategories of 420) the code gets no
+category and
 :func:`truncation_status` calls it ``ambiguous``; :func:`harkit.icd.unmapped_codes` reports
 both kinds, so no code is dropped silently.
 """
@@ -51,11 +54,14 @@ _BOUND = re.compile(r"[A-Z]?[0-9]{2,3}(?:\.[0-9A-Z]{1,2})?", re.ASCII)
 _PREFIX = re.compile(r"[A-Z]?[0-9]{1,3}(?:\.[0-9A-Z]{1,2})?|[A-Z]", re.ASCII)
 _MAX_EXPANSION = 200_000
 _WEIGHTS_FILE = "charlson_weights.csv"
+#: Revisions whose longer codes are national subdivisions of one WHO subcategory (the
+#: Swedish and Danish fifth digits of ICD-7 and ICD-8).
+_NATIONAL_DIGITS = frozenset({"ICD-7", "ICD-8"})
 
 #: The code lists shipped in ``harkit/codelists/`` (other CSVs there are not code lists).
 SHIPPED_LISTS: tuple[str, ...] = (
     "substance", "sud_level", "alcohol_somatic", "drug_poisoning", "cause_group", "chapter",
-    "charlson_ludvigsson", "charlson_quan",
+    "charlson_ludvigsson", "charlson_quan", "elixhauser_quan", "substance_comorbidity",
 )
 
 
@@ -313,8 +319,11 @@ def _resolve(code: str, system: str, table: dict, under: dict,
         return None, None, None
     cats = sorted({c if c != "exclude" else "(none)" for c, _ in below})
     # only a national subdivision (one more character under a subcategory) may be dropped:
-    # a shorter code has WHO subdivisions the list may not name
-    national = len(code) >= 4 and all(extra == 1 for _, extra in below)
+    # a shorter code has WHO subdivisions the list may not name. ICD-9 and ICD-10 patterns
+    # longer than the WHO code are clinical-modification digits that change the meaning
+    # (ICD-9-CM 402.00 without, 402.01 with heart failure): never dropped there.
+    national = (system in _NATIONAL_DIGITS and len(code) >= 4
+                and all(extra == 1 for _, extra in below))
     if len(cats) == 1 and national:
         return (None if cats[0] == "(none)" else cats[0]), "truncated", None
     if not national:
