@@ -304,6 +304,7 @@ def harmonise(
     icd9_hospital_start: int = 1987,
     death_dates: pd.Series | Mapping | None = None,
     min_confidence: float = MIN_TEXT_CONFIDENCE,
+    warn_definitions: bool = True,
 ) -> pd.DataFrame:
     """Add harmonised categories to a diagnoses or causes-of-death table.
 
@@ -336,6 +337,10 @@ def harmonise(
         Smallest text-rule confidence accepted. The rules report negated (x0.1), family
         (x0.2) and uncertain (x0.5) mentions with lowered confidence; below this they map
         nothing.
+    warn_definitions : bool, default True
+        Causes of death: warn when their years span a change in the definition of a cause
+        group they contain (see Warns). ``False`` for intermediate tables (the cohort), whose
+        analyses check for themselves.
 
     Returns
     -------
@@ -430,7 +435,7 @@ def harmonise(
     df["confidence"] = confidence
     if setting == "death" and death_dates is not None:
         df["death_date"] = _row_dates(df, setting, death_dates)
-    if setting == "death" and n:
+    if setting == "death" and n and warn_definitions:
         _warn_definition_changes(df)
     return df
 
