@@ -122,6 +122,19 @@ def test_drug_death_share_has_no_artificial_step(deaths):
     assert len(shifts) >= 2 and (shifts["p_value"] > 0.01).all(), res.table
 
 
+def test_level_shifts_equals_the_direct_glm(deaths):
+    t = _by_year(_harmonise(deaths, _selection_b_lists()))
+    pvals, fit = _step_pvalues(t)
+    # level_shifts with the same years is the same model
+    res = hk.icd.level_shifts(t, STEPS).set_index("year")
+    for k in STEPS:
+        assert res.loc[k, "p_value"] == pytest.approx(pvals[k], rel=1e-8)
+        assert res.loc[k, "odds_ratio"] == pytest.approx(np.exp(fit.params[f"s{k}"]), rel=1e-8)
+    assert res.loc[2003, "ci_low"] > 1
+    with pytest.raises(ValueError, match="both sides"):
+        hk.icd.level_shifts(t, [1969])
+
+
 def test_old_definition_has_the_steps(deaths):
     """The test can fail: with Selection B and no ICD-8 bridge the coding shows."""
     t = _by_year(_harmonise(deaths, _selection_b_lists()))

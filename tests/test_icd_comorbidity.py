@@ -153,6 +153,20 @@ def test_prevalence_ranking_standardises_and_matches_a_direct_computation():
     assert set(res.groupby("group")["rank"].apply(tuple)) <= {(1, 2), (1, 1)}
 
 
+def test_prevalence_ranking_by_sex_standardises_by_age_within_sex():
+    flags, cov, _ = _ranking_data()
+    res = prevalence_ranking(flags, cov, by=["group", "sex"], suppress=False)
+    assert len(res) == 2 * 2 * 2
+    d = flags.merge(cov, on="person_id")
+    d["band"] = (d["age"] // 10 * 10).astype(int)
+    std = d.groupby(["band", "sex"]).size() / len(d)
+    row = res.set_index(["group", "sex", "condition"]).loc[("opioids", "male", "a")]
+    sub = d[(d["group"] == "opioids") & (d["sex"] == "male")]
+    p = sub.groupby(["band", "sex"])["a"].mean()
+    w = std.reindex(p.index)
+    assert row["standardised"] == pytest.approx(float((w / w.sum() * p).sum()), rel=1e-12)
+
+
 def test_prevalence_ranking_ci_coverage():
     """The interval covers the true standardised prevalence about 95% of the time."""
     hits = 0

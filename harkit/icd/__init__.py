@@ -20,6 +20,7 @@ from harkit.icd.causes import (
     cause_group_definitions,
     check_definitions,
     definition_changes,
+    level_shifts,
 )
 from harkit.icd.charlson import charlson
 from harkit.icd.codelists import (
@@ -53,6 +54,7 @@ __all__ = [
     "fold_text",
     "harmonise",
     "infer_code_system",
+    "level_shifts",
     "match",
     "normalise",
     "overview",

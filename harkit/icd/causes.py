@@ -27,7 +27,7 @@ import pandas as pd
 from harkit.icd.infer import REVISION_PERIODS
 
 __all__ = ["DefinitionChangeWarning", "cause_group_definitions", "definition_changes",
-           "check_definitions", "years_of"]
+           "check_definitions", "years_of", "level_shifts"]
 
 
 class DefinitionChangeWarning(UserWarning):
@@ -178,4 +178,53 @@ def revision_years(systems: Iterable[str], setting: str = "death") -> list[int]:
             out.extend(v for v in (first, last) if v is not None)
             if last is None:
                 out.append(first)
+    return out
+
+
+def level_shifts(series: pd.DataFrame, years: Iterable[int], *, time: str = "year",
+                 count: str = "n", total: str = "total", alpha: float = 0.05) -> pd.DataFrame:
+    """Test a yearly share for level shifts at given years (coding changes, revisions).
+
+    Fits the binomial GLM ``logit(count / total) = a + b * (year - first year) +
+    sum_k g_k [year >= k]`` with statsmodels; ``exp(g_k)`` is the odds ratio of the share at
+    year ``k`` beyond the linear trend. :func:`harkit.trends.revision_breaks` does this at
+    the revision changeovers; this function takes any years, such as the 2003 Norwegian
+    cause-of-death coding change.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        One row per year with the year, the count and the total (e.g. all deaths).
+    years : iterable of int
+        Years at which a shift is tested; each must have data on both sides.
+    time, count, total : str
+        Column names.
+    alpha : float, default 0.05
+        1 - confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per year: ``year``, ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value``.
+        ``attrs["model"]`` holds the fitted statsmodels GLM.
+    """
+    import statsmodels.api as sm
+
+    d = series[[time, count, total]].dropna().astype(float).sort_values(time)
+    t = d[time].to_numpy()
+    x = pd.DataFrame({"trend": t - t.min()}, index=d.index)
+    for k in years:
+        if not (t.min() < k <= t.max()):
+            raise ValueError(f"year {k} has no data on both sides ({t.min():.0f}-{t.max():.0f})")
+        x[f"shift_{k}"] = (t >= k).astype(float)
+    y = np.column_stack([d[count].to_numpy(), (d[total] - d[count]).to_numpy()])
+    fit = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial()).fit()
+    ci = fit.conf_int(alpha)
+    names = [f"shift_{k}" for k in years]
+    out = pd.DataFrame({"year": [int(k) for k in years],
+                        "odds_ratio": np.exp(fit.params[names].to_numpy()),
+                        "ci_low": np.exp(ci.loc[names, 0].to_numpy()),
+                        "ci_high": np.exp(ci.loc[names, 1].to_numpy()),
+                        "p_value": fit.pvalues[names].to_numpy()})
+    out.attrs["model"] = fit
     return out

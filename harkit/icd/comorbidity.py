@@ -284,8 +284,8 @@ def prevalence_ranking(
     missing = [c for c in ["person_id", age, sex, *by_cols] if c not in covariates.columns]
     if missing:
         raise ValueError(f"covariates lack column(s) {missing}")
-    df = flags[["person_id", *conditions]].merge(
-        covariates[["person_id", age, sex, *by_cols]], on="person_id", how="inner")
+    keep = list(dict.fromkeys(["person_id", age, sex, *by_cols]))  # sex may be a group too
+    df = flags[["person_id", *conditions]].merge(covariates[keep], on="person_id", how="inner")
     df["_band"] = _age_band(df[age], age_width)
     df = df.dropna(subset=["_band", sex])
     strata = ["_band", sex]
@@ -325,8 +325,16 @@ def prevalence_ranking(
     if not suppress:
         return out
     shown = _suppress(out, ["n", "persons"], threshold=threshold)
-    hidden = pd.to_numeric(shown["n"], errors="coerce").isna() | pd.to_numeric(
-        shown["persons"], errors="coerce").isna()
+    n_shown, p_shown = _as_number(shown["n"]), _as_number(shown["persons"])
+    hidden = (n_shown.isna() | p_shown.isna()).to_numpy()
     for col in ("crude", "standardised", "ci_low", "ci_high"):
-        shown[col] = shown[col].astype(float).mask(hidden.to_numpy())
+        shown[col] = shown[col].astype(float).mask(hidden)
+    # the crude share from the counts as shown, so that it gives back no rounded-away count
+    shown["crude"] = (n_shown / p_shown).where(~hidden).astype(float)
     return shown
+
+
+def _as_number(values: pd.Series) -> pd.Series:
+    """Counts as shown (numbers, or text with thousands separators) as floats; NaN if hidden."""
+    text = values.astype(object).map(lambda v: str(v).replace(",", "").replace("\u202f", ""))
+    return pd.to_numeric(text, errors="coerce")
