@@ -108,7 +108,21 @@ def test_substance_use_conditions_across_revisions():
     assert tab.loc["hepatitis_c", "ICD-8"] == "" and tab.loc["hiv", "ICD-7"] == ""
     assert tab.loc["tuberculosis", "ICD-10"] == "verified"
     el = codable("elixhauser").set_index("condition")
-    assert (el["ICD-7"] == "").all() and (el["ICD-10"] != "").all()
+    assert (el["ICD-10"] != "").all() and (el["ICD-9"] != "").all()
+    # ICD-7/8: only a translation of harkit's (no published one exists), partial at best
+    assert set(el["ICD-8"]) <= {"", "partial"} and set(el["ICD-7"]) <= {"", "partial"}
+    assert el.loc["chf", "ICD-8"] == "partial" and el.loc["depre", "ICD-8"] == ""
+
+
+def test_elixhauser_icd7_icd8_translation():
+    dx = pd.DataFrame({"person_id": ["a", "b", "c", "d"],
+                       "code": ["722.0", "260.0", "571.09", "303.9"],
+                       "code_system": ["ICD-7", "ICD-7", "ICD-8", "ICD-8"]})
+    got = comorbidity(dx).set_index("person_id")
+    assert got.loc["a", "rheumd"] and got.loc["a", "n_conditions"] == 1  # safe truncation
+    assert got.loc["b", "diabunc"] and got.loc["b", "n_conditions"] == 1
+    assert got.loc["c", "ld"]
+    assert got.loc["d", "alcohol"] and got.loc["d", "n_conditions"] == 1
 
 
 def _ranking_data(seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

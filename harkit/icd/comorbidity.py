@@ -4,8 +4,12 @@ Two schemes are shipped as code lists beside the Charlson lists:
 
 * ``elixhauser``: the 31 Elixhauser conditions in Quan et al.'s (2005) ICD-10 and ICD-9-CM
   coding (``elixhauser_quan.csv``), scored with the van Walraven (2009) weights
-  (``comorbidity_weights.csv``). No published ICD-7 or ICD-8 translation exists, so codes of
-  those revisions count for no Elixhauser condition (see :func:`codable`).
+  (``comorbidity_weights.csv``). No published ICD-7 or ICD-8 translation exists; the list
+  carries one of its own, tagged ``[P]``, for the conditions the Swedish ICD-7/8 Charlson list
+  (Ludvigsson 2021) and harkit's substance list name (heart failure, vascular, pulmonary,
+  diabetes, renal, liver, ulcer, cancers, rheumatic disease, alcohol and drug abuse); the
+  other conditions (depression, psychoses, hypothyroidism ...) have no ICD-7/8 codes there
+  (see :func:`codable`).
 * ``substance_use``: conditions that answer "what else do people with substance use disorders
   have": alcohol-related organ disease, psychiatric disorders by group, hepatitis C, HIV,
   endocarditis, tuberculosis, injuries and poisonings (``substance_comorbidity.csv``), for
@@ -159,8 +163,8 @@ def comorbidity(
 
     Notes
     -----
-    Only coded diagnoses count. ICD-7 and ICD-8 codes count for no Elixhauser condition:
-    no translation of the Elixhauser lists to these revisions has been published.
+    Only coded diagnoses count. The ICD-7 and ICD-8 Elixhauser codes are harkit's own
+    translation (``[P]``): none has been published.
     """
     list_name, weight_scheme = _scheme(scheme)
     lists = _load_lists(codelists)
