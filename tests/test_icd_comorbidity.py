@@ -205,3 +205,17 @@ def test_prevalence_ranking_is_suppressed_by_default():
 def test_public_api():
     assert hk.icd.comorbidity is comorbidity
     assert hk.icd.prevalence_ranking is prevalence_ranking
+
+
+def test_prevalence_ranking_under_the_report_policy():
+    """Rounded counts with thousands separators keep their estimates; crude from shown counts."""
+    flags, cov, _ = _ranking_data()
+    with hk.privacy.policy("report"):
+        shown = prevalence_ranking(flags, cov, by="group")
+    raw = prevalence_ranking(flags, cov, by="group", suppress=False)
+    assert shown["standardised"].notna().all()
+    assert (shown["standardised"] == raw["standardised"]).all()
+    n = shown["n"].astype(str).str.replace(",", "").astype(int)
+    persons = shown["persons"].astype(str).str.replace(",", "").astype(int)
+    assert (n % 5 == 0).all() and (persons % 5 == 0).all()
+    assert np.allclose(shown["crude"], n / persons)
