@@ -453,8 +453,9 @@ def build(
     if causes is not None and len(causes):
         _require(causes, "causes_of_death", ["person_id", "code"])
         dd = pd.Series(death.to_numpy(), index=ids)
+        # the cohort is an intermediate table: analyses over death years warn themselves
         cod = icd.harmonise(causes, codelists=codelists, setting="death",
-                            death_dates=dd[~dd.index.duplicated()])
+                            death_dates=dd[~dd.index.duplicated()], warn_definitions=False)
         if "cause_type" in cod:
             cod = cod[cod["cause_type"].astype(object) == "underlying"]
         cpos = _person_index(ids, cod["person_id"], "causes_of_death")

@@ -47,7 +47,11 @@ def test_every_row_has_source_and_tag(lists):
     assert lists["source"].str.len().gt(10).all()
     assert lists["source"].str[-3:].isin(["[V]", "[P]", "[U]"]).all()
     assert lists["verification"].isin(["verified", "partial", "unverified"]).all()
-    assert not lists.duplicated(["list", "code_system", "pattern"]).any()
+    assert not lists.duplicated(["list", "code_system", "pattern", "category"]).any()
+    # a code in two conditions appears once per condition only in the comorbidity lists,
+    # which are matched one condition at a time (Quan: I42.6 is heart failure and alcohol)
+    twice = lists[lists.duplicated(["list", "code_system", "pattern"], keep=False)]
+    assert set(twice["list"]) <= set(MULTI_MEMBERSHIP)
 
 
 def test_icd10_patterns_are_valid_who_2019(lists):
@@ -68,8 +72,12 @@ def test_icd10_chapter_ranges_equal_who_chapters(lists):
     assert starts <= who_blocks
 
 
+#: lists in which one code may belong to two categories (matched category by category)
+MULTI_MEMBERSHIP = ("elixhauser_quan",)
+
+
 def test_no_same_length_same_width_conflicts(lists):
-    for name in lists["list"].unique():
+    for name in set(lists["list"].unique()) - set(MULTI_MEMBERSHIP):
         seen: dict = {}
         for row in lists[lists["list"] == name].itertuples():
             prefixes, width = expand_pattern(row.pattern)
@@ -144,7 +152,8 @@ def test_match_cases(lists, code, system, name, expected):
         # specific alcohol/drug codes win over the broad ranges
         ("F10.0", "ICD-10", "alcohol_induced"),
         ("F11.0", "ICD-10", "drug_induced"),
-        ("F13.0", "ICD-10", "other"),
+        ("F13.0", "ICD-10", "drug_induced"),  # F13 kept: the 2003 coding change
+        ("F17.0", "ICD-10", "other"),
         ("X42", "ICD-10", "drug_induced"),
         ("X62", "ICD-10", "drug_induced"),
         ("X65", "ICD-10", "alcohol_induced"),
@@ -171,7 +180,8 @@ def test_match_cases(lists, code, system, name, expected):
         ("425.5", "ICD-9", "alcohol_induced"),
         ("410.9", "ICD-9", "cardiovascular"),
         ("304.0", "ICD-8", "drug_induced"),
-        ("E950", "ICD-8", "suicide"),
+        ("E950", "ICD-8", "drug_induced"),  # the ICD-8 poisoning-by-intent bridge
+        ("E953", "ICD-8", "suicide"),
         ("323", "ICD-7", "drug_induced"),
         ("334", "ICD-7", "cardiovascular"),
     ],
@@ -260,7 +270,8 @@ def test_verified_only_and_summary(lists):
     assert 0 < len(verified) < len(lists)
     summary = verification_summary(lists)
     assert list(summary.columns) == ["list", "code_system", "verified", "partial",
-                                     "unverified", "total"]
+                                     "unverified", "total", "share_verified",
+                                     "unverified_reason"]
     assert summary["total"].sum() == len(lists)
     assert summary["verified"].sum() == len(verified)
     # ICD-10 core lists are fully verified; older chapter ranges are not
@@ -319,8 +330,9 @@ def test_charlson_weights_cover_conditions(lists):
 def test_ludvigsson_translation_is_complete():
     ref = pd.read_csv(resources.files("harkit.codelists").joinpath("charlson_ludvigsson.csv"))
     # 717 published prefixes: 6 Swedish ICD-10 cancer codes outside WHO ICD-10 left out, and
-    # ICD-8/9 196-199 listed under both malignancy and metastatic cancer kept once (metastatic)
-    assert len(ref) == 704
+    # ICD-8/9 196-199 listed under both malignancy and metastatic cancer kept once (metastatic);
+    # ICD-9 166-169, 177, 178 left out: no such categories in ICD-9 (they match no code)
+    assert len(ref) == 698
     assert not ref.duplicated(["code_system", "pattern"]).any()
     assert not ref["pattern"].str.contains(",").any()
     icd9 = ref[ref["code_system"] == "ICD-9"]["pattern"]
@@ -329,3 +341,69 @@ def test_ludvigsson_translation_is_complete():
 
 def test_list_names():
     assert list_names() == list(SHIPPED_LISTS)
+
+
+# ICD-9: NCHS/CDC ICD-9-CM FY2012 tabular list (public domain), 3- and 4-character codes and
+# chapter headings, extracted to tests/reference/ by tests/reference/make_icd9cm_table.py.
+
+
+@pytest.fixture(scope="module")
+def icd9cm() -> set[str]:
+    from pathlib import Path
+
+    path = Path(__file__).parent / "reference" / "icd9cm_fy2012_categories.csv"
+    return set(pd.read_csv(path, dtype=str)["code"].str.replace(".", "", regex=False))
+
+
+def test_icd9_patterns_are_codes_of_the_published_table(lists, icd9cm):
+    rows = lists[lists["code_system"] == "ICD-9"]
+    # Swedish ICD-9 letter extensions (079J, 279K) are not WHO/CM codes; they are tagged [P]
+    swedish = rows["description"].str.startswith("Swedish ICD-9 extension")
+    assert (rows.loc[swedish, "verification"] == "partial").all()
+    bad = []
+    for p, tag in zip(rows.loc[~swedish, "pattern"], rows.loc[~swedish, "verification"],
+                      strict=True):
+        for b in p.split("-"):
+            d = b.replace(".", "")
+            # a fifth-digit ICD-9-CM code has no WHO counterpart: its parent must exist, [P]
+            ok = d in icd9cm if len(d) <= 4 or d.startswith("E") else (
+                d[:4] in icd9cm and tag == "partial")
+            if not ok:
+                bad.append(p)
+    assert bad == []
+
+
+def test_icd9_chapter_ranges_equal_published_chapters(lists):
+    from pathlib import Path
+
+    chapters = pd.read_csv(Path(__file__).parent / "reference" / "icd9cm_fy2012_chapters.csv",
+                           dtype=str)
+    firsts = set(chapters["first"]) | {"E800"}  # WHO E codes start at E800 (CM adds E000-E030)
+    ch = lists[(lists["list"] == "chapter") & (lists["code_system"] == "ICD-9")]
+    starts = {p.split("-")[0] for p in ch["pattern"]}
+    # nervous/eye_ear split chapter 6 at 360: the only start not printed as a chapter
+    assert starts - firsts == {"360"}
+    lasts = set(chapters["last"]) | {"676", "V82", "359"}
+    assert {p.split("-")[1] for p in ch["pattern"]} <= lasts
+
+
+def test_icd9_rows_are_verified_or_say_why_not(lists):
+    rows = lists[lists["code_system"] == "ICD-9"]
+    assert (rows["verification"] != "unverified").all()
+    partial = rows[rows["verification"] == "partial"]
+    # partial: a WHO range that ICD-9-CM extends, a Swedish extension, or a CM fifth digit
+    why = partial["source"].str.contains("extends this WHO range|fifth-digit|ICD-9-CM addition")
+    why |= partial["description"].str.startswith("Swedish ICD-9 extension")
+    why |= partial["list"].eq("alcohol_somatic")  # 980: Danish ICD-8 reading, see its source
+    assert why.all(), partial.loc[~why, ["list", "pattern", "source"]]
+
+
+def test_every_unverified_row_states_a_reason(lists):
+    unv = lists[lists["verification"] == "unverified"]
+    assert unv["source"].str.contains(r"unverified: .{20,}\[U\]$").all()
+    summary = verification_summary(lists)
+    has_unv = summary["unverified"] > 0
+    assert (summary.loc[has_unv, "unverified_reason"].str.len() > 20).all()
+    assert (summary.loc[~has_unv, "unverified_reason"] == "").all()
+    icd9 = summary[summary["code_system"] == "ICD-9"]
+    assert (icd9["unverified"] == 0).all()

@@ -17,9 +17,16 @@ from harkit.icd.codelists import codelists
 from harkit.synth import codes
 from harkit.synth.params import CAUSE_GROUPS
 
-#: (code system, code) -> category where the shipped list and the hand-read truth disagree.
-#: None at present; add the reason next to any entry and exclude it below.
-KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {}
+#: (code system, code) -> category the revision-consistent list gives where the generator's
+#: hand-read table (harkit/synth/data/cause_codes.csv, still on the EMCDDA Selection B
+#: reading) differs. The generator's table is to follow the list: see docs/icd-harmonisation.md.
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
+    # F13 kept in drug_induced so the group does not step at the 2003 coding change
+    ("ICD-10", "F13.0"): "drug_induced", ("ICD-10", "F130"): "drug_induced",
+    ("ICD-10", "F13.2"): "drug_induced", ("ICD-10", "F132"): "drug_induced",
+    # the ICD-8 poisoning-by-intent bridge: self-poisoning by solids and liquids is drug_induced
+    ("ICD-8", "E950"): "drug_induced",
+}
 
 #: Generator cause group -> the list categories its codes may mean (the generator's groups
 #: are coarser or drawn differently from the Norwegian/EMCDDA definitions).
@@ -71,6 +78,9 @@ def test_harmonised_cause_group_equals_truth_for_every_row(register):
     truth = register.truth.causes_of_death
     got = h["cause_group"].astype("string").to_numpy()
     want = truth["cause_group"].to_numpy()
+    known = np.array([KNOWN_DISAGREEMENTS.get((s, c)) for s, c in zip(
+        h["code_system"].astype(str), h["code_norm"].astype(str), strict=True)], dtype=object)
+    want = np.where(known != None, known, want)  # noqa: E711 (elementwise)
     ok = got == want
     assert ok.mean() == 1.0, truth.loc[~ok, ["code", "cause_group"]].assign(
         got=got[~ok]).drop_duplicates().to_string()
@@ -100,9 +110,10 @@ def test_every_code_table_row_matches_the_list():
     })
     got = _harmonise(cod)["cause_group"].astype("string").to_numpy()
     want = rows["category_cause_group"].to_numpy()
-    skip = np.array([(r, c) in KNOWN_DISAGREEMENTS
-                     for r, c in zip(rows["revision"], rows["code"], strict=True)])
-    bad = (got != want) & ~skip
+    known = np.array([KNOWN_DISAGREEMENTS.get((r, c)) for r, c in
+                      zip(rows["revision"], rows["code"], strict=True)], dtype=object)
+    # a known disagreement must give exactly the category stated for it
+    bad = np.where(known != None, got != known, got != want)  # noqa: E711 (elementwise)
     assert not bad.any(), rows[bad].assign(got=got[bad]).to_string()
     # the column is filled on every row, with list categories only
     lists = codelists()

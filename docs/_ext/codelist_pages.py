@@ -16,6 +16,11 @@ TITLES = {
     "charlson_ludvigsson": "Charlson comorbidity (Ludvigsson, Nordic ICD versions)",
     "charlson_quan": "Charlson comorbidity (Quan, ICD-10)",
     "charlson_weights": "Charlson weights",
+    "elixhauser_quan": "Elixhauser comorbidity (Quan, ICD-10 and ICD-9-CM)",
+    "substance_comorbidity": "Comorbidity of substance use disorders",
+    "comorbidity_weights": "Elixhauser weights (van Walraven)",
+    "cause_group_definitions": "Cause-of-death groups: definitions",
+    "cause_group_changes": "Cause-of-death groups: changes across revisions and coding",
 }
 
 

@@ -15,13 +15,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from harkit.icd.causes import (
+    DefinitionChangeWarning,
+    cause_group_definitions,
+    check_definitions,
+    definition_changes,
+    level_shifts,
+)
 from harkit.icd.charlson import charlson
 from harkit.icd.codelists import (
     charlson_weights,
     codelists,
     match,
+    truncation_status,
     verification_summary,
 )
+from harkit.icd.comorbidity import codable, comorbidity, prevalence_ranking
 from harkit.icd.harmonise import harmonise
 from harkit.icd.infer import REVISION_PERIODS, infer_code_system, revision_in_force
 from harkit.icd.normalise import normalise
@@ -29,23 +38,32 @@ from harkit.icd.overview import coverage, overview, unmapped_codes
 from harkit.icd.text import fold_text, read_lexicon, text_rules
 
 __all__ = [
+    "DefinitionChangeWarning",
     "REVISION_PERIODS",
     "TextClassifier",
+    "cause_group_definitions",
     "charlson",
     "charlson_weights",
     "codelists",
+    "check_definitions",
+    "codable",
+    "comorbidity",
     "coverage",
+    "definition_changes",
     "evaluate",
     "fold_text",
     "harmonise",
     "infer_code_system",
+    "level_shifts",
     "match",
     "normalise",
     "overview",
+    "prevalence_ranking",
     "read_lexicon",
     "revision_in_force",
     "rules_then_model",
     "text_rules",
+    "truncation_status",
     "unmapped_codes",
     "verification_summary",
 ]

@@ -276,7 +276,7 @@ def _pairs(diagnoses: pd.DataFrame, icd9_hospital_start: int) -> tuple[np.ndarra
 def _match_conditions(pairs: pd.DataFrame, lists: pd.DataFrame, list_name: str,
                       conditions: list[str]) -> np.ndarray:
     """Boolean matrix (distinct pairs x conditions); each condition matched on its own."""
-    from harkit.icd.codelists import match
+    from harkit.icd.codelists import match, truncation_status
 
     hit = np.zeros((len(pairs), len(conditions)), dtype=bool)
     if not len(pairs):
@@ -284,6 +284,23 @@ def _match_conditions(pairs: pd.DataFrame, lists: pd.DataFrame, list_name: str,
     excl = lists[lists["category"] == "exclude"]
     for j, cond in enumerate(conditions):
         sub = pd.concat([lists[lists["category"] == cond], excl], ignore_index=True)
+        res = match(pairs["code_norm"], pairs["code_system"], sub, list_name, truncation=False)
+        hit[:, j] = (res.astype(object) == cond).to_numpy()
+    # a short code is truncated safely only as judged against the whole list: one
+    # condition's rows alone would hide the other conditions under it (bare ICD-7 260)
+    whole = truncation_status(pairs["code_norm"], pairs["code_system"], lists, list_name)
+    safe = (whole["status"] == "truncated").fillna(False).to_numpy(dtype=bool)
+    cat = whole["category"].fillna("").astype(object).to_numpy()
+    for j, cond in enumerate(conditions):
+        hit[safe & (cat == cond), j] = True
+    return hit
+    excl = lists[lists["category"] == "exclude"]
+    for j, cond in enumerate(conditions):
+        sub = pd.concat([lists[lists["category"] == cond], excl], ignore_index=True)
         res = match(pairs["code_norm"], pairs["code_system"], sub, list_name)
         hit[:, j] = (res.astype(object) == cond).to_numpy()
+    # a short code is safe to truncate only against the whole list: one condition's rows
+    # alone would hide the other conditions under it (bare ICD-7 260: both diabetes kinds)
+    whole = truncation_status(pairs["code_norm"], pairs["code_system"], lists, list_name)
+    hit[(whole["status"] == "ambiguous").fillna(False).to_numpy(dtype=bool)] = False
     return hit

@@ -10,6 +10,20 @@ a range, a short range before a wide one); on a full tie the row read last wins,
 beat shipped rows. The category ``exclude`` punches a hole: the code gets no category.
 The ``source`` ends with a confidence tag: ``[V]`` verified, ``[P]`` partly verified,
 ``[U]`` unverified. ICD-6 codes are matched against the ICD-7 rows.
+
+Safe truncation: a code shorter than the patterns of a list (a bare Norwegian ICD-7 ``260`` or
+``722.0`` against the Swedish 5-digit ``260,09`` and ``722,00``) that no pattern prefixes is
+given a category only when every code under it maps to the same condition. Without a
+machine-readable ICD-7 or ICD-8 table that is decided from the list: the code must be an
+ICD-7 (or ICD-6) or ICD-8 subcategory (4 characters or more), every pattern under it exactly
+one character longer (a national subdivision of that subcategory) and all of one category.
+ICD-9 and ICD-10 codes are never truncated: longer patterns there are clinical-modification
+digits that change the meaning (ICD-9-CM 402.01 is with heart failure, 402.00 without).
+Otherwise (``260``: the patterns under it are diabetes with and without complication;
+``420``: the list names ``420.1`` but not the other subcategories of 420) the code gets no
+category and
+:func:`truncation_status` calls it ``ambiguous``; :func:`harkit.icd.unmapped_codes` reports
+both kinds, so no code is dropped silently.
 """
 
 from __future__ import annotations
@@ -28,7 +42,7 @@ from harkit.errors import CodeError
 from harkit.icd.normalise import canonical_system
 
 __all__ = ["LIST_COLUMNS", "VERIFICATION", "SHIPPED_LISTS", "list_names", "codelists", "match",
-           "expand_pattern", "charlson_weights", "verification_summary"]
+           "expand_pattern", "charlson_weights", "verification_summary", "truncation_status"]
 
 LIST_COLUMNS: list[str] = ["list", "category", "code_system", "pattern", "description", "source"]
 
@@ -40,11 +54,14 @@ _BOUND = re.compile(r"[A-Z]?[0-9]{2,3}(?:\.[0-9A-Z]{1,2})?", re.ASCII)
 _PREFIX = re.compile(r"[A-Z]?[0-9]{1,3}(?:\.[0-9A-Z]{1,2})?|[A-Z]", re.ASCII)
 _MAX_EXPANSION = 200_000
 _WEIGHTS_FILE = "charlson_weights.csv"
+#: Revisions whose longer codes are national subdivisions of one WHO subcategory (the
+#: Swedish and Danish fifth digits of ICD-7 and ICD-8).
+_NATIONAL_DIGITS = frozenset({"ICD-7", "ICD-8"})
 
 #: The code lists shipped in ``harkit/codelists/`` (other CSVs there are not code lists).
 SHIPPED_LISTS: tuple[str, ...] = (
     "substance", "sud_level", "alcohol_somatic", "drug_poisoning", "cause_group", "chapter",
-    "charlson_ludvigsson", "charlson_quan",
+    "charlson_ludvigsson", "charlson_quan", "elixhauser_quan", "substance_comorbidity",
 )
 
 
@@ -214,7 +231,7 @@ def codelists(*, verified_only: bool = False,
 
 
 def verification_summary(lists: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Count the rows of each list and revision by verification status.
+    """Count the rows of each list and revision by verification status, with the reasons.
 
     Parameters
     ----------
@@ -225,13 +242,22 @@ def verification_summary(lists: pd.DataFrame | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per (list, code_system) with columns ``verified``, ``partial``,
-        ``unverified`` and ``total``.
+        ``unverified``, ``total``, ``share_verified`` and ``unverified_reason``: the distinct
+        reasons stated in the sources of the unverified rows (the text after
+        ``unverified:``), joined by ``"; "``, empty when every row is verified or partial.
     """
     lists = codelists() if lists is None else lists
     out = (lists.groupby(["list", "code_system", "verification"]).size()
            .unstack("verification", fill_value=0)
            .reindex(columns=list(VERIFICATION.values()), fill_value=0))
     out["total"] = out.sum(axis=1)
+    out["share_verified"] = out["verified"] / out["total"]
+    unv = lists[lists["verification"] == "unverified"]
+    reason = (unv["source"].str.extract(r"unverified:\s*(.*?)\s*\[U\]$", expand=False)
+              .fillna("no reason stated"))
+    reasons = (reason.groupby([unv["list"], unv["code_system"]])
+               .agg(lambda r: "; ".join(dict.fromkeys(r))))
+    out["unverified_reason"] = reasons.reindex(out.index).fillna("").to_numpy()
     out.columns.name = None
     return out.reset_index()
 
@@ -255,7 +281,10 @@ def charlson_weights() -> pd.DataFrame:
     return _charlson_weights().copy()
 
 
-def _lookup_table(lists: pd.DataFrame, list_name: str) -> dict[tuple[str, str], tuple]:
+def _lookup_table(lists: pd.DataFrame, list_name: str
+                  ) -> tuple[dict[tuple[str, str], tuple], dict[tuple[str, str], frozenset]]:
+    """(system, prefix) -> (width, category) for matching, and (system, shorter code) ->
+    the categories of the patterns under it, for the truncation rule."""
     rows = lists[lists["list"] == list_name]
     if rows.empty:
         known = sorted(lists["list"].unique())
@@ -270,7 +299,36 @@ def _lookup_table(lists: pd.DataFrame, list_name: str) -> dict[tuple[str, str], 
             old = table.get(k)
             if old is None or width <= old[0]:
                 table[k] = (width, category)
-    return table
+    under: dict[tuple[str, str], set] = {}
+    for (system, prefix), (_, category) in table.items():
+        # a category code has 3 characters; shorter stubs are not codes a register holds
+        for k in range(3, len(prefix)):
+            under.setdefault((system, prefix[:k]), set()).add((category, len(prefix) - k))
+    return table, {k: frozenset(v) for k, v in under.items()}
+
+
+def _resolve(code: str, system: str, table: dict, under: dict,
+             truncation: bool) -> tuple[str | None, str | None, str | None]:
+    """(category, status, categories under a short code) of one code."""
+    for k in range(len(code), 0, -1):
+        hit = table.get((system, code[:k]))
+        if hit is not None:
+            return (None if hit[1] == "exclude" else hit[1]), "exact", None
+    below = under.get((system, code)) if truncation else None
+    if not below:
+        return None, None, None
+    cats = sorted({c if c != "exclude" else "(none)" for c, _ in below})
+    # only a national subdivision (one more character under a subcategory) may be dropped:
+    # a shorter code has WHO subdivisions the list may not name. ICD-9 and ICD-10 patterns
+    # longer than the WHO code are clinical-modification digits that change the meaning
+    # (ICD-9-CM 402.00 without, 402.01 with heart failure): never dropped there.
+    national = (system in _NATIONAL_DIGITS and len(code) >= 4
+                and all(extra == 1 for _, extra in below))
+    if len(cats) == 1 and national:
+        return (None if cats[0] == "(none)" else cats[0]), "truncated", None
+    if not national:
+        cats.append("(codes not in the list)")
+    return None, "ambiguous", "|".join(cats)
 
 
 def _as_series(x: pd.Series | Sequence[Any] | str | None, n: int, index: pd.Index
@@ -284,8 +342,24 @@ def _as_series(x: pd.Series | Sequence[Any] | str | None, n: int, index: pd.Inde
     return pd.Series([x] * n, index=index, dtype=object)
 
 
+def _unique_pairs(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str
+                  ) -> tuple[np.ndarray, list[tuple[str | None, str | None]]]:
+    n = len(code_norm)
+    systems = _as_series(code_system, n, code_norm.index)
+    c_idx, c_uniq = pd.factorize(code_norm, use_na_sentinel=True)
+    s_idx, s_uniq = pd.factorize(systems, use_na_sentinel=True)
+    s_names = [canonical_system(v) for v in s_uniq] + [None]
+    s_names = ["ICD-7" if v == "ICD-6" else v for v in s_names]
+    c_vals = [None if pd.isna(v) else str(v).upper().replace(".", "") for v in c_uniq] + [None]
+    c_idx = np.where(c_idx < 0, len(c_vals) - 1, c_idx).astype(np.int64)
+    s_idx = np.where(s_idx < 0, len(s_names) - 1, s_idx).astype(np.int64)
+    inverse, pairs = pd.factorize(c_idx * len(s_names) + s_idx)
+    keys = [divmod(key, len(s_names)) for key in pairs.tolist()]
+    return inverse, [(c_vals[ci], s_names[si]) for ci, si in keys]
+
+
 def match(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str,
-          lists: pd.DataFrame, list_name: str) -> pd.Series:
+          lists: pd.DataFrame, list_name: str, *, truncation: bool = True) -> pd.Series:
     """Give each code its category in one code list.
 
     Parameters
@@ -298,12 +372,16 @@ def match(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str,
         Code lists as returned by :func:`codelists`.
     list_name : str
         The list to match against, e.g. ``"substance"``.
+    truncation : bool, default True
+        Apply the safe-truncation rule to codes shorter than the list's patterns (see the
+        module notes); ``False`` matches by prefix only.
 
     Returns
     -------
     pandas.Series
         ``string`` dtype, index of ``code_norm``, named ``list_name``: the category of the
-        most specific matching pattern, NA when none matches or it is ``exclude``.
+        most specific matching pattern, NA when none matches, it is ``exclude`` or the code
+        is an ambiguous truncation.
 
     Examples
     --------
@@ -312,28 +390,55 @@ def match(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str,
     ...       lists, "substance").tolist()
     [<NA>, 'opioids', 'alcohol']
     """
-    table = _lookup_table(lists, list_name)
-    n = len(code_norm)
-    systems = _as_series(code_system, n, code_norm.index)
-    c_idx, c_uniq = pd.factorize(code_norm, use_na_sentinel=True)
-    s_idx, s_uniq = pd.factorize(systems, use_na_sentinel=True)
-    s_names = [canonical_system(v) for v in s_uniq] + [None]
-    s_names = ["ICD-7" if v == "ICD-6" else v for v in s_names]
-    c_vals = [None if pd.isna(v) else str(v).upper().replace(".", "") for v in c_uniq] + [None]
-    c_idx = np.where(c_idx < 0, len(c_vals) - 1, c_idx).astype(np.int64)
-    s_idx = np.where(s_idx < 0, len(s_names) - 1, s_idx).astype(np.int64)
-    inverse, pairs = pd.factorize(c_idx * len(s_names) + s_idx)
+    table, under = _lookup_table(lists, list_name)
+    inverse, pairs = _unique_pairs(code_norm, code_system)
     result = np.empty(len(pairs), dtype=object)
-    for j, key in enumerate(pairs.tolist()):
-        ci, si = divmod(key, len(s_names))
-        code, system = c_vals[ci], s_names[si]
+    for j, (code, system) in enumerate(pairs):
         result[j] = None
-        if code is None or system is None:
-            continue
-        for k in range(len(code), 0, -1):
-            hit = table.get((system, code[:k]))
-            if hit is not None:
-                result[j] = None if hit[1] == "exclude" else hit[1]
-                break
+        if code is not None and system is not None:
+            result[j] = _resolve(code, system, table, under, truncation)[0]
     out = pd.array(result, dtype="string").take(inverse)
     return pd.Series(out, index=code_norm.index, name=list_name)
+
+
+def truncation_status(code_norm: pd.Series, code_system: pd.Series | Sequence[Any] | str,
+                      lists: pd.DataFrame, list_name: str) -> pd.DataFrame:
+    """How each code meets one list: by a prefix, by a safe truncation, or ambiguously.
+
+    Parameters
+    ----------
+    code_norm : pandas.Series
+        Normalised codes.
+    code_system : pandas.Series, sequence or str
+        Revision of each code (or one value for all).
+    lists : pandas.DataFrame
+        Code lists as returned by :func:`codelists`.
+    list_name : str
+        The list.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``code_norm``; ``category`` (as :func:`match`), ``status`` (``exact``: a
+        pattern is a prefix of the code; ``truncated``: the code is shorter than the
+        patterns and all patterns under it share one category; ``ambiguous``: the patterns
+        under it have different categories, so the code gets none; NA: nothing in the list
+        under or over the code) and ``candidates`` (the categories under an ambiguous code,
+        joined by ``|``).
+
+    Examples
+    --------
+    >>> lists = codelists()
+    >>> truncation_status(pd.Series(["260", "722.0"]), "ICD-7", lists,
+    ...                   "charlson_ludvigsson")["status"].tolist()
+    ['ambiguous', 'truncated']
+    """
+    table, under = _lookup_table(lists, list_name)
+    inverse, pairs = _unique_pairs(code_norm, code_system)
+    res = [(None, None, None) if code is None or system is None
+           else _resolve(code, system, table, under, True) for code, system in pairs]
+    cols = list(zip(*res)) if res else [(), (), ()]
+    out = pd.DataFrame({name: pd.array(list(col), dtype="string").take(inverse)
+                        for name, col in zip(("category", "status", "candidates"), cols)},
+                       index=code_norm.index)
+    return out

@@ -304,6 +304,7 @@ def harmonise(
     icd9_hospital_start: int = 1987,
     death_dates: pd.Series | Mapping | None = None,
     min_confidence: float = MIN_TEXT_CONFIDENCE,
+    warn_definitions: bool = True,
 ) -> pd.DataFrame:
     """Add harmonised categories to a diagnoses or causes-of-death table.
 
@@ -336,6 +337,10 @@ def harmonise(
         Smallest text-rule confidence accepted. The rules report negated (x0.1), family
         (x0.2) and uncertain (x0.5) mentions with lowered confidence; below this they map
         nothing.
+    warn_definitions : bool, default True
+        Causes of death: warn when their years span a change in the definition of a cause
+        group they contain (see Warns). ``False`` for intermediate tables (the cohort), whose
+        analyses check for themselves.
 
     Returns
     -------
@@ -352,6 +357,13 @@ def harmonise(
         - ``mapped_by`` (``code`` when the code matched any list, ``text-rule``,
           ``text-model``, or NA) and ``confidence`` (1.0 for code, the rule's or model's
           confidence otherwise).
+
+    Warns
+    -----
+    harkit.icd.causes.DefinitionChangeWarning
+        Causes of death whose years (``death_date`` or ``date``; else the revisions present)
+        span a change in the definition of a cause group they contain, naming the groups
+        and years (see :func:`harkit.icd.causes.definition_changes`).
 
     Notes
     -----
@@ -423,7 +435,21 @@ def harmonise(
     df["confidence"] = confidence
     if setting == "death" and death_dates is not None:
         df["death_date"] = _row_dates(df, setting, death_dates)
+    if setting == "death" and n and warn_definitions:
+        _warn_definition_changes(df)
     return df
+
+
+def _warn_definition_changes(df: pd.DataFrame) -> None:
+    """Warn when the causes of death span a change in the definition of a group they use."""
+    from harkit.icd.causes import check_definitions, revision_years, years_of
+
+    groups = df["cause_group"].dropna().astype(str).unique().tolist()
+    years = years_of(df)
+    if years is None or years.isna().all():
+        # no dates: the revisions present bound the years
+        years = pd.Series(revision_years(df["code_system"].dropna().astype(str)), dtype=float)
+    check_definitions(years, groups, setting="death", stacklevel=4)
 
 
 def _map_text(texts: pd.Series, builders: dict[str, _CatBuilder], mapped: _CatBuilder,

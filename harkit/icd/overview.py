@@ -108,8 +108,9 @@ def _shown_coverage(out: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
 
 
 def unmapped_codes(harmonised: pd.DataFrame, *, suppressed: bool = True,
-                   threshold: int | None = None) -> pd.DataFrame:
-    """Codes that no code list (nor text rule) mapped, with their counts.
+                   threshold: int | None = None, truncations: bool = True,
+                   lists: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Codes that no code list (nor text rule) mapped, and codes met only by truncation.
 
     Parameters
     ----------
@@ -120,35 +121,87 @@ def unmapped_codes(harmonised: pd.DataFrame, *, suppressed: bool = True,
         it, so primary suppression protects it).
     threshold : int, optional
         Smallest count shown; default the policy in force.
+    truncations : bool, default True
+        Also report codes shorter than the patterns of a list (see
+        :func:`harkit.icd.codelists.truncation_status`): ``ambiguous`` ones, which that list
+        leaves without a category although patterns under them exist, and ``truncated``
+        ones, which it maps by the safe-truncation rule. Such a code may be mapped by other
+        lists (a chapter), so it is listed whatever ``mapped_by`` says.
+    lists : pandas.DataFrame, optional
+        Code lists to check truncations against (default the shipped lists).
 
     Returns
     -------
     pandas.DataFrame
-        One row per unmapped (``code_system``, ``code_norm``, ``code_flag``), with the
-        commonest delivered form ``code`` and ``count``, sorted by count. Uncoded rows with
-        an unmapped text appear with an empty code.
+        One row per (``code_system``, ``code_norm``, ``code_flag``, ``status``) with the
+        commonest delivered form ``code``, ``count``, ``status`` (``unmapped``,
+        ``ambiguous`` or ``truncated``) and ``detail`` (per list, the candidate categories
+        of an ambiguous code or the category a truncation gave), sorted by status, then
+        count. Uncoded rows with an unmapped text appear with an empty code.
     """
     _require(harmonised, ("code_system", "code_norm", "code_flag", "mapped_by"))
-    left = harmonised[harmonised["mapped_by"].isna()]
-    raw = left["code"].astype(object) if "code" in left.columns else pd.Series(
-        None, index=left.index, dtype=object)
+    raw = harmonised["code"].astype(object) if "code" in harmonised.columns else pd.Series(
+        None, index=harmonised.index, dtype=object)
     frame = pd.DataFrame({
-        "code_system": left["code_system"].astype(object),
-        "code_norm": left["code_norm"].astype(object),
-        "code_flag": left["code_flag"].astype(object),
+        "code_system": harmonised["code_system"].astype(object),
+        "code_norm": harmonised["code_norm"].astype(object),
+        "code_flag": harmonised["code_flag"].astype(object),
         "code": raw,
+        "status": np.where(harmonised["mapped_by"].isna().to_numpy(), "unmapped", None),
+        "detail": None,
     })
-    keys = ["code_system", "code_norm", "code_flag"]
-    by_form = frame.groupby(keys + ["code"], dropna=False).size().rename("n").reset_index()
+    parts = [frame[frame["status"].notna()]]
+    if truncations:
+        parts.append(_truncated_rows(frame, lists))
+    frame = pd.concat(parts, ignore_index=True)
+    keys = ["code_system", "code_norm", "code_flag", "status"]
+    by_form = (frame.assign(detail=frame["detail"].fillna(""))
+               .groupby(keys + ["detail", "code"], dropna=False).size().rename("n")
+               .reset_index())
     # one row per key: its total count and its commonest delivered form
     by_form["count"] = by_form.groupby(keys, dropna=False)["n"].transform("sum")
     out = (by_form.sort_values("n", ascending=False, kind="stable")
-           .drop_duplicates(keys)[keys + ["code", "count"]])
-    out = out.sort_values(["count", "code_system", "code_norm"],
-                          ascending=[False, True, True], kind="stable", na_position="last")
-    out = out.reset_index(drop=True)
+           .drop_duplicates(keys)[keys[:3] + ["code", "count", "status", "detail"]])
+    order = out["status"].map({"unmapped": 0, "ambiguous": 1, "truncated": 2})
+    out = (out.assign(_o=order)
+           .sort_values(["_o", "count", "code_system", "code_norm"],
+                        ascending=[True, False, True, True], kind="stable",
+                        na_position="last")
+           .drop(columns="_o").reset_index(drop=True))
     out["count"] = out["count"].astype(np.int64)
     return suppress(out, ["count"], threshold=threshold) if suppressed else out
+
+
+def _truncated_rows(frame: pd.DataFrame, lists: pd.DataFrame | None) -> pd.DataFrame:
+    """Rows of ``frame`` whose code some list meets only by truncation, with the detail."""
+    from harkit.icd.codelists import codelists, truncation_status
+
+    lists = codelists() if lists is None else lists
+    coded = frame[frame["code_norm"].notna() & frame["code_system"].notna()]
+    pairs = coded[["code_system", "code_norm"]].drop_duplicates().reset_index(drop=True)
+    if pairs.empty:
+        return frame.iloc[:0]
+    details: dict[str, list[str]] = {}
+    status: dict[tuple, str] = {}
+    for name in sorted(lists["list"].unique()):
+        st = truncation_status(pairs["code_norm"], pairs["code_system"], lists, name)
+        for i in np.flatnonzero(st["status"].isin(["ambiguous", "truncated"]).to_numpy()):
+            key = (pairs.at[i, "code_system"], pairs.at[i, "code_norm"])
+            kind = str(st["status"].iat[i])
+            what = st["candidates"].iat[i] if kind == "ambiguous" else st["category"].iat[i]
+            # ambiguous anywhere outranks a safe truncation elsewhere
+            if status.get(key) != "ambiguous":
+                status[key] = kind
+            details.setdefault(key, []).append(f"{name}: {kind} ({what})")
+    if not status:
+        return frame.iloc[:0]
+    key = pd.MultiIndex.from_frame(coded[["code_system", "code_norm"]])
+    found = pd.MultiIndex.from_tuples(list(status), names=["code_system", "code_norm"])
+    hit = coded[key.isin(found)].copy()
+    k = list(zip(hit["code_system"], hit["code_norm"]))
+    hit["status"] = [status[x] for x in k]
+    hit["detail"] = ["; ".join(details[x]) for x in k]
+    return hit
 
 
 def overview(

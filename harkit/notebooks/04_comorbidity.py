@@ -135,6 +135,54 @@ per_list = pd.DataFrame({
 hk.privacy.suppress(per_list)
 
 # %% [markdown]
+# ### Beyond Charlson: psychiatric, infectious and injury comorbidity, and Elixhauser
+#
+# The Charlson index is a somatic mortality index. The question "which comorbidities are most common in patients with substance-related disorders" also asks about psychiatric disorders, infections tied to drug use and injuries. `hk.icd.comorbidity(..., scheme="substance_use")` flags, per person, alcohol-related liver, pancreas and other organ disease, psychotic, mood, anxiety/neurotic and personality disorders, hepatitis C, HIV, endocarditis, tuberculosis, injuries and poisonings (`harkit/codelists/substance_comorbidity.csv`, all four revisions where they can be coded); `scheme="elixhauser"` the 31 Elixhauser conditions in Quan's ICD-10 and ICD-9 coding with the van Walraven score. Both use coded diagnoses of the whole history before death.
+#
+# Which conditions each revision can code (a condition without codes in a revision has prevalence 0 there by construction, so eras are compared only on conditions coded in all of them):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+hk.icd.codable("substance_use")
+
+# %%
+in_window = cohort["person_id"]
+su = hk.icd.comorbidity(ex.diagnoses, scheme="substance_use", persons=in_window)
+elix = hk.icd.comorbidity(ex.diagnoses, scheme="elixhauser", persons=in_window)
+covariates = cohort[["person_id", "age_at_death", "sex", "sud_group"]].assign(
+    era=hk.icd.revision_in_force(cohort["death_date"]).astype("string"))
+
+# %% [markdown]
+# The conditions ranked by prevalence within each patient group and sex, directly standardised by age at death (10-year bands) and sex to all persons of the table, with 95 % intervals (`hk.icd.prevalence_ranking`; counts through the disclosure policy, estimates of hidden counts blank). Rank 1 is the most common condition in the group.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+ranking = hk.icd.prevalence_ranking(su, covariates, by=["sud_group", "sex"], age="age_at_death")
+ranking[ranking["rank"] <= 5].round(3)
+
+# %% [markdown]
+# Over eras (the ICD revision in force at death), on the conditions every revision can code: psychiatric groups, endocarditis, tuberculosis, injuries and poisonings.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+every_era = hk.icd.codable("substance_use").set_index("condition")
+every_era = list(every_era.index[(every_era != "").all(axis=1)])
+by_era = hk.icd.prevalence_ranking(su, covariates[covariates["sud_group"] != "none"],
+                                   conditions=every_era, by=["sud_group", "era"],
+                                   age="age_at_death")
+by_era.pivot_table(index="condition", columns=["sud_group", "era"], values="standardised",
+                   aggfunc="first").round(3)
+
+# %% [markdown]
+# Elixhauser conditions (Quan's ICD-9 and ICD-10 coding; for ICD-7 and ICD-8 only harkit's partial translation of the conditions the Swedish Charlson and the substance lists name, see `hk.icd.codable("elixhauser")`), the five most common per patient group, and the mean van Walraven score:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+elix_rank = hk.icd.prevalence_ranking(elix, covariates, by="sud_group", age="age_at_death")
+display(elix_rank[elix_rank["rank"] <= 5].round(3))
+elix.merge(covariates, on="person_id").groupby("sud_group")["elixhauser_score"].mean().round(2)
+
+# %% [markdown]
 # ### The answer in numbers (synthetic fixture against the truth)
 #
 # The generator plants Charlson-type conditions per person (`truth.persons.cond_*`: ten weight-1 conditions drawn with equal probability and malignancy, adding up to a Poisson score with mean `truth.params.comorbidity_mean` by group) and writes each at least once into the diagnoses, coded or as text depending on the era. The same standardisation on the planted conditions, with the true groups, ages and sexes, gives what a register with every condition coded would show. Below it, the share of the planted conditions that the codes find, by group.
@@ -170,4 +218,5 @@ if truth is not None:
 # * **Which conditions.** Eleven Charlson conditions are recorded, each in 7-8 % of SUD patients (malignancy, COPD, dementia, cerebrovascular disease, heart failure, diabetes, liver disease, peripheral vascular disease, peptic ulcer, myocardial infarction, rheumatic disease), with overlapping intervals. None stands out, and none should: the generator draws its ten weight-1 conditions with equal probability (and malignancy about as often). The other Charlson conditions (renal disease, hemiplegia, metastatic cancer, HIV/AIDS ...) are never recorded because the generator plants none. Which condition is "most common" is here a matter of sampling noise; on a real delivery this table is the answer, read with the caveats above.
 # * **Alcohol patients** carry more comorbidity than comparison persons who died at the same age and sex: 1.18 times as many Charlson conditions (95 % CI 1.11-1.26; 95 against 80 per 100 persons), a ratio above 1 for each of the ten conditions, with intervals above 1 for COPD (1.42), diabetes (1.36), peripheral vascular disease (1.28) and malignancy (1.24). **Other-SUD patients** carry less: 0.65 times (0.56-0.75), least malignancy (0.39). All SUD patients together differ little from the comparison group (1.07), because the two patient groups pull in opposite directions.
 # * **Against the truth.** The generator planted mean scores of 1.3 (alcohol), 0.4-0.9 (drug groups) and 0.9 (comparison). Standardised in the same way, the planted conditions give ratios of 1.30 (alcohol) and 0.61 (other SUD). The register's alcohol ratio (1.18) is lower because the codes find only 80 % of the alcohol patients' planted conditions against 90 % of the comparison persons' and 93 % of the other-SUD patients': the alcohol patients' histories lie earlier, when diagnoses were often written without a code. The direction and ordering are right; the size depends on how much of each group's history was coded, and a real register, with its own eras of uncoded text, will have the same bias. (The drug patients in the register also carry a little more planted comorbidity than the generator's means for their groups: late-born drug users are seen only if they died young, and comorbidity shortens life, so the window selects the more comorbid.)
-# * **Substance-specific conditions.** The synthetic register plants no alcohol-related organ disease and no non-fatal poisoning (its `truth.diagnoses.alcohol_somatic` is empty everywhere), so these rows are zero: a check that the lists do not fire on the generator's other diagnoses (the ICD-7 581 cirrhosis it writes for mild liver disease, without alcoholism, is Charlson liver disease, not alcoholic). On a real delivery this is where alcoholic liver disease, pancreatitis and polyneuropathy would stand out among alcohol patients.
+# * **Psychiatric, infectious and injury comorbidity.** The ranking by substance and sex is the direct answer to the question; on the synthetic register it shows what the generator plants (its diagnoses beyond substance use are Charlson-type somatic conditions), so conditions it never writes rank at zero. Across eras, compare only conditions codable in every revision (the second table): hepatitis C and HIV cannot be coded before ICD-9, and Elixhauser is fully codable only from ICD-9. Read each rank with its interval: neighbouring ranks often overlap.
+* **Substance-specific conditions.** The synthetic register plants no alcohol-related organ disease and no non-fatal poisoning (its `truth.diagnoses.alcohol_somatic` is empty everywhere), so these rows are zero: a check that the lists do not fire on the generator's other diagnoses (the ICD-7 581 cirrhosis it writes for mild liver disease, without alcoholism, is Charlson liver disease, not alcoholic). On a real delivery this is where alcoholic liver disease, pancreatitis and polyneuropathy would stand out among alcohol patients.
