@@ -18,6 +18,7 @@ from typing import Any
 from harkit.icd.causes import (
     DefinitionChangeWarning,
     cause_group_definitions,
+    check_cause_column,
     check_definitions,
     definition_changes,
     level_shifts,
@@ -45,6 +46,7 @@ __all__ = [
     "charlson",
     "charlson_weights",
     "codelists",
+    "check_cause_column",
     "check_definitions",
     "codable",
     "comorbidity",

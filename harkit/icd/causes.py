@@ -27,7 +27,7 @@ import pandas as pd
 from harkit.icd.infer import REVISION_PERIODS
 
 __all__ = ["DefinitionChangeWarning", "cause_group_definitions", "definition_changes",
-           "check_definitions", "years_of", "level_shifts"]
+           "check_definitions", "check_cause_column", "years_of", "level_shifts"]
 
 
 class DefinitionChangeWarning(UserWarning):
@@ -145,6 +145,46 @@ def check_definitions(years: Iterable[int] | pd.Series, groups: Iterable[str] | 
             "harkit.icd.definition_changes() for what changes and the bridges.",
             DefinitionChangeWarning, stacklevel=stacklevel)
     return spanned
+
+
+def check_cause_column(groups: Iterable[object] | pd.Series,
+                       years: Iterable[int] | pd.Series | None,
+                       *, setting: str = "death", stacklevel: int = 3) -> list[str]:
+    """Check an analysis column that may hold cause groups; return notes for its result.
+
+    The trend and comparison functions call this on their group or cause column. Nothing
+    happens unless every value is a cause-group name (other groupings, such as substance
+    or sex, are not cause groups) and years are known.
+
+    Parameters
+    ----------
+    groups : iterable or Series
+        The values of the group or cause column the analysis uses.
+    years : iterable of int or Series, optional
+        Calendar years of the analysis's rows; None skips the check.
+    setting : {"death", "hospital"}, default "death"
+        See :func:`definition_changes`.
+    stacklevel : int, default 3
+        Passed to :func:`warnings.warn` (3 points at the caller's caller).
+
+    Returns
+    -------
+    list of str
+        One note per definition change spanned (empty when none); a
+        :class:`DefinitionChangeWarning` has been issued for them.
+    """
+    if years is None:
+        return []
+    values = {str(v) for v in pd.unique(pd.Series(list(groups) if not isinstance(groups, pd.Series)
+                                                   else groups).dropna())}
+    known = set(cause_group_definitions()["group"])
+    if not values or not values <= known:
+        return []
+    spanned = check_definitions(years, values, setting=setting, stacklevel=stacklevel + 1)
+    return [f"The definition of cause group {g} changes at {yrs}; a level shift there may be a "
+            "coding artefact (harkit.icd.definition_changes())."
+            for g, yrs in spanned.groupby("group", sort=True)["year"].agg(
+                lambda s: ", ".join(str(v) for v in sorted(set(s)))).items()]
 
 
 def years_of(table: pd.DataFrame) -> pd.Series | None:

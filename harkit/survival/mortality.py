@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from harkit import _disclosure as dc
 from harkit import privacy
+from harkit.icd.causes import check_cause_column
 from harkit.plot import forest
 from harkit.results import Result
 
@@ -244,6 +245,8 @@ def proportional_mortality(
     needed = [cause_col] + ([group_col] if group_col else [])
     d = _prepare(cohort, needed, strata, age, death_year, age_bins, period_width)
     s_cols = list(strata)
+    years = cohort.loc[d.index, death_year] if death_year in cohort.columns else None
+    definition_notes = check_cause_column(d[cause_col], years, setting="death")
     if group_col is None:
         d["_group"] = "all"
         group_col = "_group"
@@ -278,7 +281,7 @@ def proportional_mortality(
     all_causes = list(causes) if causes is not None else \
         sorted(set(d[cause_col]) | set(pi[cause_col]), key=str)
     d = d.astype({c: str for c in s_cols})
-    rows, notes = [], []
+    rows, notes = [], list(definition_notes)
     for g in groups:
         dg = d[d[group_col] == g]
         if dg.empty:
@@ -534,6 +537,8 @@ def mortality_odds_ratio(
         raise ValueError("method must be 'both', 'mh' or 'logistic'")
     d = _prepare(cohort, [cause_col, group_col], strata, age, death_year, age_bins,
                  period_width)
+    years = cohort.loc[d.index, death_year] if death_year in cohort.columns else None
+    definition_notes = check_cause_column(d[cause_col], years, setting="death")
     s_cols = list(strata)
     d = d.astype({c: str for c in s_cols})
     if not (d[group_col] == reference).any():
@@ -542,7 +547,7 @@ def mortality_odds_ratio(
         [g for g in pd.unique(d[group_col]) if g != reference]
     all_causes = list(causes) if causes is not None else sorted(pd.unique(d[cause_col]), key=str)
     z = stats.norm.ppf(1 - alpha / 2)
-    rows, models, notes = [], {}, []
+    rows, models, notes = [], {}, list(definition_notes)
     for g in groups:
         dg = d[d[group_col].isin([g, reference])].copy()
         if not (dg[group_col] == g).any():

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from harkit import _disclosure as dc
+from harkit.icd.causes import check_cause_column
 from harkit.icd.infer import revision_periods
 from harkit.results import Result
 from harkit.trends._common import (
@@ -99,6 +100,7 @@ def revision_breaks(
     alpha: float = 0.05,
     suppress: bool = True,
     threshold: int | None = None,
+    cause_group: str | None = None,
 ) -> RevisionBreakResult:
     """Test for level shifts in a yearly series at the ICD revision changeovers.
 
@@ -138,6 +140,10 @@ def revision_breaks(
         shows the exact series.
     threshold : int, optional
         Smallest count shown; default the policy in force.
+    cause_group : str, optional
+        The cause-of-death group the series counts; when its definition changes inside the
+        years of the series, a :class:`~harkit.icd.DefinitionChangeWarning` is issued and a
+        note added.
 
     Returns
     -------
@@ -169,6 +175,8 @@ def revision_breaks(
         warnings.warn(f"revision_breaks: {int(bad.sum())} rows with missing or "
                       "non-positive values left out", stacklevel=2)
     d = d.loc[~bad].groupby(time, as_index=False).sum().sort_values(time)
+    if cause_group is not None:
+        notes += check_cause_column([cause_group], d[time], setting=setting)
     yrs = d[time].to_numpy(float)
     y = d[count].to_numpy(float)
     tot = d[total].to_numpy(float) if total else None

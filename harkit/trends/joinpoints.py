@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import special, stats
 
 from harkit import _disclosure as dc
+from harkit.icd.causes import check_cause_column
 from harkit.plot import log_axis
 from harkit.results import Result
 from harkit.trends._common import (
@@ -128,6 +129,7 @@ def joinpoint(
     icd9_hospital_start: int = 1987,
     suppress: bool = True,
     threshold: int | None = None,
+    cause_group: str | None = None,
 ) -> JoinpointResult:
     """Segmented log-linear (joinpoint) regression with APC per segment and AAPC.
 
@@ -179,6 +181,10 @@ def joinpoint(
         shows the exact series.
     threshold : int, optional
         Smallest count shown; default the policy in force.
+    cause_group : str, optional
+        The cause-of-death group the series counts; when its definition changes inside the
+        years of the series, a :class:`~harkit.icd.DefinitionChangeWarning` is issued and a
+        note added.
 
     Returns
     -------
@@ -234,6 +240,8 @@ def joinpoint(
     n = len(t)
     off = np.log(d[total].to_numpy(float)) if total and count else np.zeros(n)
     notes = [DECEDENTS_NOTE]
+    if cause_group is not None:
+        notes += check_cause_column([cause_group], t, setting=setting)
     if n < 3:
         raise ValueError(f"joinpoint needs at least 3 years, got {n}")
     if count is not None and y.sum() == 0:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from harkit import _disclosure as dc
 from harkit import privacy
+from harkit.icd.causes import check_cause_column
 from harkit.results import Result
 from harkit.survival.mortality import poisson_exact_ci
 from harkit.trends._common import _UNITS, DECEDENTS_NOTE, _to_year, draw_revision_bands
@@ -114,7 +115,9 @@ def over_time(
         under a rounding policy they are computed from the rounded counts.
         ``suppress=False`` shows everything exactly.
     setting : {"hospital", "death"}
-        Revision periods drawn by :meth:`TrendResult.plot`.
+        Revision periods drawn by :meth:`TrendResult.plot`. When ``by`` holds cause groups,
+        a :class:`~harkit.icd.DefinitionChangeWarning` (and a note) names every group whose
+        definition changes inside the years covered.
     icd9_hospital_start : int, default 1987
         First year of ICD-9 in hospitals.
     alpha : float, default 0.05
@@ -155,6 +158,7 @@ def over_time(
         notes.append(f"{msg} left out.")
     start = (np.floor(year[keep] / width) * width).astype(int)
     if by is not None:
+        notes += check_cause_column(df.loc[keep, by], year[keep], setting=setting)
         grp = df.loc[keep, by]
         cats = (list(grp.cat.categories) if isinstance(grp.dtype, pd.CategoricalDtype)
                 else sorted(grp.unique(), key=str))
