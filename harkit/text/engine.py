@@ -192,10 +192,13 @@ def _skip_reason(text, scan: bool = True) -> str | None:
 
 
 def _spans(norm: Normalised, m: Matcher):
-    """Raw matches: (concept, label, norm_start, norm_end) in the normalised text."""
+    """Raw matches: (concept, label, norm_start, norm_end, own_affix) in the normalised
+    text; ``own_affix``: no key covers the whole hit (a prefix term ran on into the word,
+    so an affix there, ``rus*`` in ``rusfri``, may negate it)."""
     text = norm.text
     n = len(text)
     out: set[tuple[str | None, str, int, int]] = set()
+    exact: set[tuple[str | None, int, int]] = set()  # a key covers the whole hit
     if m.automaton is not None and text:
         for end_idx, (length, vals) in m.automaton.iter(text):
             s, e = end_idx - length + 1, end_idx + 1
@@ -208,18 +211,24 @@ def _spans(norm: Normalised, m: Matcher):
             for concept, label, prefix in vals:
                 if prefix:
                     out.add((concept, label, s, ext))
+                    if ext == e:
+                        exact.add((concept, s, e))
                 elif whole:
                     out.add((concept, label, s, e))
+                    exact.add((concept, s, e))
     for label, rx in m.wildcards:
         for mm in rx.finditer(text):
             out.add((None, label, mm.start(), mm.end()))
+            exact.add((None, mm.start(), mm.end()))
     if m.regexes and text:
-        out.update(_regex_spans(norm, m))
+        found = _regex_spans(norm, m)
+        out.update(found)
+        exact.update((c, s, e) for c, _, s, e in found)
     # one hit per (concept, span): keep the first label in a stable order
     best: dict[tuple[str | None, int, int], str] = {}
     for concept, label, s, e in sorted(out, key=lambda t: (t[2], t[3], str(t[0]), t[1])):
         best.setdefault((concept, s, e), label)
-    return [(c, lab, s, e) for (c, s, e), lab in best.items()]
+    return [(c, lab, s, e, (c, s, e) not in exact) for (c, s, e), lab in best.items()]
 
 
 def _regex_spans(norm: Normalised, m: Matcher) -> list[tuple[str, str, int, int]]:
@@ -246,13 +255,13 @@ def _hits_of(norm: Normalised, matcher: Matcher, context: bool):
     raw = _spans(norm, matcher)
     if not raw:
         return [], []
-    starts = [s for _, _, s, _ in raw]
-    ends = [e for _, _, _, e in raw]
-    ctx = (context_batch(norm, starts, ends) if context
+    starts = [r[2] for r in raw]
+    ends = [r[3] for r in raw]
+    ctx = (context_batch(norm, starts, ends, own_affix=[r[4] for r in raw]) if context
            else {c: np.zeros(len(raw), dtype=bool) for c in _FLAGS})
     wstarts = [a for a, _ in norm.words]
     hits = []
-    for k, (concept, _, s, e) in enumerate(raw):
+    for k, (concept, _, s, e, _) in enumerate(raw):
         w0 = max(bisect_right(wstarts, s) - 1, 0)
         w1 = max(bisect_right(wstarts, max(e - 1, s)) - 1, w0)
         hits.append(Hit(norm.text[s:e], w0, concept, w1 - w0 + 1,
@@ -263,7 +272,7 @@ def _hits_of(norm: Normalised, matcher: Matcher, context: bool):
 def _rows(doc_id, pid, text, leaves, pieces, width):
     """Output rows of one document from (raw span, hit, original start, end) pieces."""
     rows = []
-    for (concept, label, _, _), h, a, b in pieces:
+    for (concept, label, *_), h, a, b in pieces:
         if not any(leaf.matches(h) for leaf in leaves):
             continue
         snip = " ".join(text[max(a - width, 0):b + width].split())
@@ -278,7 +287,7 @@ def _search_whole(doc_id, pid, text, matcher, leaves, context, width):
     raw, hits = _hits_of(norm, matcher, context)
     if not _eval(matcher.node, hits):
         return []
-    o_s, o_e = norm.original_spans([s for _, _, s, _ in raw], [e for _, _, _, e in raw])
+    o_s, o_e = norm.original_spans([r[2] for r in raw], [r[3] for r in raw])
     return _rows(doc_id, pid, text, leaves,
                  zip(raw, hits, o_s.tolist(), o_e.tolist()), width)
 
