@@ -366,9 +366,11 @@ def context_batch(normalised: Normalised | str, starts, ends,
             c = r.category
             if out[c][h]:
                 continue
-            if b <= first and r.direction in ("forward", "bidirectional"):
-                ok = (words_before[first] - words_before[b] <= r.window
-                      and term[c][first] == term[c][b])
+            if a < first and r.direction in ("forward", "bidirectional"):
+                # (a hit inside a longer trigger, "tegn" of "uten tegn til", is in scope)
+                g = min(b, first)
+                ok = (words_before[first] - words_before[g] <= r.window
+                      and term[c][first] == term[c][g])
             elif a > last and r.direction in ("backward", "bidirectional"):
                 ok = (words_before[a] - words_before[last + 1] <= r.window
                       and term[c][a] == term[c][last + 1])
