@@ -50,7 +50,7 @@ TERMS = ["alkoholisme", "heroin", "Antabus", "delirium tremens", "abstinens", "h
          "rusfri", "alkoholfri", "heroinfritt", "ubehandlet", "uendret", "symptomløs"]
 FILLER = ["pasienten", "er", "innlagt", "og", "har", "drukket", "i", "dag", "lege",
           "kontroll", ",", ".", "?", ";", "får", "faar", "Far", "-", "(", ")", "2",
-          "uke", "ikke", "ingen", "men", "tidligere"]
+          "uke", "ikke", "ingen", "men", "tidligere", "mor", "Mør", "speed", "sped", "Bror"]
 token = st.sampled_from(TRIGGERS + TERMS + FILLER)
 document = st.lists(token, max_size=60).map(" ".join)
 
@@ -61,7 +61,7 @@ def _frame(texts: list[str]) -> pd.DataFrame:
 
 
 QUERY = ("@alcohol OR @opioids OR @cannabis OR @treatment OR @withdrawal OR @abstinence "
-         "OR heroin:negated OR NEAR/3(@alcohol, @treatment)")
+         "OR heroin:negated OR NEAR/3(@alcohol, @treatment) OR @family OR @stimulants")
 
 
 @settings(max_examples=150, deadline=None)

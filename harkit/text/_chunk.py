@@ -195,6 +195,20 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
         prefix = matcher.entry_prefix[entry]
         keep = prefix | ~inside[which]
         which, entry, prefix = which[keep], entry[keep], prefix[keep]
+        if any(x is not None for x in matcher.entry_exact):
+            # exact terms (far, not får): the original spelling decides
+            is_exact = np.array([x is not None for x in matcher.entry_exact],
+                                dtype=bool)[entry]
+            at = np.flatnonzero(is_exact)
+            if len(at):
+                os_, oe = _original_spans(fb, starts[which[at]], ends[which[at]])
+                joined = fb.joined
+                ok_exact = np.array([joined[a:b].lower() in matcher.entry_exact[k] for a, b, k
+                                     in zip(os_.tolist(), oe.tolist(), entry[at].tolist())],
+                                    dtype=bool)
+                keep = np.ones(len(entry), dtype=bool)
+                keep[at] = ok_exact
+                which, entry, prefix = which[keep], entry[keep], prefix[keep]
         hit_end = np.where(prefix, ext[which], ends[which])
         parts.append((starts[which], hit_end,
                       matcher.entry_concept[entry], matcher.entry_label[entry],

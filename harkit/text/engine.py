@@ -81,6 +81,10 @@ class Matcher:
     concepts: list[str | None] = field(default_factory=list)
     #: Term labels and regex patterns by code, in sorted order.
     labels: list[str] = field(default_factory=list)
+    #: ``(concept, label)`` of exact terms: the lower-case original spellings they accept.
+    exact: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    #: Per entry: the accepted spellings of an exact term, else None.
+    entry_exact: list[frozenset[str] | None] = field(default_factory=list)
 
 
 def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
@@ -113,6 +117,7 @@ def _compile(query: str, lexicon: Lexicon) -> Matcher:
     patterns: dict[str, set[tuple[str | None, str, bool]]] = {}
     regexes: list[tuple[str, str, re.Pattern]] = []
     wildcards: list[tuple[str, re.Pattern]] = []
+    exact: dict[tuple[str, str], frozenset[str]] = {}
 
     def add(text: str, concept: str | None, label: str) -> None:
         prefix = text.endswith("*")
@@ -125,6 +130,8 @@ def _compile(query: str, lexicon: Lexicon) -> Matcher:
             c = lexicon[leaf.name]
             for variant, term in lexicon.variants(leaf.name).items():
                 add(variant, c.name, term.text)
+                if term.exact:
+                    exact[(c.name, term.text)] = term.spellings
             for rx in c.regexes:
                 regexes.append((c.name, rx.pattern, rx.compile()))
         elif isinstance(leaf, Term):
@@ -159,7 +166,8 @@ def _compile(query: str, lexicon: Lexicon) -> Matcher:
         entry_concept=np.array([c_code[c] for c, _, _ in flat], dtype=np.int64),
         entry_label=np.array([l_code[lab] for _, lab, _ in flat], dtype=np.int64),
         entry_prefix=np.array([p for _, _, p in flat], dtype=bool),
-        concepts=concepts, labels=labels)
+        concepts=concepts, labels=labels, exact=exact,
+        entry_exact=[exact.get((c, lab)) for c, lab, _ in flat])
 
 
 # characters a folded key may hold that the one-byte scan text cannot
@@ -214,6 +222,11 @@ def _spans(norm: Normalised, m: Matcher):
                     if ext == e:
                         exact.add((concept, s, e))
                 elif whole:
+                    allowed = m.exact.get((concept, label))
+                    if allowed is not None:
+                        a, b = norm.original_span(s, e)
+                        if norm.original[a:b].lower() not in allowed:
+                            continue  # an exact term in another spelling (får for far)
                     out.add((concept, label, s, e))
                     exact.add((concept, s, e))
     for label, rx in m.wildcards:
