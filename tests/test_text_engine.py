@@ -267,3 +267,34 @@ def test_exact_is_validated(tmp_path):
     lex = load_lexicon(f, shipped=False)
     assert not lex["x"].terms[0].exact
     assert len(search(_docs("Pasienten får hjelp."), "@x", lexicon=lex)) == 1
+
+
+# --- a user rule table --------------------------------------------------------------------
+
+def test_search_takes_a_user_rule_table(tmp_path):
+    from harkit.text import read_rules
+    from harkit.text.engine import _reference_chunk, compile_query, search_chunk
+    d = _docs("Pasienten nekter alkoholmisbruk.", "Ingen alkoholmisbruk.",
+              "Alkoholmisbruk: bestrides.")
+    shipped = search(d, "@alcohol")
+    assert shipped.set_index("document_id").negated.to_dict() == {
+        "d0": True, "d1": True, "d2": False}
+    table = read_rules().table
+    table = table[table["literal"] != "nekter"]
+    extra = pd.DataFrame([{"literal": "bestrides", "category": "negated",
+                           "direction": "backward", "window": 3, "source": "U"}])
+    mine = pd.concat([table, extra], ignore_index=True)
+    f = tmp_path / "rules.csv"
+    mine.to_csv(f, index=False)
+    for rules in (mine, str(f), read_rules(f)):
+        got = search(d, "@alcohol", rules=rules).set_index("document_id").negated.to_dict()
+        assert got == {"d0": False, "d1": True, "d2": True}
+    m = compile_query("@alcohol", rules=mine)
+    pd.testing.assert_frame_equal(search_chunk(d, m)[0], _reference_chunk(d, m)[0])
+
+
+def test_user_rule_table_errors_name_the_row():
+    bad = pd.DataFrame([{"literal": "nekter", "category": "negert", "direction": "forward",
+                         "window": 3}])
+    with pytest.raises(ValueError, match="rule 1 .*negert"):
+        search(_docs("Nekter alkohol."), "@alcohol", rules=bad)

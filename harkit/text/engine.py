@@ -23,15 +23,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import ahocorasick
 import numpy as np
 import pandas as pd
 
-from harkit.text._chunk import default_tables, search_folded
+from harkit.text._chunk import RuleTables, default_tables, rule_tables, search_folded
 from harkit.text._compiled import Dfa, build_dfa
 from harkit.text.batch import fold_batch, split_latin1
-from harkit.text.context import context_batch
+from harkit.text.context import ContextRules, _default_rules, context_batch, read_rules
 from harkit.text.lexicon import Lexicon, load_lexicon
 from harkit.text.mask import mask_dates
 from harkit.text.normalise import Normalised, fold, normalise
@@ -85,9 +86,13 @@ class Matcher:
     exact: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     #: Per entry: the accepted spellings of an exact term, else None.
     entry_exact: list[frozenset[str] | None] = field(default_factory=list)
+    #: The context rules (default: the shipped table) and their kernel tables.
+    rules: ContextRules | None = None
+    tables: RuleTables | None = None
 
 
-def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
+def compile_query(query: str, lexicon: Lexicon | None = None,
+                  rules: ContextRules | str | Path | pd.DataFrame | None = None) -> Matcher:
     """Parse ``query`` and build its matcher (raises the parser's errors before any work).
 
     Parameters
@@ -95,15 +100,24 @@ def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
     query : str
     lexicon : Lexicon, optional
         Default: the shipped lexicon.
+    rules : ContextRules, path or DataFrame, optional
+        Context rules (:func:`harkit.text.read_rules`); default: the shipped table.
 
     Returns
     -------
     Matcher
-        With the shipped lexicon, the same object for the same query (compiled once).
+        With the shipped lexicon and rules, the same object for the same query (compiled
+        once).
+
+    Raises
+    ------
+    ValueError
+        A context rule literal holds a character beyond Latin-1 (the compiled scan reads
+        one byte per character of folded text).
     """
-    if lexicon is None:
+    if lexicon is None and rules is None:
         return _compile_shipped(query)
-    return _compile(query, lexicon)
+    return _compile(query, lexicon if lexicon is not None else load_lexicon(), rules)
 
 
 @lru_cache(maxsize=64)
@@ -111,8 +125,16 @@ def _compile_shipped(query: str) -> Matcher:
     return _compile(query, load_lexicon())
 
 
-def _compile(query: str, lexicon: Lexicon) -> Matcher:
+def _compile(query: str, lexicon: Lexicon, rules=None) -> Matcher:
     node = parse(query, lexicon)
+    if rules is None:
+        rules, tables = _default_rules(), default_tables()
+    else:
+        rules = read_rules(rules) if not isinstance(rules, ContextRules) else rules
+        tables = rule_tables(rules)
+    if tables is None:
+        raise ValueError("a context rule literal holds a character beyond Latin-1; "
+                         "write it as it is folded (see harkit.text.normalise)")
     # folded key -> {(concept or None, term label, is_prefix)}
     patterns: dict[str, set[tuple[str | None, str, bool]]] = {}
     regexes: list[tuple[str, str, re.Pattern]] = []
@@ -167,7 +189,7 @@ def _compile(query: str, lexicon: Lexicon) -> Matcher:
         entry_label=np.array([l_code[lab] for _, lab, _ in flat], dtype=np.int64),
         entry_prefix=np.array([p for _, _, p in flat], dtype=bool),
         concepts=concepts, labels=labels, exact=exact,
-        entry_exact=[exact.get((c, lab)) for c, lab, _ in flat])
+        entry_exact=[exact.get((c, lab)) for c, lab, _ in flat], rules=rules, tables=tables)
 
 
 # characters a folded key may hold that the one-byte scan text cannot
@@ -270,7 +292,8 @@ def _hits_of(norm: Normalised, matcher: Matcher, context: bool):
         return [], []
     starts = [r[2] for r in raw]
     ends = [r[3] for r in raw]
-    ctx = (context_batch(norm, starts, ends, own_affix=[r[4] for r in raw]) if context
+    ctx = (context_batch(norm, starts, ends, matcher.rules,
+                         own_affix=[r[4] for r in raw]) if context
            else {c: np.zeros(len(raw), dtype=bool) for c in _FLAGS})
     wstarts = [a for a, _ in norm.words]
     hits = []
@@ -348,7 +371,7 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
         else:
             skipped[k] = reason
     slow: list[int] = []
-    tables = default_tables() if context else None
+    tables = matcher.tables if context else None
     parts, part_rows = [], []
     # a few MB of text at a time: the folded arrays then stay small enough to be reused
     # from memory already mapped, which is markedly faster than ever larger ones
@@ -483,8 +506,8 @@ def _reference_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = T
 
 def search(documents: pd.DataFrame | Iterable[pd.DataFrame], query: str, *,
            lexicon: Lexicon | None = None, context: bool = True, chunksize: int = 10_000,
-           processes: int | None = 1, progress: bool = False, width: int = 40
-           ) -> pd.DataFrame:
+           processes: int | None = 1, progress: bool = False, width: int = 40,
+           rules: ContextRules | str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
     """Find the documents that satisfy a query and the hits that make them do so.
 
     Parameters
@@ -509,6 +532,9 @@ def search(documents: pd.DataFrame | Iterable[pd.DataFrame], query: str, *,
         Show a tqdm progress bar.
     width : int
         Characters of original text on each side of a hit in ``snippet``.
+    rules : ContextRules, path or DataFrame, optional
+        A context rule table (:func:`harkit.text.read_rules`: a CSV path, a DataFrame or
+        compiled rules); default: the shipped Norwegian table.
 
     Returns
     -------
@@ -527,7 +553,7 @@ def search(documents: pd.DataFrame | Iterable[pd.DataFrame], query: str, *,
     """
     from harkit.text.parallel import run_chunks
 
-    matcher = compile_query(query, lexicon)
+    matcher = compile_query(query, lexicon, rules)
     if isinstance(documents, pd.DataFrame):
         missing = {"document_id", "text"} - set(documents.columns)
         if missing:
