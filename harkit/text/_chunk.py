@@ -370,9 +370,19 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
     rules = tables.rules
     own = None
     if rules.affixes:
-        shortest = min(len(r.affix) for r in rules.affixes)
-        # words of rule literals (usannsynlig) are judged by their rule alone
-        cand = np.flatnonzero(u_word & (uid == 0) & (u_end - u_start >= shortest))
+        # words of rule literals (usannsynlig) are judged by their rule alone; only words
+        # that start or end with the first or last letter of an affix are looked at
+        cand = u_word & (uid == 0)
+        firsts = np.zeros(256, dtype=bool)
+        lasts = np.zeros(256, dtype=bool)
+        for r in rules.affixes:
+            code = ord(r.affix[0] if r.kind == "prefix" else r.affix[-1])
+            if code < 256:
+                (firsts if r.kind == "prefix" else lasts)[code] = True
+            else:  # pragma: no cover - an affix beyond Latin-1 never matches the scan text
+                pass
+        cand &= firsts[codes[u_start]] | lasts[codes[np.maximum(u_end - 1, 0)]]
+        cand = np.flatnonzero(cand)
         text = fb.text
         found = rules.affixed([text[a:b] for a, b in zip(u_start[cand].tolist(),
                                                          u_end[cand].tolist())])

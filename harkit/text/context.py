@@ -93,20 +93,33 @@ class ContextRules:
     literal_words: frozenset[str] = frozenset()
 
     def affixed(self, words: list[str]) -> list[_Affix | None]:
-        """The affix rule each (folded) word matches, if any (first rule wins)."""
-        out: list[_Affix | None] = []
-        for w in words:
-            hit = None
-            for r in self.affixes:
-                if r.kind == "prefix":
-                    if w.startswith(r.affix) and r.stem.fullmatch(w, len(r.affix)):
-                        hit = r
-                        break
-                elif w.endswith(r.affix) and r.stem.fullmatch(w, 0, len(w) - len(r.affix)):
-                    hit = r
-                    break
-            out.append(hit)
+        """The affix rule each (folded) word matches, if any (the first rule wins)."""
+        out: list[_Affix | None] = [None] * len(words)
+        if not self.affixes or not words:
+            return out
+        # one regex pass per rule over the words joined by line breaks (no word holds one)
+        joined = "\n".join(words)
+        starts = np.fromiter(accumulate((len(w) + 1 for w in words[:-1]), initial=0),
+                             dtype=np.int64, count=len(words))
+        for rule, rx in zip(self.affixes, _affix_patterns(self.affixes)):
+            # (a stem pattern that can match a line break must not join two words)
+            at = [m.start() for m in rx.finditer(joined) if "\n" not in m.group()]
+            for i in np.searchsorted(starts, at).tolist():
+                if out[i] is None:
+                    out[i] = rule
         return out
+
+
+def _affix_patterns(affixes: tuple[_Affix, ...]) -> list[re.Pattern]:
+    """Per affix rule, a pattern matching whole words (one a line) that carry it."""
+    return [_affix_pattern(r.kind, r.affix, r.stem.pattern) for r in affixes]
+
+
+@lru_cache(maxsize=256)
+def _affix_pattern(kind: str, affix: str, stem: str) -> re.Pattern:
+    a = re.escape(affix)
+    body = f"{a}(?:{stem})" if kind == "prefix" else f"(?:{stem}){a}"
+    return re.compile(rf"^(?:{body})$", re.MULTILINE)
 
 
 def _compile(table: pd.DataFrame) -> ContextRules:
@@ -215,6 +228,7 @@ def _events(norm: Normalised, rules: ContextRules):
     events: list[tuple[int, int, _Rule]] = []
     by_first = rules.by_first
     free = 0  # units before this one are part of a matched literal
+    needs: dict[int, bool] = {}  # per rule group: whether any rule checks the original
     # only units that can start a literal need a look (same result as stepping through all)
     for i in [j for j, u in enumerate(units) if u in by_first]:
         if i < free:
@@ -223,7 +237,10 @@ def _events(norm: Normalised, rules: ContextRules):
             k = len(lit)
             if tuple(units[i:i + k]) == lit:
                 orig = ""
-                if any(r.not_original for r in rs):
+                special = needs.get(id(rs))
+                if special is None:
+                    special = needs[id(rs)] = any(r.not_original for r in rs)
+                if special:
                     a, b = norm.original_span(spans[i][0], spans[i + k - 1][1])
                     orig = norm.original[a:b].lower()
                 for r in rs:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from harkit.text._chunk import RuleTables, default_tables, rule_tables, search_folded
 from harkit.text._compiled import Dfa, build_dfa
-from harkit.text.batch import fold_batch, split_latin1
+from harkit.text.batch import fold_batch
 from harkit.text.context import ContextRules, _default_rules, context_batch, read_rules
 from harkit.text.lexicon import Lexicon, load_lexicon
 from harkit.text.mask import mask_dates
@@ -336,8 +336,8 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
     scanned once by a compiled automaton; context is judged for all hits of the chunk at
     once in windows of rule units around them, the query evaluated per document on arrays
     and the rows built column by column (:mod:`harkit.text._chunk`). That gives the same
-    hits as normalising every whole document. Texts with characters that do not fold one
-    to one (ligatures, combining accents) take that whole-document path.
+    hits as normalising every whole document, for every text (characters beyond Latin-1
+    are folded in the batch: :func:`harkit.text.batch.fold_batch`).
 
     Parameters
     ----------
@@ -439,13 +439,8 @@ def _search_batch(todo: list[int], texts: list, ids: list, pids: list, matcher: 
     """The chunk path over texts ``todo``: ``(hits, chunk row of each hit, texts left for
     the one-by-one path)``, or None if the batched path failed (a RuntimeWarning says why).
     Texts with too much garbage are added to ``skipped``."""
-    fast, slow = todo, []
-    try:
-        fb = fold_batch([texts[k] for k in fast], pieces=False)
-    except (UnicodeEncodeError, ValueError):
-        ok, other = split_latin1([texts[k] for k in todo])
-        fast, slow = [todo[i] for i in ok], [todo[i] for i in other]
-        fb = fold_batch([texts[k] for k in fast], pieces=False)
+    fast, slow = todo, []  # every text folds in the batch (fold_batch spells out the rest)
+    fb = fold_batch([texts[k] for k in fast], pieces=False)
     garbage = fb.control_counts > MAX_GARBAGE * np.array([len(texts[k]) for k in fast])
     for i in np.flatnonzero(garbage).tolist():
         skipped[fast[i]] = "binary"
