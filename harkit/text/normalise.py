@@ -83,9 +83,6 @@ def spelled_out(ch: str) -> str | None:
     return "".join(x for x in f if ord(x) < 256 and x not in "¼½¾µ")
 
 
-_SPECIAL_CHARS = re.compile("[^\x00-\xff]|[¼½¾]")
-
-
 def expand(text: str) -> tuple[str, np.ndarray | None]:
     """Spell out the characters that do not fold one to one (see :func:`spelled_out`).
 
@@ -101,11 +98,18 @@ def expand(text: str) -> tuple[str, np.ndarray | None]:
         ``expanded`` comes from, then ``len(text)``; None when nothing was spelled out
         (``expanded is text``).
     """
-    if not _SPECIAL_CHARS.search(text):
+    if text.isascii():
         return text, None
-    # the distinct characters first: most beyond Latin-1 (dashes, quotes) stay
-    todo = {c: sub for c in set(_SPECIAL_CHARS.findall(text))
-            if (sub := spelled_out(c)) is not None}
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = np.unique(wide[(wide > 255) | ((wide >= 0xBC) & (wide <= 0xBE))])
+        distinct = [chr(c) for c in codes.tolist()]
+    else:
+        distinct = [c for c in "¼½¾" if c in text]
+    # most characters beyond Latin-1 (dashes, quotes) stay: only the others are looked for
+    todo = {c: sub for c in distinct if (sub := spelled_out(c)) is not None}
     if not todo:
         return text, None
     rx = re.compile("[" + "".join(re.escape(c) for c in todo) + "]")
