@@ -31,6 +31,7 @@ from harkit.text.engine import (
     search,
     search_chunk,
 )
+from harkit.text.explain import co_mentions, sentence_ids, triggers
 from harkit.text.fuzzy import corpus_vocabulary, expand_lexicon, ocr_neighbours, with_neighbours
 from harkit.text.lexicon import Lexicon, LexiconError, load_lexicon
 from harkit.text.mask import DATE_MASK, DATE_PATTERN, mask_dates
@@ -85,6 +86,9 @@ __all__ = [
     "context_of",
     "evaluate",
     "evaluate_query",
+    "co_mentions",
+    "sentence_ids",
+    "triggers",
     "export_sample",
     "read_brat",
     "read_labels",

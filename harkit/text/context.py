@@ -297,7 +297,7 @@ def clause_ends(sep_pos, sep_window, conj_pos, end_pos, words_before, doc=None) 
 
 def context_batch(normalised: Normalised | str, starts, ends,
                   rules: ContextRules | str | Path | pd.DataFrame | None = None,
-                  own_affix=None) -> dict[str, np.ndarray]:
+                  own_affix=None, why: list | None = None) -> dict[str, np.ndarray]:
     """Context of many hits in one document, scanning the triggers once.
 
     Parameters
@@ -312,6 +312,10 @@ def context_batch(normalised: Normalised | str, starts, ends,
         Whether an affix rule may flag a hit through an affix of the hit's own word
         (``rusfri`` found by ``rus*``). False where the matched term itself holds the
         affix (the term ``rusfri`` of sobriety). Default: True for every hit.
+    why : list, optional
+        If given, filled with one dict per hit: category -> ``(literal, start, end)``,
+        the trigger that set the flag and its span in ``normalised.text`` (an affix
+        rule's literal is the affix, its span the word).
 
     Returns
     -------
@@ -329,6 +333,8 @@ def context_batch(normalised: Normalised | str, starts, ends,
     if len(own_ok) != len(starts):
         raise ValueError("own_affix and starts differ in length")
     out = {c: np.zeros(len(starts), dtype=bool) for c in CATEGORIES}
+    if why is not None:
+        why[:] = [{} for _ in range(len(starts))]
     if not len(starts) or not norm.text:
         return out
     spans, units, is_word, events = _events(norm, rules)
@@ -357,10 +363,12 @@ def context_batch(normalised: Normalised | str, starts, ends,
     # (a word of a rule literal, such as usannsynlig, is judged by its rule alone)
     word_at = [i for i in range(n) if is_word[i] and units[i] not in rules.literal_words]
     own = {}
+    own_rule = {}
     for i, r in zip(word_at, rules.affixed([units[i] for i in word_at])):
         if r is not None:
             own[i] = r.category
-            events.append((i, i + 1, _Rule(r.affix, r.category, "forward", r.window,
+            own_rule[i] = ("-" + r.affix) if r.kind == "suffix" else (r.affix + "-")
+            events.append((i, i + 1, _Rule(own_rule[i], r.category, "forward", r.window,
                                            frozenset())))
     events.sort(key=lambda x: x[0])
     triggers = [(a, b, r) for a, b, r in events
@@ -377,6 +385,8 @@ def context_batch(normalised: Normalised | str, starts, ends,
         for i in range(first, last + 1) if own_ok[h] else ():
             if i in own:
                 out[own[i]][h] = True
+                if why is not None:
+                    why[h].setdefault(own[i], (own_rule[i], *spans[i]))
         lo = bisect_left(trig_starts, first - reach)
         hi = bisect_right(trig_starts, last + reach)
         for a, b, r in triggers[lo:hi]:
@@ -395,6 +405,8 @@ def context_batch(normalised: Normalised | str, starts, ends,
                 ok = False  # trigger overlaps the hit or points away from it
             if ok:
                 out[c][h] = True
+                if why is not None:
+                    why[h][c] = (r.literal, spans[a][0], spans[b - 1][1])
     return out
 
 
