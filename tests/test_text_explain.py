@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from harkit.text import co_mentions, search, sentence_ids, triggers
+from harkit.text import co_mentions, kwic, search, sentence_ids, triggers
 
 DOCS = pd.DataFrame({
     "document_id": ["a", "b"], "person_id": [1, 2],
@@ -45,3 +45,13 @@ def test_co_mentions_in_one_sentence_only():
     everything = co_mentions(h, DOCS, "alcohol", "sedatives", affirmed=False)
     assert ["b", "alkohol", "Vival"] in everything[["document_id", "left", "right"]
                                                    ].values.tolist()
+
+
+def test_kwic_shows_the_trigger_masked():
+    docs = pd.DataFrame({"document_id": ["a"], "person_id": [1],
+                         "text": ["Innlagt 31.02.1957. Ingen tegn til abstinens."]})
+    h = search(docs, "@withdrawal")
+    view = kwic(h, documents=docs)
+    assert view["trigger"].tolist() == ["negated: Ingen tegn til"]
+    assert "1957" not in " ".join(view["left"])
+    assert "person_id" not in view and "document_id" not in view

@@ -615,7 +615,8 @@ def flags(hits: pd.DataFrame, documents: pd.DataFrame | None = None,
 
 
 def kwic(hits: pd.DataFrame, width: int = 40, *, n: int | None = None, sort: bool = False,
-         suppress: bool = True, document_id: bool = False) -> pd.DataFrame:
+         suppress: bool = True, document_id: bool = False,
+         documents: pd.DataFrame | None = None, rules=None) -> pd.DataFrame:
     """Key word in context: ``concept, left, match, right`` and the context flags.
 
     Built from each hit's ``snippet``: never a person id. Under disclosure control (the
@@ -639,12 +640,18 @@ def kwic(hits: pd.DataFrame, width: int = 40, *, n: int | None = None, sort: boo
     document_id : bool, default False
         Keep ``document_id`` even under ``suppress`` (to look a hit up inside the secure
         environment; not for publication).
+    documents : pandas.DataFrame, optional
+        The documents searched: adds a ``trigger`` column, the rule behind each flag
+        (:func:`harkit.text.triggers`; masked like the text).
+    rules : optional
+        The context rules of the search (default: the shipped ones), with ``documents``.
 
     Returns
     -------
     pandas.DataFrame
-        ``concept``, ``left``, ``match``, ``right`` and the flags (``document_id`` first when
-        kept); ``attrs["masked"]`` counts the text cells in which something was masked.
+        ``concept``, ``left``, ``match``, ``right``, the flags and ``trigger`` when asked
+        (``document_id`` first when kept); ``attrs["masked"]`` counts the text cells in
+        which something was masked.
     """
     h = hits.sort_values(["document_id", "start", "end"], kind="stable") if sort else hits
     if n is not None:
@@ -664,9 +671,15 @@ def kwic(hits: pd.DataFrame, width: int = 40, *, n: int | None = None, sort: boo
         out.insert(0, "document_id", h["document_id"])
     for c in _FLAGS:
         out[c] = h[c]
+    text_cols = ["left", "match", "right"]
+    if documents is not None:
+        from harkit.text.explain import triggers
+
+        out["trigger"] = triggers(h, documents, rules)["trigger"]
+        text_cols.append("trigger")
     masked = 0
     if suppress:
-        for c in ("left", "match", "right"):
+        for c in text_cols:
             new = out[c].astype(str).map(mask_dates)
             masked += int((new != out[c].astype(str)).sum())
             out[c] = new
