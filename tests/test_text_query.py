@@ -254,3 +254,15 @@ def test_hits_as_mappings_and_dataframe():
     assert not evaluate(parse("@opioids"), frame)
     with pytest.raises(TypeError):
         evaluate(parse("a"), ["a"])
+
+
+@pytest.mark.parametrize("query, message", [
+    ("/alko.*/", "looks like a regular expression"),
+    ("@alcohol AND /her(o|ø)in/", "looks like a regular expression"),
+    ("alko+hol", "regular expressions are not supported"),
+    ("§", "would match nothing"),
+    ("@alcohol OR --", "would match nothing"),
+])
+def test_query_text_that_would_match_nothing_is_an_error(query, message):
+    with pytest.raises(QuerySyntaxError, match=message):
+        parse(query)

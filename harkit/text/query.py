@@ -328,8 +328,19 @@ def _tokenize(q: str) -> list[_Tok]:
             toks.append(_Tok("filter", (bool(m.group("fneg")), name), i))
         elif kind == "word":
             w = m.group("word")
+            if len(w) > 1 and w.startswith("/"):
+                # a regular expression would be read as a word and silently match nothing
+                raise QuerySyntaxError(
+                    f"{w!r} looks like a regular expression, which queries do not take: "
+                    "write * for any letters (alkohol*), or put the pattern in a lexicon "
+                    "concept's regexes", q, i)
             if not _WORD.match(w) or w.strip("*") == "":
-                raise QuerySyntaxError(f"invalid word {w!r}", q, i)
+                hint = (" (regular expressions are not supported in queries; * stands for "
+                        "any letters)" if set(w) & set("[]{}()|\\^$+?") else "")
+                raise QuerySyntaxError(f"invalid word {w!r}{hint}", q, i)
+            if not any(ch.isalnum() for ch in w):
+                raise QuerySyntaxError(f"word {w!r} has no letter or digit and would match "
+                                       "nothing", q, i)
             toks.append(_Tok("word", w.lower(), i))
         elif kind == "op":
             toks.append(_Tok(m.group("op"), None, i))
