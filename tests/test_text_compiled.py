@@ -103,7 +103,8 @@ def test_query_forms_on_the_chunk_path():
     docs = _frame(texts)
     for query in ["@alcohol:affirmed AND NOT @treatment", "alko* OR hero*n",
                   '"delirium tremens":!negated', "NOT @opioids", "@withdrawal:historical",
-                  "NEAR/2(@alcohol:negated, @opioids)", "@treatment:!affirmed"]:
+                  "NEAR/2(@alcohol:negated, @opioids)", "NEAR/4/doc(@alcohol, @opioids)",
+                  "@treatment:!affirmed"]:
         m = compile_query(query)
         fast, _ = search_chunk(docs, m)
         ref, _ = _reference_chunk(docs, m)

@@ -43,6 +43,8 @@ _DIRECTIONS = {"forward": 0, "backward": 1, "bidirectional": 2, "terminate": 3, 
                "clause": 5, "conjunction": 6}
 _SPACE_CODES = np.zeros(256, dtype=bool)
 _SPACE_CODES[[ord(" "), ord("\n")]] = True  # the only blanks folded text holds
+_SENTENCE_STOP = np.zeros(256, dtype=bool)
+_SENTENCE_STOP[[ord(c) for c in ".!?;"]] = True
 _HARD = np.zeros(256, dtype=bool)
 _HARD[[ord(c) for c in "?!;"]] = True
 
@@ -449,22 +451,23 @@ def _leaf_mask(leaf: Leaf, matcher, concept, label_text, flags) -> np.ndarray:
     return ok
 
 
-def _truth(node: Node, masks: dict, inv: np.ndarray, n_docs: int, w0, w1) -> np.ndarray:
+def _truth(node: Node, masks: dict, inv: np.ndarray, n_docs: int, w0, w1,
+           sent=None) -> np.ndarray:
     """Whether each document with hits satisfies ``node`` (``inv``: document of each hit)."""
     if isinstance(node, Leaf):
         return np.bincount(inv[masks[node]], minlength=n_docs) > 0
     if isinstance(node, And):
         out = np.ones(n_docs, dtype=bool)
         for item in node.items:
-            out &= _truth(item, masks, inv, n_docs, w0, w1)
+            out &= _truth(item, masks, inv, n_docs, w0, w1, sent)
         return out
     if isinstance(node, Or):
         out = np.zeros(n_docs, dtype=bool)
         for item in node.items:
-            out |= _truth(item, masks, inv, n_docs, w0, w1)
+            out |= _truth(item, masks, inv, n_docs, w0, w1, sent)
         return out
     if isinstance(node, Not):
-        return ~_truth(node.item, masks, inv, n_docs, w0, w1)
+        return ~_truth(node.item, masks, inv, n_docs, w0, w1, sent)
     if isinstance(node, Near):
         out = np.zeros(n_docs, dtype=bool)
         left, right = masks[node.left], masks[node.right]
@@ -476,7 +479,10 @@ def _truth(node: Node, masks: dict, inv: np.ndarray, n_docs: int, w0, w1) -> np.
             b = np.flatnonzero(here & right)
             gap = np.maximum(np.maximum(w0[b][None, :] - w1[a][:, None],
                                         w0[a][:, None] - w1[b][None, :]), 0)
-            out[d] = bool((gap <= node.distance).any())
+            ok = gap <= node.distance
+            if not node.across:  # one sentence
+                ok &= sent[a][:, None] == sent[b][None, :]
+            out[d] = bool(ok.any())
         return out
     raise TypeError(f"not a query node: {node!r}")
 
@@ -534,7 +540,13 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     folded = [fb.text[a:b] for a, b in zip(s.tolist(), e.tolist())] if needs_text else []
     masks = {leaf: _leaf_mask(leaf, matcher, c, folded, flags) for leaf in leaves}
     doc_ids, inv = np.unique(docs, return_inverse=True)
-    ok = _truth(matcher.node, masks, inv, len(doc_ids), w0, w1)[inv]
+    # sentence of each hit: ends (. ! ? ; before a blank, a text's end or the end) before it
+    codes = fb.codes
+    stop = np.flatnonzero(_SENTENCE_STOP[codes])
+    nxt = np.append(codes, np.uint8(32))[stop + 1]
+    stop = stop[(nxt == 32) | (nxt == 10)]
+    sent = np.searchsorted(stop, s, side="left")
+    ok = _truth(matcher.node, masks, inv, len(doc_ids), w0, w1, sent)[inv]
     any_leaf = np.zeros(len(s), dtype=bool)
     for m in masks.values():
         any_leaf |= m

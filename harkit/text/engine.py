@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -192,6 +192,8 @@ def _compile(query: str, lexicon: Lexicon, rules=None) -> Matcher:
         entry_exact=[exact.get((c, lab)) for c, lab, _ in flat], rules=rules, tables=tables)
 
 
+_SENTENCE_END = re.compile(r"[.!?;](?= |$)")
+
 # characters a folded key may hold that the one-byte scan text cannot
 _SPECIAL_KEY = re.compile("[^\x00-\xff]|[\xfe\xa6]")
 
@@ -296,12 +298,14 @@ def _hits_of(norm: Normalised, matcher: Matcher, context: bool):
                          own_affix=[r[4] for r in raw]) if context
            else {c: np.zeros(len(raw), dtype=bool) for c in _FLAGS})
     wstarts = [a for a, _ in norm.words]
+    # a sentence ends at . ! ? ; before a blank or the text's end (NEAR stays inside one)
+    ends = [m.start() for m in _SENTENCE_END.finditer(norm.text)]
     hits = []
     for k, (concept, _, s, e, _) in enumerate(raw):
         w0 = max(bisect_right(wstarts, s) - 1, 0)
         w1 = max(bisect_right(wstarts, max(e - 1, s)) - 1, w0)
         hits.append(Hit(norm.text[s:e], w0, concept, w1 - w0 + 1,
-                        *(bool(ctx[c][k]) for c in _FLAGS)))
+                        *(bool(ctx[c][k]) for c in _FLAGS), sentence=bisect_left(ends, s)))
     return raw, hits
 
 
