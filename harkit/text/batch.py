@@ -390,7 +390,8 @@ def _remap(fb: FoldedBatch, texts: list[str], joined: str, origin: np.ndarray
     return out
 
 
-def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
+def fold_batch(texts: list[str], *, pieces: bool = True,
+               _spelled_out: bool = False) -> FoldedBatch:
     """Fold many texts as :func:`~harkit.text.normalise.normalise` folds each.
 
     Parameters
@@ -410,10 +411,10 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
 
     """
     joined = _SEP.join(texts)
-    expanded, origin = expand(joined)
+    expanded, origin = (joined, None) if _spelled_out else expand(joined)
     if origin is not None:
-        return _remap(fold_batch(_split(expanded, origin, texts), pieces=pieces), texts,
-                      joined, origin)
+        return _remap(fold_batch(_split(expanded, origin, texts), pieces=pieces,
+                                 _spelled_out=True), texts, joined, origin)
     stand_ins: tuple[np.ndarray, list[str]] | str | None = None
     junk = None
     try:
