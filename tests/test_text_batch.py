@@ -301,9 +301,13 @@ def test_stand_in_x_folds_like_normalise():
     assert fb.text.split("\n") == [normalise(t).text for t in batch]
     for i, t in enumerate(batch):
         _same(t, fb.normalised(i)[0])
-    for bad in ("a ¾ b", "¼", "a10½", "a1-\n0¼"):
-        with pytest.raises(ValueError, match="one to one"):
-            fold_batch(["ok", bad])
+    # fractions are spelled out (½ -> 1/2), in the batch as in normalise
+    batch = ["ok", "a ¾ b", "¼", "a10½", "a1-\n0¼"]
+    fb = fold_batch(batch)
+    assert fb.text.split("\n") == [normalise(t).text for t in batch]
+    assert fb.text.split("\n")[1] == "a 3/4 b"
+    for i, t in enumerate(batch):
+        _same(t, fb.normalised(i)[0])
 
 
 def test_empty_batches():
@@ -386,7 +390,9 @@ def test_full_lexicon_on_pages(corpora):
 
 
 WIDE = PIECES + ["–", "—", "“", "”", "’", "…", "•", "µ", "ā", "Ω", "ω", "Ж", "\u2028",
-                 "\u3000", "\u200b", "\ufffd", "ᴬ", "ǽ", "№", "€"]
+                 "\u3000", "\u200b", "\ufffd", "ᴬ", "ǽ", "№", "€",
+                 # spelled out: ligatures, fractions, combining accents, compatibility forms
+                 "ﬁ", "ﬀ", "½", "¼", "¾", "\u0301", "\u0308", "㎎", "Ǆ", "\u2044", "⅓"]
 wide_texts = st.lists(st.sampled_from(WIDE), max_size=25).map("".join)
 
 
@@ -401,10 +407,14 @@ def test_characters_beyond_latin1_fold_one_to_one(batch):
         _same(t, got)
 
 
-def test_what_cannot_be_folded_one_to_one():
-    batch = ["ﬁnne", "e\u0301", "½ l", "alkohol – “sprit”"]
-    assert split_latin1(batch) == ([3], [0, 1, 2])
-    with pytest.raises(ValueError, match="one to one"):
-        fold_batch(batch)
+def test_every_text_folds_in_the_batch():
+    # ligatures, combining accents and fractions once sent a text to normalise() alone
+    batch = ["ﬁnne", "e\u0301", "½ l", "alkohol – “sprit”", "3½ tablett Paralgin forte"]
+    assert split_latin1(batch) == ([0, 1, 2, 3, 4], [])
+    fb = fold_batch(batch)
+    assert fb.text.split("\n") == ["fine", "e", "1/2 l", "alkohol – “sprit”",
+                                   "31/2 tablet paralgin forte"]
+    for i, t in enumerate(batch):
+        _same(t, fb.normalised(i)[0])
     fb = fold_batch(["\ufffd\ufffd ok", "ok"])
     assert fb.control_counts.tolist() == [2, 0]

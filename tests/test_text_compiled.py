@@ -38,15 +38,19 @@ def test_dfa_reports_what_pyahocorasick_reports(words, text):
 
 def _rule_words() -> list[str]:
     table = _default_rules().table
-    return sorted(set(table["literal"].astype(str)))
+    words = table[~table["direction"].isin(["prefix", "suffix"])]
+    return sorted(set(words["literal"].astype(str)))
 
 
 TRIGGERS = _rule_words()
 TERMS = ["alkoholisme", "heroin", "Antabus", "delirium tremens", "abstinens", "hasj",
-         "morfinisme", "DT", "LAR", "alkohol-\nmisbruk", "Fylla"]
+         "morfinisme", "DT", "LAR", "alkohol-\nmisbruk", "Fylla",
+         # affixed words: negated through their own affix (rusfri by rus*) or not
+         # (rusfri, a term of sobriety), and negating the words after them
+         "rusfri", "alkoholfri", "heroinfritt", "ubehandlet", "uendret", "symptomløs"]
 FILLER = ["pasienten", "er", "innlagt", "og", "har", "drukket", "i", "dag", "lege",
           "kontroll", ",", ".", "?", ";", "får", "faar", "Far", "-", "(", ")", "2",
-          "uke", "ikke", "ingen", "men", "tidligere"]
+          "uke", "ikke", "ingen", "men", "tidligere", "mor", "Mør", "speed", "sped", "Bror"]
 token = st.sampled_from(TRIGGERS + TERMS + FILLER)
 document = st.lists(token, max_size=60).map(" ".join)
 
@@ -57,7 +61,7 @@ def _frame(texts: list[str]) -> pd.DataFrame:
 
 
 QUERY = ("@alcohol OR @opioids OR @cannabis OR @treatment OR @withdrawal OR @abstinence "
-         "OR heroin:negated OR NEAR/3(@alcohol, @treatment)")
+         "OR heroin:negated OR NEAR/3(@alcohol, @treatment) OR @family OR @stimulants")
 
 
 @settings(max_examples=150, deadline=None)
@@ -78,7 +82,7 @@ def test_dense_triggers_on_long_texts(seed):
     """Long texts packed with rule literals: the windows around hits must find the same
     triggers and terminators as a scan from each text's start."""
     rng = random.Random(seed)
-    words = TRIGGERS * 2 + TERMS + FILLER * 3
+    words = TRIGGERS * 2 + TERMS * 3 + FILLER * 3
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 3000)))
              for _ in range(12)]
     m = compile_query(QUERY)
@@ -99,7 +103,8 @@ def test_query_forms_on_the_chunk_path():
     docs = _frame(texts)
     for query in ["@alcohol:affirmed AND NOT @treatment", "alko* OR hero*n",
                   '"delirium tremens":!negated', "NOT @opioids", "@withdrawal:historical",
-                  "NEAR/2(@alcohol:negated, @opioids)", "@treatment:!affirmed"]:
+                  "NEAR/2(@alcohol:negated, @opioids)", "NEAR/4/doc(@alcohol, @opioids)",
+                  "@treatment:!affirmed"]:
         m = compile_query(query)
         fast, _ = search_chunk(docs, m)
         ref, _ = _reference_chunk(docs, m)

@@ -229,3 +229,72 @@ def test_chunk_function_is_picklable_and_pure():
     pd.testing.assert_frame_equal(chunk, before)
     assert skipped == [] and set(hits.document_id) == {"d1", "d2", "d3", "d4", "d5"}
     assert hits.person_id.isna().all()
+
+
+# --- exact short terms ------------------------------------------------------------------
+
+def _docs(*texts):
+    return pd.DataFrame({"document_id": [f"d{i}" for i in range(len(texts))],
+                         "person_id": list(range(len(texts))), "text": list(texts)})
+
+
+def test_exact_terms_keep_their_diacritics():
+    d = _docs("Pasienten får Antabus og drikker daglig.", "Far drakk mye.",
+              "Faar hjelp hjemme.", "Sped og tynn.", "Bruker speed daglig.")
+    fam = search(d, "@family")
+    assert fam.matched.tolist() == ["Far"]  # not får, not faar
+    assert search(d, "@stimulants").matched.tolist() == ["speed"]  # not sped
+    # the documented query keeps the Antabus patient
+    assert "d0" in set(search(d, "@alcohol AND NOT @family").document_id)
+
+
+def test_exact_term_spellings():
+    from harkit.text.lexicon import Term
+    assert Term("søster", exact=True).spellings == {"søster", "söster"}
+    assert Term("får", exact=True).spellings == {"får", "faar"}
+
+
+def test_exact_is_validated(tmp_path):
+    from harkit.text import load_lexicon
+    from harkit.text.lexicon import LexiconError
+    f = tmp_path / "x.toml"
+    f.write_text('name = "x"\nterms = [ { term = "abc*", source = "[U]", exact = true } ]\n',
+                 encoding="utf-8")
+    with pytest.raises(LexiconError, match="exact"):
+        load_lexicon(f)
+    f.write_text('name = "x"\nterms = [ { term = "far", source = "[U]", exact = false } ]\n',
+                 encoding="utf-8")
+    lex = load_lexicon(f, shipped=False)
+    assert not lex["x"].terms[0].exact
+    assert len(search(_docs("Pasienten får hjelp."), "@x", lexicon=lex)) == 1
+
+
+# --- a user rule table --------------------------------------------------------------------
+
+def test_search_takes_a_user_rule_table(tmp_path):
+    from harkit.text import read_rules
+    from harkit.text.engine import _reference_chunk, compile_query, search_chunk
+    d = _docs("Pasienten nekter alkoholmisbruk.", "Ingen alkoholmisbruk.",
+              "Alkoholmisbruk: bestrides.")
+    shipped = search(d, "@alcohol")
+    assert shipped.set_index("document_id").negated.to_dict() == {
+        "d0": True, "d1": True, "d2": False}
+    table = read_rules().table
+    table = table[table["literal"] != "nekter"]
+    extra = pd.DataFrame([{"literal": "bestrides", "category": "negated",
+                           "direction": "backward", "window": 3, "source": "U"}])
+    mine = pd.concat([table, extra], ignore_index=True)
+    f = tmp_path / "rules.csv"
+    mine.to_csv(f, index=False)
+    for rules in (mine, str(f), read_rules(f)):
+        got = search(d, "@alcohol", rules=rules).set_index("document_id").negated.to_dict()
+        assert got == {"d0": False, "d1": True, "d2": True}
+    m = compile_query("@alcohol", rules=mine)
+    pd.testing.assert_frame_equal(search_chunk(d, m)[0], _reference_chunk(d, m)[0])
+
+
+def test_user_rule_table_errors_name_the_row():
+    bad = pd.DataFrame([{"literal": "nekter", "category": "negert", "direction": "forward",
+                         "window": 3}])
+    with pytest.raises(ValueError, match="rule 1 .*negert"):
+        search(_docs("Nekter alkohol."), "@alcohol", rules=bad)

@@ -214,10 +214,12 @@ def test_lexicon_terms_and_context_triggers_never_returned(tmp_path):
         ' { term = "tidligera", source = "[U]" } ]\n', encoding="utf-8")
     lex = load_lexicon(tmp_path)
     # kokain (stimulants) and kodein (opioids) are 2 apart; benekter and tidligere are
-    # context triggers one edit from the test concept's terms; benektes is a true neighbour
-    v = corpus_vocabulary(["kokain kodein benekter tidligere morfinisme morfinist benektes"])
+    # context triggers one edit from the test concept's terms (benektes is one too);
+    # benektede is a true neighbour
+    v = corpus_vocabulary(["kokain kodein benekter tidligere morfinisme morfinist benektes "
+                           "benektede"])
     t = ocr_neighbours(lex, v, max_distance=2)
-    assert t.neighbour.tolist() == ["benektes"]
+    assert t.neighbour.tolist() == ["benektede"]
     assert t.concept.tolist() == ["denial"]
 
 

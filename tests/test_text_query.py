@@ -254,3 +254,32 @@ def test_hits_as_mappings_and_dataframe():
     assert not evaluate(parse("@opioids"), frame)
     with pytest.raises(TypeError):
         evaluate(parse("a"), ["a"])
+
+
+@pytest.mark.parametrize("query, message", [
+    ("/alko.*/", "looks like a regular expression"),
+    ("@alcohol AND /her(o|ø)in/", "looks like a regular expression"),
+    ("alko+hol", "regular expressions are not supported"),
+    ("§", "would match nothing"),
+    ("@alcohol OR --", "would match nothing"),
+])
+def test_query_text_that_would_match_nothing_is_an_error(query, message):
+    with pytest.raises(QuerySyntaxError, match=message):
+        parse(query)
+
+
+def test_near_stays_in_one_sentence_unless_doc():
+    hits = [Hit("heroin", 3, sentence=0), Hit("overdose", 5, sentence=1)]
+    assert not evaluate(parse("NEAR/3(heroin, overdose)"), hits)
+    assert evaluate(parse("NEAR/3/doc(heroin, overdose)"), hits)
+    node = parse("NEAR/3/doc(heroin, @opioids:!negated)")
+    assert str(node) == "NEAR/3/doc(heroin, @opioids:!negated)"
+    assert parse(str(node)) == node
+
+
+def test_near_in_search_respects_sentences():
+    from harkit.text import search
+    docs = pd.DataFrame({"document_id": ["a", "b"], "person_id": [1, 2],
+                         "text": ["Drikker alkohol. Antabus gitt.", "Alkohol og Antabus."]})
+    assert set(search(docs, "NEAR/3(@alcohol, @treatment)").document_id) == {"b"}
+    assert set(search(docs, "NEAR/3/doc(@alcohol, @treatment)").document_id) == {"a", "b"}

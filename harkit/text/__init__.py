@@ -1,8 +1,9 @@
 """Concept search in record text: lexicon, query language, normalisation and context.
 
 Concepts as data (:func:`load_lexicon`), the query language (:func:`parse`,
-:func:`evaluate`), record-text normalisation with offsets back to the original
-(:func:`normalise`), ConText-style context (:func:`context_of`) and the search itself::
+:func:`evaluate_query`), record-text normalisation with offsets back to the original
+(:func:`normalise`), ConText-style context (:func:`context_of`, rules as data:
+:func:`read_rules`) and the search itself::
 
     hits = hk.text.search(ex.documents, "@alcohol AND NOT @family")
     hk.text.flags(hits, ex.documents, level="person")
@@ -12,6 +13,11 @@ Record texts are folded in batches (:func:`fold_batch`) and scanned once; only w
 around candidate matches are judged for context. ``search(..., processes=2)`` spreads the
 chunks over worker processes and :func:`search_dask` runs the same search on a Dask
 DataFrame. :func:`expand_lexicon` adds OCR misreadings of the terms found in a corpus.
+
+To measure a search: :func:`evaluate` scores hits against annotations (:func:`read_brat`,
+:func:`read_spans`); :func:`validation_sample`, :func:`export_sample`, :func:`read_labels`
+and :func:`validation_summary` are a hand-validation round (PPV and sensitivity with
+intervals).
 """
 
 from harkit.text.batch import FoldedBatch, fold_batch, split_latin1
@@ -25,6 +31,7 @@ from harkit.text.engine import (
     search,
     search_chunk,
 )
+from harkit.text.explain import co_mentions, sentence_ids, triggers
 from harkit.text.fuzzy import corpus_vocabulary, expand_lexicon, ocr_neighbours, with_neighbours
 from harkit.text.lexicon import Lexicon, LexiconError, load_lexicon
 from harkit.text.mask import DATE_MASK, DATE_PATTERN, mask_dates
@@ -34,8 +41,17 @@ from harkit.text.query import (
     Hit,
     QuerySyntaxError,
     UnknownConceptError,
-    evaluate,
     parse,
+)
+from harkit.text.query import evaluate as evaluate_query
+from harkit.text.validate import (
+    evaluate,
+    export_sample,
+    read_brat,
+    read_labels,
+    read_spans,
+    validation_sample,
+    validation_summary,
 )
 
 __all__ = [
@@ -69,6 +85,16 @@ __all__ = [
     "context_batch",
     "context_of",
     "evaluate",
+    "evaluate_query",
+    "co_mentions",
+    "sentence_ids",
+    "triggers",
+    "export_sample",
+    "read_brat",
+    "read_labels",
+    "read_spans",
+    "validation_sample",
+    "validation_summary",
     "fold",
     "load_lexicon",
     "mask_dates",

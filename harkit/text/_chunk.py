@@ -36,12 +36,15 @@ from harkit.text._compiled import (
     window_units,
 )
 from harkit.text.batch import _WORD, FoldedBatch
-from harkit.text.context import CATEGORIES, ContextRules, _default_rules
+from harkit.text.context import CATEGORIES, ContextRules, _default_rules, clause_ends
 from harkit.text.query import And, Leaf, Near, Node, Not, Or, Term, _pattern
 
-_DIRECTIONS = {"forward": 0, "backward": 1, "bidirectional": 2, "terminate": 3, "pseudo": 4}
+_DIRECTIONS = {"forward": 0, "backward": 1, "bidirectional": 2, "terminate": 3, "pseudo": 4,
+               "clause": 5, "conjunction": 6}
 _SPACE_CODES = np.zeros(256, dtype=bool)
 _SPACE_CODES[[ord(" "), ord("\n")]] = True  # the only blanks folded text holds
+_SENTENCE_STOP = np.zeros(256, dtype=bool)
+_SENTENCE_STOP[[ord(c) for c in ".!?;"]] = True
 _HARD = np.zeros(256, dtype=bool)
 _HARD[[ord(c) for c in "?!;"]] = True
 
@@ -65,6 +68,7 @@ class RuleTables:
     rule_not_original: list[frozenset[str]]
     reach: int
     longest: int
+    rules: ContextRules
 
 
 def rule_tables(rules: ContextRules) -> RuleTables | None:
@@ -129,7 +133,7 @@ def rule_tables(rules: ContextRules) -> RuleTables | None:
         rule_direction=np.array([_DIRECTIONS[r.direction] for r in rule_rows], dtype=np.int64),
         rule_window=np.array([r.window for r in rule_rows], dtype=np.int64),
         rule_not_original=[r.not_original for r in rule_rows],
-        reach=2 * rules.max_window + 8, longest=max_len)
+        reach=2 * (rules.max_window + rules.clause_window) + 8, longest=max_len, rules=rules)
 
 
 @lru_cache(maxsize=1)
@@ -169,8 +173,9 @@ def _original_spans(fb: FoldedBatch, starts: np.ndarray, ends: np.ndarray,
 
 
 def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
-    """Spans ``(start, end, concept code, label code)`` of the query's keys, one per
-    concept and span, sorted as :func:`harkit.text.engine._spans` sorts them."""
+    """Spans ``(start, end, concept code, label code, own_affix)`` of the query's keys, one
+    per concept and span, sorted as :func:`harkit.text.engine._spans` sorts them
+    (``own_affix``: no key covers the whole hit, as there)."""
     codes = fb.codes
     n = len(codes)
     parts = []
@@ -192,29 +197,48 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
         prefix = matcher.entry_prefix[entry]
         keep = prefix | ~inside[which]
         which, entry, prefix = which[keep], entry[keep], prefix[keep]
-        parts.append((starts[which], np.where(prefix, ext[which], ends[which]),
-                      matcher.entry_concept[entry], matcher.entry_label[entry]))
+        if any(x is not None for x in matcher.entry_exact):
+            # exact terms (far, not får): the original spelling decides
+            is_exact = np.array([x is not None for x in matcher.entry_exact],
+                                dtype=bool)[entry]
+            at = np.flatnonzero(is_exact)
+            if len(at):
+                os_, oe = _original_spans(fb, starts[which[at]], ends[which[at]])
+                joined = fb.joined
+                ok_exact = np.array([joined[a:b].lower() in matcher.entry_exact[k] for a, b, k
+                                     in zip(os_.tolist(), oe.tolist(), entry[at].tolist())],
+                                    dtype=bool)
+                keep = np.ones(len(entry), dtype=bool)
+                keep[at] = ok_exact
+                which, entry, prefix = which[keep], entry[keep], prefix[keep]
+        hit_end = np.where(prefix, ext[which], ends[which])
+        parts.append((starts[which], hit_end,
+                      matcher.entry_concept[entry], matcher.entry_label[entry],
+                      hit_end == ends[which]))
     if matcher.wildcards:
         code = {lab: i for i, lab in enumerate(matcher.labels)}
         none = matcher.concepts.index(None)
-        found = [(m.start(), m.end(), none, code[label])
+        found = [(m.start(), m.end(), none, code[label], 1)
                  for label, rx in matcher.wildcards for m in rx.finditer(fb.text)]
         if found:
             parts.append(tuple(np.array(x, dtype=np.int64) for x in zip(*found)))
     if matcher.regexes:
         found = _regex_hits(fb, matcher, texts)
         if found is not None:
-            parts.append(found)
+            parts.append((*found, np.ones(len(found[0]), dtype=np.int64)))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty, empty
-    s, e, c, lab = (np.concatenate([np.asarray(p[i], dtype=np.int64) for p in parts])
-                    for i in range(4))
+        return empty, empty, empty, empty, np.zeros(0, dtype=bool)
+    s, e, c, lab, exact = (np.concatenate([np.asarray(p[i], dtype=np.int64) for p in parts])
+                           for i in range(5))
     order = np.lexsort((lab, c, e, s))
-    s, e, c, lab = s[order], e[order], c[order], lab[order]
+    s, e, c, lab, exact = s[order], e[order], c[order], lab[order], exact[order]
     first = np.ones(len(s), dtype=bool)
     first[1:] = (s[1:] != s[:-1]) | (e[1:] != e[:-1]) | (c[1:] != c[:-1])
-    return s[first], e[first], c[first], lab[first]
+    # a hit some key covers whole: its own affix is part of the term (rusfri)
+    group = np.cumsum(first) - 1
+    covered = np.bincount(group, weights=exact, minlength=int(first.sum())) > 0
+    return s[first], e[first], c[first], lab[first], ~covered
 
 
 def _literal_matches(fb: FoldedBatch, regexes: list, literals: list[str]
@@ -299,7 +323,8 @@ def _regex_hits(fb: FoldedBatch, matcher, texts: list[str]):
     return s[ok], e[ok], c[ok], lab[ok]
 
 
-def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs) -> np.ndarray:
+def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
+             own_affix: np.ndarray) -> np.ndarray:
     """``bool[4, n_hits]``: the context flags of every hit."""
     codes = fb.codes
     # only windows around the hits are split into units; their number stands for the text
@@ -327,15 +352,65 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs) -> np.ndar
                 keep[k] = False
     ev, rule = ev[keep], rule[keep]
     direction = tables.rule_direction[rule]
+    category = tables.rule_category[rule]
     trig = direction <= 2
     term = direction == 3
     u_hard = ~u_word & _HARD[codes[u_start]]
-    return context_flags(
-        (u_start, u_end, u_word, u_hard, u_doc),
-        (ev_a[ev[trig]], ev_b[ev[trig]], tables.rule_category[rule[trig]], direction[trig],
-         tables.rule_window[rule[trig]]),
-        (ev_a[ev[term]], ev_b[ev[term]], tables.rule_category[rule[term]]),
+    t_a, t_b, t_cat = ev_a[ev[term]], ev_b[ev[term]], category[term]
+    # commas that end a clause (not a list) end every scope
+    sep = direction == 5
+    if sep.any():
+        stops = np.union1d(np.flatnonzero(u_hard), t_a[t_cat < 0])
+        words_before = np.concatenate([[0], np.cumsum(u_word)])
+        cut = clause_ends(ev_a[ev[sep]], tables.rule_window[rule[sep]],
+                          np.sort(ev_a[ev[direction == 6]]), stops, words_before, u_doc)
+        t_a, t_b = np.concatenate([t_a, cut]), np.concatenate([t_b, cut + 1])
+        t_cat = np.concatenate([t_cat, np.full(len(cut), -1, dtype=np.int64)])
+    tr = (ev_a[ev[trig]], ev_b[ev[trig]], category[trig], direction[trig],
+          tables.rule_window[rule[trig]])
+    # affixed words (ubehandlet, rusfri): the word itself, and a forward trigger
+    rules = tables.rules
+    own = None
+    if rules.affixes:
+        # words of rule literals (usannsynlig) are judged by their rule alone; only words
+        # that start or end with the first or last letter of an affix are looked at
+        cand = u_word & (uid == 0)
+        firsts = np.zeros(256, dtype=bool)
+        lasts = np.zeros(256, dtype=bool)
+        for r in rules.affixes:
+            code = ord(r.affix[0] if r.kind == "prefix" else r.affix[-1])
+            if code < 256:
+                (firsts if r.kind == "prefix" else lasts)[code] = True
+            else:  # pragma: no cover - an affix beyond Latin-1 never matches the scan text
+                pass
+        cand &= firsts[codes[u_start]] | lasts[codes[np.maximum(u_end - 1, 0)]]
+        cand = np.flatnonzero(cand)
+        text = fb.text
+        found = rules.affixed([text[a:b] for a, b in zip(u_start[cand].tolist(),
+                                                         u_end[cand].tolist())])
+        at = [k for k, r in enumerate(found) if r is not None]
+        if at:
+            pos = cand[at]
+            cat = np.array([CATEGORIES.index(found[k].category) for k in at], dtype=np.int64)
+            win = np.array([found[k].window for k in at], dtype=np.int64)
+            tr = tuple(np.concatenate([x, y]) for x, y in zip(
+                tr, (pos, pos + 1, cat, np.zeros(len(at), dtype=np.int64), win)))
+            order = np.argsort(tr[0], kind="mergesort")
+            tr = tuple(x[order] for x in tr)
+            own = (pos, cat)
+    flags = context_flags(
+        (u_start, u_end, u_word, u_hard, u_doc), tr, (t_a, t_b, t_cat),
         (starts, ends, docs), tables.reach, len(CATEGORIES))
+    if own is not None:
+        first = np.searchsorted(u_end, starts, side="right")
+        last = np.searchsorted(u_start, ends, side="left") - 1
+        ok = (first < len(u_start)) & (last >= first)
+        for c in np.unique(own[1]).tolist():
+            mark = np.zeros(len(u_start) + 1, dtype=np.int64)
+            mark[1:] = np.cumsum(np.isin(np.arange(len(u_start)), own[0][own[1] == c]))
+            lo, hi = np.clip(first, 0, len(u_start)), np.clip(last + 1, 0, len(u_start))
+            flags[c] |= ok & own_affix & (mark[np.maximum(hi, lo)] > mark[lo])
+    return flags
 
 
 def _snippets(fb: FoldedBatch, lo: np.ndarray, hi: np.ndarray) -> list[str]:
@@ -376,22 +451,23 @@ def _leaf_mask(leaf: Leaf, matcher, concept, label_text, flags) -> np.ndarray:
     return ok
 
 
-def _truth(node: Node, masks: dict, inv: np.ndarray, n_docs: int, w0, w1) -> np.ndarray:
+def _truth(node: Node, masks: dict, inv: np.ndarray, n_docs: int, w0, w1,
+           sent=None) -> np.ndarray:
     """Whether each document with hits satisfies ``node`` (``inv``: document of each hit)."""
     if isinstance(node, Leaf):
         return np.bincount(inv[masks[node]], minlength=n_docs) > 0
     if isinstance(node, And):
         out = np.ones(n_docs, dtype=bool)
         for item in node.items:
-            out &= _truth(item, masks, inv, n_docs, w0, w1)
+            out &= _truth(item, masks, inv, n_docs, w0, w1, sent)
         return out
     if isinstance(node, Or):
         out = np.zeros(n_docs, dtype=bool)
         for item in node.items:
-            out |= _truth(item, masks, inv, n_docs, w0, w1)
+            out |= _truth(item, masks, inv, n_docs, w0, w1, sent)
         return out
     if isinstance(node, Not):
-        return ~_truth(node.item, masks, inv, n_docs, w0, w1)
+        return ~_truth(node.item, masks, inv, n_docs, w0, w1, sent)
     if isinstance(node, Near):
         out = np.zeros(n_docs, dtype=bool)
         left, right = masks[node.left], masks[node.right]
@@ -403,7 +479,10 @@ def _truth(node: Node, masks: dict, inv: np.ndarray, n_docs: int, w0, w1) -> np.
             b = np.flatnonzero(here & right)
             gap = np.maximum(np.maximum(w0[b][None, :] - w1[a][:, None],
                                         w0[a][:, None] - w1[b][None, :]), 0)
-            out[d] = bool((gap <= node.distance).any())
+            ok = gap <= node.distance
+            if not node.across:  # one sentence
+                ok &= sent[a][:, None] == sent[b][None, :]
+            out[d] = bool(ok.any())
         return out
     raise TypeError(f"not a query node: {node!r}")
 
@@ -441,12 +520,12 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     """
     from harkit.text.engine import HIT_COLUMNS
 
-    s, e, c, lab = _raw_hits(fb, matcher, texts)
+    s, e, c, lab, own_affix = _raw_hits(fb, matcher, texts)
     if not len(s):
         return pd.DataFrame(columns=HIT_COLUMNS), np.zeros(0, dtype=np.int64)
     docs = np.searchsorted(fb.doc_start, s, side="right") - 1
     if context:
-        flags = _context(fb, tables, s, e, docs)
+        flags = _context(fb, tables, s, e, docs, own_affix)
     else:
         flags = np.zeros((len(CATEGORIES), len(s)), dtype=bool)
     # word index of each hit's first and last word (NEAR), never before its document
@@ -461,7 +540,13 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     folded = [fb.text[a:b] for a, b in zip(s.tolist(), e.tolist())] if needs_text else []
     masks = {leaf: _leaf_mask(leaf, matcher, c, folded, flags) for leaf in leaves}
     doc_ids, inv = np.unique(docs, return_inverse=True)
-    ok = _truth(matcher.node, masks, inv, len(doc_ids), w0, w1)[inv]
+    # sentence of each hit: ends (. ! ? ; before a blank, a text's end or the end) before it
+    codes = fb.codes
+    stop = np.flatnonzero(_SENTENCE_STOP[codes])
+    nxt = np.append(codes, np.uint8(32))[stop + 1]
+    stop = stop[(nxt == 32) | (nxt == 10)]
+    sent = np.searchsorted(stop, s, side="left")
+    ok = _truth(matcher.node, masks, inv, len(doc_ids), w0, w1, sent)[inv]
     any_leaf = np.zeros(len(s), dtype=bool)
     for m in masks.values():
         any_leaf |= m

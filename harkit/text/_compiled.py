@@ -375,8 +375,9 @@ def _flags(ustart, uend, uword, uhard, udoc, tr_a, tr_b, tr_cat, tr_dir, tr_wind
                 continue
             b = tr_b[t]
             d = tr_dir[t]  # 0 forward, 1 backward, 2 bidirectional
-            if b <= first and d != 1:
-                gap_lo, gap_hi = b, first
+            if a < first and d != 1:
+                # a hit inside a longer trigger ("tegn" of "uten tegn til") is in scope
+                gap_lo, gap_hi = min(b, first), first
             elif a > last and d != 0:
                 gap_lo, gap_hi = last + 1, a
             else:

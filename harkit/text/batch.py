@@ -6,9 +6,11 @@ original), in one compiled pass over the whole batch (:mod:`harkit.text._foldjit
 of a Python loop over words. That is what lets the search engine scan hundreds of MB of
 text per second per core.
 
-It works on texts whose characters are all in Latin-1 (Norwegian record text is; OCR output
-rarely leaves it), or beyond it but folding one to one. :func:`split_latin1` sorts a batch
-into texts it can fold and texts the caller must give to :func:`normalise` one by one.
+It works on any text: characters beyond Latin-1 that fold to one character of their kind
+(dashes, quotes, Greek letters) are read as a Latin-1 stand-in, and the others (ligatures,
+fractions ``½``, combining accents) are spelled out first, exactly as :func:`normalise`
+spells them out (:func:`harkit.text.normalise.expand`), with a map back to the original
+characters. No text needs a path of its own.
 
 The folding is the one documented in :mod:`harkit.text.normalise`, applied in the same
 order: line-end hyphens joined; lower case, ``æ`` -> ``ae``, ``ø`` -> ``o`` and accents
@@ -30,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from harkit.text import _foldjit
-from harkit.text.normalise import Normalised
+from harkit.text.normalise import Normalised, expand
 
 __all__ = ["FoldedBatch", "fold_batch", "split_latin1"]
 
@@ -72,17 +74,14 @@ _TABS = _foldjit.build_tables(
     _WORD, _SPACE, _FIRST, _SECOND, _UNSUPPORTED,
     np.array([bool(re.match(r"\s", chr(c))) for c in range(256)]))
 _MICRO = "µ"
+#: Stand-ins inside Latin-1 for characters beyond it: a word character and an other one
+#: that no folding rule touches.
+_WORD_STAND_IN, _OTHER_STAND_IN = "þ", "¦"
 #: What the kernel reads in place of a whitespace character beyond Latin-1: ``\xa0`` is
 #: whitespace for ``\s`` too but, like those characters and unlike a blank, not ``[ \t]``
 #: of the line-end hyphen pattern (``alko-\u3000\nholisme`` stays two words).
 _KERNEL_BLANK = 0xA0
 
-
-_SPECIAL = re.compile("[^\x00-\xff]|[" + "".join(
-    chr(c) for c in np.flatnonzero(_UNSUPPORTED)) + "]")
-#: Stand-ins inside Latin-1 for characters beyond it: a word character and an other one
-#: that no folding rule touches.
-_WORD_STAND_IN, _OTHER_STAND_IN = "þ", "¦"
 
 
 @lru_cache(maxsize=4096)
@@ -132,11 +131,11 @@ def _cannot_fold(ch: str) -> ValueError:
 
 
 def split_latin1(texts: list[str]) -> tuple[list[int], list[int]]:
-    """Positions of the texts :func:`fold_batch` can fold, and of the others.
+    """Positions of the texts :func:`fold_batch` can fold, and of the others (none).
 
-    Texts outside Latin-1 can be folded when each such character folds to one character
-    of its own class (typographic dashes and quotes, most letters of other alphabets);
-    ligatures, combining marks and fractions need :func:`normalise`.
+    Every text folds in the batch: characters beyond Latin-1 that fold one to one are
+    stood in, the others spelled out (:func:`harkit.text.normalise.expand`). Kept for
+    callers that sort a batch first.
 
     Parameters
     ----------
@@ -145,15 +144,9 @@ def split_latin1(texts: list[str]) -> tuple[list[int], list[int]]:
     Returns
     -------
     ok, other : list of int
+        All positions, and an empty list.
     """
-    joined = _SEP.join(texts)
-    if not _SPECIAL.search(joined):
-        return list(range(len(texts))), []
-    ok, other = [], []
-    for i, t in enumerate(texts):
-        bad = any(_stand_in(c) is None for c in set(_SPECIAL.findall(t)))
-        (other if bad else ok).append(i)
-    return ok, other
+    return list(range(len(texts))), []
 
 
 @dataclass
@@ -356,14 +349,55 @@ class FoldedBatch:
                           self.piece_orig_end[a:b] - base, words), lo
 
 
-def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
+def _bounds(texts: list[str]) -> np.ndarray:
+    """Start of each text in their join by separators, then the join's length + 1."""
+    bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1,
+              out=bounds[1:])
+    return bounds
+
+
+def _split(expanded: str, origin: np.ndarray, texts: list[str]) -> list[str]:
+    """The texts of an expanded join (its separators are copied, never spelled out)."""
+    at = np.searchsorted(origin, _bounds(texts), side="left").tolist()
+    return [expanded[at[i]:at[i + 1] - 1] for i in range(len(texts))]
+
+
+def _remap(fb: FoldedBatch, texts: list[str], joined: str, origin: np.ndarray
+           ) -> FoldedBatch:
+    """A batch folded from spelled-out texts, mapped back to the texts as given."""
+    def end(e: np.ndarray, s: np.ndarray) -> np.ndarray:
+        return np.where(e > s, origin[np.maximum(e - 1, 0)] + 1, origin[s])
+
+    stand_ins = fb._stand_ins
+    if isinstance(stand_ins, str):  # every µ, in the spelled-out join
+        raw = np.frombuffer(fb.joined.encode("latin-1"), dtype=np.uint8)
+        at = np.flatnonzero(raw == ord(_MICRO))
+        stand_ins = (at, [_stand_in(_MICRO)[1]] * len(at))
+    if stand_ins is not None:
+        stand_ins = (origin[stand_ins[0]], stand_ins[1])
+    out = FoldedBatch(
+        texts=list(texts), joined=joined, codes=fb.codes, doc_start=fb.doc_start,
+        orig_doc_start=_bounds(texts)[:-1], src=origin[fb.src],
+        word_start=fb.word_start, word_end=fb.word_end,
+        orig_word_start=origin[fb.orig_word_start],
+        orig_word_end=end(fb.orig_word_end, fb.orig_word_start),
+        control_counts=fb.control_counts, _stand_ins=stand_ins)
+    if fb.piece_start is not None:
+        out.piece_start = fb.piece_start
+        out.piece_orig_start = origin[fb.piece_orig_start]
+        out.piece_orig_end = end(fb.piece_orig_end, fb.piece_orig_start)
+    return out
+
+
+def fold_batch(texts: list[str], *, pieces: bool = True,
+               _spelled_out: bool = False) -> FoldedBatch:
     """Fold many texts as :func:`~harkit.text.normalise.normalise` folds each.
 
     Parameters
     ----------
     texts : list of str
-        Texts that :func:`split_latin1` accepts: Latin-1, or characters beyond it that
-        fold one to one.
+        Any texts.
     pieces : bool, default True
         Also build the piece arrays (the exact map of every folded word back to its
         original word, for :meth:`FoldedBatch.normalised`). Without them the result still
@@ -375,12 +409,12 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     -------
     FoldedBatch
 
-    Raises
-    ------
-    ValueError
-        A text has a character that does not fold one to one (see :func:`split_latin1`).
     """
     joined = _SEP.join(texts)
+    expanded, origin = (joined, None) if _spelled_out else expand(joined)
+    if origin is not None:
+        return _remap(fold_batch(_split(expanded, origin, texts), pieces=pieces,
+                                 _spelled_out=True), texts, joined, origin)
     stand_ins: tuple[np.ndarray, list[str]] | str | None = None
     junk = None
     try:

@@ -47,7 +47,8 @@ __all__ = ["CATEGORIES", "ContextRules", "context_batch", "context_of", "read_ru
 
 #: Context categories reported per hit.
 CATEGORIES: tuple[str, ...] = ("negated", "historical", "uncertain", "family")
-DIRECTIONS: tuple[str, ...] = ("forward", "backward", "bidirectional", "terminate", "pseudo")
+DIRECTIONS: tuple[str, ...] = ("forward", "backward", "bidirectional", "terminate", "pseudo",
+                                "clause", "conjunction", "prefix", "suffix")
 RULE_COLUMNS: tuple[str, ...] = ("literal", "category", "direction", "window", "source")
 _UNIT = re.compile(r"\w+|[^\w\s]")
 # Sentence ends that always close a scope, whatever rule consumed them.
@@ -64,6 +65,17 @@ class _Rule:
 
 
 @dataclass(frozen=True)
+class _Affix:
+    """A prefix or suffix that negates (or otherwise qualifies) the word it is part of."""
+
+    affix: str
+    category: str
+    kind: str  # prefix or suffix
+    window: int
+    stem: re.Pattern
+
+
+@dataclass(frozen=True)
 class ContextRules:
     """A compiled rule table (use :func:`read_rules`).
 
@@ -76,6 +88,38 @@ class ContextRules:
     table: pd.DataFrame
     by_first: dict[str, list[tuple[tuple[str, ...], list[_Rule]]]]
     max_window: int
+    affixes: tuple[_Affix, ...] = ()
+    clause_window: int = 0
+    literal_words: frozenset[str] = frozenset()
+
+    def affixed(self, words: list[str]) -> list[_Affix | None]:
+        """The affix rule each (folded) word matches, if any (the first rule wins)."""
+        out: list[_Affix | None] = [None] * len(words)
+        if not self.affixes or not words:
+            return out
+        # one regex pass per rule over the words joined by line breaks (no word holds one)
+        joined = "\n".join(words)
+        starts = np.fromiter(accumulate((len(w) + 1 for w in words[:-1]), initial=0),
+                             dtype=np.int64, count=len(words))
+        for rule, rx in zip(self.affixes, _affix_patterns(self.affixes)):
+            # (a stem pattern that can match a line break must not join two words)
+            at = [m.start() for m in rx.finditer(joined) if "\n" not in m.group()]
+            for i in np.searchsorted(starts, at).tolist():
+                if out[i] is None:
+                    out[i] = rule
+        return out
+
+
+def _affix_patterns(affixes: tuple[_Affix, ...]) -> list[re.Pattern]:
+    """Per affix rule, a pattern matching whole words (one a line) that carry it."""
+    return [_affix_pattern(r.kind, r.affix, r.stem.pattern) for r in affixes]
+
+
+@lru_cache(maxsize=256)
+def _affix_pattern(kind: str, affix: str, stem: str) -> re.Pattern:
+    a = re.escape(affix)
+    body = f"{a}(?:{stem})" if kind == "prefix" else f"(?:{stem}){a}"
+    return re.compile(rf"^(?:{body})$", re.MULTILINE)
 
 
 def _compile(table: pd.DataFrame) -> ContextRules:
@@ -83,20 +127,35 @@ def _compile(table: pd.DataFrame) -> ContextRules:
     if missing:
         raise ValueError(f"context rules lack column(s) {missing}")
     grouped: dict[tuple[str, ...], list[_Rule]] = {}
+    affixes: list[_Affix] = []
     for n, row in enumerate(table.itertuples(index=False), start=1):
         cat, dirn = str(row.category).strip(), str(row.direction).strip()
         if dirn not in DIRECTIONS:
             raise ValueError(f"context rule {n} ({row.literal!r}): direction {dirn!r} "
                              f"is not one of {DIRECTIONS}")
-        if cat not in CATEGORIES and not (dirn == "terminate" and cat == "all"):
+        any_cat = dirn in ("terminate", "clause", "conjunction")
+        if cat not in CATEGORIES and not (any_cat and cat == "all"):
             raise ValueError(f"context rule {n} ({row.literal!r}): category {cat!r} is not "
-                             f"one of {CATEGORIES}" + (" or 'all'" if dirn == "terminate"
-                                                       else ""))
+                             f"one of {CATEGORIES}" + (" or 'all'" if any_cat else ""))
         try:
             window = int(row.window)
         except (TypeError, ValueError):
             raise ValueError(f"context rule {n} ({row.literal!r}): window {row.window!r} "
                              "is not an integer") from None
+        if dirn in ("prefix", "suffix"):
+            affix = fold(str(row.literal).strip("-"))
+            raw_stem = getattr(row, "stem", "")
+            raw_stem = "" if raw_stem is None or (isinstance(raw_stem, float)
+                                                 and np.isnan(raw_stem)) else str(raw_stem)
+            try:
+                stem = re.compile(raw_stem or r"\w{4,}")
+            except re.error as exc:
+                raise ValueError(f"context rule {n} ({row.literal!r}): stem {raw_stem!r} "
+                                 f"is not a regular expression ({exc})") from None
+            if not affix or not affix.isalnum():
+                raise ValueError(f"context rule {n}: affix {row.literal!r} is not a word part")
+            affixes.append(_Affix(affix, cat, dirn, window, stem))
+            continue
         units = tuple(_UNIT.findall(fold(str(row.literal))))
         if not units:
             raise ValueError(f"context rule {n}: literal {row.literal!r} is empty after folding")
@@ -109,7 +168,12 @@ def _compile(table: pd.DataFrame) -> ContextRules:
         by_first.setdefault(units[0], []).append((units, rules))
     for lst in by_first.values():
         lst.sort(key=lambda x: -len(x[0]))
-    return ContextRules(table, by_first, max(int(table["window"].max()), 0))
+    windows = pd.to_numeric(table["window"])
+    clause = windows[table["direction"].astype(str).str.strip() == "clause"]
+    literal_words = frozenset(u for units in grouped for u in units if _UNIT.fullmatch(u)
+                              and (u[0].isalnum() or u[0] == "_"))
+    return ContextRules(table, by_first, max(int(windows.max()), 0), tuple(affixes),
+                        int(clause.max()) if len(clause) else 0, literal_words)
 
 
 def read_rules(path: str | Path | pd.DataFrame | None = None) -> ContextRules:
@@ -164,6 +228,7 @@ def _events(norm: Normalised, rules: ContextRules):
     events: list[tuple[int, int, _Rule]] = []
     by_first = rules.by_first
     free = 0  # units before this one are part of a matched literal
+    needs: dict[int, bool] = {}  # per rule group: whether any rule checks the original
     # only units that can start a literal need a look (same result as stepping through all)
     for i in [j for j, u in enumerate(units) if u in by_first]:
         if i < free:
@@ -172,7 +237,10 @@ def _events(norm: Normalised, rules: ContextRules):
             k = len(lit)
             if tuple(units[i:i + k]) == lit:
                 orig = ""
-                if any(r.not_original for r in rs):
+                special = needs.get(id(rs))
+                if special is None:
+                    special = needs[id(rs)] = any(r.not_original for r in rs)
+                if special:
                     a, b = norm.original_span(spans[i][0], spans[i + k - 1][1])
                     orig = norm.original[a:b].lower()
                 for r in rs:
@@ -183,9 +251,53 @@ def _events(norm: Normalised, rules: ContextRules):
     return spans, units, is_word, events
 
 
+def clause_ends(sep_pos, sep_window, conj_pos, end_pos, words_before, doc=None) -> np.ndarray:
+    """Which clause separators (commas) end the scope of every trigger.
+
+    A separator ends the scopes unless it separates items of a list: a conjunction rule
+    (``og``, ``eller``) follows it within its ``window`` words, before the next sentence
+    end or terminator ("ingen abstinens, kramper eller delir"; but "ikke edru ved
+    samtalen, lukter alkohol" ends at the comma).
+
+    Parameters
+    ----------
+    sep_pos, sep_window : array-like of int
+        Unit index and window (in words) of each separator.
+    conj_pos, end_pos : array-like of int
+        Unit indices of conjunctions and of sentence ends/terminators, sorted.
+    words_before : array-like of int
+        Words in the units before each unit (length: units + 1).
+    doc : array-like of int, optional
+        Text of each unit (a list never continues into another text).
+
+    Returns
+    -------
+    numpy.ndarray
+        Unit indices of the separators that end scopes.
+    """
+    sep_pos = np.asarray(sep_pos, dtype=np.int64)
+    if not len(sep_pos):
+        return sep_pos
+    conj_pos = np.asarray(conj_pos, dtype=np.int64)
+    end_pos = np.asarray(end_pos, dtype=np.int64)
+    wb = np.asarray(words_before, dtype=np.int64)
+    k = np.searchsorted(conj_pos, sep_pos, side="right")
+    has = k < len(conj_pos)
+    c = np.where(has, conj_pos[np.minimum(k, max(len(conj_pos) - 1, 0))] if len(conj_pos)
+                 else 0, 0)
+    j = np.searchsorted(end_pos, sep_pos, side="right")
+    e = np.where(j < len(end_pos), end_pos[np.minimum(j, max(len(end_pos) - 1, 0))]
+                 if len(end_pos) else 0, np.iinfo(np.int64).max)
+    is_list = has & (c < e) & (wb[c] - wb[sep_pos + 1] <= np.asarray(sep_window))
+    if doc is not None and len(conj_pos):
+        doc = np.asarray(doc)
+        is_list &= doc[c] == doc[sep_pos]
+    return sep_pos[~is_list]
+
+
 def context_batch(normalised: Normalised | str, starts, ends,
-                  rules: ContextRules | str | Path | pd.DataFrame | None = None
-                  ) -> dict[str, np.ndarray]:
+                  rules: ContextRules | str | Path | pd.DataFrame | None = None,
+                  own_affix=None, why: list | None = None) -> dict[str, np.ndarray]:
     """Context of many hits in one document, scanning the triggers once.
 
     Parameters
@@ -196,6 +308,14 @@ def context_batch(normalised: Normalised | str, starts, ends,
         Hit spans in ``normalised.text``.
     rules : ContextRules, path or DataFrame, optional
         Default: the bundled Norwegian rules.
+    own_affix : array-like of bool, optional
+        Whether an affix rule may flag a hit through an affix of the hit's own word
+        (``rusfri`` found by ``rus*``). False where the matched term itself holds the
+        affix (the term ``rusfri`` of sobriety). Default: True for every hit.
+    why : list, optional
+        If given, filled with one dict per hit: category -> ``(literal, start, end)``,
+        the trigger that set the flag and its span in ``normalised.text`` (an affix
+        rule's literal is the affix, its span the word).
 
     Returns
     -------
@@ -208,7 +328,13 @@ def context_batch(normalised: Normalised | str, starts, ends,
     ends = np.asarray(ends, dtype=np.int64).ravel()
     if len(starts) != len(ends):
         raise ValueError("starts and ends differ in length")
+    own_ok = (np.ones(len(starts), dtype=bool) if own_affix is None
+              else np.asarray(own_affix, dtype=bool).ravel())
+    if len(own_ok) != len(starts):
+        raise ValueError("own_affix and starts differ in length")
     out = {c: np.zeros(len(starts), dtype=bool) for c in CATEGORIES}
+    if why is not None:
+        why[:] = [{} for _ in range(len(starts))]
     if not len(starts) or not norm.text:
         return out
     spans, units, is_word, events = _events(norm, rules)
@@ -218,6 +344,14 @@ def context_batch(normalised: Normalised | str, starts, ends,
     # plain lists: windows are short, so numpy's per-call cost would dominate
     words_before = list(accumulate(is_word, initial=0))  # words in units[:i]
     hard = [u in _HARD_ENDS for u in units]
+    # commas that end a clause (not a list) end every scope
+    stops = sorted({i for i, h in enumerate(hard) if h} | {
+        a for a, _, r in events if r.direction == "terminate" and r.category == "all"})
+    seps = [(a, r.window) for a, _, r in events if r.direction == "clause"]
+    for i in clause_ends([a for a, _ in seps], [w for _, w in seps],
+                         [a for a, _, r in events if r.direction == "conjunction"], stops,
+                         words_before).tolist():
+        hard[i] = True
     term = {}
     for c in CATEGORIES:
         t = list(hard)
@@ -225,26 +359,45 @@ def context_batch(normalised: Normalised | str, starts, ends,
             if r.direction == "terminate" and r.category in (c, "all"):
                 t[a:b] = [True] * (b - a)
         term[c] = list(accumulate(t, initial=0))
+    # affixed words (ubehandlet, rusfri): the word itself, and a forward trigger
+    # (a word of a rule literal, such as usannsynlig, is judged by its rule alone)
+    word_at = [i for i in range(n) if is_word[i] and units[i] not in rules.literal_words]
+    own = {}
+    own_rule = {}
+    for i, r in zip(word_at, rules.affixed([units[i] for i in word_at])):
+        if r is not None:
+            own[i] = r.category
+            own_rule[i] = ("-" + r.affix) if r.kind == "suffix" else (r.affix + "-")
+            events.append((i, i + 1, _Rule(own_rule[i], r.category, "forward", r.window,
+                                           frozenset())))
+    events.sort(key=lambda x: x[0])
     triggers = [(a, b, r) for a, b, r in events
                 if r.direction in ("forward", "backward", "bidirectional")]
     trig_starts = [a for a, _, _ in triggers]
     unit_starts = [s for s, _ in spans]
     unit_ends = [e for _, e in spans]
-    reach = 2 * rules.max_window + 8
+    reach = 2 * (rules.max_window + rules.clause_window) + 8
     for h, (hs, he) in enumerate(zip(starts.tolist(), ends.tolist())):
         first = bisect_right(unit_ends, hs)        # first unit ending after hs
         last = bisect_left(unit_starts, he) - 1    # last unit starting before he
         if first >= n or last < first:
             continue
+        for i in range(first, last + 1) if own_ok[h] else ():
+            if i in own:
+                out[own[i]][h] = True
+                if why is not None:
+                    why[h].setdefault(own[i], (own_rule[i], *spans[i]))
         lo = bisect_left(trig_starts, first - reach)
         hi = bisect_right(trig_starts, last + reach)
         for a, b, r in triggers[lo:hi]:
             c = r.category
             if out[c][h]:
                 continue
-            if b <= first and r.direction in ("forward", "bidirectional"):
-                ok = (words_before[first] - words_before[b] <= r.window
-                      and term[c][first] == term[c][b])
+            if a < first and r.direction in ("forward", "bidirectional"):
+                # (a hit inside a longer trigger, "tegn" of "uten tegn til", is in scope)
+                g = min(b, first)
+                ok = (words_before[first] - words_before[g] <= r.window
+                      and term[c][first] == term[c][g])
             elif a > last and r.direction in ("backward", "bidirectional"):
                 ok = (words_before[a] - words_before[last + 1] <= r.window
                       and term[c][a] == term[c][last + 1])
@@ -252,6 +405,8 @@ def context_batch(normalised: Normalised | str, starts, ends,
                 ok = False  # trigger overlaps the hit or points away from it
             if ok:
                 out[c][h] = True
+                if why is not None:
+                    why[h][c] = (r.literal, spans[a][0], spans[b - 1][1])
     return out
 
 

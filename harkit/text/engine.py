@@ -18,20 +18,21 @@ from __future__ import annotations
 
 import re
 import warnings
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import ahocorasick
 import numpy as np
 import pandas as pd
 
-from harkit.text._chunk import default_tables, search_folded
+from harkit.text._chunk import RuleTables, default_tables, rule_tables, search_folded
 from harkit.text._compiled import Dfa, build_dfa
-from harkit.text.batch import fold_batch, split_latin1
-from harkit.text.context import context_batch
+from harkit.text.batch import fold_batch
+from harkit.text.context import ContextRules, _default_rules, context_batch, read_rules
 from harkit.text.lexicon import Lexicon, load_lexicon
 from harkit.text.mask import mask_dates
 from harkit.text.normalise import Normalised, fold, normalise
@@ -81,9 +82,17 @@ class Matcher:
     concepts: list[str | None] = field(default_factory=list)
     #: Term labels and regex patterns by code, in sorted order.
     labels: list[str] = field(default_factory=list)
+    #: ``(concept, label)`` of exact terms: the lower-case original spellings they accept.
+    exact: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    #: Per entry: the accepted spellings of an exact term, else None.
+    entry_exact: list[frozenset[str] | None] = field(default_factory=list)
+    #: The context rules (default: the shipped table) and their kernel tables.
+    rules: ContextRules | None = None
+    tables: RuleTables | None = None
 
 
-def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
+def compile_query(query: str, lexicon: Lexicon | None = None,
+                  rules: ContextRules | str | Path | pd.DataFrame | None = None) -> Matcher:
     """Parse ``query`` and build its matcher (raises the parser's errors before any work).
 
     Parameters
@@ -91,15 +100,24 @@ def compile_query(query: str, lexicon: Lexicon | None = None) -> Matcher:
     query : str
     lexicon : Lexicon, optional
         Default: the shipped lexicon.
+    rules : ContextRules, path or DataFrame, optional
+        Context rules (:func:`harkit.text.read_rules`); default: the shipped table.
 
     Returns
     -------
     Matcher
-        With the shipped lexicon, the same object for the same query (compiled once).
+        With the shipped lexicon and rules, the same object for the same query (compiled
+        once).
+
+    Raises
+    ------
+    ValueError
+        A context rule literal holds a character beyond Latin-1 (the compiled scan reads
+        one byte per character of folded text).
     """
-    if lexicon is None:
+    if lexicon is None and rules is None:
         return _compile_shipped(query)
-    return _compile(query, lexicon)
+    return _compile(query, lexicon if lexicon is not None else load_lexicon(), rules)
 
 
 @lru_cache(maxsize=64)
@@ -107,12 +125,21 @@ def _compile_shipped(query: str) -> Matcher:
     return _compile(query, load_lexicon())
 
 
-def _compile(query: str, lexicon: Lexicon) -> Matcher:
+def _compile(query: str, lexicon: Lexicon, rules=None) -> Matcher:
     node = parse(query, lexicon)
+    if rules is None:
+        rules, tables = _default_rules(), default_tables()
+    else:
+        rules = read_rules(rules) if not isinstance(rules, ContextRules) else rules
+        tables = rule_tables(rules)
+    if tables is None:
+        raise ValueError("a context rule literal holds a character beyond Latin-1; "
+                         "write it as it is folded (see harkit.text.normalise)")
     # folded key -> {(concept or None, term label, is_prefix)}
     patterns: dict[str, set[tuple[str | None, str, bool]]] = {}
     regexes: list[tuple[str, str, re.Pattern]] = []
     wildcards: list[tuple[str, re.Pattern]] = []
+    exact: dict[tuple[str, str], frozenset[str]] = {}
 
     def add(text: str, concept: str | None, label: str) -> None:
         prefix = text.endswith("*")
@@ -125,6 +152,8 @@ def _compile(query: str, lexicon: Lexicon) -> Matcher:
             c = lexicon[leaf.name]
             for variant, term in lexicon.variants(leaf.name).items():
                 add(variant, c.name, term.text)
+                if term.exact:
+                    exact[(c.name, term.text)] = term.spellings
             for rx in c.regexes:
                 regexes.append((c.name, rx.pattern, rx.compile()))
         elif isinstance(leaf, Term):
@@ -159,8 +188,11 @@ def _compile(query: str, lexicon: Lexicon) -> Matcher:
         entry_concept=np.array([c_code[c] for c, _, _ in flat], dtype=np.int64),
         entry_label=np.array([l_code[lab] for _, lab, _ in flat], dtype=np.int64),
         entry_prefix=np.array([p for _, _, p in flat], dtype=bool),
-        concepts=concepts, labels=labels)
+        concepts=concepts, labels=labels, exact=exact,
+        entry_exact=[exact.get((c, lab)) for c, lab, _ in flat], rules=rules, tables=tables)
 
+
+_SENTENCE_END = re.compile(r"[.!?;](?= |$)")
 
 # characters a folded key may hold that the one-byte scan text cannot
 _SPECIAL_KEY = re.compile("[^\x00-\xff]|[\xfe\xa6]")
@@ -192,10 +224,13 @@ def _skip_reason(text, scan: bool = True) -> str | None:
 
 
 def _spans(norm: Normalised, m: Matcher):
-    """Raw matches: (concept, label, norm_start, norm_end) in the normalised text."""
+    """Raw matches: (concept, label, norm_start, norm_end, own_affix) in the normalised
+    text; ``own_affix``: no key covers the whole hit (a prefix term ran on into the word,
+    so an affix there, ``rus*`` in ``rusfri``, may negate it)."""
     text = norm.text
     n = len(text)
     out: set[tuple[str | None, str, int, int]] = set()
+    exact: set[tuple[str | None, int, int]] = set()  # a key covers the whole hit
     if m.automaton is not None and text:
         for end_idx, (length, vals) in m.automaton.iter(text):
             s, e = end_idx - length + 1, end_idx + 1
@@ -208,18 +243,29 @@ def _spans(norm: Normalised, m: Matcher):
             for concept, label, prefix in vals:
                 if prefix:
                     out.add((concept, label, s, ext))
+                    if ext == e:
+                        exact.add((concept, s, e))
                 elif whole:
+                    allowed = m.exact.get((concept, label))
+                    if allowed is not None:
+                        a, b = norm.original_span(s, e)
+                        if norm.original[a:b].lower() not in allowed:
+                            continue  # an exact term in another spelling (får for far)
                     out.add((concept, label, s, e))
+                    exact.add((concept, s, e))
     for label, rx in m.wildcards:
         for mm in rx.finditer(text):
             out.add((None, label, mm.start(), mm.end()))
+            exact.add((None, mm.start(), mm.end()))
     if m.regexes and text:
-        out.update(_regex_spans(norm, m))
+        found = _regex_spans(norm, m)
+        out.update(found)
+        exact.update((c, s, e) for c, _, s, e in found)
     # one hit per (concept, span): keep the first label in a stable order
     best: dict[tuple[str | None, int, int], str] = {}
     for concept, label, s, e in sorted(out, key=lambda t: (t[2], t[3], str(t[0]), t[1])):
         best.setdefault((concept, s, e), label)
-    return [(c, lab, s, e) for (c, s, e), lab in best.items()]
+    return [(c, lab, s, e, (c, s, e) not in exact) for (c, s, e), lab in best.items()]
 
 
 def _regex_spans(norm: Normalised, m: Matcher) -> list[tuple[str, str, int, int]]:
@@ -246,24 +292,27 @@ def _hits_of(norm: Normalised, matcher: Matcher, context: bool):
     raw = _spans(norm, matcher)
     if not raw:
         return [], []
-    starts = [s for _, _, s, _ in raw]
-    ends = [e for _, _, _, e in raw]
-    ctx = (context_batch(norm, starts, ends) if context
+    starts = [r[2] for r in raw]
+    ends = [r[3] for r in raw]
+    ctx = (context_batch(norm, starts, ends, matcher.rules,
+                         own_affix=[r[4] for r in raw]) if context
            else {c: np.zeros(len(raw), dtype=bool) for c in _FLAGS})
     wstarts = [a for a, _ in norm.words]
+    # a sentence ends at . ! ? ; before a blank or the text's end (NEAR stays inside one)
+    ends = [m.start() for m in _SENTENCE_END.finditer(norm.text)]
     hits = []
-    for k, (concept, _, s, e) in enumerate(raw):
+    for k, (concept, _, s, e, _) in enumerate(raw):
         w0 = max(bisect_right(wstarts, s) - 1, 0)
         w1 = max(bisect_right(wstarts, max(e - 1, s)) - 1, w0)
         hits.append(Hit(norm.text[s:e], w0, concept, w1 - w0 + 1,
-                        *(bool(ctx[c][k]) for c in _FLAGS)))
+                        *(bool(ctx[c][k]) for c in _FLAGS), sentence=bisect_left(ends, s)))
     return raw, hits
 
 
 def _rows(doc_id, pid, text, leaves, pieces, width):
     """Output rows of one document from (raw span, hit, original start, end) pieces."""
     rows = []
-    for (concept, label, _, _), h, a, b in pieces:
+    for (concept, label, *_), h, a, b in pieces:
         if not any(leaf.matches(h) for leaf in leaves):
             continue
         snip = " ".join(text[max(a - width, 0):b + width].split())
@@ -278,7 +327,7 @@ def _search_whole(doc_id, pid, text, matcher, leaves, context, width):
     raw, hits = _hits_of(norm, matcher, context)
     if not _eval(matcher.node, hits):
         return []
-    o_s, o_e = norm.original_spans([s for _, _, s, _ in raw], [e for _, _, _, e in raw])
+    o_s, o_e = norm.original_spans([r[2] for r in raw], [r[3] for r in raw])
     return _rows(doc_id, pid, text, leaves,
                  zip(raw, hits, o_s.tolist(), o_e.tolist()), width)
 
@@ -291,8 +340,8 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
     scanned once by a compiled automaton; context is judged for all hits of the chunk at
     once in windows of rule units around them, the query evaluated per document on arrays
     and the rows built column by column (:mod:`harkit.text._chunk`). That gives the same
-    hits as normalising every whole document. Texts with characters that do not fold one
-    to one (ligatures, combining accents) take that whole-document path.
+    hits as normalising every whole document, for every text (characters beyond Latin-1
+    are folded in the batch: :func:`harkit.text.batch.fold_batch`).
 
     Parameters
     ----------
@@ -326,7 +375,7 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
         else:
             skipped[k] = reason
     slow: list[int] = []
-    tables = default_tables() if context else None
+    tables = matcher.tables if context else None
     parts, part_rows = [], []
     # a few MB of text at a time: the folded arrays then stay small enough to be reused
     # from memory already mapped, which is markedly faster than ever larger ones
@@ -394,13 +443,8 @@ def _search_batch(todo: list[int], texts: list, ids: list, pids: list, matcher: 
     """The chunk path over texts ``todo``: ``(hits, chunk row of each hit, texts left for
     the one-by-one path)``, or None if the batched path failed (a RuntimeWarning says why).
     Texts with too much garbage are added to ``skipped``."""
-    fast, slow = todo, []
-    try:
-        fb = fold_batch([texts[k] for k in fast], pieces=False)
-    except (UnicodeEncodeError, ValueError):
-        ok, other = split_latin1([texts[k] for k in todo])
-        fast, slow = [todo[i] for i in ok], [todo[i] for i in other]
-        fb = fold_batch([texts[k] for k in fast], pieces=False)
+    fast, slow = todo, []  # every text folds in the batch (fold_batch spells out the rest)
+    fb = fold_batch([texts[k] for k in fast], pieces=False)
     garbage = fb.control_counts > MAX_GARBAGE * np.array([len(texts[k]) for k in fast])
     for i in np.flatnonzero(garbage).tolist():
         skipped[fast[i]] = "binary"
@@ -461,8 +505,8 @@ def _reference_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = T
 
 def search(documents: pd.DataFrame | Iterable[pd.DataFrame], query: str, *,
            lexicon: Lexicon | None = None, context: bool = True, chunksize: int = 10_000,
-           processes: int | None = 1, progress: bool = False, width: int = 40
-           ) -> pd.DataFrame:
+           processes: int | None = 1, progress: bool = False, width: int = 40,
+           rules: ContextRules | str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
     """Find the documents that satisfy a query and the hits that make them do so.
 
     Parameters
@@ -487,6 +531,9 @@ def search(documents: pd.DataFrame | Iterable[pd.DataFrame], query: str, *,
         Show a tqdm progress bar.
     width : int
         Characters of original text on each side of a hit in ``snippet``.
+    rules : ContextRules, path or DataFrame, optional
+        A context rule table (:func:`harkit.text.read_rules`: a CSV path, a DataFrame or
+        compiled rules); default: the shipped Norwegian table.
 
     Returns
     -------
@@ -505,7 +552,7 @@ def search(documents: pd.DataFrame | Iterable[pd.DataFrame], query: str, *,
     """
     from harkit.text.parallel import run_chunks
 
-    matcher = compile_query(query, lexicon)
+    matcher = compile_query(query, lexicon, rules)
     if isinstance(documents, pd.DataFrame):
         missing = {"document_id", "text"} - set(documents.columns)
         if missing:
@@ -572,7 +619,8 @@ def flags(hits: pd.DataFrame, documents: pd.DataFrame | None = None,
 
 
 def kwic(hits: pd.DataFrame, width: int = 40, *, n: int | None = None, sort: bool = False,
-         suppress: bool = True, document_id: bool = False) -> pd.DataFrame:
+         suppress: bool = True, document_id: bool = False,
+         documents: pd.DataFrame | None = None, rules=None) -> pd.DataFrame:
     """Key word in context: ``concept, left, match, right`` and the context flags.
 
     Built from each hit's ``snippet``: never a person id. Under disclosure control (the
@@ -596,12 +644,18 @@ def kwic(hits: pd.DataFrame, width: int = 40, *, n: int | None = None, sort: boo
     document_id : bool, default False
         Keep ``document_id`` even under ``suppress`` (to look a hit up inside the secure
         environment; not for publication).
+    documents : pandas.DataFrame, optional
+        The documents searched: adds a ``trigger`` column, the rule behind each flag
+        (:func:`harkit.text.triggers`; masked like the text).
+    rules : optional
+        The context rules of the search (default: the shipped ones), with ``documents``.
 
     Returns
     -------
     pandas.DataFrame
-        ``concept``, ``left``, ``match``, ``right`` and the flags (``document_id`` first when
-        kept); ``attrs["masked"]`` counts the text cells in which something was masked.
+        ``concept``, ``left``, ``match``, ``right``, the flags and ``trigger`` when asked
+        (``document_id`` first when kept); ``attrs["masked"]`` counts the text cells in
+        which something was masked.
     """
     h = hits.sort_values(["document_id", "start", "end"], kind="stable") if sort else hits
     if n is not None:
@@ -621,9 +675,15 @@ def kwic(hits: pd.DataFrame, width: int = 40, *, n: int | None = None, sort: boo
         out.insert(0, "document_id", h["document_id"])
     for c in _FLAGS:
         out[c] = h[c]
+    text_cols = ["left", "match", "right"]
+    if documents is not None:
+        from harkit.text.explain import triggers
+
+        out["trigger"] = triggers(h, documents, rules)["trigger"]
+        text_cols.append("trigger")
     masked = 0
     if suppress:
-        for c in ("left", "match", "right"):
+        for c in text_cols:
             new = out[c].astype(str).map(mask_dates)
             masked += int((new != out[c].astype(str)).sum())
             out[c] = new

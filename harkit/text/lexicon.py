@@ -15,6 +15,10 @@ A concept is one TOML file (or one ``[concepts.<name>]`` table in a file with se
 (``alkohol*`` also finds ``alkoholisme``). ``form`` is ``modern``, ``historical``,
 ``latin`` or ``ocr`` (an OCR misreading found in a corpus, see
 :mod:`harkit.text.fuzzy`). ``source`` is required; ``[U]`` marks unsourced domain knowledge.
+``exact = true`` matches a term only in its own spellings (diacritics kept; ``å``/``aa``
+and ``ø``/``ö`` allowed), not in everything that folds to it: ``far`` (father) is not
+``får`` (gets), ``speed`` is not ``sped`` (frail). Single words of up to three letters are
+exact unless ``exact = false``.
 :func:`load_lexicon` reads the shipped files and the user's; a user concept with the
 name of a shipped one replaces it.
 """
@@ -63,6 +67,18 @@ class Term:
     text: str
     form: str = "modern"
     source: str = "[U]"
+    #: Match only the spellings of :attr:`spellings` in the original text (``far`` is
+    #: not ``får``, ``speed`` not ``sped``), not everything that folds to the term.
+    exact: bool = False
+
+    @property
+    def spellings(self) -> frozenset[str]:
+        """Lower-case original spellings an exact term accepts: the term, and its
+        ``å``/``aa`` and ``ø``/``ö`` forms (never one without its diacritics)."""
+        out = {self.text}
+        for a, b in (("å", "aa"), ("ø", "ö"), ("æ", "ä")):
+            out |= {w.replace(a, b) for w in out}
+        return frozenset(out)
 
     @property
     def is_prefix(self) -> bool:
@@ -238,7 +254,15 @@ def _concept(d: Mapping, where: str, path: str) -> Concept:
         source = _req(t, "source", str, w)
         if not source.strip():
             raise LexiconError(f"{w}: key 'source' is empty (write '[U]' if unsourced)")
-        terms.append(Term(" ".join(text.split()), form, source))
+        # words of up to 3 letters are matched exactly by default: folding would make
+        # far of får, mor of mør
+        short = not text.endswith("*") and " " not in text and len(text) <= 3
+        exact = t.get("exact", short)
+        if not isinstance(exact, bool):
+            raise LexiconError(f"{w}: key 'exact' must be true or false")
+        if exact and text.endswith("*"):
+            raise LexiconError(f"{w}: a prefix term ({text!r}) cannot be exact")
+        terms.append(Term(" ".join(text.split()), form, source, exact))
     regexes = []
     for i, r in enumerate(d.get("regexes", [])):
         w = f"{where}: regexes[{i}]"

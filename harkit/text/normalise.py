@@ -18,7 +18,12 @@ Folding (one canonical form, so modern, historical and OCR spellings meet):
   ``alkoholisme``); a hyphen followed by a line break always joins, also in the rare
   ``alkohol-\\nog stoffmisbruk``;
 * runs of whitespace and control characters become one space; other punctuation is kept
-  (context rules need ``.``, ``;``, ``?``), lower-cased one to one.
+  (context rules need ``.``, ``;``, ``?``), lower-cased one to one;
+* first of all, characters that do not fold to one character of their own kind are
+  spelled out (:func:`expand`): fractions ``½`` -> ``1/2``, ligatures ``ﬁ`` -> ``fi``,
+  combining accents dropped (``e`` + U+0301 -> ``e``). Every spelled-out character maps
+  back to the one original character, so offsets stay exact; the batch folding does the
+  same, so every text takes the one fast path.
 
 Offsets are per word: every character of a folded word maps to the whole original word
 (folding may change its length), every other character to itself.
@@ -27,6 +32,7 @@ Offsets are per word: every character of a folded word maps to the whole origina
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -34,7 +40,7 @@ import numpy as np
 
 from harkit.icd.text import fold_text
 
-__all__ = ["Normalised", "fold", "normalise", "tokens"]
+__all__ = ["Normalised", "expand", "fold", "normalise", "tokens"]
 
 # A word: letters/digits (and combining marks of decomposed input), possibly broken by a
 # hyphen at a line end.
@@ -42,6 +48,94 @@ _WORD = r"(?:\w|[\u0300-\u036f])+"
 _PIECE = re.compile(rf"(?P<w>{_WORD}(?:-[ \t]*\r?\n\s*{_WORD})*)|(?P<s>[\s\x00-\x1f\x7f]+)|.",
                     re.DOTALL)
 _HYPHEN_BREAK = re.compile(r"-[ \t]*\r?\n\s*")
+
+
+_SLASHES = {"\u2044": "/", "\u2215": "/"}  # fraction and division slash
+
+
+@lru_cache(maxsize=4096)
+def spelled_out(ch: str) -> str | None:
+    """What :func:`expand` writes for one character (None: the character stays).
+
+    A character stays when it folds to one character of its own kind (a letter to a
+    letter, a mark to a mark: ``–``, ``“``, ``ā``, ``α``). Otherwise (ligatures,
+    fractions, combining accents, ``¼ ½ ¾``) it is spelled out in Latin-1 through its
+    Unicode compatibility decomposition, accents dropped: ``½`` -> ``1/2``,
+    ``ﬁ`` -> ``fi``, ``㎎`` -> ``mg``.
+    """
+    o = ord(ch)
+    if 0x300 <= o <= 0x36F:
+        return ""  # a combining accent: folding drops it anyway
+    if (o < 256 and ch not in "¼½¾") or re.match(r"\s", ch):
+        return None
+    word = re.match(r"\w", ch) is not None
+    if word:
+        low = ch.lower().replace("æ", "ae").replace("ø", "o")
+        low = "".join(x for x in unicodedata.normalize("NFKD", low)
+                      if not unicodedata.combining(x))
+    else:
+        low = ch.lower()
+    if (len(low) == 1 and (re.match(r"\w", low) is not None) == word
+            and not re.match(r"\s", low) and ch not in "¼½¾"):
+        return None  # one to one: the batch folding stands it in
+    f = unicodedata.normalize("NFKD", ch)
+    f = "".join(_SLASHES.get(x, x) for x in f if not unicodedata.combining(x))
+    return "".join(x for x in f if ord(x) < 256 and x not in "¼½¾µ")
+
+
+def expand(text: str) -> tuple[str, np.ndarray | None]:
+    """Spell out the characters that do not fold one to one (see :func:`spelled_out`).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    expanded : str
+    origin : numpy.ndarray or None
+        ``int64[len(expanded) + 1]``: the position in ``text`` each character of
+        ``expanded`` comes from, then ``len(text)``; None when nothing was spelled out
+        (``expanded is text``).
+    """
+    if text.isascii():
+        return text, None
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = np.unique(wide[(wide > 255) | ((wide >= 0xBC) & (wide <= 0xBE))])
+        distinct = [chr(c) for c in codes.tolist()]
+    else:
+        distinct = [c for c in "¼½¾" if c in text]
+    # most characters beyond Latin-1 (dashes, quotes) stay: only the others are looked for
+    todo = {c: sub for c in distinct if (sub := spelled_out(c)) is not None}
+    if not todo:
+        return text, None
+    rx = re.compile("[" + "".join(re.escape(c) for c in todo) + "]")
+    found = [(m.start(), todo[m.group()]) for m in rx.finditer(text)]
+    parts: list[str] = []
+    last = 0
+    for pos, sub in found:
+        parts += [text[last:pos], sub]
+        last = pos + 1
+    parts.append(text[last:])
+    expanded = "".join(parts)
+    # origin steps by one per character, but stays put inside a spelled-out run and
+    # jumps over a character spelled out as nothing
+    step = np.ones(len(expanded) + 1, dtype=np.int64)
+    step[0] = 0
+    shift = 0  # expanded minus original position so far
+    for pos, sub in found:
+        q = pos + shift
+        if sub:
+            step[q + 1:q + len(sub)] = 0
+        if not sub:
+            step[q] += 1  # the next character: one further on
+        shift += len(sub) - 1
+    origin = np.cumsum(step)
+    origin[-1] = len(text)
+    return expanded, origin
 
 
 @lru_cache(maxsize=200_000)
@@ -178,6 +272,8 @@ def normalise(text: str) -> Normalised:
         text = bytes(text).decode("utf-8", errors="replace")
     elif not isinstance(text, str):
         text = str(text)
+    original = text
+    text, origin = expand(text)
     out: list[str] = []
     p_start: list[int] = []
     o_start: list[int] = []
@@ -208,9 +304,13 @@ def normalise(text: str) -> Normalised:
         p_start.pop()
         o_start.pop()
         o_end.pop()
-    return Normalised("".join(out), text, np.asarray(p_start, dtype=np.int64),
-                      np.asarray(o_start, dtype=np.int64), np.asarray(o_end, dtype=np.int64),
-                      words)
+    o_s = np.asarray(o_start, dtype=np.int64)
+    o_e = np.asarray(o_end, dtype=np.int64)
+    if origin is not None and len(o_s):  # back to the characters before spelling out
+        o_s, o_e = origin[o_s], np.where(o_e > o_s, origin[np.maximum(o_e - 1, 0)] + 1,
+                                         origin[o_s])
+    return Normalised("".join(out), original, np.asarray(p_start, dtype=np.int64),
+                      o_s, o_e, words)
 
 
 def tokens(normalised: Normalised) -> list[tuple[int, int]]:

@@ -77,6 +77,8 @@ class Hit:
         Number of words matched (a phrase is longer than 1).
     negated, historical, uncertain, family : bool
         Context flags.
+    sentence : int
+        Index of the sentence the match starts in (``NEAR`` pairs hits of one sentence).
     """
 
     term: str
@@ -87,6 +89,7 @@ class Hit:
     historical: bool = False
     uncertain: bool = False
     family: bool = False
+    sentence: int = 0
 
     @property
     def end(self) -> int:
@@ -215,17 +218,20 @@ class Phrase(Term):
 
 @dataclass(frozen=True)
 class Near(Node):
-    """``NEAR/distance(left, right)``: two leaves at most ``distance`` words apart."""
+    """``NEAR/distance(left, right)``: two leaves at most ``distance`` words apart, in one
+    sentence; ``NEAR/distance/doc(left, right)`` (``across``): in any sentences."""
 
     left: Leaf
     right: Leaf
     distance: int
+    across: bool = False
 
     def leaves(self) -> frozenset[Leaf]:
         return frozenset({self.left, self.right})
 
     def __str__(self) -> str:
-        return f"NEAR/{self.distance}({self.left}, {self.right})"
+        return (f"NEAR/{self.distance}{'/doc' if self.across else ''}"
+                f"({self.left}, {self.right})")
 
 
 @dataclass(frozen=True)
@@ -274,7 +280,7 @@ _TOKEN = re.compile(r"""
   | (?P<lp>\()
   | (?P<rp>\))
   | (?P<comma>,)
-  | (?P<near>NEAR(?:/(?P<dist>\d+))?)(?![\w*])
+  | (?P<near>NEAR(?:/(?P<dist>\d+)(?P<doc>/doc)?)?)(?![\w*])
   | (?P<op>AND|OR|NOT)(?![\w*])
   | (?P<concept>@(?P<cname>[A-Za-z0-9_]*))
   | (?P<phrase>"(?P<ptext>[^"]*)(?P<pclose>"?))
@@ -304,7 +310,7 @@ def _tokenize(q: str) -> list[_Tok]:
             d = int(m.group("dist"))
             if d < 1:
                 raise QuerySyntaxError("NEAR distance must be at least 1", q, i + 5)
-            toks.append(_Tok("near", d, i))
+            toks.append(_Tok("near", (d, m.group("doc") is not None), i))
         elif m.group("concept") is not None:
             if not m.group("cname"):
                 raise QuerySyntaxError("expected a concept name after '@'", q, i + 1)
@@ -328,8 +334,19 @@ def _tokenize(q: str) -> list[_Tok]:
             toks.append(_Tok("filter", (bool(m.group("fneg")), name), i))
         elif kind == "word":
             w = m.group("word")
+            if len(w) > 1 and w.startswith("/"):
+                # a regular expression would be read as a word and silently match nothing
+                raise QuerySyntaxError(
+                    f"{w!r} looks like a regular expression, which queries do not take: "
+                    "write * for any letters (alkohol*), or put the pattern in a lexicon "
+                    "concept's regexes", q, i)
             if not _WORD.match(w) or w.strip("*") == "":
-                raise QuerySyntaxError(f"invalid word {w!r}", q, i)
+                hint = (" (regular expressions are not supported in queries; * stands for "
+                        "any letters)" if set(w) & set("[]{}()|\\^$+?") else "")
+                raise QuerySyntaxError(f"invalid word {w!r}{hint}", q, i)
+            if not any(ch.isalnum() for ch in w):
+                raise QuerySyntaxError(f"word {w!r} has no letter or digit and would match "
+                                       "nothing", q, i)
             toks.append(_Tok("word", w.lower(), i))
         elif kind == "op":
             toks.append(_Tok(m.group("op"), None, i))
@@ -414,7 +431,7 @@ class _Parser:
             if self.tok.kind == "comma":
                 self.error("NEAR takes exactly two operands")
             self.eat("rp", "')' to close NEAR")
-            return Near(left, right, t.value)
+            return Near(left, right, t.value[0], t.value[1])
         return self.leaf()
 
     def leaf(self) -> Leaf:
@@ -486,6 +503,7 @@ def _near(node: Near, hits: list[Hit]) -> bool:
         return False
     b = [h for h in hits if node.right.matches(h)]
     return any(max(y.position - x.end, x.position - y.end, 0) <= node.distance
+               and (node.across or x.sentence == y.sentence)
                for x in a for y in b)
 
 
