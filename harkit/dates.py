@@ -238,7 +238,24 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
     return out
 
 
+def _as_datetime_ns(dates: object) -> pd.Series:
+    """Dates as a ``datetime64[ns]`` Series; no conversion pass when they already are."""
+    s = pd.Series(dates)
+    if s.dtype == "datetime64[ns]":
+        return s
+    if pd.api.types.is_datetime64_dtype(s.dtype):  # another unit: a plain cast
+        return s.astype("datetime64[ns]")
+    return pd.to_datetime(s).astype("datetime64[ns]")
+
+
 def _precision_codes(precision: pd.Series | pd.Categorical) -> np.ndarray:
+    dtype = getattr(precision, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype) and \
+            list(dtype.categories) == list(schema.PRECISION_CATEGORIES):
+        # Already coded the canonical way: take the codes, no pass over the values.
+        codes = np.asarray(pd.Categorical(precision).codes, dtype="int8").copy()
+        codes[codes < 0] = _MISSING
+        return codes
     cat = pd.Categorical(np.asarray(precision, dtype=object),
                          categories=schema.PRECISION_CATEGORIES)
     codes = cat.codes.astype("int8")
@@ -273,7 +290,7 @@ def format_partial_dates(
     """
     if style not in {"norwegian", "iso"}:
         raise ValueError(f"style must be 'norwegian' or 'iso', not {style!r}")
-    dt = pd.to_datetime(pd.Series(dates)).astype("datetime64[ns]")
+    dt = _as_datetime_ns(dates)
     pc = _precision_codes(precision)
     pc = np.where(dt.isna().to_numpy(), _MISSING, pc)
     # Format each distinct (date, precision) pair once.
@@ -312,7 +329,7 @@ def period_bounds(dates: pd.Series, precision: pd.Series) -> tuple[pd.Series, pd
         A day is its own bound; ``03.1957`` spans 1957-03-01..1957-03-31; ``1957``
         spans 1957-01-01..1957-12-31.
     """
-    dt = pd.to_datetime(pd.Series(dates)).astype("datetime64[ns]")
+    dt = _as_datetime_ns(dates)
     v = dt.to_numpy()
     pc = _precision_codes(precision)
     month_start = v.astype("datetime64[M]")
@@ -355,7 +372,7 @@ def coarsen(
     pc = _precision_codes(precision)
     dc = _precision_codes(declared.fillna("day") if hasattr(declared, "fillna") else declared)
     new = np.maximum(pc, dc).astype("int8")  # day < month < year < missing
-    v = pd.to_datetime(pd.Series(dates)).astype("datetime64[ns]").to_numpy()
+    v = _as_datetime_ns(dates).to_numpy()
     mid_m = (v.astype("datetime64[M]").astype("datetime64[D]") + 14).astype("datetime64[ns]")
     mid_y = (v.astype("datetime64[Y]").astype("datetime64[M]") + 6).astype(
         "datetime64[D]").astype("datetime64[ns]")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from harkit.io.encoding import Decoding, decide_encoding, to_utf8
 from harkit.io.header import looks_headerless, settle_names
@@ -286,6 +287,9 @@ class _TextFile:
 
     def parse_group(self, units: Units, quoted: bool) -> pd.DataFrame:
         payload = _gather(np.frombuffer(self.buf, dtype=np.uint8), units.start, units.end)
+        df = self.parse_arrow(units, payload, quoted)
+        if df is not None and self.agrees(df, units, payload):
+            return df
         try:
             df = pd.read_csv(
                 io.BytesIO(payload), sep=self.delim, header=None, names=range(self.ncols),
@@ -297,6 +301,32 @@ class _TextFile:
         if df is None or not self.agrees(df, units, payload):
             df = self.split_each(units, quoted)
         return df
+
+    def parse_arrow(self, units: Units, payload: bytes, quoted: bool) -> pd.DataFrame | None:
+        """The units parsed by pyarrow (multi-threaded), or None where it cannot serve.
+
+        Used only where it reads exactly what the record splitter saw: every unit has the
+        header's number of fields, and no carriage return or byte-order mark could make
+        pyarrow split or trim differently. Its result is still checked by :meth:`agrees`.
+        """
+        if not len(units) or (units.fields != self.ncols).any() or b"\r" in payload \
+                or payload.startswith(b"\xef\xbb\xbf"):
+            return None
+        names = [str(i) for i in range(self.ncols)]
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(payload),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delim, quote_char='"' if quoted else False,
+                    double_quote=True, escape_char=False, newlines_in_values=quoted,
+                    ignore_empty_lines=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                    quoted_strings_can_be_null=False, check_utf8=True))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        return pd.DataFrame({i: table.column(i).to_numpy() for i in range(self.ncols)})
 
     def agrees(self, df: pd.DataFrame, units: Units, payload: bytes) -> bool:
         """Whether the parser returned one row per record, with the record's line breaks."""
