@@ -158,6 +158,84 @@ def _parse_one(value: object) -> tuple[int, int, int, int, str | None]:
         return 0, 0, 0, _MISSING, "unparseable date: unrecognised format"
 
 
+def _classify_many(y: np.ndarray, m: np.ndarray, d: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_classify` on arrays: the same rules, in the same order."""
+    lo, hi = YEAR_RANGE
+    n = len(y)
+    err = np.full(n, None, dtype=object)
+    prec = np.full(n, _DAY, dtype="int8")
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    last = np.where((m == 2) & leap, 29, _DAYS_IN_MONTH[np.clip(m, 1, 12) - 1])
+    rules = [
+        (~((y >= lo) & (y <= hi)), f"impossible date: year outside {lo}-{hi}"),
+        ((m == 0) & (d != 0), "impossible date: day given without a month"),
+        (m > 12, "impossible date: month above 12"),
+        ((m != 0) & (d != 0) & (d > last), "impossible date: no such day in that month"),
+    ]
+    decided = np.zeros(n, dtype=bool)
+    for hit, text in rules:
+        hit = hit & ~decided
+        err[hit] = text
+        decided |= hit
+    prec[decided] = _MISSING
+    year = ~decided & (m == 0)
+    month = ~decided & (m != 0) & (d == 0)
+    prec[year], prec[month] = _YEAR, _MONTH
+    ok = ~decided
+    yy = np.where(ok, y, 0)
+    mm = np.where(year, 7, np.where(ok, m, 0))
+    dd = np.where(year, 1, np.where(month, 15, np.where(ok, d, 0)))
+    return yy, mm, dd, prec, err
+
+
+#: Fixed-width text forms read without a regular expression: length -> (positions of
+#: separators, allowed separators, slices of year, month, day). Everything else goes
+#: through :func:`_parse_text`, which gives the same answer for these forms.
+_FIXED_FORMS = {
+    4: ((), b"", slice(0, 4), None, None),  # yyyy
+    7: ((2,), b"./-", slice(3, 7), slice(0, 2), None),  # mm.yyyy
+    10: ((2, 5), b"./-", slice(6, 10), slice(3, 5), slice(0, 2)),  # dd.mm.yyyy
+}
+_ISO_DAY = ((4, 7), b"-/.", slice(0, 4), slice(5, 7), slice(8, 10))  # yyyy-mm-dd
+
+
+def _digits(b: np.ndarray, sl: slice | None) -> np.ndarray:
+    if sl is None:
+        return np.zeros(len(b), dtype="int64")
+    out = np.zeros(len(b), dtype="int64")
+    for k in range(sl.start, sl.stop):
+        out = out * 10 + (b[:, k].astype("int64") - 48)
+    return out
+
+
+def _parse_fixed(uniques: list) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Parse the common fixed-width forms at once; (which uniques, their parse)."""
+    idx_all, parts = [], []
+    for width in (4, 7, 10):
+        idx = np.array([i for i, u in enumerate(uniques) if type(u) is str
+                        and len(u) == width and u.isascii()], dtype="int64")
+        if not len(idx):
+            continue
+        b = np.frombuffer("".join(uniques[i] for i in idx).encode("ascii"),
+                          dtype=np.uint8).reshape(-1, width)
+        isdig = (b >= 48) & (b <= 57)
+        forms = [_FIXED_FORMS[width]] + ([_ISO_DAY] if width == 10 else [])
+        for seps, allowed, ys, ms, ds in forms:
+            ok = np.ones(len(b), dtype=bool)
+            for k in range(width):
+                ok &= np.isin(b[:, k], np.frombuffer(allowed, dtype=np.uint8)) \
+                    if k in seps else isdig[:, k]
+            if ok.any():
+                sub = b[ok]
+                idx_all.append(idx[ok])
+                parts.append(_classify_many(_digits(sub, ys), _digits(sub, ms),
+                                            _digits(sub, ds)))
+    if not idx_all:
+        return np.zeros(0, dtype="int64"), ()
+    return np.concatenate(idx_all), tuple(np.concatenate(c) for c in zip(*parts))
+
+
 def _assemble(y: np.ndarray, m: np.ndarray, d: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """Vectorised y/m/d -> datetime64[ns]; NaT where not ok."""
     yy = np.where(ok, y, 1970).astype("int64")
@@ -212,7 +290,6 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
             codes, uniques = pd.factorize(obj.map(repr), use_na_sentinel=True)
         uniques = list(uniques)
     k = len(uniques)
-    parsed = [_parse_one(u) for u in uniques]
     # Slot k holds "missing" for NA input (factorize code -1).
     y = np.zeros(k + 1, dtype="int64")
     m = np.zeros(k + 1, dtype="int64")
@@ -220,8 +297,15 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
     p = np.full(k + 1, _MISSING, dtype="int8")
     err = np.empty(k + 1, dtype=object)
     err[:] = None
-    for i, (yi, mi, di, pi, ei) in enumerate(parsed):
-        y[i], m[i], d[i], p[i], err[i] = yi, mi, di, pi, ei
+    # The delivered forms (dd.mm.yyyy, mm.yyyy, yyyy, yyyy-mm-dd) on arrays; the rest
+    # one distinct value at a time.
+    fast, got = _parse_fixed(uniques)
+    if len(fast):
+        y[fast], m[fast], d[fast], p[fast], err[fast] = got
+    slow = np.ones(k, dtype=bool)
+    slow[fast] = False
+    for i in np.flatnonzero(slow):
+        y[i], m[i], d[i], p[i], err[i] = _parse_one(uniques[i])
     ok = p != _MISSING
     udates = _assemble(y, m, d, ok)
     idx = np.where(codes < 0, k, codes)
