@@ -85,7 +85,7 @@ def _checks(d: np.ndarray) -> np.ndarray:
 
 def _as_arrow(s: pd.Series, is_text: bool) -> pa.Array:
     """Values as arrow text (null for missing)."""
-    if isinstance(s.dtype, pd.StringDtype) or isinstance(s.dtype, pd.ArrowDtype):
+    if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)):
         arr = pa.array(s, from_pandas=True)  # already Arrow-backed or typed text
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             return arr

@@ -326,7 +326,9 @@ class _TextFile:
                     quoted_strings_can_be_null=False, check_utf8=True))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        return pd.DataFrame({i: table.column(i).to_numpy() for i in range(self.ncols)})
+        # Object columns of str, as the reference parser gives (pandas 3 would infer str).
+        return pd.DataFrame({i: pd.Series(table.column(i).to_numpy(), dtype=object)
+                             for i in range(self.ncols)})
 
     def agrees(self, df: pd.DataFrame, units: Units, payload: bytes) -> bool:
         """Whether the parser returned one row per record, with the record's line breaks."""
