@@ -12,10 +12,11 @@ Usage::
 ``--compare`` reads ``csv/`` and ``parquet/`` under the folder four times, each in a new
 process: harkit's ``read_extract``, and pyarrow into pandas (CSV with the dates parsed by
 pyarrow's timestamp parsers, ``dd.mm.yyyy``, ``mm.yyyy`` and ``yyyy``; Parquet with
-``pyarrow.parquet.read_table(...).to_pandas()``). For each it prints wall time, peak RSS
-(whole process, and above the RSS once the libraries are imported) and the in-memory size
-of the resulting tables (``memory_usage(deep=True)``), then the ratios: harkit time over
-pyarrow time, and harkit peak RSS over the size of harkit's tables. It prints figures; it
+``pyarrow.parquet.read_table(...).to_pandas()``). For each it prints wall time (and CPU
+time, steadier on a busy machine; pyarrow's threads add theirs), peak RSS (whole process,
+and above the RSS once the libraries are imported) and the in-memory size of the
+resulting tables (``memory_usage(deep=True)``), then the ratios: harkit time over pyarrow
+time, and harkit peak RSS over the size of harkit's tables. It prints figures; it
 asserts nothing.
 """
 
@@ -103,7 +104,7 @@ def _child(kind: str, path: str) -> dict:
     from harkit.io import read_extract
 
     base = _current_rss()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if kind == "harkit":
         ex = read_extract(path)
         frames = list(ex.tables.values())
@@ -112,8 +113,8 @@ def _child(kind: str, path: str) -> dict:
         frames, extra = _pyarrow_csv(Path(path)), {}
     else:
         frames, extra = _pyarrow_parquet(Path(path)), {}
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "peak": _peak_rss(), "base": base,
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"seconds": seconds, "cpu": cpu, "peak": _peak_rss(), "base": base,
             "table_bytes": _frames_bytes(frames), "n_rows": sum(len(f) for f in frames), **extra}
 
 
@@ -124,7 +125,8 @@ def _run(kind: str, path: Path) -> dict:
 
 
 def _line(label: str, r: dict) -> str:
-    return (f"  {label:<22} {r['seconds']:7.1f} s   peak RSS {r['peak'] / _GIB:5.2f} GiB "
+    return (f"  {label:<26} {r['seconds']:6.1f} s (CPU {r['cpu']:6.1f} s)   "
+            f"peak RSS {r['peak'] / _GIB:5.2f} GiB "
             f"(+{(r['peak'] - r['base']) / _GIB:4.2f} above imports)   "
             f"tables {r['table_bytes'] / _GIB:5.2f} GiB   {r['n_rows']:,} rows")
 
@@ -153,7 +155,8 @@ def compare(folder: Path) -> dict:
         print(f"{fmt.upper()} delivery {sub}")
         print(_line("harkit read_extract", h))
         print(_line(f"{base_kind} -> pandas", p))
-        print(f"  time ratio harkit / pyarrow           : {h['seconds'] / p['seconds']:5.2f}")
+        print(f"  time ratio harkit / pyarrow           : {h['seconds'] / p['seconds']:5.2f} "
+              f"(CPU time: {h['cpu'] / p['cpu']:4.2f})")
         print(f"  memory ratio peak RSS / harkit tables : {h['peak'] / h['table_bytes']:5.2f} "
               f"(above imports: {(h['peak'] - h['base']) / h['table_bytes']:4.2f}); "
               f"pyarrow's own: {p['peak'] / p['table_bytes']:4.2f}")

@@ -48,6 +48,9 @@ class _Table:
         self.df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
             {UNIT: pd.Series([], dtype="int64"), LINE: pd.Series([], dtype="int64"),
              PART: pd.Series([], dtype="int32")})
+        del frames
+        for p in parts:  # the rows live on in ``df``: do not hold them twice
+            p.data = p.data.iloc[:0]
         self.files = np.array([p.source_file for p in parts], dtype=object)
         self.dead = np.zeros(len(self.df), dtype=bool)
         self.rejects: list[pd.DataFrame] = []
@@ -285,6 +288,7 @@ def validate_parts(
         except (pandera.errors.SchemaErrors, pandera.errors.SchemaError) as err:
             raise _wrap_pandera(name, t, kept, err) from err
         out[name] = table
+        t.df = t.df.iloc[:0]  # kept rows are in ``table`` now; free the working copy
 
     counts = []
     all_rej = pd.concat([r for r in rejects if len(r)], ignore_index=True) if any(
