@@ -212,9 +212,11 @@ def _digits(b: np.ndarray, sl: slice | None) -> np.ndarray:
 def _parse_fixed(uniques: list) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """Parse the common fixed-width forms at once; (which uniques, their parse)."""
     idx_all, parts = [], []
+    # One pass over the values: the width of each ASCII text, -1 for anything else.
+    widths = np.fromiter((len(u) if type(u) is str and u.isascii() else -1 for u in uniques),
+                         dtype="int64", count=len(uniques))
     for width in (4, 7, 10):
-        idx = np.array([i for i, u in enumerate(uniques) if type(u) is str
-                        and len(u) == width and u.isascii()], dtype="int64")
+        idx = np.flatnonzero(widths == width)
         if not len(idx):
             continue
         b = np.frombuffer("".join(uniques[i] for i in idx).encode("ascii"),
