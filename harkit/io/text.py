@@ -327,7 +327,7 @@ class _TextFile:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
         # Object columns of str, as the reference parser gives (pandas 3 would infer str).
-        return pd.DataFrame({i: pd.Series(table.column(i).to_numpy(), dtype=object)
+        return pd.DataFrame({i: pd.Series(_shared_strings(table.column(i)), dtype=object)
                              for i in range(self.ncols)})
 
     def agrees(self, df: pd.DataFrame, units: Units, payload: bytes) -> bool:
@@ -348,6 +348,27 @@ class _TextFile:
             f = split_fields(self.buf[s:e], quoted, self.delim)
             rows.append(f + [""] * (self.ncols - len(f)))
         return pd.DataFrame(rows, columns=range(self.ncols), dtype=object)
+
+
+#: A column with at most this share of distinct values is built from its distinct values.
+SHARED_SHARE = 0.5
+
+
+def _shared_strings(col: pa.ChunkedArray) -> np.ndarray:
+    """A text column as Python strings; a repeated value is one shared string object.
+
+    Codes, code systems, dates and institutions repeat: one ``str`` per distinct value
+    (and a pointer per row) instead of one per row saves most of a column's memory, and
+    hashing it later (factorize, lookups) reuses each string's cached hash.
+    """
+    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if len(arr) < 1024:
+        return arr.to_numpy(zero_copy_only=False)
+    enc = pc.dictionary_encode(arr)
+    if len(enc.dictionary) > SHARED_SHARE * len(arr):
+        return arr.to_numpy(zero_copy_only=False)  # mostly distinct (identifiers)
+    values = enc.dictionary.to_numpy(zero_copy_only=False)
+    return values[enc.indices.to_numpy(zero_copy_only=False)]
 
 
 def _spans(units: Units) -> dict[int, int]:

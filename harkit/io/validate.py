@@ -44,10 +44,16 @@ class _Table:
         for i, p in enumerate(parts):
             d = p.data
             if len(d):
-                frames.append(d.assign(**{PART: np.int32(i)}))
-        self.df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            {UNIT: pd.Series([], dtype="int64"), LINE: pd.Series([], dtype="int64"),
-             PART: pd.Series([], dtype="int32")})
+                d[PART] = np.int32(i)  # the part's own frame: marked in place, not copied
+                frames.append(d)
+        if len(frames) == 1:
+            one = frames[0]
+            self.df = one if one.index.equals(pd.RangeIndex(len(one))) else \
+                one.reset_index(drop=True)
+        else:
+            self.df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+                {UNIT: pd.Series([], dtype="int64"), LINE: pd.Series([], dtype="int64"),
+                 PART: pd.Series([], dtype="int32")})
         del frames
         for p in parts:  # the rows live on in ``df``: do not hold them twice
             p.data = p.data.iloc[:0]
@@ -280,15 +286,20 @@ def validate_parts(
     for name in schema.TABLE_ORDER:
         t = tables[name]
         rejects += t.rejects
-        kept = t.df.loc[~t.dead].reset_index(drop=True)
-        internal = [c for c in kept.columns if c.startswith("__")]
-        table = schema.conform(name, kept.drop(columns=internal))
+        # Without dead rows the working frame is the kept one (no copy); it is let go
+        # here, and its internal columns deleted in place, so conform makes the only copy.
+        kept = t.df.loc[~t.dead].reset_index(drop=True) if t.dead.any() else t.df
+        t.df = t.df.iloc[:0]
+        where = kept[[LINE, PART]]
+        for c in [c for c in kept.columns if c.startswith("__")]:
+            del kept[c]
+        table = schema.conform(name, kept)
+        del kept
         try:
             schema.validate_table(name, table)
         except (pandera.errors.SchemaErrors, pandera.errors.SchemaError) as err:
-            raise _wrap_pandera(name, t, kept, err) from err
+            raise _wrap_pandera(name, t, where, err) from err
         out[name] = table
-        t.df = t.df.iloc[:0]  # kept rows are in ``table`` now; free the working copy
 
     counts = []
     all_rej = pd.concat([r for r in rejects if len(r)], ignore_index=True) if any(
