@@ -281,8 +281,19 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
             v = v.dt.tz_localize(None)
         dates = v.astype("datetime64[ns]").to_numpy()
         uniq_in = pd.Series(dates)
-        codes, uniques = pd.factorize(uniq_in, use_na_sentinel=True)
-        uniques = list(pd.DatetimeIndex(uniques))
+        codes, udt = pd.factorize(uniq_in, use_na_sentinel=True)
+        # Datetimes are days: their year, month and day classified on arrays.
+        udt = pd.DatetimeIndex(udt)
+        k = len(udt)
+        y = np.zeros(k + 1, dtype="int64")
+        m = np.zeros(k + 1, dtype="int64")
+        d = np.zeros(k + 1, dtype="int64")
+        p = np.full(k + 1, _MISSING, dtype="int8")
+        err = np.full(k + 1, None, dtype=object)
+        y[:k], m[:k], d[:k], p[:k], err[:k] = _classify_many(
+            udt.year.to_numpy(dtype="int64"), udt.month.to_numpy(dtype="int64"),
+            udt.day.to_numpy(dtype="int64"))
+        return _parsed_frame(y, m, d, p, err, codes, index, n)
     else:
         obj = values.astype("object") if not isinstance(values.dtype, np.dtype) or \
             values.dtype != object else values
@@ -308,6 +319,13 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
     slow[fast] = False
     for i in np.flatnonzero(slow):
         y[i], m[i], d[i], p[i], err[i] = _parse_one(uniques[i])
+    return _parsed_frame(y, m, d, p, err, codes, index, n)
+
+
+def _parsed_frame(y: np.ndarray, m: np.ndarray, d: np.ndarray, p: np.ndarray,
+                  err: np.ndarray, codes: np.ndarray, index: pd.Index, n: int) -> pd.DataFrame:
+    """The parse of each distinct value (slot k: missing) spread back to the rows."""
+    k = len(y) - 1
     ok = p != _MISSING
     udates = _assemble(y, m, d, ok)
     idx = np.where(codes < 0, k, codes)

@@ -98,8 +98,13 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
     # no Python object per row, only per distinct value.
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     mapped = np.empty(len(uniques) + 1, dtype=object)
-    for i, u in enumerate(uniques):
-        mapped[i] = _one_text(u)
+    if s.dtype == "datetime64[ns]" and not (np.asarray(uniques).view("int64")
+                                            % 1_000_000_000).any():
+        # Whole seconds: numpy writes them as Timestamp.isoformat does, all at once.
+        mapped[:len(uniques)] = np.datetime_as_string(np.asarray(uniques), unit="s")
+    else:
+        for i, u in enumerate(uniques):
+            mapped[i] = _one_text(u)
     mapped[len(uniques)] = ""
     return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], index=s.index,
                      dtype=object)
