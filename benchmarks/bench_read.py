@@ -80,11 +80,13 @@ def _pyarrow_csv(folder: Path) -> list:
     for f in sorted(folder.glob("*.csv")):
         header = f.open(encoding="utf-8").readline().rstrip("\n").split(";")
         dates = _date_columns(f, header)
+        # Dates parsed, everything else text (type inference per block can fail on a
+        # column that turns out mixed further down a large file).
+        types = {c: pa.timestamp("s") if c in dates else pa.string() for c in header}
         table = pacsv.read_csv(
-            f, parse_options=pacsv.ParseOptions(delimiter=";"),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.timestamp("s") for c in dates},
-                timestamp_parsers=_DATE_FORMS))
+            f, parse_options=pacsv.ParseOptions(delimiter=";", newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types=types,
+                                                 timestamp_parsers=_DATE_FORMS))
         frames.append(table.to_pandas())
     return frames
 
@@ -119,8 +121,10 @@ def _child(kind: str, path: str) -> dict:
 
 
 def _run(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], check=True,
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
                          capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{kind} read of {path} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -149,12 +153,12 @@ def compare(folder: Path) -> dict:
         sub = folder / fmt
         if not sub.is_dir():
             continue
+        print(f"{fmt.upper()} delivery {sub}", flush=True)
         h = _run("harkit", sub)
+        print(_line("harkit read_extract", h), flush=True)
         p = _run(base_kind, sub)
-        results[fmt] = {"harkit": h, "pyarrow": p}
-        print(f"{fmt.upper()} delivery {sub}")
-        print(_line("harkit read_extract", h))
         print(_line(f"{base_kind} -> pandas", p))
+        results[fmt] = {"harkit": h, "pyarrow": p}
         print(f"  time ratio harkit / pyarrow           : {h['seconds'] / p['seconds']:5.2f} "
               f"(CPU time: {h['cpu'] / p['cpu']:4.2f})")
         print(f"  memory ratio peak RSS / harkit tables : {h['peak'] / h['table_bytes']:5.2f} "
