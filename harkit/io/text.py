@@ -364,6 +364,10 @@ def _shared_strings(col: pa.ChunkedArray) -> np.ndarray:
     arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if len(arr) < 1024:
         return arr.to_numpy(zero_copy_only=False)
+    # Identifiers are nearly all distinct: a look at the first values spares encoding them.
+    head = arr.slice(0, 4096)
+    if pc.count_distinct(head).as_py() > SHARED_SHARE * len(head):
+        return arr.to_numpy(zero_copy_only=False)
     enc = pc.dictionary_encode(arr)
     if len(enc.dictionary) > SHARED_SHARE * len(arr):
         return arr.to_numpy(zero_copy_only=False)  # mostly distinct (identifiers)
