@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pandera.errors
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from harkit import dates, schema
 from harkit.errors import SchemaError
@@ -93,11 +95,40 @@ class _Table:
             [None] * len(self.df), dtype=object)
 
 
+def _unique_by_arrow(df: pd.DataFrame, key: list[str]) -> bool | None:
+    """Whether a one-column text key is unique, told by Arrow's hashing of the bytes.
+
+    UTF-8 is one-to-one, so distinct byte strings are distinct values. None when Arrow
+    cannot tell exactly (several key columns, missing or non-text values); the caller
+    then uses pandas.
+    """
+    if len(key) != 1 or not len(df):
+        return None
+    s = df[key[0]]
+    try:
+        arr = pa.array(s.to_numpy(dtype=object) if s.dtype == object else s, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return None
+    if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return pc.count_distinct(arr).as_py() == len(arr)
+
+
+def _validate(name: str, table: pd.DataFrame) -> None:
+    """:func:`harkit.schema.validate_table`, its unique-key check done by Arrow when it can."""
+    sch = schema.pandera_schema(name)  # a fresh schema object: changing it is local
+    if sch.unique and _unique_by_arrow(table, list(sch.unique)):
+        sch.unique = None  # proven above; pandas' hashing of millions of ids is slow
+    sch.validate(table, lazy=True)
+
+
 def _duplicates(t: _Table) -> None:
     key = list(schema.TABLES[t.name].key)
     df = t.df
     if not key or not len(df) or not set(key) <= set(df.columns):
         return
+    if _unique_by_arrow(df, key):
+        return  # no two rows share a key (the common case), proven on the bytes
     complete = df[key].notna().all(axis=1).to_numpy()
     dup_any = np.zeros(len(df), dtype=bool)
     sub_keys = df.loc[complete, key[0]] if len(key) == 1 else df.loc[complete, key]
@@ -296,7 +327,7 @@ def validate_parts(
         table = schema.conform(name, kept)
         del kept
         try:
-            schema.validate_table(name, table)
+            _validate(name, table)
         except (pandera.errors.SchemaErrors, pandera.errors.SchemaError) as err:
             raise _wrap_pandera(name, t, where, err) from err
         out[name] = table
