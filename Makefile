@@ -55,6 +55,8 @@ wheelhouse: $(STAMP)
 ## Full-size benchmarks (writes benchmarks/data, not committed)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py
+	test -d benchmarks/data/full/csv || $(BIN)/python benchmarks/bench_read.py --write 1300000 benchmarks/data/full
+	$(BIN)/python benchmarks/bench_read.py --compare benchmarks/data/full
 
 clean:
 	rm -rf $(VENV) .venvs reports dist $(WHEELHOUSE) .pytest_cache .ruff_cache docs/_build docs/generated

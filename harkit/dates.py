@@ -158,6 +158,86 @@ def _parse_one(value: object) -> tuple[int, int, int, int, str | None]:
         return 0, 0, 0, _MISSING, "unparseable date: unrecognised format"
 
 
+def _classify_many(y: np.ndarray, m: np.ndarray, d: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_classify` on arrays: the same rules, in the same order."""
+    lo, hi = YEAR_RANGE
+    n = len(y)
+    err = np.full(n, None, dtype=object)
+    prec = np.full(n, _DAY, dtype="int8")
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    last = np.where((m == 2) & leap, 29, _DAYS_IN_MONTH[np.clip(m, 1, 12) - 1])
+    rules = [
+        (~((y >= lo) & (y <= hi)), f"impossible date: year outside {lo}-{hi}"),
+        ((m == 0) & (d != 0), "impossible date: day given without a month"),
+        (m > 12, "impossible date: month above 12"),
+        ((m != 0) & (d != 0) & (d > last), "impossible date: no such day in that month"),
+    ]
+    decided = np.zeros(n, dtype=bool)
+    for hit, text in rules:
+        hit = hit & ~decided
+        err[hit] = text
+        decided |= hit
+    prec[decided] = _MISSING
+    year = ~decided & (m == 0)
+    month = ~decided & (m != 0) & (d == 0)
+    prec[year], prec[month] = _YEAR, _MONTH
+    ok = ~decided
+    yy = np.where(ok, y, 0)
+    mm = np.where(year, 7, np.where(ok, m, 0))
+    dd = np.where(year, 1, np.where(month, 15, np.where(ok, d, 0)))
+    return yy, mm, dd, prec, err
+
+
+#: Fixed-width text forms read without a regular expression: length -> (positions of
+#: separators, allowed separators, slices of year, month, day). Everything else goes
+#: through :func:`_parse_text`, which gives the same answer for these forms.
+_FIXED_FORMS = {
+    4: ((), b"", slice(0, 4), None, None),  # yyyy
+    7: ((2,), b"./-", slice(3, 7), slice(0, 2), None),  # mm.yyyy
+    10: ((2, 5), b"./-", slice(6, 10), slice(3, 5), slice(0, 2)),  # dd.mm.yyyy
+}
+_ISO_DAY = ((4, 7), b"-/.", slice(0, 4), slice(5, 7), slice(8, 10))  # yyyy-mm-dd
+
+
+def _digits(b: np.ndarray, sl: slice | None) -> np.ndarray:
+    if sl is None:
+        return np.zeros(len(b), dtype="int64")
+    out = np.zeros(len(b), dtype="int64")
+    for k in range(sl.start, sl.stop):
+        out = out * 10 + (b[:, k].astype("int64") - 48)
+    return out
+
+
+def _parse_fixed(uniques: list) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Parse the common fixed-width forms at once; (which uniques, their parse)."""
+    idx_all, parts = [], []
+    # One pass over the values: the width of each ASCII text, -1 for anything else.
+    widths = np.fromiter((len(u) if type(u) is str and u.isascii() else -1 for u in uniques),
+                         dtype="int64", count=len(uniques))
+    for width in (4, 7, 10):
+        idx = np.flatnonzero(widths == width)
+        if not len(idx):
+            continue
+        b = np.frombuffer("".join(uniques[i] for i in idx).encode("ascii"),
+                          dtype=np.uint8).reshape(-1, width)
+        isdig = (b >= 48) & (b <= 57)
+        forms = [_FIXED_FORMS[width]] + ([_ISO_DAY] if width == 10 else [])
+        for seps, allowed, ys, ms, ds in forms:
+            ok = np.ones(len(b), dtype=bool)
+            for k in range(width):
+                ok &= np.isin(b[:, k], np.frombuffer(allowed, dtype=np.uint8)) \
+                    if k in seps else isdig[:, k]
+            if ok.any():
+                sub = b[ok]
+                idx_all.append(idx[ok])
+                parts.append(_classify_many(_digits(sub, ys), _digits(sub, ms),
+                                            _digits(sub, ds)))
+    if not idx_all:
+        return np.zeros(0, dtype="int64"), ()
+    return np.concatenate(idx_all), tuple(np.concatenate(c) for c in zip(*parts))
+
+
 def _assemble(y: np.ndarray, m: np.ndarray, d: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """Vectorised y/m/d -> datetime64[ns]; NaT where not ok."""
     yy = np.where(ok, y, 1970).astype("int64")
@@ -201,8 +281,19 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
             v = v.dt.tz_localize(None)
         dates = v.astype("datetime64[ns]").to_numpy()
         uniq_in = pd.Series(dates)
-        codes, uniques = pd.factorize(uniq_in, use_na_sentinel=True)
-        uniques = list(pd.DatetimeIndex(uniques))
+        codes, udt = pd.factorize(uniq_in, use_na_sentinel=True)
+        # Datetimes are days: their year, month and day classified on arrays.
+        udt = pd.DatetimeIndex(udt)
+        k = len(udt)
+        y = np.zeros(k + 1, dtype="int64")
+        m = np.zeros(k + 1, dtype="int64")
+        d = np.zeros(k + 1, dtype="int64")
+        p = np.full(k + 1, _MISSING, dtype="int8")
+        err = np.full(k + 1, None, dtype=object)
+        y[:k], m[:k], d[:k], p[:k], err[:k] = _classify_many(
+            udt.year.to_numpy(dtype="int64"), udt.month.to_numpy(dtype="int64"),
+            udt.day.to_numpy(dtype="int64"))
+        return _parsed_frame(y, m, d, p, err, codes, index, n)
     else:
         obj = values.astype("object") if not isinstance(values.dtype, np.dtype) or \
             values.dtype != object else values
@@ -212,7 +303,6 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
             codes, uniques = pd.factorize(obj.map(repr), use_na_sentinel=True)
         uniques = list(uniques)
     k = len(uniques)
-    parsed = [_parse_one(u) for u in uniques]
     # Slot k holds "missing" for NA input (factorize code -1).
     y = np.zeros(k + 1, dtype="int64")
     m = np.zeros(k + 1, dtype="int64")
@@ -220,8 +310,22 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
     p = np.full(k + 1, _MISSING, dtype="int8")
     err = np.empty(k + 1, dtype=object)
     err[:] = None
-    for i, (yi, mi, di, pi, ei) in enumerate(parsed):
-        y[i], m[i], d[i], p[i], err[i] = yi, mi, di, pi, ei
+    # The delivered forms (dd.mm.yyyy, mm.yyyy, yyyy, yyyy-mm-dd) on arrays; the rest
+    # one distinct value at a time.
+    fast, got = _parse_fixed(uniques)
+    if len(fast):
+        y[fast], m[fast], d[fast], p[fast], err[fast] = got
+    slow = np.ones(k, dtype=bool)
+    slow[fast] = False
+    for i in np.flatnonzero(slow):
+        y[i], m[i], d[i], p[i], err[i] = _parse_one(uniques[i])
+    return _parsed_frame(y, m, d, p, err, codes, index, n)
+
+
+def _parsed_frame(y: np.ndarray, m: np.ndarray, d: np.ndarray, p: np.ndarray,
+                  err: np.ndarray, codes: np.ndarray, index: pd.Index, n: int) -> pd.DataFrame:
+    """The parse of each distinct value (slot k: missing) spread back to the rows."""
+    k = len(y) - 1
     ok = p != _MISSING
     udates = _assemble(y, m, d, ok)
     idx = np.where(codes < 0, k, codes)
@@ -238,7 +342,24 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
     return out
 
 
+def _as_datetime_ns(dates: object) -> pd.Series:
+    """Dates as a ``datetime64[ns]`` Series; no conversion pass when they already are."""
+    s = pd.Series(dates)
+    if s.dtype == "datetime64[ns]":
+        return s
+    if pd.api.types.is_datetime64_dtype(s.dtype):  # another unit: a plain cast
+        return s.astype("datetime64[ns]")
+    return pd.to_datetime(s).astype("datetime64[ns]")
+
+
 def _precision_codes(precision: pd.Series | pd.Categorical) -> np.ndarray:
+    dtype = getattr(precision, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype) and \
+            list(dtype.categories) == list(schema.PRECISION_CATEGORIES):
+        # Already coded the canonical way: take the codes, no pass over the values.
+        codes = np.asarray(pd.Categorical(precision).codes, dtype="int8").copy()
+        codes[codes < 0] = _MISSING
+        return codes
     cat = pd.Categorical(np.asarray(precision, dtype=object),
                          categories=schema.PRECISION_CATEGORIES)
     codes = cat.codes.astype("int8")
@@ -273,7 +394,7 @@ def format_partial_dates(
     """
     if style not in {"norwegian", "iso"}:
         raise ValueError(f"style must be 'norwegian' or 'iso', not {style!r}")
-    dt = pd.to_datetime(pd.Series(dates)).astype("datetime64[ns]")
+    dt = _as_datetime_ns(dates)
     pc = _precision_codes(precision)
     pc = np.where(dt.isna().to_numpy(), _MISSING, pc)
     # Format each distinct (date, precision) pair once.
@@ -312,7 +433,7 @@ def period_bounds(dates: pd.Series, precision: pd.Series) -> tuple[pd.Series, pd
         A day is its own bound; ``03.1957`` spans 1957-03-01..1957-03-31; ``1957``
         spans 1957-01-01..1957-12-31.
     """
-    dt = pd.to_datetime(pd.Series(dates)).astype("datetime64[ns]")
+    dt = _as_datetime_ns(dates)
     v = dt.to_numpy()
     pc = _precision_codes(precision)
     month_start = v.astype("datetime64[M]")
@@ -355,7 +476,7 @@ def coarsen(
     pc = _precision_codes(precision)
     dc = _precision_codes(declared.fillna("day") if hasattr(declared, "fillna") else declared)
     new = np.maximum(pc, dc).astype("int8")  # day < month < year < missing
-    v = pd.to_datetime(pd.Series(dates)).astype("datetime64[ns]").to_numpy()
+    v = _as_datetime_ns(dates).to_numpy()
     mid_m = (v.astype("datetime64[M]").astype("datetime64[D]") + 14).astype("datetime64[ns]")
     mid_y = (v.astype("datetime64[Y]").astype("datetime64[M]") + 6).astype(
         "datetime64[D]").astype("datetime64[ns]")

@@ -604,7 +604,8 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
                     )
                 s = s.astype("object").astype(dtype)
             elif c.kind == "date":
-                s = pd.to_datetime(s).astype("datetime64[ns]")
+                s = s if s.dtype == "datetime64[ns]" else \
+                    pd.to_datetime(s).astype("datetime64[ns]")
             else:
                 s = s.astype(dtype)
         elif c.name.endswith("_precision"):

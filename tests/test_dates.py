@@ -181,3 +181,62 @@ def test_millions_of_repeated_dates_are_fast():
     elapsed = time.perf_counter() - t0
     assert (out["precision"] == "day").all()
     assert elapsed < 20, elapsed
+
+
+def _reference_day(y: int, m: int, d: int):
+    """Independent check with the standard library: the day, or None if impossible."""
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def test_fixed_width_forms_on_arrays_agree_with_the_calendar():
+    # Every day-month pair (including impossible ones) over leap and century years, in
+    # the fixed-width forms parsed on arrays; the standard library's calendar decides.
+    years = [1749, 1750, 1800, 1900, 1957, 2000, 2024, 2100, 2101]
+    rows = []
+    for y in years:
+        for m in range(0, 14):
+            for d in range(0, 33):
+                for text in (f"{d:02d}.{m:02d}.{y}", f"{y}-{m:02d}-{d:02d}"):
+                    rows.append((text, y, m, d))
+            rows.append((f"{m:02d}.{y}", y, m, -1))
+        rows.append((str(y), y, -1, -1))
+    got = dates.parse_partial_dates(pd.Series([r[0] for r in rows], dtype=object))
+    for (text, y, m, d), date, prec, err in zip(rows, got["date"], got["precision"],
+                                                 got["error"]):
+        in_range = 1750 <= y <= 2100
+        if m == -1:  # yyyy
+            want = (T(f"{y}-07-01"), "year") if in_range else (pd.NaT, "missing")
+        elif d == -1:  # mm.yyyy
+            ok = in_range and 1 <= m <= 12
+            want = (T(f"{y}-{m:02d}-15"), "month") if ok else \
+                (T(f"{y}-07-01"), "year") if in_range and m == 0 else (pd.NaT, "missing")
+        elif m == 0 and d == 0:
+            want = (T(f"{y}-07-01"), "year") if in_range else (pd.NaT, "missing")
+        elif d == 0:
+            want = (T(f"{y}-{m:02d}-15"), "month") if in_range and m <= 12 else \
+                (pd.NaT, "missing")
+        else:
+            day = _reference_day(y, m, d) if in_range else None
+            want = (T(day), "day") if day is not None else (pd.NaT, "missing")
+        assert (date if not pd.isna(date) else pd.NaT, prec) == want, text
+        assert pd.isna(err) == (want[1] != "missing"), text
+
+
+def test_array_parse_gives_the_per_value_answer_on_damaged_text():
+    # Random text of the fixed widths, with separators and digits in wrong places:
+    # the array parse must give exactly what the per-value parser gives, reasons too.
+    rng = np.random.default_rng(7)
+    alphabet = np.array(list("0123456789./- x"))
+    values = ["".join(rng.choice(alphabet, size=w, p=[0.07] * 10 + [0.06] * 4 + [0.06]))
+              for w in rng.choice([4, 7, 10], size=5_000)]
+    values += ["\u0661\u0669\u0665\u0667", " 1957", "1957 ", "NA", "", None]
+    got = dates.parse_partial_dates(pd.Series(values, dtype=object))
+    for v, date, prec, err in zip(values, got["date"], got["precision"], got["error"]):
+        y, m, d, p, e = dates._parse_one(v)
+        assert dates.schema.PRECISION_CATEGORIES[p] == prec, v
+        assert (None if pd.isna(err) else err) == e, v
+        if p != dates._MISSING:
+            assert date == T(int(y), int(m), int(d)), v

@@ -592,6 +592,26 @@ def test_mask_values():
     assert m.iloc[4] == "X" * 40 + "..."
 
 
+def test_mask_values_ascii_and_unicode_paths_agree_with_the_rule():
+    # ASCII values are masked on Arrow arrays, others with Python's Unicode classes; both
+    # must follow the one rule (a digit -> 9, a letter -> X, cut at 40 with "...").
+    import re
+
+    rng = np.random.default_rng(3)
+    alphabet = list("abzABZ0159_.-;: \t'\"\u00e6\u00f8\u00c5\u0661\u00b2\u00bd\u00e9")
+    values = ["".join(rng.choice(alphabet, size=rng.integers(0, 60))) for _ in range(3000)]
+    values += ["x" * 39, "x" * 40, "x" * 41, "9" * 45, 12, 3.5, None]
+
+    def rule(v: object) -> object:
+        if v is None:
+            return None
+        t = re.sub(r"[^\W\d_]", "X", re.sub(r"\d", "9", str(v)))
+        return t[:40] + "..." if len(t) > 40 else t
+
+    got = io.mask_values(pd.Series(values, dtype=object))
+    assert [None if pd.isna(g) else g for g in got] == [rule(v) for v in values]
+
+
 def test_no_warnings_on_clean_read(tmp_path):
     write(tmp_path, "pasient.csv", PERSONS)
     with warnings.catch_warnings():
@@ -620,3 +640,36 @@ def test_several_failures_one_row_and_cascade(tmp_path):
         ["diagnoses", "diagnose.csv", 2, 1, 1], ["episodes", "opphold.csv", 2, 1, 1],
         ["persons", "pasient.csv", 3, 1, 2]]
     assert ex.diagnoses["diagnosis_id"].tolist() == ["D1"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_text_parse_matches_the_csv_module(tmp_path, monkeypatch, newline):
+    # Sound records (quoted separators, doubled quotes, quoted line breaks, blanks) are
+    # parsed by pyarrow; a carriage return inside a record sends them to the reference
+    # path. Both must give what Python's csv module reads, row for row, with the line
+    # each row starts on.
+    import csv as pycsv
+
+    from harkit.io import text as text_mod
+
+    rows = [["lopenr", "kjonn", "kommune"], ["P1", "1", 'Ås "sentrum"'],
+            ["P2", "2", "a;b"], ["P3", "", "linje1" + newline + "linje2"], ["P4", "1", ""],
+            ["P5", "2", "Bø"]]
+    path = tmp_path / "pasient.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        pycsv.writer(fh, delimiter=";", lineterminator=newline).writerows(rows)
+    served = []
+    real = text_mod._TextFile.parse_arrow
+
+    def spy(self, *args, **kwargs):
+        out = real(self, *args, **kwargs)
+        served.append(out is not None)
+        return out
+
+    monkeypatch.setattr(text_mod._TextFile, "parse_arrow", spy)
+    raw = io.read_raw(path)
+    with path.open(encoding="utf-8", newline="") as fh:
+        want = list(pycsv.reader(fh, delimiter=";"))[1:]
+    assert raw.frame.astype(object).values.tolist() == want
+    assert raw.lines.tolist() == [2, 3, 4, 6, 7]
+    assert served == [newline == "\n"]

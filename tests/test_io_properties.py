@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from harkit import dates, io, schema
 from harkit.io.header import looks_headerless
-from harkit.io.text import HEADERLESS
+from harkit.io.text import HEADERLESS, _first_line, detect_delimiter
 
 NORWEGIAN = "abcdefghijklmnopqrstuvwxyzæøåABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅéüö0123456789 .,-'"
 ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]
@@ -114,6 +114,10 @@ cell = st.one_of(st.sampled_from(["", "1", "2", "K", "001", "1957", "15.03.1957"
        st.sampled_from([";", ",", "\t"]))
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_arbitrary_headers_every_row_kept_or_rejected(names, rows, file_name, sep):
+    # A header of empty names only is a line of separators: a blank line by the reader's
+    # rule (docs/data-model.md, section 2: "Lines that are empty or hold only separators
+    # are not rows"), so the next line would be the header.
+    assume(any(n != "" for n in names))
     frame = pd.DataFrame([r[: len(names)] for r in rows], columns=range(len(names)))
     # The first cell is never blank, so every written row is a row (not a blank line).
     if len(frame):
@@ -122,6 +126,9 @@ def test_arbitrary_headers_every_row_kept_or_rejected(names, rows, file_name, se
         path = Path(d) / file_name
         # CRLF rows make the writer quote any CR or LF inside a value.
         text = frame.to_csv(sep=sep, index=False, header=names, lineterminator="\r\n")
+        # A header holding as many of another separator (tabs in names) is ambiguous: the
+        # reader then splits by the documented tie rule, not by what this test wrote.
+        assume(detect_delimiter(_first_line(text.encode("utf-8"))) == sep)
         path.write_text(text, encoding="utf-8")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -85,6 +85,10 @@ def _checks(d: np.ndarray) -> np.ndarray:
 
 def _as_arrow(s: pd.Series, is_text: bool) -> pa.Array:
     """Values as arrow text (null for missing)."""
+    if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        arr = pa.array(s, from_pandas=True)  # already Arrow-backed or typed text
+        if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+            return arr
     t = to_text(s, is_text)
     if not is_text and pd.api.types.is_numeric_dtype(s.dtype):
         # A number loses the leading zero of a day 01-09.
@@ -117,6 +121,10 @@ def identity_columns(raw: RawFile) -> list[str]:
     """
     found = []
     for col in raw.frame.columns:
+        dtype = raw.frame[col].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_bool_dtype(dtype) \
+                or pd.api.types.is_timedelta64_dtype(dtype):
+            continue  # as text these are never 11 digits: nothing to look at
         filled, valid = _column_counts(_as_arrow(raw.frame[col], raw.is_text))
         if valid and valid >= IDENTITY_SHARE * filled:
             found.append(str(col))

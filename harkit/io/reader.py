@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -68,25 +69,32 @@ def _read_canonical(path: Path) -> Extract:
 
 
 def _read_files(files: list[Path], skipped: list[tuple[str, str]], strict: bool,
-                progress: bool) -> list[RawFile]:
-    """Read every file; a file that cannot be read joins ``skipped`` (or raises, strict)."""
+                progress: bool) -> Iterator[RawFile]:
+    """Read every file, one at a time; one that cannot be read joins ``skipped``.
+
+    Files are yielded as they are read, so only one file's raw text is held at a time
+    (its rows are converted before the next file is read).
+    """
     iterator = files
     if progress:
         from tqdm.auto import tqdm
 
         iterator = tqdm(files, desc="reading extract", unit="file")
-    raws: list[RawFile] = []
+    n = 0
     for f in iterator:
         try:
-            raws += read_parts(f)
+            raws = read_parts(f)
         except UnreadableFile as err:
             if strict or len(files) == 1:
                 raise ExtractError(f"cannot read the file: {err.reason}",
                                    source_file=f.name) from err
             skipped.append((f.name, err.reason))
-    if not raws:
+            continue
+        n += len(raws)
+        while raws:
+            yield raws.pop(0)
+    if not n:
         raise _nothing_readable(files[0].parent, skipped)
-    return raws
 
 
 def _nothing_readable(folder: Path, skipped: list[tuple[str, str]]) -> ExtractError:
@@ -172,16 +180,16 @@ def read_extract(path: str | Path, *, strict: bool = False, progress: bool = Fal
     files, skipped = _targets(p)
     if not files:
         raise _nothing_readable(p, skipped)
-    raws = _read_files(files, skipped, strict, progress)
     parts: list[Part] = []
     notes: list[pd.DataFrame] = []
     base = 0
-    for raw in raws:
+    for raw in _read_files(files, skipped, strict, progress):
         drop_identity_columns(raw)
         new = build_parts(raw, base, strict=strict)
         base += raw.rows_read
         parts += new
         notes.append(_notes_frame(raw, new[0].table))
+        del raw  # its text columns are converted: free them before the next file
     delivered = {q.table for q in parts if q.table is not None}
     tables, reject_parts, row_counts = validate_parts(parts, delivered)
     rejects = finish_rejects(reject_parts)

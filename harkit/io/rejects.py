@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from harkit.extract import REJECT_COLUMNS, empty_rejects
 
@@ -34,11 +36,26 @@ def mask_values(values: pd.Series) -> pd.Series:
     """
     s = pd.Series(values)
     codes, uniques = pd.factorize(s.astype("object"), use_na_sentinel=True)
-    u = pd.Series([str(v) for v in uniques], dtype="object")
-    masked = u.str.replace(r"\d", "9", regex=True).str.replace(r"[^\W\d_]", "X", regex=True)
-    long = masked.str.len() > MAX_VALUE_CHARS
-    masked[long] = masked[long].str.slice(0, MAX_VALUE_CHARS) + "..."
-    arr = np.append(masked.to_numpy(dtype=object), None)
+    text = [str(v) for v in uniques]
+    ascii_ = np.fromiter((t.isascii() for t in text), dtype=bool, count=len(text))
+    masked = np.empty(len(text), dtype=object)
+    if ascii_.any():
+        # ASCII values (nearly all) on Arrow arrays: there \d is [0-9] and a letter [A-Za-z].
+        arr = pa.array([t for t, a in zip(text, ascii_) if a], type=pa.string())
+        arr = pc.replace_substring_regex(arr, "[0-9]", "9")
+        arr = pc.replace_substring_regex(arr, "[A-Za-z]", "X")
+        long = pc.greater(pc.utf8_length(arr), MAX_VALUE_CHARS)
+        arr = pc.if_else(long, pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(arr, 0, MAX_VALUE_CHARS), "...", ""), arr)
+        masked[ascii_] = arr.to_numpy(zero_copy_only=False)
+    if not ascii_.all():
+        u = pd.Series([t for t, a in zip(text, ascii_) if not a], dtype="object")
+        other = u.str.replace(r"\d", "9", regex=True).str.replace(r"[^\W\d_]", "X",
+                                                                  regex=True)
+        long = (other.str.len() > MAX_VALUE_CHARS).to_numpy()
+        other[long] = other[long].str.slice(0, MAX_VALUE_CHARS) + "..."
+        masked[~ascii_] = other.to_numpy(dtype=object)
+    arr = np.append(masked, None)
     return pd.Series(arr[np.where(codes < 0, len(uniques), codes)], index=s.index,
                      dtype="string")
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from harkit.io.encoding import Decoding, decide_encoding, to_utf8
 from harkit.io.header import looks_headerless, settle_names
@@ -286,6 +287,9 @@ class _TextFile:
 
     def parse_group(self, units: Units, quoted: bool) -> pd.DataFrame:
         payload = _gather(np.frombuffer(self.buf, dtype=np.uint8), units.start, units.end)
+        df = self.parse_arrow(units, payload, quoted)
+        if df is not None and self.agrees(df, units, payload):
+            return df
         try:
             df = pd.read_csv(
                 io.BytesIO(payload), sep=self.delim, header=None, names=range(self.ncols),
@@ -297,6 +301,34 @@ class _TextFile:
         if df is None or not self.agrees(df, units, payload):
             df = self.split_each(units, quoted)
         return df
+
+    def parse_arrow(self, units: Units, payload: bytes, quoted: bool) -> pd.DataFrame | None:
+        """The units parsed by pyarrow (multi-threaded), or None where it cannot serve.
+
+        Used only where it reads exactly what the record splitter saw: every unit has the
+        header's number of fields, and no carriage return or byte-order mark could make
+        pyarrow split or trim differently. Its result is still checked by :meth:`agrees`.
+        """
+        if not len(units) or (units.fields != self.ncols).any() or b"\r" in payload \
+                or payload.startswith(b"\xef\xbb\xbf"):
+            return None
+        names = [str(i) for i in range(self.ncols)]
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(payload),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delim, quote_char='"' if quoted else False,
+                    double_quote=True, escape_char=False, newlines_in_values=quoted,
+                    ignore_empty_lines=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                    quoted_strings_can_be_null=False, check_utf8=True))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        # Object columns of str, as the reference parser gives (pandas 3 would infer str).
+        return pd.DataFrame({i: pd.Series(_shared_strings(table.column(i)), dtype=object)
+                             for i in range(self.ncols)})
 
     def agrees(self, df: pd.DataFrame, units: Units, payload: bytes) -> bool:
         """Whether the parser returned one row per record, with the record's line breaks."""
@@ -316,6 +348,31 @@ class _TextFile:
             f = split_fields(self.buf[s:e], quoted, self.delim)
             rows.append(f + [""] * (self.ncols - len(f)))
         return pd.DataFrame(rows, columns=range(self.ncols), dtype=object)
+
+
+#: A column with at most this share of distinct values is built from its distinct values.
+SHARED_SHARE = 0.5
+
+
+def _shared_strings(col: pa.ChunkedArray) -> np.ndarray:
+    """A text column as Python strings; a repeated value is one shared string object.
+
+    Codes, code systems, dates and institutions repeat: one ``str`` per distinct value
+    (and a pointer per row) instead of one per row saves most of a column's memory, and
+    hashing it later (factorize, lookups) reuses each string's cached hash.
+    """
+    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if len(arr) < 1024:
+        return arr.to_numpy(zero_copy_only=False)
+    # Identifiers are nearly all distinct: a look at the first values spares encoding them.
+    head = arr.slice(0, 4096)
+    if pc.count_distinct(head).as_py() > SHARED_SHARE * len(head):
+        return arr.to_numpy(zero_copy_only=False)
+    enc = pc.dictionary_encode(arr)
+    if len(enc.dictionary) > SHARED_SHARE * len(arr):
+        return arr.to_numpy(zero_copy_only=False)  # mostly distinct (identifiers)
+    values = enc.dictionary.to_numpy(zero_copy_only=False)
+    return values[enc.indices.to_numpy(zero_copy_only=False)]
 
 
 def _spans(units: Units) -> dict[int, int]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pandera.errors
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from harkit import dates, schema
 from harkit.errors import SchemaError
@@ -44,10 +46,19 @@ class _Table:
         for i, p in enumerate(parts):
             d = p.data
             if len(d):
-                frames.append(d.assign(**{PART: np.int32(i)}))
-        self.df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            {UNIT: pd.Series([], dtype="int64"), LINE: pd.Series([], dtype="int64"),
-             PART: pd.Series([], dtype="int32")})
+                d[PART] = np.int32(i)  # the part's own frame: marked in place, not copied
+                frames.append(d)
+        if len(frames) == 1:
+            one = frames[0]
+            self.df = one if one.index.equals(pd.RangeIndex(len(one))) else \
+                one.reset_index(drop=True)
+        else:
+            self.df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+                {UNIT: pd.Series([], dtype="int64"), LINE: pd.Series([], dtype="int64"),
+                 PART: pd.Series([], dtype="int32")})
+        del frames
+        for p in parts:  # the rows live on in ``df``: do not hold them twice
+            p.data = p.data.iloc[:0]
         self.files = np.array([p.source_file for p in parts], dtype=object)
         self.dead = np.zeros(len(self.df), dtype=bool)
         self.rejects: list[pd.DataFrame] = []
@@ -84,11 +95,40 @@ class _Table:
             [None] * len(self.df), dtype=object)
 
 
+def _unique_by_arrow(df: pd.DataFrame, key: list[str]) -> bool | None:
+    """Whether a one-column text key is unique, told by Arrow's hashing of the bytes.
+
+    UTF-8 is one-to-one, so distinct byte strings are distinct values. None when Arrow
+    cannot tell exactly (several key columns, missing or non-text values); the caller
+    then uses pandas.
+    """
+    if len(key) != 1 or not len(df):
+        return None
+    s = df[key[0]]
+    try:
+        arr = pa.array(s.to_numpy(dtype=object) if s.dtype == object else s, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return None
+    if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return pc.count_distinct(arr).as_py() == len(arr)
+
+
+def _validate(name: str, table: pd.DataFrame) -> None:
+    """:func:`harkit.schema.validate_table`, its unique-key check done by Arrow when it can."""
+    sch = schema.pandera_schema(name)  # a fresh schema object: changing it is local
+    if sch.unique and _unique_by_arrow(table, list(sch.unique)):
+        sch.unique = None  # proven above; pandas' hashing of millions of ids is slow
+    sch.validate(table, lazy=True)
+
+
 def _duplicates(t: _Table) -> None:
     key = list(schema.TABLES[t.name].key)
     df = t.df
     if not key or not len(df) or not set(key) <= set(df.columns):
         return
+    if _unique_by_arrow(df, key):
+        return  # no two rows share a key (the common case), proven on the bytes
     complete = df[key].notna().all(axis=1).to_numpy()
     dup_any = np.zeros(len(df), dtype=bool)
     sub_keys = df.loc[complete, key[0]] if len(key) == 1 else df.loc[complete, key]
@@ -277,13 +317,19 @@ def validate_parts(
     for name in schema.TABLE_ORDER:
         t = tables[name]
         rejects += t.rejects
-        kept = t.df.loc[~t.dead].reset_index(drop=True)
-        internal = [c for c in kept.columns if c.startswith("__")]
-        table = schema.conform(name, kept.drop(columns=internal))
+        # Without dead rows the working frame is the kept one (no copy); it is let go
+        # here, and its internal columns deleted in place, so conform makes the only copy.
+        kept = t.df.loc[~t.dead].reset_index(drop=True) if t.dead.any() else t.df
+        t.df = t.df.iloc[:0]
+        where = kept[[LINE, PART]]
+        for c in [c for c in kept.columns if c.startswith("__")]:
+            del kept[c]
+        table = schema.conform(name, kept)
+        del kept
         try:
-            schema.validate_table(name, table)
+            _validate(name, table)
         except (pandera.errors.SchemaErrors, pandera.errors.SchemaError) as err:
-            raise _wrap_pandera(name, t, kept, err) from err
+            raise _wrap_pandera(name, t, where, err) from err
         out[name] = table
 
     counts = []

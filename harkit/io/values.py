@@ -89,9 +89,25 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
     """
     if is_text:
         return s
-    obj = s.astype(object) if not isinstance(s.dtype, pd.CategoricalDtype) else \
-        s.astype(object)
-    return pd.Series(_map_unique(obj, _one_text), index=s.index, dtype=object)
+    if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype):
+        return pd.Series(_map_unique(s.astype(object), _one_text), index=s.index,
+                         dtype=object)
+    if isinstance(s.dtype, pd.StringDtype):
+        return pd.Series(s.to_numpy(dtype=object, na_value=""), index=s.index, dtype=object)
+    # Typed columns (numbers, datetimes, strings, booleans) are factorized as they are:
+    # no Python object per row, only per distinct value.
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    if s.dtype == "datetime64[ns]" and not (np.asarray(uniques).view("int64")
+                                            % 1_000_000_000).any():
+        # Whole seconds: numpy writes them as Timestamp.isoformat does, all at once.
+        mapped[:len(uniques)] = np.datetime_as_string(np.asarray(uniques), unit="s")
+    else:
+        for i, u in enumerate(uniques):
+            mapped[i] = _one_text(u)
+    mapped[len(uniques)] = ""
+    return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], index=s.index,
+                     dtype=object)
 
 
 def strip(s: pd.Series) -> pd.Series:
