@@ -704,9 +704,11 @@ def planted_cause_pmr(
     """The PMR of women against men that the generator's cause model implies.
 
     The generator draws each person's cause of death (its own groups: alcohol, overdose,
-    suicide, ...) from probabilities that depend on substance group, age at death,
-    planted conditions and recovery, and not on sex
-    (:func:`harkit.synth.deaths.cause_probabilities`). Replacing each observed death by
+    suicide, ...) from the shares of the cause-specific hazards at the moment of death,
+    which depend on substance group, age, calendar year and the states the person is in
+    (recovery, organ disease, psychiatric comorbidity, hepatitis C), and not on sex; the
+    truth keeps them per person (``truth.persons`` columns ``p_<cause>``). Replacing each
+    observed death by
     those probabilities in the PMR gives the planted PMR for these persons:
     ``sum_exposed p_ic / sum_s D_s mean_{reference in s} p_ic``, with the strata of
     :func:`harkit.survival.proportional_mortality`. It differs from 1 only through
@@ -735,20 +737,15 @@ def planted_cause_pmr(
         One row per generator cause group: ``cause``, ``expected_observed`` (sum of the
         probabilities over the exposed), ``expected``, ``planted_pmr``.
     """
-    from harkit.synth.deaths import cause_probabilities
-    from harkit.synth.params import CAUSE_GROUPS, CONDITIONS, GROUPS
-
     tp = truth.persons
     if population is not None:
         tp = tp[tp["population"] == population]
     tp = tp[tp["sex"].isin([exposed, reference])]
     if tp.empty:
         raise ValueError("planted_cause_pmr: no persons of the given population and sexes")
-    gi = tp["group"].map({g: i for i, g in enumerate(GROUPS)}).to_numpy(int)
-    cond = tp[[f"cond_{c}" for c in CONDITIONS]].to_numpy(bool)
-    p = cause_probabilities(gi, tp["age_at_death"].to_numpy(float), cond,
-                            tp["recovered"].to_numpy(bool))
-    prob = pd.DataFrame(p, columns=list(CAUSE_GROUPS), index=tp.index)
+    # the cause-specific hazard shares at each death, as the generator drew the cause
+    share_cols = [c for c in tp.columns if c.startswith("p_")]
+    prob = tp[share_cols].rename(columns=lambda c: c[2:])
     keys = pd.DataFrame(index=tp.index)
     for s in strata:
         if s == "age_group":
@@ -768,11 +765,12 @@ def planted_cause_pmr(
     common = d_s.index.intersection(shares.index)
     expected = shares.loc[common].mul(d_s.loc[common], axis=0).sum()
     observed = prob[ex][key[ex].isin(common).to_numpy()].sum()
-    return pd.DataFrame({"cause": list(CAUSE_GROUPS),
+    causes = list(prob.columns)
+    return pd.DataFrame({"cause": causes,
                          "expected_observed": observed.to_numpy(float),
-                         "expected": expected.reindex(list(CAUSE_GROUPS)).to_numpy(float),
+                         "expected": expected.reindex(causes).to_numpy(float),
                          "planted_pmr": (observed / expected).reindex(
-                             list(CAUSE_GROUPS)).to_numpy(float)})
+                             causes).to_numpy(float)})
 
 
 def gompertz_vs_planted(result: _survival.GompertzWindowResult, truth: Any, *,
