@@ -134,7 +134,7 @@ plt.tight_layout()
 # %%
 # NBVAL_CHECK_OUTPUT
 if truth is not None:
-    planted_or = recovery.planted_substance_death_or()
+    planted_or = recovery.planted_substance_death_or(truth)
     with_truth = recovery.attach_truth(cohort, truth)
     flag = {"truth: recovered": with_truth["truth_recovered"]}
     mor_truth = pd.concat([
@@ -159,7 +159,7 @@ cols = ["sud_group", "n", "observed_mean", "observed_ci_low", "observed_ci_high"
 after.table[cols].round(1)
 
 # %% [markdown]
-# **With recovery as a fixed characteristic (biased).** The window-conditional Gompertz hazard ratio of the recovered vs the others, adjusted for sex and alcohol vs other substances. A hazard ratio below 1 looks like a benefit of recovery. It is not an estimate of one: the definition requires years of survival. On the synthetic fixture the last row uses the generator's own recovered flag; the generator planted **no effect of recovery on the hazard** (recovery is not a covariate of its Gompertz model, `truth.beta`), yet recovery there also required surviving at least `truth.recovery_min_years` years, and the same bias appears.
+# **With recovery as a fixed characteristic (biased).** The window-conditional Gompertz hazard ratio of the recovered vs the others, adjusted for sex and alcohol vs other substances. A hazard ratio below 1 looks like a benefit of recovery. It is not an estimate of one: the definition requires years of survival. On the synthetic fixture the last row uses the generator's own recovered flag. The generator planted a real effect of recovery (log HR `truth.beta["recovered"]` = −0.7 from the recovery date on, a time-varying change of the hazard), but a fixed "recovered" flag also selects those who lived long enough to recover, so the fixed-covariate hazard ratio overstates the benefit: compare it with exp(−0.7) = 0.50.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -184,7 +184,7 @@ if truth is not None:
         "register: 5 years and text": [f"{numbers.loc['5 years and text', 'percent']:.1f}",
                                        f"{mor_5.loc['5 years and text', 'mor']:.2f}"],
         "truth": [f"{100 * sud_truth.mean():.1f}", f"{mor_truth.loc[1, 'mor']:.2f}"],
-        "planted": [f"{100 * truth.prevalences['recovery_prob']:.0f} of the eligible",
+        "planted": [f"{100 * truth.prevalences['recovery_rate']['alcohol']:.0f} a year (alcohol)",
                     f"{planted_or:.2f}"],
     }, index=["% of SUD persons recovered", "MOR, substance death (register: alcohol/drug-induced; truth: alcohol/overdose)"])
     display(summary)
