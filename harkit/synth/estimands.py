@@ -127,8 +127,8 @@ def population_estimands(params: Params, *, seed: int, death_window: tuple[int, 
         * ``cumulative_incidence``: lifetime probability of dying of each cause
           (competing risks) from onset, per group (``sex`` ``all``).
         * ``hazard_ratio_other_vs_alcohol``: Mantel-Haenszel rate ratio of other
-          substances vs alcohol with exposure from onset, within sex x 5-year age x 5-year calendar-period
-          strata, over all person-time (``group`` ``all``) and over person-time inside
+          substances vs alcohol with exposure from onset, within sex x 5-year age x
+          5-year calendar-period strata, over all person-time (``group`` ``all``) and over person-time inside
           the death window (``group`` ``window``). Not conditional on recovery, organ
           disease or psychiatric comorbidity, so it differs from the planted
           ``exp(beta[group_*])`` ratio.
@@ -174,7 +174,8 @@ def population_estimands(params: Params, *, seed: int, death_window: tuple[int, 
         rows.append({"estimand": "hazard_ratio_other_vs_alcohol", "sex": "all",
                      "group": label, "cause": "", "value": hr, "n": d,
                      "how": "Mantel-Haenszel rate ratio from onset, strata sex x 5-y age"
-                            " x 5-y period" + ("" if win is None else f", person-time in {lo}-{hi}")})
+                            " x 5-y period"
+                            + ("" if win is None else f", person-time in {lo}-{hi}")})
     for c in COVARIATES:
         rows.append({"estimand": "log_hazard_ratio", "sex": "all", "group": "all",
                      "cause": c, "value": float(params.log_hr[c]), "n": 0,
