@@ -128,8 +128,8 @@ def population_estimands(params: Params, *, seed: int, death_window: tuple[int, 
           (competing risks) from onset, per group (``sex`` ``all``).
         * ``hazard_ratio_other_vs_alcohol``: Mantel-Haenszel rate ratio of other
           substances vs alcohol with exposure from onset, within sex x 5-year age x
-          5-year calendar-period strata, over all person-time (``group`` ``all``) and over person-time inside
-          the death window (``group`` ``window``). Not conditional on recovery, organ
+          5-year calendar-period strata, over all person-time (``group`` ``all``) and
+          over person-time inside the death window (``group`` ``window``). Not conditional on recovery, organ
           disease or psychiatric comorbidity, so it differs from the planted
           ``exp(beta[group_*])`` ratio.
         * ``log_hazard_ratio``: the planted log hazard ratio of each time-varying state
