@@ -129,9 +129,9 @@ def population_estimands(params: Params, *, seed: int, death_window: tuple[int, 
         * ``hazard_ratio_other_vs_alcohol``: Mantel-Haenszel rate ratio of other
           substances vs alcohol with exposure from onset, within sex x 5-year age x
           5-year calendar-period strata, over all person-time (``group`` ``all``) and
-          over person-time inside the death window (``group`` ``window``). Not conditional on recovery, organ
-          disease or psychiatric comorbidity, so it differs from the planted
-          ``exp(beta[group_*])`` ratio.
+          over person-time inside the death window (``group`` ``window``). Not
+          conditional on recovery, organ disease or psychiatric comorbidity, so it
+          differs from the planted ``exp(beta[group_*])`` ratio.
         * ``log_hazard_ratio``: the planted log hazard ratio of each time-varying state
           (``cause`` holds the covariate; exact by construction).
         * ``life_years_lost``: mean of remaining period life expectancy at onset
