@@ -266,10 +266,12 @@ def test_recovery_proxy_vs_truth(ex, built):
     stricter = cohort.build(ex, recovery_years=10)["recovered_proxy"].to_numpy(
         dtype=bool, na_value=False)
     assert stricter[sud].sum() < proxy.sum()
-    # sobriety texts: never wrong here, but only persons with documents have them
+    # sobriety texts: only persons with documents have them, and they are not proof --
+    # "edru ved innkomst" is also written of persons who never recovered
     text = c["recovery_text"].to_numpy(dtype=bool, na_value=False)[sud]
     assert text.sum() > 10
-    assert not (text & ~true).any()
+    assert (text & ~true).any()
+    assert (text & true).sum() > (text & ~true).sum()
 
 
 def test_sud_entry_age(ex, built):

@@ -149,6 +149,29 @@ def test_causes_follow_substance(ex):
     assert (drawn > 0).all()
 
 
+def test_text_co_mentions_and_sobriety_of_the_unrecovered(ex):
+    lab = ex.truth.document_labels
+    texts = ex.truth.document_texts.set_index("document_id")["clean_text"]
+    docs = ex.documents.set_index("document_id")
+    # an affirmed alcohol + sedative co-mention in one sentence occurs, in the text too
+    alc = set(lab.loc[(lab["concept"] == "alcohol") & lab["affirmed"], "document_id"])
+    sed = set(lab.loc[(lab["concept"] == "sedatives") & lab["affirmed"], "document_id"])
+    both = sorted(alc & sed)
+    assert len(both) > 20
+    sentences = texts.loc[both].str.split(r"(?<=\.) ", regex=True)
+    pattern = r"(?i)(?:alkohol|sprit|drikker).*(?:benzodiazepin|valium|sovemid|piller)"
+    assert sentences.apply(lambda ss: any(pd.Series(ss).str.contains(pattern))).mean() > 0.9
+    # sobriety written of persons who were not (yet) recovered: text measures of recovery
+    # cannot have a PPV of 1 by construction
+    sober = lab[(lab["concept"] == "abstinence") & lab["affirmed"]]
+    owner = docs.loc[sober["document_id"], "person_id"].to_numpy()
+    date = docs.loc[sober["document_id"], "date"].to_numpy()
+    tp = ex.truth.persons.set_index("person_id").loc[owner]
+    not_yet = ~tp["recovered"].to_numpy() | (date < tp["recovery_date"].to_numpy())
+    assert not_yet.sum() > 10
+    assert (~not_yet).sum() > 10
+
+
 def test_estimands_show_truncation_bias(ex):
     e = ex.truth.estimands
     assert set(e["estimand"]) >= {"mean_age_at_death", "mean_age_at_death_in_window",
