@@ -55,7 +55,8 @@ def test_hierarchy_rule_moves_alcohol_patients_with_drug_co_use(data):
     # rule these persons stay with alcohol (test_groups_match_the_true_groups)
     _, _, truth = data
     ex = hk.datasets.load_fixture()
-    hier = hk.cohort.build(ex, sud_entry_age=15).set_index("person_id")["sud_group"]
+    hier = hk.cohort.build(ex, sud_entry_age=15, main_substance="hierarchy").set_index(
+        "person_id")["sud_group"]
     p = truth.persons.set_index("person_id")
     alc = p[p["group"] == "alcohol"]
     drugs = [f"uses_{s}" for s in ("opioids", "cannabis", "sedatives", "stimulants",

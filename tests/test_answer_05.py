@@ -27,21 +27,17 @@ def data():
     return cohort, ex.truth, recovery.recovery_definitions(cohort)
 
 
-def test_truth_recovery_share_matches_the_planted_probability(data):
-    # the generator makes recovery_prob of the *eligible* drug-free: at least
-    # recovery_min_years + 2 years between the start of substance-use care and death
+def test_truth_recovery_follows_the_planted_hazard(data):
+    # the generator makes recovery happen at a constant rate per year since onset (by
+    # group), before death: the share recovered rises with the years lived since onset
     cohort, truth, _ = data
     p = truth.persons
     p = p[p["population"] == "sud"]
-    start = p["birth_date"] + pd.to_timedelta(p["onset_age"] * 365.25, unit="D")
-    start = start.where(start >= pd.Timestamp("1930-01-01"), pd.Timestamp("1930-01-01"))
-    span = (p["death_date"] - start).dt.days / 365.25 - truth.recovery_min_years
-    eligible = span >= 2.0
-    share = p.loc[eligible, "recovered"].mean()
-    planted = truth.prevalences["recovery_prob"]
-    se = np.sqrt(planted * (1 - planted) / eligible.sum())
-    assert abs(share - planted) < 3 * se
-    assert not p.loc[~eligible, "recovered"].any()
+    years = p["age_at_death"] - p["onset_age"]
+    assert (p.loc[p["recovered"], "recovery_date"] <= p.loc[p["recovered"], "death_date"]).all()
+    share = p["recovered"].groupby(pd.cut(years, [0, 5, 15, 30, 100])).mean()
+    assert share.is_monotonic_increasing
+    assert share.iloc[-1] > 2 * share.iloc[0]
 
 
 def test_definitions_against_the_truth(data):
@@ -62,7 +58,7 @@ def test_definitions_against_the_truth(data):
 
 def test_cause_of_death_mor_recovers_the_planted_odds_ratio(data):
     cohort, truth, defs = data
-    planted = recovery.planted_substance_death_or()
+    planted = recovery.planted_substance_death_or(truth)
     assert planted == pytest.approx(0.3)
     ct = recovery.attach_truth(cohort, truth)
     m = recovery.substance_death_mor(ct, {"truth": ct["truth_recovered"]},

@@ -131,9 +131,13 @@ def test_categorical_columns_give_the_same_answer(cohort):
 
 
 def test_pmr_warns_and_errors(cohort):
+    # no overdose death in the reference groups (removed here, whatever the draw): the
+    # exposed group's overdoses have no expected deaths
+    no_ref_od = cohort[~((cohort.sud_group != "other_sud")
+                         & (cohort.underlying_cause_group == "overdose"))]
     with pytest.warns(UserWarning, match="no expected deaths"), \
             pytest.warns(UserWarning, match=r"\d+ deaths in strata with no reference"):
-        res = m.proportional_mortality(cohort, exposed=["other_sud"])
+        res = m.proportional_mortality(no_ref_od, exposed=["other_sud"])
     assert res.table.loc[res.table.expected == 0, "pmr"].isna().all()
     with pytest.raises(ValueError, match="reference group"):
         m.proportional_mortality(cohort, reference="nobody")

@@ -73,7 +73,7 @@ hk.privacy.suppress(sizes.rename("persons").rename_axis("sud_group").to_frame())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-by_hierarchy = hk.cohort.build(ex, sud_entry_age=15).set_index("person_id")["sud_group"]
+by_hierarchy = hk.cohort.build(ex, sud_entry_age=15, main_substance="hierarchy").set_index("person_id")["sud_group"]
 rules = pd.crosstab(cohort["sud_group"].rename("main diagnosis"),
                     by_hierarchy.loc[cohort["person_id"]].to_numpy()).rename_axis(columns="hierarchy")
 hk.privacy.suppress(rules)
