@@ -22,7 +22,7 @@ hr_first_diagnosis
 
 Usage::
 
-    python benchmarks/coverage_study.py [n_seeds] [n_persons] [out.csv]
+    python benchmarks/coverage_study.py [n_seeds] [n_persons] [out.csv] [figure.png]
 
 Prints a table of coverage, mean bias and mean estimate per method, and writes the
 per-seed rows (default ``coverage_study.csv`` in the working folder; not committed).
@@ -120,6 +120,32 @@ def summarise(per_seed: pd.DataFrame) -> pd.DataFrame:
             .reset_index())
 
 
+def plot(per_seed: pd.DataFrame, path: str) -> None:
+    """Estimates of every seed against the truth, one panel per target (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    targets = list(dict.fromkeys(per_seed["target"].str.replace(r"^mean_age_at_death_in_window",
+                                                                 "mean_age_at_death", regex=True)))
+    fig, axes = plt.subplots(1, len(targets), figsize=(4 * len(targets), 3.2))
+    for ax, target in zip(axes, targets):
+        key = target.split("[")[1]
+        rows = per_seed[per_seed["target"].str.endswith(f"[{key}")
+                        & per_seed["target"].str.startswith(target.split("[")[0])]
+        for i, (method, g) in enumerate(rows.groupby("method")):
+            ax.errorbar(g["estimate"], i + np.linspace(-0.3, 0.3, len(g)),
+                        xerr=[g["estimate"] - g["lower"], g["upper"] - g["estimate"]],
+                        fmt=".", ms=3, lw=0.5, alpha=0.6)
+            ax.plot([g["truth"].iloc[0]] * 2, [i - 0.4, i + 0.4], color="k", lw=2)
+        ax.set_yticks(range(rows["method"].nunique()), sorted(rows["method"].unique()))
+        ax.set_title(target, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str]) -> int:
     n_seeds = int(argv[1]) if len(argv) > 1 else 50
     n_persons = int(argv[2]) if len(argv) > 2 else 4000
@@ -134,6 +160,8 @@ def main(argv: list[str]) -> int:
     with pd.option_context("display.width", 160, "display.precision", 3):
         print(summarise(per_seed).to_string(index=False))
     print(f"{n_seeds} seeds x {n_persons:,} persons in {time.perf_counter() - t0:.0f} s")
+    if len(argv) > 4:
+        plot(per_seed, argv[4])
     return 0
 
 
