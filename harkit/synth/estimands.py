@@ -26,7 +26,8 @@ def _rows_by(frame: pd.DataFrame, value: str, name: str, how: str,
     rows = []
     for sex in ("all", "female", "male"):
         sub = frame if sex == "all" else frame[frame["sex"] == sex]
-        for group, g in list(sub.groupby("group")) + [(_DRUGS, sub[sub["drug"]])]:
+        for group, g in (list(sub.groupby("group")) + [(_DRUGS, sub[sub["drug"]]),
+                                                        ("all", sub)]):
             if len(g) == 0:
                 continue
             rows.append({"estimand": name, "sex": sex, "group": group, "cause": "",
@@ -116,7 +117,8 @@ def population_estimands(params: Params, *, seed: int, death_window: tuple[int, 
     -------
     pandas.DataFrame
         Columns ``estimand``, ``sex`` (``all``/``female``/``male``), ``group`` (substance
-        group, ``other_substances`` for all drug groups, or ``all``), ``cause``,
+        group, ``other_substances`` for all drug groups, ``all`` for every person with
+        the disorder), ``cause``,
         ``value``, ``n`` (persons or deaths behind it) and ``how``. Estimands:
 
         * ``mean_age_at_death``: mean age at death of all persons with the disorder.
