@@ -134,7 +134,7 @@ def plot(per_seed: pd.DataFrame, path: str) -> None:
         key = target.split("[")[1]
         rows = per_seed[per_seed["target"].str.endswith(f"[{key}")
                         & per_seed["target"].str.startswith(target.split("[")[0])]
-        for i, (method, g) in enumerate(rows.groupby("method")):
+        for i, (_method, g) in enumerate(rows.groupby("method")):
             ax.errorbar(g["estimate"], i + np.linspace(-0.3, 0.3, len(g)),
                         xerr=[g["estimate"] - g["lower"], g["upper"] - g["estimate"]],
                         fmt=".", ms=3, lw=0.5, alpha=0.6)
