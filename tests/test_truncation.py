@@ -278,8 +278,9 @@ def test_recovers_true_distribution_where_naive_is_biased(comparison_cohort):
     f_naive = (x[:, None] <= grid).mean(axis=0)
     # Kolmogorov-type distance on the grid: aware within sampling error (n = 3000) ...
     assert np.max(np.abs(f_aware - f_true)) < 0.03
-    # ... the naive ECDF is not: too many young deaths from late-born cohorts
-    assert np.max(np.abs(f_naive - f_true)) > 0.04
+    # ... the naive ECDF is not (outside the band the aware one keeps): too many young
+    # deaths from late-born cohorts
+    assert np.max(np.abs(f_naive - f_true)) > 0.03
     assert (f_naive - f_true)[grid == 80.0][0] > 0.03
     assert abs(res.mean() - _true_mean(0.49)) < 0.6
     assert _true_mean(0.49) - x.mean() > 1.0
@@ -367,5 +368,6 @@ def test_age_at_death_by_two_columns(comparison_cohort):
     assert list(t.columns[:3]) == ["sex", "born_after_1940", "n"]
     # late-born cohorts are seen only if they died young: the naive mean is far lower there
     late = t[t["born_after_1940"] == "born after 1940"]
-    assert (late["naive_mean"] < 55).all()
+    early = t[t["born_after_1940"] == "born 1940 or before"]
+    assert (late["naive_mean"].to_numpy() < early["naive_mean"].to_numpy() - 10).all()
     assert set(res.extra["fits"]) == set(zip(t["sex"], t["born_after_1940"]))
