@@ -91,7 +91,6 @@ shown = shown[shown["percent"].notna()]
 bars = {"register: first diagnosis < 25": shown["percent"]}
 if truth is not None:
     bars["truth: onset < 25"] = shown["truth_percent"]
-    bars["planted probability"] = shown["planted_percent"]
 ax = pd.DataFrame(bars).set_index(shown["main_substance"]).plot.bar(figsize=(8, 3.5), rot=0)
 ax.set_ylabel("% young onset")
 ax.set_xlabel("")
