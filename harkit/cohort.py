@@ -25,7 +25,11 @@ import pandas as pd
 from harkit import icd
 from harkit.errors import SchemaError
 
-__all__ = ["DEFAULT_HIERARCHY", "RECOVERY_TEXT_PATTERN", "build"]
+__all__ = ["DEFAULT_HIERARCHY", "ENTRY_CHOICES", "RECOVERY_TEXT_PATTERN", "build",
+           "exposure_intervals"]
+
+#: Exposure-timing choices of :func:`build` (``entry``); see ``docs/cohort.md``.
+ENTRY_CHOICES: tuple[str, ...] = ("window", "first_diagnosis", "landmark")
 
 #: Main-substance hierarchy, highest first: a person's main substance is the first of
 #: these they have a diagnosis of (``main_substance="hierarchy"``), and ties are broken
@@ -143,9 +147,11 @@ def build(
     substance_hierarchy: Sequence[str] | None = None,
     codelists: Any = None,
     progress: bool = False,
-    main_substance: str = "hierarchy",
+    main_substance: str = "main_diagnosis",
     exclude_substances: Sequence[str] = ("tobacco",),
     sud_entry_age: float | None = None,
+    entry: str = "window",
+    landmark_age: float | None = None,
 ) -> pd.DataFrame:
     """Build the cohort table: one row per person of ``extract.persons``.
 
@@ -173,19 +179,41 @@ def build(
         Passed to :func:`harkit.icd.harmonise` and :func:`harkit.icd.charlson`.
     progress : bool, default False
         Show a tqdm progress bar over the steps.
-    main_substance : {"hierarchy", "main_diagnosis"}, default "hierarchy"
-        ``"hierarchy"``: the highest-ranked substance ever diagnosed, however rarely.
-        ``"main_diagnosis"``: the substance most often recorded on the person's
-        substance-use diagnoses of rank ``main`` (all ranks if they have none), ties
-        broken by the hierarchy; less sensitive to a single stray co-use code. Use it to
-        compare or adjust by a person's own main disorder: with co-use in the records the
-        hierarchy moves alcohol patients with one drug code into ``other_sud``.
+    main_substance : {"main_diagnosis", "hierarchy"}, default "main_diagnosis"
+        ``"main_diagnosis"`` (the one default grouping of the notebooks): the substance
+        most often recorded on the person's substance-use diagnoses of rank ``main`` (all
+        ranks if they have none), ties broken by the hierarchy; a single stray co-use code
+        does not move an alcohol patient into ``other_sud``. ``"hierarchy"``: the
+        highest-ranked substance ever diagnosed, however rarely ("ever a drug
+        diagnosis").
     exclude_substances : sequence of str, default ("tobacco",)
         Harmonised substances that do not make a substance-use diagnosis.
     sud_entry_age : float, optional
         If given, ``entry_age`` of persons with a substance-use diagnosis is at least
         this age (the age from which they could have been in a substance-use cohort), but
         never above their age at death.
+    entry : {"window", "first_diagnosis", "landmark"}, default "window"
+        When a person's follow-up starts (``entry_age``), i.e. which question a survival
+        analysis of the table answers:
+
+        * ``"window"``: at the window start (or birth, or ``sud_entry_age``). The group
+          (from diagnoses made later) is then treated as known from entry: comparing
+          groups this way credits the diagnosed with the time before their diagnosis
+          (immortal time) and is biased; use it only with a group known from entry, or
+          through :func:`exposure_intervals` (exposure from first diagnosis).
+        * ``"first_diagnosis"``: persons with a substance-use diagnosis enter at their
+          first one (if after the window start): "from diagnosis on, how does mortality
+          differ between groups of diagnosed persons?"
+        * ``"landmark"``: everyone enters at ``landmark_age`` (if after the window start)
+          and is grouped by what was diagnosed before it (``sud_before_landmark``):
+          "among persons alive at that age, how does mortality differ by earlier
+          diagnosis?" Persons who died before it get ``at_risk`` False.
+
+        ``at_risk`` (bool) marks the persons who belong in the analysis: all for
+        ``"window"`` and ``"first_diagnosis"``; for ``"landmark"`` those who died after
+        the landmark age.
+    landmark_age : float, optional
+        Required with ``entry="landmark"``.
 
     Returns
     -------
@@ -230,6 +258,10 @@ def build(
     """
     from tqdm.auto import tqdm
 
+    if entry not in ENTRY_CHOICES:
+        raise ValueError(f"entry must be one of {ENTRY_CHOICES}, got {entry!r}")
+    if entry == "landmark" and landmark_age is None:
+        raise ValueError("entry='landmark' needs landmark_age")
     if main_substance not in ("main_diagnosis", "hierarchy"):
         raise ValueError("main_substance must be 'main_diagnosis' or 'hierarchy', "
                          f"got {main_substance!r}")
@@ -359,6 +391,7 @@ def build(
         out.loc[has_sud, "entry_age"] = np.minimum(
             np.maximum(out.loc[has_sud, "entry_age"], float(sud_entry_age)),
             out.loc[has_sud, "age_at_death"])
+    _apply_entry(out, entry, landmark_age, has_sud)
     bar.update()
 
     # ---- episodes: contacts, stays, substance-use contacts ------------------------------
@@ -474,6 +507,89 @@ def build(
     bar.update()
     bar.close()
     return out
+
+
+def _apply_entry(out: pd.DataFrame, entry: str, landmark_age: float | None,
+                 has_sud: np.ndarray) -> None:
+    """Set ``entry_age``, ``entry`` and ``at_risk`` for the exposure-timing choice."""
+    out["at_risk"] = True
+    if entry == "first_diagnosis":
+        first = out["age_first_sud"].to_numpy(float)
+        later = has_sud & np.isfinite(first)
+        # never after death (a diagnosis dated on the death day, a partial birth date)
+        out.loc[later, "entry_age"] = np.minimum(
+            np.maximum(out.loc[later, "entry_age"].to_numpy(float), first[later]),
+            out.loc[later, "age_at_death"].to_numpy(float))
+    elif entry == "landmark":
+        lm = float(landmark_age)
+        out["entry_age"] = np.maximum(out["entry_age"].to_numpy(float), lm)
+        out["at_risk"] = (out["age_at_death"] > out["entry_age"]).to_numpy()
+        before = out["age_first_sud"].to_numpy(float) <= lm
+        out["sud_before_landmark"] = np.where(before, out["sud_group"].astype(object),
+                                              "none")
+        out["sud_before_landmark"] = pd.Categorical(
+            out["sud_before_landmark"], categories=["alcohol", "other_sud", "none"])
+    out["entry"] = entry
+
+
+def exposure_intervals(cohort: pd.DataFrame, *, exposure_age: str = "age_first_sud",
+                       entry: str = "entry_age", exit: str = "age_at_death",
+                       keep: Sequence[str] = ("sex", "sud_group", "main_substance",
+                                              "birth_year")) -> pd.DataFrame:
+    """Start/stop rows with an exposure that begins at an age (time-varying exposure).
+
+    Each person contributes an unexposed row from ``entry`` to the exposure age (or to
+    death, if never exposed) and an exposed row from the exposure age to death, with the
+    death as the event on the last row. This is the table for a Cox model with a
+    time-varying exposure (``lifelines.CoxTimeVaryingFitter``) or a Poisson model of
+    split person-time: it answers "how does the hazard change from the first
+    substance-use diagnosis on?", without immortal time.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        From :func:`build` (with ``entry="window"``, so that time before the diagnosis is
+        in the table as unexposed time).
+    exposure_age : str, default "age_first_sud"
+        Column of the age at which the exposure starts (NaN: never exposed).
+    entry, exit : str
+        Columns of the entry age and the age at death.
+    keep : sequence of str
+        Person columns copied onto every row (those present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``person_id``, ``start``, ``stop``, ``exposed`` (0/1), ``event`` (1 on the row
+        ending in death) and the ``keep`` columns. Persons whose exposure starts at or
+        before entry have an exposed row only; rows of zero length are dropped (a
+        diagnosis dated on the death day gives no exposed time).
+
+    Raises
+    ------
+    KeyError
+        If a named column is missing.
+    """
+    for c in (exposure_age, entry, exit, "person_id"):
+        if c not in cohort:
+            raise KeyError(f"exposure_intervals: the cohort has no column {c!r}")
+    start = cohort[entry].to_numpy(float)
+    stop = cohort[exit].to_numpy(float)
+    ex_age = cohort[exposure_age].to_numpy(float)
+    cut = np.where(np.isfinite(ex_age), np.clip(ex_age, start, stop), stop)
+    cols = ["person_id"] + [c for c in keep if c in cohort]
+    base = cohort[cols].reset_index(drop=True)
+    before = base.assign(start=start, stop=cut, exposed=0,
+                         event=(np.isnan(ex_age) | (cut >= stop)).astype(int))
+    after = base.assign(start=cut, stop=stop, exposed=1, event=1)
+    rows = pd.concat([before, after], keys=[0, 1], names=["part", "row"])
+    rows = rows[(rows["stop"] > rows["start"])]
+    # the event belongs to the last row of each person
+    last = ~rows.reset_index()["row"].duplicated(keep="last").to_numpy()
+    rows["event"] = np.where(last, 1, 0)
+    rows = rows.reset_index().sort_values(["row", "part"]).drop(columns=["row", "part"])
+    return rows.reset_index(drop=True)[["person_id", "start", "stop", "exposed", "event",
+                                        *cols[1:]]]
 
 
 def _recovery_text(documents: pd.DataFrame, ids: pd.Index, last_contact: pd.Series,

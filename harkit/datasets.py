@@ -98,7 +98,47 @@ def generate_fixture() -> Extract:
     )
 
 
-def load_synthetic(n_persons: int = 10_000, seed: int = 1, **kwargs) -> Extract:
+def read_truth(directory: str | Path):
+    """Read the ground truth of a synthetic register written by ``Extract.to_parquet``.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        A folder written by :meth:`harkit.Extract.to_parquet` (the truth is in its
+        ``_truth/`` subfolder).
+
+    Returns
+    -------
+    harkit.synth.Truth or None
+        None when the folder holds no ``_truth/``.
+    """
+    folder = Path(directory) / "_truth"
+    if not folder.is_dir():
+        return None
+    from harkit.synth.params import Truth
+
+    return Truth.read_parquet(folder)
+
+
+def write_truth(truth, directory: str | Path) -> Path:
+    """Write a synthetic register's truth beside its tables (``directory/_truth``).
+
+    Parameters
+    ----------
+    truth : harkit.synth.Truth
+    directory : str or pathlib.Path
+        The extract's folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``_truth`` folder written; :func:`read_truth` reads it back equal.
+    """
+    return truth.to_parquet(Path(directory) / "_truth")
+
+
+def load_synthetic(n_persons: int = 10_000, seed: int = 1, *,
+                   sud_fraction: float = FIXTURE_SUD_FRACTION, **kwargs) -> Extract:
     """Generate a synthetic register in memory.
 
     Parameters
@@ -107,8 +147,11 @@ def load_synthetic(n_persons: int = 10_000, seed: int = 1, **kwargs) -> Extract:
         Persons kept (all died inside the archive window).
     seed : int, default 1
         Seed of the generator.
+    sud_fraction : float, default 0.5
+        Share of persons with a substance-use disorder, as in the bundled fixture (a
+        full-size register has a few percent: pass e.g. 0.02).
     **kwargs
-        Passed to :func:`harkit.synth.generate` (e.g. ``sud_fraction``, ``death_window``).
+        Passed to :func:`harkit.synth.generate` (e.g. ``death_window``).
 
     Returns
     -------
@@ -118,7 +161,7 @@ def load_synthetic(n_persons: int = 10_000, seed: int = 1, **kwargs) -> Extract:
     from harkit import synth
 
     kwargs.setdefault("progress", False)
-    return synth.generate(n_persons, seed=seed, **kwargs)
+    return synth.generate(n_persons, seed=seed, sud_fraction=sud_fraction, **kwargs)
 
 
 def rebuild_fixture(target: Path | None = None) -> Path:

@@ -87,6 +87,10 @@ def empty_notes() -> pd.DataFrame:
 def read_truth(directory: str | Path) -> Any:
     """Read the ground truth stored by :meth:`Extract.to_parquet`, if there is one.
 
+    Only a synthetic register has a truth; reading it is the job of
+    :func:`harkit.datasets.read_truth`, which this calls only when the folder holds a
+    ``_truth/`` (so the analysis library itself knows nothing of the generator).
+
     Parameters
     ----------
     directory : str or pathlib.Path
@@ -94,15 +98,15 @@ def read_truth(directory: str | Path) -> Any:
 
     Returns
     -------
-    harkit.synth.Truth or None
-        None when the folder holds no ``_truth/`` (every real delivery).
+    object or None
+        The truth (:class:`harkit.synth.Truth`), or None when the folder holds no
+        ``_truth/`` (every real delivery).
     """
-    folder = Path(directory) / "_truth"
-    if not folder.is_dir():
+    if not (Path(directory) / "_truth").is_dir():
         return None
-    from harkit.synth.params import Truth
+    from harkit import datasets
 
-    return Truth.read_parquet(folder)
+    return datasets.read_truth(directory)
 
 
 @dataclass

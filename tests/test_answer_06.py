@@ -39,7 +39,7 @@ def reg():
         dx = hk.icd.harmonise(ex.diagnoses)
         sud = dt.sud_diagnoses(dx, years=YEARS)
         sud_true = dt.sud_diagnoses(dx, truth=ex.truth.diagnoses, years=YEARS)
-        cohort = hk.cohort.build(ex)
+        cohort = hk.cohort.build(ex, main_substance="hierarchy")
         # main substance = the one most often diagnosed: with co-use, the default hierarchy
         # makes an alcohol user with one co-use sedative or cannabis code a drug person
         cohort_md = hk.cohort.build(ex, main_substance="main_diagnosis")

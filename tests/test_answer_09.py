@@ -120,15 +120,17 @@ def test_person_level_text_codes_and_truth(reg):
     assert s.loc[("either", "all"), "tp"] > s.loc[("codes", "all"), "tp"]
     # co-used substances are recorded far less completely: the generator writes them only
     # as occasional secondary diagnoses of substance-use episodes, and its record texts
-    # hardly name them. Codes find about 60 % of co-use (1,441 co-used substances here,
-    # binomial SE 0.013), text about 5 %, so recall against all substances used is well
+    # name them only for alcohol with sedatives. Codes find about 60 % of co-use, text
+    # less, so recall against all substances used is well
     # below that for the main substance; a property of the records, not of the mapping
     co = tc.score_sources({"text": text, "codes": coded},
                           tc.truth_flags(ex.truth.persons, index=text.index, which="co_use"),
                           suppress=False).set_index(["source", "concept"])
     assert co.loc[("codes", "all"), "true"] > 1000
     assert 0.5 < co.loc[("codes", "all"), "recall"] < 0.7
-    assert co.loc[("text", "all"), "recall"] < 0.1
+    # text names co-use only where a sentence names two substances (alcohol with
+    # sedatives): it finds less of it than the codes do
+    assert co.loc[("text", "all"), "recall"] < co.loc[("codes", "all"), "recall"]
     assert s.loc[("codes", "all"), "recall"] < main.loc[("codes", "all"), "recall"] - 0.05
     # text's person-level false positives are history sentences about other drugs:
     # leaving historical mentions out removes nearly all of them

@@ -44,17 +44,17 @@ def assert_same_extract(left, right, *, source: bool = True) -> None:
 
 
 def test_params_pickle_and_stay_read_only():
-    p = Params(beta={**Params().beta, "male": 0.5})
+    p = Params(log_hr={**Params().log_hr, "group_alcohol": 0.5})
     back = pickle.loads(pickle.dumps(p))
     assert back == p
     with pytest.raises(TypeError):
-        back.beta["male"] = 1.0  # type: ignore[index]
+        back.log_hr["group_alcohol"] = 1.0  # type: ignore[index]
 
 
 def test_synthetic_extract_pickles_with_its_truth(register):
     back = pickle.loads(pickle.dumps(register))
     assert_same_extract(register, back)
-    assert back.truth.params.beta == register.truth.params.beta
+    assert back.truth.params.log_hr == register.truth.params.log_hr
 
 
 def test_read_extract_pickles(tmp_path):

@@ -1,13 +1,13 @@
-"""Tests of the window-conditional Gompertz MLE against scipy/statsmodels and the truth."""
+"""Tests of the window-conditional Gompertz MLE against scipy/statsmodels and a planted model."""
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from _gompertz_register import gompertz_register
 from scipy import integrate, optimize, stats
 from statsmodels.base.model import GenericLikelihoodModel
 
-from harkit import synth
 from harkit.survival.gompertz import (
     GompertzWindowResult,
     _negloglik,
@@ -24,13 +24,7 @@ SUBSTANCES = ["group_alcohol", "group_opioids", "group_cannabis", "group_sedativ
 
 
 def _cohort(n, seed):
-    ex = synth.generate(n, seed=seed, sud_fraction=0.5, progress=False, documents=False)
-    tp = ex.truth.persons.copy()
-    w0, w1 = ex.truth.death_window
-    start = (pd.Timestamp(f"{w0}-01-01") - tp["birth_date"]).dt.days / 365.25
-    tp["entry"] = np.maximum(tp["entry_age"], start.clip(lower=0))
-    tp["exit"] = (pd.Timestamp(f"{w1 + 1}-01-01") - tp["birth_date"]).dt.days / 365.25
-    return tp, ex.truth
+    return gompertz_register(n, seed)
 
 
 @pytest.fixture(scope="module")

@@ -105,19 +105,23 @@ def test_add_recovery_time_counts_from_the_date_recovery_is_established():
     assert out["recovery_year"].iloc[[0, 3]].tolist() == [1999.0, 1993.0]
 
 
-def test_planted_substance_death_or_is_read_from_the_cause_model():
-    from harkit.synth.deaths import cause_probabilities
-    from harkit.synth.params import CAUSE_GROUPS, CONDITIONS
+def test_planted_substance_death_or_is_read_from_the_cause_model(small):
+    from harkit.synth.lifecourse import cause_shares
+    from harkit.synth.params import CAUSE_GROUPS
 
-    planted = recovery.planted_substance_death_or()
+    _, truth = small
+    planted = recovery.planted_substance_death_or(truth)
     assert 0 < planted < 1
-    # the same odds ratio for a person with conditions the check does not use
-    cond = np.zeros((1, len(CONDITIONS)), bool)
-    cond[0, CONDITIONS.index("malignancy")] = True
+    # the generator's cause shares give that odds ratio for any exposed person, whatever
+    # the group, age, year or other states
     cols = [CAUSE_GROUPS.index("alcohol"), CAUSE_GROUPS.index("overdose")]
-    p = [cause_probabilities(np.array([2]), np.array([45.0]), cond, np.array([r]))[0, cols]
-         .sum() for r in (True, False)]
-    assert (p[0] / (1 - p[0])) / (p[1] / (1 - p[1])) == pytest.approx(planted)
+    for group, age, organ, psy in ((1, 45.0, True, False), (2, 30.0, False, True),
+                                   (6, 60.0, False, False)):
+        p = [cause_shares(np.array([age]), np.array([1990.0]), np.array([group]),
+                          np.array([True]), np.array([rec]), np.array([organ]),
+                          np.array([psy]), np.array([False]))[0, cols].sum()
+             for rec in (True, False)]
+        assert (p[0] / (1 - p[0])) / (p[1] / (1 - p[1])) == pytest.approx(planted)
 
 
 def _mor_frame() -> pd.DataFrame:
@@ -214,8 +218,9 @@ def test_hierarchy_substance_picks_the_highest_ranked_diagnosis():
         onset.hierarchy_substance(pd.DataFrame({"x": [1]}))
 
 
-def test_hierarchy_substance_equals_the_cohort_default(small):
-    cohort, _ = small
+def test_hierarchy_substance_equals_the_cohort_hierarchy_rule():
+    ex = hk.datasets.load_synthetic(3000, seed=3, documents=False)
+    cohort = hk.cohort.build(ex, sud_entry_age=15, main_substance="hierarchy")
     got = onset.hierarchy_substance(cohort)
     want = cohort["main_substance"].astype(object).where(cohort["main_substance"].notna(), None)
     assert (got.fillna("-") == want.fillna("-")).all()

@@ -1,4 +1,4 @@
-"""End to end: synthetic register -> cohort.build -> survival estimators vs planted truth."""
+"""End to end: synthetic register -> cohort.build -> survival estimators vs the truth."""
 
 from __future__ import annotations
 
@@ -45,30 +45,26 @@ def _coef(res, term: str) -> tuple[float, float, float]:
     return row["coef"], np.log(row["hr_lower"]), np.log(row["hr_upper"])
 
 
-def test_gompertz_window_recovers_planted_male_effect(register):
+def test_gompertz_window_register_vs_true_covariates(register):
+    # The register's lives run under the Norwegian tables, so no Gompertz coefficient is
+    # planted; what the pipeline must do is measure the same thing as the truth's
+    # covariates, and show the two biases that come from the records themselves.
     ex, c = register
     assert len(c) == 6000
-    beta = ex.truth.beta
     res = harkit.survival.gompertz_window(c, FORMULA.format(comorb="charlson_score"))
-    est, lo, hi = _coef(res, MALE)
-    assert lo <= beta["male"] <= hi            # seed 1: 0.351 (0.285, 0.418)
-    # The Charlson score from coded diagnoses misses part of the planted score (about 12%
-    # of persons' conditions are uncoded): an undercount that attenuates its coefficient.
-    cs, cs_lo, _ = _coef(res, "charlson_score")
-    assert cs_lo > 0 and cs < beta["comorbidity"]          # seed 1: 0.080 vs 0.15
-    # With the planted covariates joined in, the same fit covers the planted values.
     res_t = harkit.survival.gompertz_window(
         c, "true_male + C(main_substance, Treatment('none')) + true_young_onset "
            "+ true_comorbidity")
-    for term, key in (("true_male", "male"), ("true_comorbidity", "comorbidity"),
-                      ("true_young_onset", "young_onset")):
-        _, lo_t, hi_t = _coef(res_t, term)
-        assert lo_t <= beta[key] <= hi_t, term
-    # Onset group from the age at first diagnosis depends on the age at death (whoever dies
-    # at 22 was first diagnosed young), so its coefficient is biased upwards.
+    # sex is recorded exactly: about the same coefficient either way
+    est, lo, hi = _coef(res, MALE)
+    est_t, lo_t, hi_t = _coef(res_t, "true_male")
+    assert abs(est - est_t) < 0.5 * (hi_t - lo_t)
+    # Onset group from the age at first diagnosis depends on the age at death (whoever
+    # dies at 22 was first diagnosed young), so its coefficient is biased upwards against
+    # the true onset age.
     yo, _, _ = _coef(res, "young_onset")
     yo_t, _, _ = _coef(res_t, "true_young_onset")
-    assert yo > yo_t + 0.2                               # seed 1: 0.874 vs 0.369
+    assert yo > yo_t + 0.2
 
 
 def test_age_at_death_truncation_aware_closer_to_truth_than_naive():

@@ -47,7 +47,11 @@ def test_categories_follow_the_code_table(gen):
     assert d.loc[~sud, ["substance", "sud_level"]].isna().all().all()
     assert set(d["substance"].dropna()) <= SUBSTANCES
     assert set(d["sud_level"].dropna()) <= LEVELS
-    assert d["alcohol_somatic"].isna().all()  # no alcohol-somatic concept is generated
+    # only the organ-disease concepts are alcohol-somatic, and only where the code says so
+    organ = d["kind"] == "organ"
+    assert d.loc[~organ, "alcohol_somatic"].isna().all()
+    assert set(d.loc[organ, "alcohol_somatic"].dropna()) <= {"liver", "pancreas"}
+    assert (d.loc[d["concept"] == "alcohol_liver", "alcohol_somatic"] == "liver").all()
     # concept -> substance, except the cocaine codes of the stimulants concept
     expected = {"alcohol_dependence": "alcohol", "alcohol_withdrawal": "alcohol",
                 "opioids": "opioids", "cannabis": "cannabis", "sedatives": "sedatives",
@@ -67,12 +71,10 @@ def test_specific_rows_and_counts(gen):
     assert len(dt) > 0 and (dt["sud_level"] == "withdrawal_delirium").all()
     f102 = d[d["code"].fillna("").str.upper().str.strip().isin(["F10.2", "F102"])]
     assert len(f102) > 0 and (f102["sud_level"] == "dependence").all()
-    # counts for this seed (regression check of the bookkeeping, not of the draws)
-    # (co-use recorded on secondary diagnoses: 5,179 substance rows and 4,621 uncoded
-    # before draw_flags drew co-use; the number of rows does not depend on it)
-    assert len(d) == 26_782
-    assert int((~d["coded"]).sum()) == 4_622
-    assert int(d["substance"].notna().sum()) == 6_247
+    # bookkeeping: uncoded rows are exactly those delivered without a code, and every
+    # substance-use row (and only those) has a true substance
+    assert int((~d["coded"]).sum()) == int(ex.diagnoses["code"].isna().sum())
+    assert (d["substance"].notna() == (d["kind"] == "sud")).all()
 
 
 def test_generation_unchanged_by_the_truth():

@@ -73,7 +73,7 @@ hk.privacy.suppress(sizes.rename("persons").rename_axis("sud_group").to_frame())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-by_hierarchy = hk.cohort.build(ex, sud_entry_age=15).set_index("person_id")["sud_group"]
+by_hierarchy = hk.cohort.build(ex, sud_entry_age=15, main_substance="hierarchy").set_index("person_id")["sud_group"]
 rules = pd.crosstab(cohort["sud_group"].rename("main diagnosis"),
                     by_hierarchy.loc[cohort["person_id"]].to_numpy()).rename_axis(columns="hierarchy")
 hk.privacy.suppress(rules)
@@ -172,9 +172,26 @@ if truth is not None:
     hr_truth = sg.mortality_contrast(planted).table.set_index("term")
     display(pd.DataFrame({"register": hr.table.set_index("term")["hazard_ratio"],
                           "truth (true data)": hr_truth["hazard_ratio"]}).round(2))
-    print("planted log hazard ratios (vs comparison persons):",
-          {k: v for k, v in truth.beta.items() if k.startswith("group_") or k == "male"})
-    print("planted mean Charlson-type score by group:", dict(truth.params.comorbidity_mean))
+    print("planted log hazard ratios from onset (vs the population hazard):",
+          {k: v for k, v in truth.beta.items() if k.startswith("group_")})
+
+# %% [markdown]
+# ### Exposure timing decides the answer
+#
+# A person is grouped by diagnoses made during life. Following everyone from age 15 (or the window start) with the group as a fixed characteristic credits each group with the years before its first diagnosis (immortal time), and alcohol users are diagnosed some 20 years later than drug users. Following the diagnosed from their first diagnosis (`entry="first_diagnosis"`) removes that. The truth column is the population rate ratio of other substances vs alcohol from onset, within sex, age and period, over person-time inside the window (`truth.estimands`, simulated without truncation). Both register estimates remain window-conditional Gompertz fits, which is not the true model here (the generator uses the Norwegian life tables), so neither is exact; the size of the gap between the two entry choices is the point.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+timing = {
+    "entry at 15 / window start (group fixed)": hk.cohort.build(ex, sud_entry_age=15),
+    "entry at first diagnosis": hk.cohort.build(ex, entry="first_diagnosis"),
+}
+sens = pd.DataFrame({name: sg.mortality_contrast(c).table.set_index("term").loc["other_sud",
+                     ["hazard_ratio", "hr_lower", "hr_upper"]] for name, c in timing.items()}).T
+if truth is not None:
+    sens.loc["truth (population, in window)", "hazard_ratio"] = truth.estimand(
+        "hazard_ratio_other_vs_alcohol", group="window")
+sens.round(2)
 
 # %% [markdown]
 # ## Interpretation

@@ -134,7 +134,7 @@ plt.tight_layout()
 # %%
 # NBVAL_CHECK_OUTPUT
 if truth is not None:
-    planted_or = recovery.planted_substance_death_or()
+    planted_or = recovery.planted_substance_death_or(truth)
     with_truth = recovery.attach_truth(cohort, truth)
     flag = {"truth: recovered": with_truth["truth_recovered"]}
     mor_truth = pd.concat([
@@ -159,7 +159,7 @@ cols = ["sud_group", "n", "observed_mean", "observed_ci_low", "observed_ci_high"
 after.table[cols].round(1)
 
 # %% [markdown]
-# **With recovery as a fixed characteristic (biased).** The window-conditional Gompertz hazard ratio of the recovered vs the others, adjusted for sex and alcohol vs other substances. A hazard ratio below 1 looks like a benefit of recovery. It is not an estimate of one: the definition requires years of survival. On the synthetic fixture the last row uses the generator's own recovered flag; the generator planted **no effect of recovery on the hazard** (recovery is not a covariate of its Gompertz model, `truth.beta`), yet recovery there also required surviving at least `truth.recovery_min_years` years, and the same bias appears.
+# **With recovery as a fixed characteristic (biased).** The window-conditional Gompertz hazard ratio of the recovered vs the others, adjusted for sex and alcohol vs other substances. A hazard ratio below 1 looks like a benefit of recovery. It is not an estimate of one: the definition requires years of survival. On the synthetic fixture the last row uses the generator's own recovered flag. The generator planted a real effect of recovery (log HR `truth.beta["recovered"]` = −0.7 from the recovery date on, a time-varying change of the hazard), but a fixed "recovered" flag also selects those who lived long enough to recover, so the fixed-covariate hazard ratio overstates the benefit: compare it with exp(−0.7) = 0.50.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -184,7 +184,7 @@ if truth is not None:
         "register: 5 years and text": [f"{numbers.loc['5 years and text', 'percent']:.1f}",
                                        f"{mor_5.loc['5 years and text', 'mor']:.2f}"],
         "truth": [f"{100 * sud_truth.mean():.1f}", f"{mor_truth.loc[1, 'mor']:.2f}"],
-        "planted": [f"{100 * truth.prevalences['recovery_prob']:.0f} of the eligible",
+        "planted": [f"{100 * truth.prevalences['recovery_rate']['alcohol']:.0f} a year (alcohol)",
                     f"{planted_or:.2f}"],
     }, index=["% of SUD persons recovered", "MOR, substance death (register: alcohol/drug-induced; truth: alcohol/overdose)"])
     display(summary)
@@ -194,7 +194,7 @@ if truth is not None:
 #
 # *These are synthetic data; the numbers describe the generator, not Norway.*
 #
-# * **How many.** The contact-based proxy flags about a quarter of the persons with a substance-use diagnosis at 5 years (28 % at 3 years, 15 % at 10 years). The generator made 12 % of them drug-free (15 % of those with at least 7 years between the start of their substance-use care and death, `truth.prevalences["recovery_prob"]`). At 5 years the proxy finds every truly recovered person (sensitivity 1.00) but half of those it flags had only a long gap in their care (PPV 0.50). A sobriety text after the last contact is almost never wrong (PPV 1.00) but exists for few (sensitivity 0.15), because only a minority have record texts. Neither the silence nor the text alone is a good count; the pair brackets it.
+# * **How many.** The contact-based proxy flags more persons than truly recovered (see the table above for the numbers of this register). The generator makes recovery happen at a constant rate per year since onset (2-4 % by group, `truth.prevalences["recovery_rate"]`), at any time before death, and recovery lowers the hazard from then on (log HR `truth.beta["recovered"]`). A 5-year silence finds those who recovered at least 5 years before death, not the recently recovered; gaps in care look like recovery. A sobriety text after the last contact is not proof either: the records also say "edru ved innkomst" or "rusfri under oppholdet" of persons who never recovered. Neither the silence nor the text alone is a good count; the pair brackets it.
 # * **Who.** The recovered (5-year proxy) were older at death and had lived longer since their first diagnosis, largely by definition, and they died less often of alcohol- and drug-induced causes. Sex, main substance, comorbidity and treatments differ little (the recovered have slightly fewer substances recorded, having had fewer substance-use contacts on which a co-use could be noted), and the latest birth cohorts (in the register only if they died young) rarely qualify: the generator drew recovery at random among those who lived long enough, so apart from the immortal time there is nothing to find, and a real register would have to show more than this to claim a profile.
 # * **Causes of death.** The share of alcohol- and drug-induced deaths is lower among the recovered: MOR 0.66 with the 5-year proxy, 0.67 with the text evidence. The generator planted an odds ratio of 0.30 for its alcohol and overdose deaths, and with the true recovered flag and those causes the estimate is 0.27 (95 % CI 0.20-0.36). The register's estimates are diluted twice: by the false positives of the proxy and by cause groups that also count deaths the generator did not change (alcoholic liver cirrhosis is alcohol-induced; intentional drug poisoning is drug-induced): with the true flag but the register's cause groups the MOR is 0.48.
 # * **Survival.** Counted from the date recovery was established, the recovered lived on average about 10 (alcohol) to 12 (other substances, a group that includes alcohol users with a co-use code) more years, 14-21 years less than the general population at the same age; counting from the last contact would add 5 immortal years. Used as a fixed characteristic, recovery "lowers" the hazard (HR about 0.80 at 5 years, 0.71 at 10) although the generator gave recovery no effect on the hazard at all: even the true flag gives HR 0.86, because in the generator, too, only those who lived long enough could recover. A valid comparison needs recovery as an exposure that changes over time, known only from the past (a landmark or time-dependent analysis), and in a decedents-only register, whose records around death depend on when death came, even that is fragile. The brochure question can be answered for *who* and *what they died of*; a survival benefit of recovery cannot be read from this register.

@@ -465,43 +465,31 @@ def _fmt_p(p: Any) -> Any:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def planted_substance_death_or() -> float:
+def planted_substance_death_or(truth: Any) -> float:
     """Odds ratio of an alcohol or overdose death, recovered vs not, in the generator.
 
-    Read from the synthetic register's cause model
-    (:func:`harkit.synth.deaths.cause_probabilities`): recovery multiplies the probability
-    of the generator's ``alcohol`` and ``overdose`` cause groups by a constant factor before
-    renormalising, so the odds of "alcohol or overdose" against any other cause change by
-    that factor for every person, whatever their substance group, age or conditions.
+    The synthetic register's cause model multiplies the cause-specific hazards of its
+    ``alcohol`` and ``overdose`` cause groups by a constant factor after recovery (before
+    the shares are renormalised), so the odds of "alcohol or overdose" against any other
+    cause change by that factor for every person, whatever their substance group, age or
+    conditions. The factor is read from the truth, not from the generator.
+
+    Parameters
+    ----------
+    truth : harkit.synth.Truth
+        The register's truth (``truth.prevalences["recovery_cause_odds_ratio"]``).
 
     Returns
     -------
     float
-        The planted odds ratio (the same for every person; checked over all groups and
-        three ages).
+        The planted odds ratio.
 
     Raises
     ------
-    RuntimeError
-        If the odds ratio differs between persons (the cause model changed).
+    KeyError
+        If the truth does not carry the factor.
     """
-    from harkit.synth.deaths import cause_probabilities
-    from harkit.synth.params import CAUSE_GROUPS, CONDITIONS, GROUPS
-
-    n = len(GROUPS) * 3
-    group = np.repeat(np.arange(len(GROUPS)), 3)
-    age = np.tile([35.0, 60.0, 80.0], len(GROUPS))
-    cond = np.zeros((n, len(CONDITIONS)), dtype=bool)
-    cols = [CAUSE_GROUPS.index("alcohol"), CAUSE_GROUPS.index("overdose")]
-    odds = []
-    for rec in (True, False):
-        p = cause_probabilities(group, age, cond, np.full(n, rec))[:, cols].sum(axis=1)
-        odds.append(p / (1 - p))
-    ok = odds[1] > 0
-    ratio = odds[0][ok] / odds[1][ok]
-    if not np.allclose(ratio, ratio[0]):
-        raise RuntimeError("the generator's recovery effect on causes is not a constant OR")
-    return float(ratio[0])
+    return float(truth.prevalences["recovery_cause_odds_ratio"])
 
 
 def definition_curve(cohort: pd.DataFrame, years: Sequence[float] = tuple(range(1, 21)), *,

@@ -14,8 +14,10 @@ The recipes behind ``notebooks/02_sex_age_at_death``. They assemble the answer f
 * ``*_table`` functions: the same results as display tables with every count passed through
   :func:`harkit.privacy.suppress`, and every number that would reveal a hidden count
   hidden with it;
-* :func:`planted_sex_effects`, :func:`planted_cause_pmr`: what the synthetic register's
-  generator planted, to compare the estimates with.
+* :func:`planted_cause_pmr`: the PMR the synthetic register's cause model implies, to
+  compare the estimates with (the register plants no sex hazard ratio: women and men live
+  under the Norwegian life tables of their own sex; the population truth of the mean age
+  at death by sex is in ``truth.estimands``).
 
 Example::
 
@@ -45,12 +47,10 @@ __all__ = [
     "SUBSTANCE_MAP",
     "age_at_death_table",
     "causes_by_sex",
-    "gompertz_vs_planted",
     "hazard_table",
     "mor_by_sex",
     "mor_table",
     "planted_cause_pmr",
-    "planted_sex_effects",
     "pmr_by_sex",
     "pmr_table",
     "sex_gompertz",
@@ -646,51 +646,6 @@ def yll_table(result: _survival.YLLResult, *, decimals: int = 1) -> pd.DataFrame
 # ----------------------------------------------------------------------------- truth
 
 
-def planted_sex_effects(truth: Any, *, at_age: float = 50.0,
-                        substance: str = "alcohol") -> pd.DataFrame:
-    """What the synthetic register's generator planted about sex and age at death.
-
-    The generator draws age at death from ``h(a | x) = b exp(g a) exp(beta' x)``
-    (``docs/synthetic-register.md``). For a person of group ``substance`` with no
-    comorbidity and late onset, this gives the modal age at death and the remaining life
-    expectancy at ``at_age`` of women and men in closed form
-    (:func:`harkit.survival.gompertz_life_expectancy`).
-
-    Parameters
-    ----------
-    truth : harkit.synth.Truth
-        ``extract.truth`` or :func:`harkit.datasets.fixture_truth`.
-    at_age : float, default 50
-        Age of the remaining life expectancy.
-    substance : str, default "alcohol"
-        The profile's substance group (a generator group, or ``"none"``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``quantity`` and ``planted``: male log hazard ratio, male hazard ratio,
-        Gompertz slope g, modal age and e(at_age) of women and men, and men minus women.
-    """
-    b, g, beta = float(truth.gompertz_b), float(truth.gompertz_g), dict(truth.beta)
-    lp = 0.0 if substance == "none" else float(beta[f"group_{substance}"])
-    male = float(beta["male"])
-    e_w, e_m = (float(_survival.gompertz_life_expectancy(at_age, b * np.exp(lp + d), g))
-                for d in (0.0, male))
-    mode_w, mode_m = ((np.log(g / b) - lp - d) / g for d in (0.0, male))
-    prof = f"{substance}, no comorbidity, late onset"
-    rows = [
-        ("male log hazard ratio", male),
-        ("male hazard ratio", float(np.exp(male))),
-        ("Gompertz slope g", g),
-        (f"modal age at death, women ({prof})", float(mode_w)),
-        (f"modal age at death, men ({prof})", float(mode_m)),
-        (f"e{at_age:g}, women ({prof})", e_w),
-        (f"e{at_age:g}, men ({prof})", e_m),
-        (f"e{at_age:g}, men minus women", e_m - e_w),
-    ]
-    return pd.DataFrame(rows, columns=["quantity", "planted"])
-
-
 def planted_cause_pmr(
     truth: Any,
     *,
@@ -704,9 +659,11 @@ def planted_cause_pmr(
     """The PMR of women against men that the generator's cause model implies.
 
     The generator draws each person's cause of death (its own groups: alcohol, overdose,
-    suicide, ...) from probabilities that depend on substance group, age at death,
-    planted conditions and recovery, and not on sex
-    (:func:`harkit.synth.deaths.cause_probabilities`). Replacing each observed death by
+    suicide, ...) from the shares of the cause-specific hazards at the moment of death,
+    which depend on substance group, age, calendar year and the states the person is in
+    (recovery, organ disease, psychiatric comorbidity, hepatitis C), and not on sex; the
+    truth keeps them per person (``truth.persons`` columns ``p_<cause>``). Replacing each
+    observed death by
     those probabilities in the PMR gives the planted PMR for these persons:
     ``sum_exposed p_ic / sum_s D_s mean_{reference in s} p_ic``, with the strata of
     :func:`harkit.survival.proportional_mortality`. It differs from 1 only through
@@ -735,20 +692,15 @@ def planted_cause_pmr(
         One row per generator cause group: ``cause``, ``expected_observed`` (sum of the
         probabilities over the exposed), ``expected``, ``planted_pmr``.
     """
-    from harkit.synth.deaths import cause_probabilities
-    from harkit.synth.params import CAUSE_GROUPS, CONDITIONS, GROUPS
-
     tp = truth.persons
     if population is not None:
         tp = tp[tp["population"] == population]
     tp = tp[tp["sex"].isin([exposed, reference])]
     if tp.empty:
         raise ValueError("planted_cause_pmr: no persons of the given population and sexes")
-    gi = tp["group"].map({g: i for i, g in enumerate(GROUPS)}).to_numpy(int)
-    cond = tp[[f"cond_{c}" for c in CONDITIONS]].to_numpy(bool)
-    p = cause_probabilities(gi, tp["age_at_death"].to_numpy(float), cond,
-                            tp["recovered"].to_numpy(bool))
-    prob = pd.DataFrame(p, columns=list(CAUSE_GROUPS), index=tp.index)
+    # the cause-specific hazard shares at each death, as the generator drew the cause
+    share_cols = [c for c in tp.columns if c.startswith("p_")]
+    prob = tp[share_cols].rename(columns=lambda c: c[2:])
     keys = pd.DataFrame(index=tp.index)
     for s in strata:
         if s == "age_group":
@@ -768,56 +720,12 @@ def planted_cause_pmr(
     common = d_s.index.intersection(shares.index)
     expected = shares.loc[common].mul(d_s.loc[common], axis=0).sum()
     observed = prob[ex][key[ex].isin(common).to_numpy()].sum()
-    return pd.DataFrame({"cause": list(CAUSE_GROUPS),
+    causes = list(prob.columns)
+    return pd.DataFrame({"cause": causes,
                          "expected_observed": observed.to_numpy(float),
-                         "expected": expected.reindex(list(CAUSE_GROUPS)).to_numpy(float),
+                         "expected": expected.reindex(causes).to_numpy(float),
                          "planted_pmr": (observed / expected).reindex(
-                             list(CAUSE_GROUPS)).to_numpy(float)})
-
-
-def gompertz_vs_planted(result: _survival.GompertzWindowResult, truth: Any, *,
-                        substance: str = "alcohol", decimals: int = 3) -> pd.DataFrame:
-    """Estimates of :func:`sex_gompertz` next to the generator's planted values.
-
-    Parameters
-    ----------
-    result : GompertzWindowResult
-        Output of :func:`sex_gompertz` (with its ``women``/``men`` profiles).
-    truth : harkit.synth.Truth
-        The generator's truth.
-    substance : str, default "alcohol"
-        Substance of the planted profile; should be the model's reference substance.
-    decimals : int, default 3
-        Decimals shown.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``quantity``, ``estimate (95% CI)``, ``planted``, ``covered`` (the planted value
-        lies inside the 95% CI): male log hazard ratio, Gompertz slope g, and the
-        difference men minus women in remaining life expectancy at the model's age.
-    """
-    planted = planted_sex_effects(truth, at_age=result.table.attrs.get("at_age", 50.0),
-                                  substance=substance).set_index("quantity")["planted"]
-    r = result.table.set_index("term").loc[SEX_TERM]
-    gp = result.extra["gompertz"].set_index("parameter")
-    le = result.extra["life_expectancy"].set_index("profile").loc["men"]
-    at_age = result.table.attrs.get("at_age", 50.0)
-    rows = [
-        ("male log hazard ratio", r["coef"], np.log(r["hr_lower"]), np.log(r["hr_upper"]),
-         planted["male log hazard ratio"]),
-        ("Gompertz slope g", gp.loc["g", "estimate"], gp.loc["g", "lower"],
-         gp.loc["g", "upper"], planted["Gompertz slope g"]),
-        (f"e{at_age:g}, men minus women (years)", le["diff_vs_first"], le["diff_lower"],
-         le["diff_upper"], planted[f"e{at_age:g}, men minus women"]),
-    ]
-    return pd.DataFrame({
-        "quantity": [q for q, *_ in rows],
-        "estimate (95% CI)": _est_ci([e for _, e, *_ in rows], [lo for _, _, lo, _, _ in rows],
-                                     [hi for *_, hi, _ in rows], decimals),
-        "planted": [round(float(p), decimals) for *_, p in rows],
-        "covered": [bool(lo <= p <= hi) for _, _, lo, hi, p in rows],
-    })
+                             causes).to_numpy(float)})
 
 
 def truth_cause_pmr(cohort: pd.DataFrame, truth: Any, *, exposed: str = "female",

@@ -24,7 +24,7 @@ from harkit.synth._util import (
     uniform_dates,
     year_of,
 )
-from harkit.synth.params import CONDITIONS, GROUPS, SUBSTANCES, Params
+from harkit.synth.params import CONDITIONS, GROUPS, ORGANS, SUBSTANCES, Params
 
 #: Concept recorded for each substance flag.
 SUBSTANCE_CONCEPT = {
@@ -32,6 +32,8 @@ SUBSTANCE_CONCEPT = {
     "sedatives": "sedatives", "stimulants": "stimulants", "solvents": "solvents",
     "polydrug": "polydrug",
 }
+#: Concept recorded for each alcohol-related organ disease.
+ORGAN_CONCEPT = {"liver": "alcohol_liver", "pancreas": "alcohol_pancreatitis"}
 #: General (non-Charlson) diagnoses and their relative frequency as a main diagnosis.
 GENERAL_POOL = {
     "hypertension": 2.0, "angina": 1.5, "pneumonia": 2.0, "influenza": 0.5,
@@ -116,7 +118,8 @@ def make_episodes(rng: np.random.Generator, people: dict[str, np.ndarray],
     adm_g = np.maximum(death[own_g] - back, care_start[own_g])
     # the recovered keep seeing doctors after their substance-use contacts stop
     rec = np.flatnonzero(people["recovered"])
-    adm_r = uniform_dates(rng, people["recovery_date"][rec] + 30, death[rec])
+    adm_r = uniform_dates(rng, np.minimum(people["recovery_date"][rec] + 30, death[rec]),
+                          death[rec])
 
     person = np.concatenate([own_s, own_g, rec])
     adm = np.concatenate([adm_s, adm_g, adm_r])
@@ -263,13 +266,19 @@ def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
                & (ep["admission"] >= people["recovery_date"][person_e]))
     noted = np.flatnonzero(still & (rng.random(m) < 0.3))
 
-    # each planted comorbid condition appears at least once, on a random episode
-    pc, cc = np.nonzero(cond)
+    # each planted comorbid condition appears at least once, on a random episode; so do
+    # alcohol-related organ disease and psychiatric comorbidity (recorded as depression)
+    extra = np.concatenate([people["organ"], people["psychiatric"][:, None]], axis=1)
+    extra_ids = np.array([cidx[ORGAN_CONCEPT[o]] for o in ORGANS] + [cidx["depression"]])
+    pc, cc = np.nonzero(np.concatenate([cond, extra], axis=1))
     ep_first, ep_count = offsets(person_e, n_people)
+    has_ep = ep_count[pc] > 0
+    pc, cc = pc[has_ep], cc[has_ep]
     cond_ep = pick_per_owner(rng, ep_first, ep_count, pc)
+    all_ids = np.concatenate([cond_ids, extra_ids])
 
     episode = np.concatenate([np.arange(m), sec_ep, noted, cond_ep])
-    concept = np.concatenate([main, sec, group_main[group_e[noted]], cond_ids[cc]])
+    concept = np.concatenate([main, sec, group_main[group_e[noted]], all_ids[cc]])
     is_main = np.concatenate([np.ones(m, bool), np.zeros(len(episode) - m, bool)])
     order = np.lexsort((~is_main, episode))
     episode, concept, is_main = episode[order], concept[order], is_main[order]

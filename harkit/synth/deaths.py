@@ -1,4 +1,4 @@
-"""Causes of death: underlying cause by group, age and comorbidity; coded by death year.
+"""Causes of death: the life course's cause of each death, coded by death year.
 
 Death certificates are coded in the revision in force in the death year (ICD-7 to 1968,
 ICD-8 1969-1985, ICD-9 1986-1995, ICD-10 from 1996). Contributing causes are recorded from
@@ -12,22 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from harkit.synth import codes
-from harkit.synth._util import categorical, year_of
-from harkit.synth.params import CAUSE_GROUPS, CONDITIONS, GROUPS
+from harkit.synth._util import year_of
+from harkit.synth.params import CAUSE_GROUPS, GROUPS
 
-#: Base cause mix per substance group (rows follow GROUPS, columns CAUSE_GROUPS).
-BASE_MIX = np.array([
-    # alc   od     sui    acc    viol   canc   cardio resp   liver  other
-    [0.003, 0.000, 0.012, 0.040, 0.002, 0.260, 0.400, 0.100, 0.008, 0.175],  # none
-    [0.300, 0.010, 0.060, 0.070, 0.010, 0.120, 0.200, 0.060, 0.120, 0.050],  # alcohol
-    [0.040, 0.550, 0.100, 0.080, 0.030, 0.040, 0.060, 0.030, 0.040, 0.030],  # opioids
-    [0.050, 0.150, 0.150, 0.150, 0.040, 0.120, 0.150, 0.050, 0.030, 0.110],  # cannabis
-    [0.060, 0.250, 0.140, 0.080, 0.010, 0.120, 0.150, 0.070, 0.030, 0.090],  # sedatives
-    [0.040, 0.400, 0.120, 0.100, 0.040, 0.060, 0.100, 0.040, 0.040, 0.060],  # stimulants
-    [0.050, 0.550, 0.100, 0.070, 0.030, 0.040, 0.060, 0.030, 0.040, 0.030],  # polydrug
-])
-_EXTERNAL = [CAUSE_GROUPS.index(c) for c in ("overdose", "suicide", "accident", "violence")]
-_CHRONIC = [CAUSE_GROUPS.index(c) for c in ("cancer", "cardiovascular", "respiratory")]
 _T_KEY = {"opioids": "T_opioids", "polydrug": "T_polydrug", "stimulants": "T_stimulants",
           "sedatives": "T_sedatives", "cannabis": "T_cannabis"}
 
@@ -39,53 +26,19 @@ def _undot(codes_: np.ndarray) -> np.ndarray:
     return np.char.replace(codes_.astype(str), ".", "").astype(object)
 
 
-def cause_probabilities(group: np.ndarray, age: np.ndarray, cond: np.ndarray,
-                        recovered: np.ndarray) -> np.ndarray:
-    """Probability of each cause group (columns :data:`CAUSE_GROUPS`) per person.
-
-    Parameters
-    ----------
-    group : numpy.ndarray
-        Substance group index per person.
-    age : numpy.ndarray
-        Age at death in years.
-    cond : numpy.ndarray
-        Comorbid condition flags (n x len(CONDITIONS)).
-    recovered : numpy.ndarray
-        Recovered flag (fewer alcohol and overdose deaths).
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape (n, len(CAUSE_GROUPS)), rows summing to 1.
-    """
-    p = BASE_MIX[group].copy()
-    young, old = age < 50, age >= 70
-    p[np.ix_(young, _EXTERNAL)] *= 2.0
-    p[np.ix_(young, _CHRONIC)] *= 0.3
-    p[np.ix_(old, _EXTERNAL)] *= 0.4
-    p[np.ix_(old, _CHRONIC)] *= 1.5
-    ci = {c: i for i, c in enumerate(CONDITIONS)}
-    p[cond[:, ci["malignancy"]], CAUSE_GROUPS.index("cancer")] *= 4.0
-    vasc = cond[:, [ci["mi"], ci["chf"], ci["cvd"], ci["pvd"]]].any(axis=1)
-    p[vasc, CAUSE_GROUPS.index("cardiovascular")] *= 2.0
-    p[cond[:, ci["copd"]], CAUSE_GROUPS.index("respiratory")] *= 2.5
-    p[cond[:, ci["mild_liver"]], CAUSE_GROUPS.index("liver")] *= 3.0
-    p[cond[:, ci["dementia"]], CAUSE_GROUPS.index("other")] *= 2.0
-    p[recovered, CAUSE_GROUPS.index("alcohol")] *= 0.3
-    p[recovered, CAUSE_GROUPS.index("overdose")] *= 0.3
-    return p / p.sum(axis=1, keepdims=True)
-
-
 def make_causes(rng: np.random.Generator, people: dict[str, np.ndarray]
                 ) -> dict[str, np.ndarray]:
-    """Draw and code the underlying and contributing causes of death.
+    """Code the underlying cause of each death, and draw and code contributing causes.
+
+    The cause group of each death comes from the life course (competing cause-specific
+    hazards at the moment of death, :func:`harkit.synth.lifecourse.cause_shares`); here it
+    is only written as a code of the revision in force.
 
     Parameters
     ----------
     rng : numpy.random.Generator
     people : dict of numpy.ndarray
-        Person arrays: ``group``, ``age``, ``death``, ``conditions``, ``recovered``.
+        Person arrays: ``group``, ``death`` and ``cause_group``.
 
     Returns
     -------
@@ -98,9 +51,7 @@ def make_causes(rng: np.random.Generator, people: dict[str, np.ndarray]
     """
     group = people["group"]
     n = len(group)
-    probs = cause_probabilities(group, people["age"], people["conditions"],
-                                people["recovered"])
-    cg = categorical(rng, probs)
+    cg = people["cause_group"].astype(np.int64)
     year = year_of(people["death"])
     rev_idx = codes.revision_index(year, codes.DEATH_REVISIONS)
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from harkit.synth import codes
 from harkit.synth._util import offsets, pick_per_owner, year_of
-from harkit.synth.params import GROUPS, Params
+from harkit.synth.params import GROUPS, SUBSTANCES, Params
 
 CONTEXTS = ("affirmed", "negated", "historical", "uncertain", "family")
 CONCEPTS = ("alcohol", "opioids", "cannabis", "sedatives", "stimulants", "solvents",
@@ -69,7 +69,10 @@ def noise_text(text: str, ops: tuple[int, ...], mask: int) -> str:
 #: Pool mix of the sentences after the first, for SUD persons and comparison persons.
 SUD_SLOTS = {"withdrawal": 0.12, "treatment": 0.14, "treatment_any": 0.1, "legal": 0.06,
              "family": 0.08, "uncertain": 0.04, "historical": 0.06, "negation": 0.05,
-             "filler": 0.35}
+             "sobriety_unrecovered": 0.05, "filler": 0.35}
+#: Share of first sentences of alcohol users who co-use sedatives (and of sedative users
+#: who co-use alcohol) that name both substances, affirmed, in one sentence.
+CO_MENTION_SHARE = 0.5
 COMPARISON_SLOTS = {"filler": 0.75, "negation_alcohol": 0.08, "negation_drugs": 0.04,
                     "family": 0.06, "uncertain": 0.04, "withdrawal": 0.03}
 
@@ -165,7 +168,16 @@ def make_documents(rng: np.random.Generator, people: dict[str, np.ndarray],
     pool[first] = np.where(rng.random(first.sum()) < 0.9, primary[s_group[first]], "filler")
     after_recovery = people["recovered"][owner] & (
         ep["admission"][episode] >= people["recovery_date"][owner])
+    # co-use of alcohol and sedatives named in one sentence
+    flags = people["flags"][owner][slot_doc]
+    g_name = np.array(GROUPS, dtype=object)[s_group]
+    both = ((g_name == "alcohol") & flags[:, SUBSTANCES.index("sedatives")]) | (
+        (g_name == "sedatives") & flags[:, SUBSTANCES.index("alcohol")])
+    co = first & both & (rng.random(len(slot_doc)) < CO_MENTION_SHARE)
+    pool[co] = "co_use_alcohol_sedatives"
     pool[first & after_recovery[slot_doc]] = "recovery"
+    # sobriety of the moment (sober on admission, a wish, a relapse) only before recovery
+    pool[(pool == "sobriety_unrecovered") & after_recovery[slot_doc]] = "filler"
 
     # sentence rows valid in the document's 5-year bucket, filler as fallback
     st = codes.sentence_table()

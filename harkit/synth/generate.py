@@ -12,21 +12,23 @@ from tqdm.auto import tqdm
 from harkit import schema
 from harkit.extract import Extract
 from harkit.synth import codes
-from harkit.synth._util import make_ids, mid_month, mid_year, year_of
+from harkit.synth._util import NAT, add_years, make_ids, mid_month, mid_year, year_of
 from harkit.synth.care import EPISODE_TYPES, make_diagnoses, make_episodes
 from harkit.synth.deaths import make_causes
 from harkit.synth.documents import make_documents
+from harkit.synth.lifecourse import RECOVERY_CAUSE_OR, death_cause_shares
 from harkit.synth.params import (
     CAUSE_GROUPS,
     CONDITIONS,
     COVARIATES,
     DEFAULTS,
     GROUPS,
+    ORGANS,
     SUBSTANCES,
     Params,
     Truth,
 )
-from harkit.synth.persons import draw_conditions, draw_flags, draw_onset, draw_recovery
+from harkit.synth.persons import comorbidity_score, draw_conditions, draw_flags
 from harkit.synth.population import simulate_kept
 from harkit.synth.treatments import TREATMENTS, make_treatments
 
@@ -73,10 +75,14 @@ def generate(n_persons: int, *, seed: int | np.random.Generator,
              return_truth: bool = False) -> Extract | tuple[Extract, Truth]:
     """Generate a synthetic Helsearkivregisteret extract with known ground truth.
 
-    Whole lives are simulated (births 1870-1995, Gompertz proportional hazards); persons
-    whose death falls inside ``death_window`` are kept until exactly ``n_persons`` are
-    kept, so the register's truncation arises by itself. Their care histories, coded
-    diagnoses, treatments, causes of death and record texts follow.
+    Whole lives are simulated from birth (cohorts 1870-1995) under the Norwegian
+    population hazard of their sex, calendar year and age, changed from the onset of a
+    substance-use disorder, recovery and organ disease (:mod:`harkit.synth.lifecourse`),
+    with causes of death as competing risks. Persons whose death falls inside
+    ``death_window`` (and, in the substance-use population, whose disorder began before
+    death) are kept until exactly ``n_persons`` are kept, so the register's truncation
+    arises by itself. Their care histories, coded diagnoses, treatments, causes of death
+    and record texts follow.
 
     Parameters
     ----------
@@ -147,7 +153,6 @@ def generate(n_persons: int, *, seed: int | np.random.Generator,
         bar.update()
         bar.set_postfix_str("causes of death")
         cod = make_causes(rng, people)
-        people["cause_group"] = cod["cause_group"]
         bar.update()
         bar.set_postfix_str("documents")
         docs = make_documents(rng, people, ep, params, share_docs) if share_docs > 0 else None
@@ -158,8 +163,12 @@ def generate(n_persons: int, *, seed: int | np.random.Generator,
     finally:
         bar.close()
 
+    # the untruncated population behind truth.estimands: the same seed, its own stream
+    estimand_seed = (seed_value if seed_value is not None
+                     else int(rng.integers(0, 2**62)))
     truth = _truth(seed_value, n_persons, n_sud, n_comp, sud_fraction, death_window,
-                   icd9_hospital_start, params, lives, people, ids, docs, dx, cod)
+                   icd9_hospital_start, params, lives, people, ids, docs, dx, cod,
+                   estimand_seed)
     extract = Extract(tables=tables, source="synthetic", truth=truth)
     return (extract, truth) if return_truth else extract
 
@@ -171,17 +180,20 @@ def _people(rng: np.random.Generator, kept_s: dict, kept_c: dict,
     people["sud"] = np.r_[np.ones(len(kept_s["age"]), bool), np.zeros(len(kept_c["age"]), bool)]
     perm = rng.permutation(len(people["sud"]))
     people = {k: v[perm] for k, v in people.items()}
-    n = len(perm)
-    sud = people["sud"]
-    onset = np.full(n, np.nan)
-    clipped = np.zeros(n, bool)
-    o, c = draw_onset(rng, people["young_onset"][sud], people["age"][sud], params)
-    onset[sud], clipped[sud] = o, c
-    people["onset_age"], people["onset_clipped"] = onset, clipped
+    sud, age = people["sud"], people["age"]
+    people["onset_age"] = np.where(sud, people["onset_age"], np.nan)
+    people["young_onset"] = sud & (people["onset_age"] < params.young_onset_age)
+    people["recovered"] = sud & (people["recovery_age"] < age)
+    people["recovery_date"] = np.where(
+        people["recovered"], add_years(people["birth"], np.where(people["recovered"],
+                                                                   people["recovery_age"], 0)),
+        NAT)
+    had_organ = sud & (people["organ_age"] < age)
+    people["organ"] = np.stack([had_organ & (people["organ_type"] == i)
+                                for i in range(len(ORGANS))], axis=1)
     people["flags"] = draw_flags(rng, people["group"], people["birth"])
-    people["conditions"] = draw_conditions(rng, people["comorbidity"], params)
-    people["recovered"], people["recovery_date"] = draw_recovery(
-        rng, sud, people["birth"], people["death"], onset, params)
+    people["conditions"] = draw_conditions(rng, people, params)
+    people["comorbidity"] = comorbidity_score(people["conditions"])
     return people
 
 
@@ -298,7 +310,8 @@ def _tables(rng: np.random.Generator, people: dict, ep: dict, dx: dict, tr: dict
 
 def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fraction: float,
            window: tuple[int, int], icd9_start: int, params: Params, lives: pd.DataFrame,
-           people: dict, ids: dict, docs: dict | None, dx: dict, cod: dict) -> Truth:
+           people: dict, ids: dict, docs: dict | None, dx: dict, cod: dict,
+           estimand_seed: int) -> Truth:
     n = len(people["birth"])
     population = np.where(people["sud"], "sud", "comparison")
     per = pd.DataFrame({
@@ -311,17 +324,25 @@ def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fracti
     })
     for i, g in enumerate(GROUPS[1:], start=1):
         per[f"group_{g}"] = (people["group"] == i).astype(int)
+    per["onset_age"] = people["onset_age"]
     per["young_onset"] = people["young_onset"].astype(int)
-    per["comorbidity"] = people["comorbidity"].astype(int)
     for j, s in enumerate(SUBSTANCES):
         per[f"uses_{s}"] = people["flags"][:, j]
-    per["onset_age"] = people["onset_age"]
-    per["onset_clipped"] = people["onset_clipped"]
-    for j, c in enumerate(CONDITIONS):
-        per[f"cond_{c}"] = people["conditions"][:, j]
     per["recovered"] = people["recovered"]
     per["recovery_date"] = _ns(people["recovery_date"])
+    for j, o in enumerate(ORGANS):
+        per[f"organ_{o}"] = people["organ"][:, j]
+    per["organ_disease_age"] = np.where(people["organ"].any(axis=1), people["organ_age"],
+                                        np.nan)
+    for flag in ("psychiatric", "injecting", "hcv", "hiv", "endocarditis"):
+        per[flag] = people[flag].astype(bool)
+    per["comorbidity"] = people["comorbidity"].astype(int)
+    for j, c in enumerate(CONDITIONS):
+        per[f"cond_{c}"] = people["conditions"][:, j]
     per["cause_group"] = np.array(CAUSE_GROUPS, dtype=object)[people["cause_group"]]
+    shares = death_cause_shares(people)
+    for j, c in enumerate(CAUSE_GROUPS):
+        per[f"p_{c}"] = shares[:, j]
     per["linear_predictor"] = people["lp"]
     decade = year_of(people["birth"]) // 10 * 10
     lookup = lives.set_index(["population", "birth_decade"])["lives_per_kept"]
@@ -342,24 +363,30 @@ def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fracti
                                  "early": params.drug_share_early,
                                  "full_share": params.drug_share_full},
         "drug_mix": dict(params.drug_mix), "drug_mix_early": dict(params.drug_mix_early),
-        "male_share": dict(params.male_share), "young_onset_prob": dict(params.young_onset_prob),
-        "comorbidity_mean": dict(params.comorbidity_mean), "recovery_prob": params.recovery_prob,
+        "male_share": dict(params.male_share),
+        "onset": {g: {"shift": params.onset_shift[g], "shape": params.onset_shape[g],
+                      "scale": params.onset_scale[g]} for g in GROUPS[1:]},
+        "recovery_rate": dict(params.recovery_rate), "organ_rate": dict(params.organ_rate),
+        "psychiatric_prob": {g: tuple(v) for g, v in params.psychiatric_prob.items()},
+        "injecting_prob": dict(params.injecting_prob),
+        "recovery_cause_odds_ratio": RECOVERY_CAUSE_OR,
     }
     return Truth(
         seed=seed, n_persons=n_persons, n_sud=n_sud, n_comparison=n_comp,
         sud_fraction=float(sud_fraction), death_window=tuple(window),
         hospital_revisions=codes.hospital_revisions(icd9_start),
         death_revisions=dict(codes.DEATH_REVISIONS),
-        gompertz_b=params.gompertz_b, gompertz_g=params.gompertz_g,
-        beta={c: params.beta[c] for c in COVARIATES},
+        baseline="Norwegian HMD death rates m(sex, calendar year, age), 1846-2023 "
+                 "(later years use 2023)",
+        beta={c: float(params.log_hr[c]) for c in COVARIATES},
         treatment_odds_ratios=dict(params.treatment_or_female),
         treatment_baseline=dict(params.treatment_p_male), prevalences=prev,
-        recovery_min_years=params.recovery_min_years, params=params, lives=lives,
+        params=params, lives=lives,
         persons=per, document_labels=labels, document_texts=texts,
         diagnoses=_diagnosis_truth(ids["diagnosis_id"], dx),
         causes_of_death=_cause_truth(ids["person_id"], cod),
-        notes={"onset_clipped": int(people["onset_clipped"].sum()),
-               "lives_simulated": int(lives["lives_simulated"].sum()), "n": n},
+        notes={"lives_simulated": int(lives["lives_simulated"].sum()), "n": n},
+        estimand_seed=estimand_seed,
     )
 
 

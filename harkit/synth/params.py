@@ -38,30 +38,70 @@ CAUSE_GROUPS: tuple[str, ...] = (
     "alcohol", "overdose", "suicide", "accident", "violence", "cancer", "cardiovascular",
     "respiratory", "liver", "other",
 )
-#: Names of the covariates in the Gompertz linear predictor, in order.
+#: Time-varying states of a life that multiply the population hazard (log-HR keys of
+#: :attr:`Params.log_hr` besides the substance groups).
+STATES: tuple[str, ...] = ("recovered", "organ_disease", "psychiatric")
+#: Names of the covariates whose planted log hazard ratios :attr:`Truth.beta` reports:
+#: the substance group (from onset), recovery (from its date), alcohol-related organ
+#: disease (from its onset) and psychiatric comorbidity (from substance-use onset).
 COVARIATES: tuple[str, ...] = (
-    "male", "group_alcohol", "group_opioids", "group_cannabis", "group_sedatives",
-    "group_stimulants", "group_polydrug", "young_onset", "comorbidity",
+    "group_alcohol", "group_opioids", "group_cannabis", "group_sedatives",
+    "group_stimulants", "group_polydrug", "recovered", "organ_disease", "psychiatric",
 )
+#: Alcohol-related organ diseases (recorded as ``alcohol_liver``/``alcohol_pancreatitis``
+#: diagnoses; liver disease is also Charlson mild liver disease).
+ORGANS: tuple[str, ...] = ("liver", "pancreas")
 
 
 def _ro(d: dict) -> MappingProxyType:
     return MappingProxyType(dict(d))
 
 
+def _by_group(**kw: object) -> MappingProxyType:
+    return _ro(kw)
+
+
 @dataclass(frozen=True)
 class Params:
     """All planted parameters of the generator (defaults are the documented model).
 
+    The model is a life course in continuous time (see ``docs/synthetic-register.md``):
+    each life is born into a cohort, lives under the Norwegian population hazard of its
+    sex, calendar year and age (Human Mortality Database, bundled in
+    :mod:`harkit.lifetables`), and -- in the substance-use population -- starts its
+    disorder at an onset age drawn from the distribution of its substance. From onset the
+    hazard is multiplied by ``exp(log_hr[group])``; recovery, alcohol-related organ disease
+    and psychiatric comorbidity change it further from the time they happen. Causes of
+    death follow from cause-specific hazards (shares of the hazard at the moment of death).
+
     Attributes
     ----------
-    gompertz_b, gompertz_g : float
-        Baseline Gompertz hazard ``b * exp(g * age)`` (age in years) for a woman in the
-        comparison group with no comorbidity: modal age at death ``ln(g/b)/g`` = 82.9 years,
-        so men (log-HR 0.35) have a mode near 79.4 -- roughly Norwegian mortality.
-    beta : mapping
-        Log hazard ratios by covariate (:data:`COVARIATES`). Chosen so that alcohol deaths
-        average in the early 60s and opioid/polydrug deaths in the 40s after truncation.
+    log_hr : mapping
+        Log hazard ratios against the population hazard: ``group_<substance>`` from onset,
+        ``recovered`` from the recovery date, ``organ_disease`` from its onset,
+        ``psychiatric`` from substance-use onset for persons with psychiatric
+        comorbidity. Assumed values: Plana-Ripoll et al. 2019 (Lancet 394:1827) report a
+        mortality rate ratio of 3.91 for substance-use disorders in Denmark
+        (``/work/shared/reference/methods.md``); opioid and polydrug users are set near 10,
+        alcohol near 3.
+    onset_shift, onset_shape, onset_scale : mapping
+        Onset age of the disorder per substance group: ``shift + Gamma(shape, scale)``
+        (alcohol mean about 41, opioids/stimulants/polydrug about 23, cannabis 20,
+        sedatives 33; assumed, in line with the later first alcohol contacts in
+        Nordic treatment registers).
+    recovery_rate : mapping
+        Constant hazard of lasting recovery per year since onset, by group.
+    organ_rate : mapping
+        Hazard per year since onset of alcohol-related organ disease, by group.
+    organ_split : mapping
+        Share of organ disease that is liver or pancreas disease.
+    psychiatric_prob : mapping
+        Probability of psychiatric comorbidity by group, for men and women.
+    injecting_prob : mapping
+        Probability of injecting use by group (cohorts born from ``injecting_from``).
+    hcv_prob, hiv_prob, endocarditis_prob : float
+        Among injecting users: chronic hepatitis C (recorded as Charlson mild liver
+        disease), HIV (onset after 1983 only) and endocarditis.
     birth_years : tuple of int
         Birth cohorts simulated (inclusive).
     birth_slope : float
@@ -76,15 +116,13 @@ class Params:
         Split of drug lives among drug groups (modern and early cohorts).
     male_share : mapping
         Probability of male sex per group (alcohol about 3:1).
-    young_onset_prob : mapping
-        Probability of onset before ``young_onset_age`` per SUD group.
-    comorbidity_mean : mapping
-        Poisson mean of the Charlson-type score per group (capped at ``comorbidity_max``).
-    malignancy_prob : float
-        Probability that a score of 2 or more includes malignancy (weight 2).
-    recovery_prob, recovery_min_years : float
-        Share of eligible SUD persons who become drug-free, and the minimum years between
-        recovery and death (their SUD contacts stop at the recovery date).
+    young_onset_age : float
+        Onset before this age is ``young_onset`` in the truth.
+    condition_prob : mapping
+        Base probability of each Charlson-type condition being recorded for a person
+        dying at 70 (scaled by age at death and raised by the cause of death).
+    condition_group_rr : mapping
+        Relative probability of a condition by group (e.g. COPD among smokers).
     treatment_or_female : mapping
         Planted odds ratios, women vs men, for a treatment given an eligible episode.
     treatment_p_male : mapping
@@ -93,23 +131,48 @@ class Params:
         Share of SUD and comparison persons with record text when ``documents=True``.
     diagnosis_text_variants : bool
         Rewrite diagnosis texts with clinician phrasings, style variation and OCR noise
-        (:mod:`harkit.synth.dxtext`); ``False`` keeps the code-table texts (ICD titles and
-        the fixed uncoded wordings) and draws no extra random numbers.
+        (:mod:`harkit.synth.dxtext`); ``False`` keeps the code-table texts.
     """
 
-    gompertz_b: float = 2.5e-5
-    gompertz_g: float = 0.1
-    beta: MappingProxyType = field(default_factory=lambda: _ro({
-        "male": 0.35,
-        "group_alcohol": 1.2,
-        "group_opioids": 2.25,
-        "group_cannabis": 1.7,
-        "group_sedatives": 1.8,
-        "group_stimulants": 2.1,
-        "group_polydrug": 2.25,
-        "young_onset": 0.3,
-        "comorbidity": 0.15,
+    log_hr: MappingProxyType = field(default_factory=lambda: _ro({
+        "group_alcohol": 1.1,
+        "group_opioids": 2.3,
+        "group_cannabis": 1.0,
+        "group_sedatives": 1.3,
+        "group_stimulants": 1.8,
+        "group_polydrug": 2.3,
+        "recovered": -0.7,
+        "organ_disease": 0.9,
+        "psychiatric": 0.3,
     }))
+    onset_shift: MappingProxyType = field(default_factory=lambda: _by_group(
+        alcohol=15.0, opioids=14.0, cannabis=13.0, sedatives=15.0, stimulants=14.0,
+        polydrug=14.0))
+    onset_shape: MappingProxyType = field(default_factory=lambda: _by_group(
+        alcohol=4.0, opioids=3.0, cannabis=3.0, sedatives=3.0, stimulants=3.0,
+        polydrug=3.0))
+    onset_scale: MappingProxyType = field(default_factory=lambda: _by_group(
+        alcohol=6.5, opioids=3.0, cannabis=2.3, sedatives=6.0, stimulants=3.0,
+        polydrug=3.0))
+    recovery_rate: MappingProxyType = field(default_factory=lambda: _by_group(
+        alcohol=0.02, opioids=0.025, cannabis=0.04, sedatives=0.025, stimulants=0.03,
+        polydrug=0.02))
+    organ_rate: MappingProxyType = field(default_factory=lambda: _by_group(
+        alcohol=0.018, opioids=0.002, cannabis=0.001, sedatives=0.004, stimulants=0.002,
+        polydrug=0.003))
+    organ_split: MappingProxyType = field(default_factory=lambda: _ro(
+        {"liver": 0.7, "pancreas": 0.3}))
+    psychiatric_prob: MappingProxyType = field(default_factory=lambda: _ro({
+        "alcohol": (0.25, 0.40), "opioids": (0.35, 0.50), "cannabis": (0.40, 0.50),
+        "sedatives": (0.40, 0.55), "stimulants": (0.35, 0.45), "polydrug": (0.45, 0.55),
+    }))
+    injecting_prob: MappingProxyType = field(default_factory=lambda: _by_group(
+        alcohol=0.0, opioids=0.7, cannabis=0.0, sedatives=0.05, stimulants=0.4,
+        polydrug=0.6))
+    injecting_from: int = 1940
+    hcv_prob: float = 0.6
+    hiv_prob: float = 0.02
+    endocarditis_prob: float = 0.04
     birth_years: tuple[int, int] = (1870, 1995)
     birth_slope: float = 1.0
     drug_cohort_start: int = 1940
@@ -129,20 +192,19 @@ class Params:
         "stimulants": 0.7, "polydrug": 0.72,
     }))
     young_onset_age: float = 25.0
-    young_onset_prob: MappingProxyType = field(default_factory=lambda: _ro({
-        "alcohol": 0.15, "opioids": 0.65, "cannabis": 0.8, "sedatives": 0.3,
-        "stimulants": 0.6, "polydrug": 0.7,
+    condition_prob: MappingProxyType = field(default_factory=lambda: _ro({
+        "mi": 0.08, "chf": 0.07, "pvd": 0.03, "cvd": 0.07, "dementia": 0.05, "copd": 0.07,
+        "rheumatic": 0.02, "ulcer": 0.03, "mild_liver": 0.01, "diabetes": 0.07,
+        "malignancy": 0.10,
     }))
-    onset_range_young: tuple[float, float] = (14.0, 25.0)
-    onset_range_late: tuple[float, float] = (25.0, 60.0)
-    comorbidity_mean: MappingProxyType = field(default_factory=lambda: _ro({
-        "none": 0.9, "alcohol": 1.3, "opioids": 0.5, "cannabis": 0.4, "sedatives": 0.9,
-        "stimulants": 0.5, "polydrug": 0.6,
+    condition_group_rr: MappingProxyType = field(default_factory=lambda: _ro({
+        "alcohol": {"ulcer": 2.5, "copd": 2.0, "chf": 1.3, "dementia": 1.5, "mild_liver": 3.0},
+        "opioids": {"copd": 1.5, "mild_liver": 2.0},
+        "cannabis": {"copd": 1.5},
+        "sedatives": {"dementia": 1.3},
+        "stimulants": {"mi": 1.5, "cvd": 1.5},
+        "polydrug": {"copd": 1.5, "mild_liver": 2.0},
     }))
-    comorbidity_max: int = 8
-    malignancy_prob: float = 0.3
-    recovery_prob: float = 0.15
-    recovery_min_years: float = 5.0
     care_start_year: int = 1930
     episodes_comparison_extra: float = 0.28
     episodes_sud: float = 2.2
@@ -162,7 +224,7 @@ class Params:
     diagnosis_text_variants: bool = True
 
     def __post_init__(self) -> None:
-        # Mappings given as plain dicts (e.g. ``Params(beta={...})``, or on unpickling)
+        # Mappings given as plain dicts (e.g. ``Params(log_hr={...})``, or on unpickling)
         # are made read-only like the defaults.
         for f in fields(self):
             value = getattr(self, f.name)
@@ -182,24 +244,14 @@ class Params:
         dict
             ``Params(**p.to_dict()) == p``.
         """
-        return {f.name: (dict(v) if isinstance(v, MappingProxyType) else v)
+        return {f.name: (_plain(v) if isinstance(v, MappingProxyType) else v)
                 for f in fields(self) for v in [getattr(self, f.name)]}
 
-    def linear_predictor(self, covariates: pd.DataFrame) -> np.ndarray:
-        """Return ``beta' x`` for a frame holding the :data:`COVARIATES` columns.
 
-        Parameters
-        ----------
-        covariates : pandas.DataFrame
-            Columns named as in :data:`COVARIATES`.
-
-        Returns
-        -------
-        numpy.ndarray
-            One value per row.
-        """
-        x = covariates[list(COVARIATES)].to_numpy(dtype=float)
-        return x @ np.array([self.beta[c] for c in COVARIATES])
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dict, MappingProxyType)):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _params_from_dict(values: dict[str, Any]) -> Params:
@@ -228,13 +280,16 @@ class Truth:
         ICD revision -> (first year, last year) used to code hospital diagnoses by their date.
     death_revisions : dict
         ICD revision -> (first year, last year) used to code causes of death by death year.
-    gompertz_b, gompertz_g : float
-        Baseline Gompertz hazard ``h(a) = b * exp(g a)`` (age ``a`` in years).
+    baseline : str
+        The population hazard every life starts from (Norwegian HMD rates by sex,
+        calendar year and single year of age).
     beta : dict
-        Planted log hazard ratios by covariate name (see :data:`COVARIATES`):
-        ``h(a | x) = b exp(g a) exp(beta' x)``. Age at death is sampled exactly by
-        inverse transform, covariates independent of age at death given birth cohort,
-        so a Gompertz MLE conditional on the death window recovers ``beta``.
+        Planted log hazard ratios of the time-varying states (:data:`COVARIATES`) against
+        the population hazard: ``h(a) = m(sex, year, a) exp(sum of beta over the states the
+        life is in at a)``. ``group_<substance>`` applies from the onset of the disorder,
+        ``recovered`` from the recovery date, ``organ_disease`` from its onset,
+        ``psychiatric`` from substance-use onset. A contrast of two groups at the same age,
+        year, sex and states is ``exp(beta[g1] - beta[g2])``.
     treatment_odds_ratios : dict
         Planted odds ratios, women vs men, per treatment on an eligible episode
         (``institutional_stay``: inpatient episode at an addiction institution;
@@ -243,10 +298,8 @@ class Truth:
     treatment_baseline : dict
         Probability of each of those treatments for men on an eligible episode.
     prevalences : dict
-        Group mix by cohort, sex shares, young-onset shares, comorbidity means,
-        recovery share (copied from :class:`Params`).
-    recovery_min_years : float
-        Minimum years between the recovery date and death.
+        Group mix by cohort, sex shares, onset-age distributions, recovery and organ
+        disease rates, psychiatric and injecting shares (copied from :class:`Params`).
     params : Params
         The full parameter set.
     lives : pandas.DataFrame
@@ -254,14 +307,19 @@ class Truth:
         and birth decade with ``lives_simulated``, ``kept`` and ``lives_per_kept``.
     persons : pandas.DataFrame
         One row per kept person: ``person_id``, ``population``, ``sex``, exact
-        ``birth_date`` and ``death_date``, ``age_at_death`` (years), ``group``
-        (main substance group or ``none``), covariates (:data:`COVARIATES`), substance
-        flags ``uses_<substance>``, ``onset_age`` (NaN for comparison persons),
-        ``onset_clipped`` (onset had to be drawn below its group range because death came
-        first), ``comorbidity`` with one ``cond_<condition>`` flag per condition,
-        ``recovered``, ``recovery_date``, ``cause_group`` of the underlying cause of death,
-        ``linear_predictor`` and ``lives_simulated`` (for the person's population and
-        birth decade).
+        ``birth_date`` and ``death_date``, ``age_at_death`` (years), ``entry_age`` (the age
+        from which the person belongs to the population: onset age for persons with the
+        disorder, 0 otherwise), ``group`` (main substance group or ``none``), the
+        indicators ``male`` and ``group_<substance>``, ``onset_age`` (NaN for comparison
+        persons; always before death), ``young_onset`` (onset before
+        :attr:`Params.young_onset_age`), substance flags ``uses_<substance>``,
+        ``recovered`` and ``recovery_date`` (recovery before death), ``organ_<organ>``
+        and ``organ_disease_age`` (alcohol-related organ disease before death),
+        ``psychiatric``, ``injecting``, ``hcv``, ``hiv``, ``endocarditis``,
+        ``comorbidity`` (Charlson score) with one ``cond_<condition>`` flag per
+        condition, ``cause_group`` of the underlying cause of death (drawn from the
+        cause-specific hazards at death), ``linear_predictor`` (log hazard ratio in force
+        at death) and ``lives_simulated`` (for the person's population and birth decade).
     document_labels : pandas.DataFrame
         One row per document and concept mentioned: ``document_id``, ``concept`` and the
         booleans ``affirmed`` (asserted for the patient, now or earlier), ``negated``,
@@ -277,8 +335,10 @@ class Truth:
         and ``coded`` (bool: a code was delivered; False for uncoded texts). The
         substance is the concept's, except that cocaine codes of the ``stimulants``
         concept (F14, ICD-9 304.2, ICD-8 304.4) are ``cocaine``; an unspecific code (ICD-7
-        323) keeps the concept's true substance. No generated concept is alcohol-somatic,
-        so ``alcohol_somatic`` is NA throughout.
+        323) keeps the concept's true substance. The organ-disease concepts
+        (``alcohol_liver``, ``alcohol_pancreatitis``, kind ``organ``) carry their
+        ``alcohol_somatic`` category where the code means one (ICD-9 577.1 and ICD-7 587
+        do not).
     causes_of_death : pandas.DataFrame
         One row per cause-of-death row, in the order of ``extract.causes_of_death``:
         ``person_id``, ``cause_type`` (``underlying``/``contributing``), ``line``, ``code``
@@ -296,7 +356,15 @@ class Truth:
         in EMCDDA Selection B); contributing T-codes are ``other`` and I10
         ``cardiovascular``.
     notes : dict
-        Counts worth knowing (e.g. clipped onsets, lives simulated in total).
+        Counts worth knowing (e.g. lives simulated in total).
+    estimand_seed : int
+        Seed of the untruncated population simulation behind :attr:`estimands`.
+
+    Notes
+    -----
+    :attr:`estimands` (computed on first use, then kept) holds the population estimands
+    the analyses aim at, computed by simulating the untruncated population of the same
+    model with ``estimand_seed`` -- see :func:`harkit.synth.estimands.population_estimands`.
     """
 
     seed: int | None
@@ -307,13 +375,11 @@ class Truth:
     death_window: tuple[int, int]
     hospital_revisions: dict[str, tuple[int, int]]
     death_revisions: dict[str, tuple[int, int]]
-    gompertz_b: float
-    gompertz_g: float
+    baseline: str
     beta: dict[str, float]
     treatment_odds_ratios: dict[str, float]
     treatment_baseline: dict[str, float]
     prevalences: dict[str, object]
-    recovery_min_years: float
     params: Params
     lives: pd.DataFrame
     persons: pd.DataFrame
@@ -322,6 +388,51 @@ class Truth:
     diagnoses: pd.DataFrame
     causes_of_death: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: dict[str, object] = field(default_factory=dict)
+    estimand_seed: int = 0
+    estimands_table: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def estimands(self) -> pd.DataFrame:
+        """Population estimands of this register's model (simulated once, then kept).
+
+        Returns
+        -------
+        pandas.DataFrame
+            See :func:`harkit.synth.estimands.population_estimands`.
+        """
+        if self.estimands_table is None:
+            from harkit.synth.estimands import population_estimands
+
+            self.estimands_table = population_estimands(
+                self.params, seed=self.estimand_seed, death_window=self.death_window)
+        return self.estimands_table
+
+    def estimand(self, name: str, **where: object) -> float:
+        """Return one value of :attr:`estimands`.
+
+        Parameters
+        ----------
+        name : str
+            The ``estimand`` column value (e.g. ``"mean_age_at_death"``).
+        **where
+            Equality filters on other columns (``sex="male"``, ``group="alcohol"``).
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        KeyError
+            If no row or more than one row matches.
+        """
+        t = self.estimands
+        sel = t["estimand"] == name
+        for k, v in where.items():
+            sel &= t[k] == v
+        if sel.sum() != 1:
+            raise KeyError(f"{int(sel.sum())} estimand rows match {name!r} {where}")
+        return float(t.loc[sel, "value"].iloc[0])
 
     def summary(self) -> pd.DataFrame:
         """Return the planted scalar parameters as a tidy table.
@@ -334,8 +445,7 @@ class Truth:
         rows: list[tuple[str, object]] = [
             ("seed", self.seed), ("n_persons", self.n_persons), ("n_sud", self.n_sud),
             ("n_comparison", self.n_comparison), ("sud_fraction", self.sud_fraction),
-            ("death_window", self.death_window), ("gompertz_b", self.gompertz_b),
-            ("gompertz_g", self.gompertz_g),
+            ("death_window", self.death_window), ("baseline", self.baseline),
         ]
         rows += [(f"beta[{k}]", v) for k, v in self.beta.items()]
         rows += [(f"OR_female[{k}]", v) for k, v in self.treatment_odds_ratios.items()]

@@ -1,16 +1,24 @@
-"""Person-level attributes drawn after death: onset age, co-use, conditions, recovery.
+"""Person-level attributes of the kept persons: substance co-use and recorded conditions.
 
-These are drawn for the kept persons only. None of them feeds back into age at death:
-the hazard depends only on the covariates drawn before it (:mod:`.population`).
+The life course itself (onset, recovery, organ disease, psychiatric comorbidity, death and
+its cause) comes from :mod:`.lifecourse`; what is drawn here is what the records show
+besides: which other substances a person used, and which Charlson-type conditions were
+diagnosed (more likely with age, by substance group, and for the disease that killed).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from harkit.synth._util import add_years, day, uniform_dates, year_of, years_between
-from harkit.synth.params import CONDITIONS, GROUPS, SUBSTANCES, Params
-from harkit.synth.population import SUD_ENTRY_AGE
+from harkit.synth._util import year_of
+from harkit.synth.params import (
+    CAUSE_GROUPS,
+    CONDITION_WEIGHTS,
+    CONDITIONS,
+    GROUPS,
+    SUBSTANCES,
+    Params,
+)
 
 #: Probability of co-using each substance (columns SUBSTANCES) given the main group.
 CO_USE = {
@@ -22,38 +30,6 @@ CO_USE = {
     "polydrug": {"opioids": 0.7, "sedatives": 0.6, "cannabis": 0.6, "stimulants": 0.5,
                  "alcohol": 0.4},
 }
-
-
-def draw_onset(rng: np.random.Generator, young: np.ndarray, age: np.ndarray,
-               params: Params) -> tuple[np.ndarray, np.ndarray]:
-    """Draw the age at onset of substance use, before death.
-
-    Onset is uniform on the group range (young: 15-25, late: 25-60) cut at the age at
-    death. A late-onset person who died before 25 cannot have a late onset: their onset is
-    drawn uniformly between 15 and death and flagged ``clipped``; the ``young_onset``
-    covariate keeps its drawn value so the hazard model stays exact.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-    young : numpy.ndarray
-        Young-onset flag per SUD person.
-    age : numpy.ndarray
-        Age at death (at least the SUD entry age).
-    params : Params
-
-    Returns
-    -------
-    onset, clipped : numpy.ndarray
-    """
-    lo = np.where(young, max(params.onset_range_young[0], SUD_ENTRY_AGE),
-                  params.onset_range_late[0])
-    hi = np.where(young, params.onset_range_young[1], params.onset_range_late[1])
-    hi = np.minimum(hi, age - 0.05)
-    clipped = hi <= lo
-    lo = np.where(clipped, SUD_ENTRY_AGE, lo)
-    onset = lo + rng.random(len(age)) * np.maximum(hi - lo, 0)
-    return onset, clipped
 
 
 def draw_flags(rng: np.random.Generator, group: np.ndarray, birth: np.ndarray) -> np.ndarray:
@@ -77,40 +53,38 @@ def draw_flags(rng: np.random.Generator, group: np.ndarray, birth: np.ndarray) -
     return flags
 
 
-def draw_conditions(rng: np.random.Generator, score: np.ndarray,
+def draw_conditions(rng: np.random.Generator, people: dict[str, np.ndarray],
                     params: Params) -> np.ndarray:
-    """Comorbid conditions whose Charlson weights sum exactly to the planted score.
+    """Charlson-type conditions recorded for a person (n x len(CONDITIONS)).
 
-    Malignancy (weight 2) is included with probability ``params.malignancy_prob`` when the
-    score is at least 2; the rest of the score is made of distinct weight-1 conditions.
+    The probability of each condition rises with age at death (``(age / 70) ** 2``,
+    bounded), differs by substance group (:attr:`Params.condition_group_rr`: COPD and
+    ulcer among alcohol users, for example) and is raised by the cause of death the
+    condition leads to (malignancy for a cancer death, heart disease for a
+    cardiovascular death, COPD for a respiratory death). Chronic hepatitis C of injecting
+    users and alcoholic liver disease are mild liver disease.
     """
-    n = len(score)
-    cond = np.zeros((n, len(CONDITIONS)), dtype=bool)
-    mal = (score >= 2) & (rng.random(n) < params.malignancy_prob)
-    cond[:, CONDITIONS.index("malignancy")] = mal
-    k = score - 2 * mal
-    ones = [i for i, c in enumerate(CONDITIONS) if c != "malignancy"]
-    rank = np.argsort(np.argsort(rng.random((n, len(ones))), axis=1), axis=1)
-    cond[:, ones] = rank < k[:, None]
+    age, group = people["age"], people["group"].astype(np.int64)
+    n = len(age)
+    cause = people["cause_group"]
+    ci = {c: i for i, c in enumerate(CAUSE_GROUPS)}
+    p = np.tile(np.array([params.condition_prob[c] for c in CONDITIONS]), (n, 1))
+    p *= np.clip((age / 70.0) ** 2, 0.02, 1.6)[:, None]
+    for gi, g in enumerate(GROUPS[1:], start=1):
+        for c, rr in params.condition_group_rr.get(g, {}).items():
+            p[group == gi, CONDITIONS.index(c)] *= rr
+    by_cause = {"cancer": ("malignancy", 8.0), "cardiovascular": ("mi", 3.0),
+                "respiratory": ("copd", 4.0), "liver": ("mild_liver", 10.0)}
+    for cause_name, (c, rr) in by_cause.items():
+        p[cause == ci[cause_name], CONDITIONS.index(c)] *= rr
+    p[cause == ci["cardiovascular"], CONDITIONS.index("chf")] *= 2.0
+    cond = rng.random((n, len(CONDITIONS))) < np.minimum(p, 0.95)
+    liver = people["hcv"] | people["organ"][:, 0]
+    cond[liver, CONDITIONS.index("mild_liver")] = True
     return cond
 
 
-def draw_recovery(rng: np.random.Generator, sud: np.ndarray, birth: np.ndarray,
-                  death: np.ndarray, onset: np.ndarray, params: Params
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Recovered (drug-free) SUD persons and their recovery dates.
-
-    Eligible: at least ``recovery_min_years`` + 2 years between the start of substance-use
-    care and death. The date is uniform between one year after that start and
-    ``recovery_min_years`` before death.
-    """
-    n = len(sud)
-    floor = day(f"{params.care_start_year}-01-01")
-    start = np.maximum(add_years(birth, np.nan_to_num(onset)), floor)
-    latest = add_years(death, -params.recovery_min_years)
-    eligible = sud & (years_between(start, latest) >= 2.0)
-    recovered = eligible & (rng.random(n) < params.recovery_prob)
-    date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    idx = np.flatnonzero(recovered)
-    date[idx] = uniform_dates(rng, add_years(start[idx], 1.0), latest[idx])
-    return recovered, date
+def comorbidity_score(cond: np.ndarray) -> np.ndarray:
+    """Charlson score of a condition matrix (weights of :data:`CONDITION_WEIGHTS`)."""
+    w = np.array([CONDITION_WEIGHTS[c] for c in CONDITIONS])
+    return (cond * w).sum(axis=1).astype(np.int64)
