@@ -136,8 +136,8 @@ plt.tight_layout()
 # For comparison, the Kaplan-Meier estimate with delayed entry at `entry_age` (left truncation only; right truncation by the window end is not corrected, so these curves describe deaths inside the window). At-risk counts under the axes follow the disclosure policy.
 
 # %%
-km = hk.survival.kaplan_meier(sud.assign(dead=1), "age_at_death", "dead", entry="entry_age", by="sex",
-                              at_risk_times=[20, 35, 50, 65, 80])
+km = hk.survival.kaplan_meier(sud.assign(dead=1), exit="age_at_death", event="dead", entry="entry_age",
+                              by="sex", at_risk_times=[20, 35, 50, 65, 80])
 ax = km.plot()
 ax.set_xlabel("age")
 ax.set_title("Kaplan-Meier, entry at max(age at window start, 15)")

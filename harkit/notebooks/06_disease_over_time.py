@@ -31,6 +31,8 @@
 extract_path = None
 
 # %%
+import warnings
+
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -51,7 +53,7 @@ YEARS = (1950, 2014)  # years of diagnosis: the archive window, last whole five-
 # * **Substance-use diagnosis.** A diagnosis whose harmonised `substance` is set and is not tobacco (the definition of `hk.cohort.build`). Codes of every revision are mapped by `harkit/codelists/substance.csv`: ICD-10 F10-F19 and the Z codes for alcohol and drug counselling (WHO ICD-10 2019), ICD-9 291-292 and 303-305 (WHO ICD-9 text), ICD-8 291, 294.3, 303 and 304.x (WHO ICD-8 and the Danish 5-digit LPR definitions), ICD-7 307, 322 and 323 (DSM-I to ICD-7 crosswalk); sources and confidence tags per row in the file and in `harkit/codelists/README.md`. Uncoded diagnoses (free text only, common before 1970) are mapped by the Norwegian text rules of `harkit/codelists/text_lexicon.csv` (`harkit/codelists/TEXT_LEXICON.md`).
 # * **Substance groups.** The harmonised substances, with cocaine shown among the stimulants and solvents and hallucinogens as *other drugs* (`dt.SUBSTANCE_GROUPS`). *Polydrug* is what unspecific codes map to: ICD-7 323 "other drug addiction", ICD-8/9 304 without a 4th digit, F19.
 # * **Time.** The calendar year of the diagnosis, 1950-2014: the archive window starts in 1950, and 2015, its last year, would be a five-year period of one thin year. The revision in force in hospitals: ICD-7 to 1968, ICD-8 from 1969, ICD-9 from 1987 (`ICD9_HOSPITAL_START`; the Norwegian hospital switch is not documented), ICD-10 from 1999 (`hk.icd.infer.revision_periods`).
-# * **Persons.** `hk.cohort.build(ex, main_substance="main_diagnosis")`: one row per person; the main substance is the one most often recorded on the person's main substance-use diagnoses (ties broken by `hk.cohort.DEFAULT_HIERARCHY`); `sud_group` is `alcohol` when it is alcohol, `other_sud` when it is a drug, `none` without a substance-use diagnosis. The default of `hk.cohort.build`, the highest-ranked substance *ever* diagnosed, makes every alcohol user with a single co-use code for sedatives or cannabis a drug user; it answers "ever a drug diagnosis", not "main substance a drug" (compared below).
+# * **Persons.** `hk.cohort.build(ex, main_substance="main_diagnosis")`: one row per person; the main substance is the one most often recorded on the person's main substance-use diagnoses (ties broken by `hk.cohort.DEFAULT_HIERARCHY`); `sud_group` is `alcohol` when it is alcohol, `other_sud` when it is a drug, `none` without a substance-use diagnosis. The alternative `main_substance="hierarchy"`, the highest-ranked substance *ever* diagnosed, makes every alcohol user with a single co-use code for sedatives or cannabis a drug user; it answers "ever a drug diagnosis", not "main substance a drug" (compared below).
 
 # %%
 dx = hk.icd.harmonise(ex.diagnoses, icd9_hospital_start=ICD9_HOSPITAL_START)
@@ -200,13 +202,13 @@ ax.legend()
 plt.tight_layout()
 
 # %% [markdown]
-# The choice of main substance matters once substances are co-used. Persons with a substance-use diagnosis by their group under the two definitions of `hk.cohort.build` (counts suppressed): the hierarchy default moves alcohol users with a co-use drug code into `other_sud`.
+# The choice of main substance matters once substances are co-used. Persons with a substance-use diagnosis by their group under the two definitions of `hk.cohort.build` (counts suppressed): the hierarchy rule moves alcohol users with a co-use drug code into `other_sud`.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-by_hierarchy = hk.cohort.build(ex)["sud_group"].astype(str).to_numpy()
+by_hierarchy = hk.cohort.build(ex, main_substance="hierarchy")["sud_group"].astype(str).to_numpy()
 definitions = pd.crosstab(pd.Series(cohort["sud_group"].astype(str).to_numpy(), name="most often diagnosed"),
-                          pd.Series(by_hierarchy, name="hierarchy (default)")).loc[["alcohol", "other_sud"], ["alcohol", "other_sud"]]
+                          pd.Series(by_hierarchy, name="hierarchy")).loc[["alcohol", "other_sud"], ["alcohol", "other_sud"]]
 hk.privacy.suppress(definitions, ["alcohol", "other_sud"])
 
 # %% [markdown]
@@ -260,10 +262,14 @@ plt.tight_layout()
 hk.icd.definition_changes(1950, 2015)[["group", "year", "kind", "bridge", "comparability_ratio"]]
 
 # %%
-cod = hk.icd.harmonise(ex.causes_of_death, death_dates=ex.persons.set_index("person_id")["death_date"])
+# the definition changes are the table above: no need to repeat them as warnings
+cod = hk.icd.harmonise(ex.causes_of_death, death_dates=ex.persons.set_index("person_id")["death_date"],
+                       warn_definitions=False)
 underlying = cod[cod["cause_type"].astype("string") == "underlying"]
-deaths_by_group = hk.trends.over_time(underlying, "death_date", by="cause_group", setting="death",
-                                      suppress=False).table
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", hk.icd.DefinitionChangeWarning)
+    deaths_by_group = hk.trends.over_time(underlying, "death_date", by="cause_group",
+                                          setting="death", suppress=False).table
 drug_deaths = (deaths_by_group[deaths_by_group["cause_group"] == "drug_induced"]
                .rename(columns={"period_start": "year"})[["year", "n", "total"]])
 drug_deaths = drug_deaths[drug_deaths["year"] >= 1969]  # ICD-7 cannot code drug poisoning
@@ -289,6 +295,6 @@ hk.icd.level_shifts(drug_deaths, [1986, 1996, 2003]).round(3)
 # *Synthetic data: the numbers describe the generator, not Norway.*
 #
 # * **The picture.** Alcohol makes up 88-89 % of the substance-use diagnoses of the 1950s and 82 % in the late 1960s; the drug diagnoses of those years are mostly ICD-7 323 (*polydrug*), written for alcohol users who also used sedatives. Drug diagnoses then rise steadily, faster until the early 1980s (one joinpoint, at 1983: 4.8 % a year, then 1.7 % a year; AAPC 3.3 %), to 60 % of all substance-use diagnoses in 2010-2014, with opioids, sedatives and *polydrug* the largest drug groups. Among the persons who died, the age-standardised share with a drug as main substance rises from 3 % in the 1950s to 49 % in 2010-2015. Standardising for age at death lowers the last two decades by a few points only (crude 40 % and 54 %, standardised 38 % and 49 %), so the rise is not just the window letting in young deaths.
-# * **Against the truth.** The generator planted a drug as *main* substance only in the cohorts born from 1940: 3 % of substance-use lives before, rising linearly to 92 % for the cohorts of 1965 and later (`truth.prevalences["drug_share_by_cohort"]`). It also planted co-use in every group (`truth.persons.uses_<substance>`): alcohol users co-use sedatives (15 %) and, from the 1935 cohorts, cannabis (5 %); drug users co-use alcohol (35-40 %) and other drugs. The register shows the step at the 1940 cohorts (2-4 % before). For the cohorts born 1940-1964 the register share lies above the planted one (for example 81 % against 63 % for 1955-1959): those persons are seen only if they died by 2015, and drug users die younger. That is the right truncation of a decedents-only register at work, not an error. With the main substance taken as the one most often diagnosed, every person's main substance is alcohol or a drug as in the true group, so the standardised shares from the register and from the truth coincide. The default hierarchy would count 445 of the 3,101 persons whose main substance is alcohol (14 %) as drug users, because of a single co-use code: with co-use, "ever a drug diagnosis" and "main substance a drug" are different questions.
+# * **Against the truth.** The generator planted a drug as *main* substance only in the cohorts born from 1940: 3 % of substance-use lives before, rising linearly to 92 % for the cohorts of 1965 and later (`truth.prevalences["drug_share_by_cohort"]`). It also planted co-use in every group (`truth.persons.uses_<substance>`): alcohol users co-use sedatives (15 %) and, from the 1935 cohorts, cannabis (5 %); drug users co-use alcohol (35-40 %) and other drugs. The register shows the step at the 1940 cohorts (2-4 % before). For the cohorts born 1940-1964 the register share lies above the planted one (for example 81 % against 63 % for 1955-1959): those persons are seen only if they died by 2015, and drug users die younger. That is the right truncation of a decedents-only register at work, not an error. With the main substance taken as the one most often diagnosed, every person's main substance is alcohol or a drug as in the true group, so the standardised shares from the register and from the truth coincide. The hierarchy rule would count 445 of the 3,101 persons whose main substance is alcohol (14 %) as drug users, because of a single co-use code: with co-use, "ever a drug diagnosis" and "main substance a drug" are different questions.
 # * **Revision breaks.** At ICD-8 → ICD-9 (1987) and ICD-9 → ICD-10 (1999) the register's shifts equal those of the true substances (ratios 0.88-1.05): no coding artefact there. At ICD-7 → ICD-8 (1969) the register's opioid share jumps 8.7-fold, sedatives 8.5-fold and stimulants 3.7-fold, against 2.0, 1.5 and 0.7 for the true substances, and the odds of *polydrug* fall to 0.08 of their level against 0.21. Part of the change is real (the drug cohorts arrive in the late 1960s), the rest is coding: ICD-7 323 names no drug, so before 1969 the register has 358 *polydrug* diagnoses where the truth has 24, and 71 sedative and 12 opioid diagnoses where the truth has 363 and 55. Solvent diagnoses become *polydrug* under ICD-8 and ICD-9 (no solvent code). A jump at a changeover must be read against the code lists before it is read as a change in disease; on a real extract the ICD-7 drug diagnoses are best grouped as *any drug* before substances are compared across 1969.
 # * **What limits the picture.** A quarter of the substance-use diagnoses before 1970 are known from free text only, and the rules miss some (6 % of the true alcohol diagnoses before 1969). The late periods are thin, since only persons who died by 2015 are seen. With 8,000 persons the yearly series hold few drug diagnoses before 1965, so the early shifts have wide intervals.
