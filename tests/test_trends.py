@@ -12,7 +12,9 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
 
+import harkit as hk
 from harkit import trends
+from harkit.privacy import DisclosureWarning
 
 matplotlib.use("Agg")
 
@@ -374,3 +376,14 @@ def test_over_time_on_synthetic_register_persons():
     assert per.to_numpy() == pytest.approx(1.0)
     years = pd.to_datetime(persons["death_date"]).dt.year
     assert t["period_start"].min() == (years.min() // 5) * 5
+
+
+def test_over_time_names_an_unprotectable_group_by_its_name():
+    # one diagnosis of a rare group in each of three periods: its column total (which the
+    # audit assumes known) pins every cell, and the warning must say which group it is
+    rng = np.random.default_rng(11)
+    years = np.concatenate([rng.integers(1970, 2000, 3000), [1972, 1983, 1996]])
+    group = np.concatenate([rng.choice(["alcohol", "opioids"], 3000), ["solvents"] * 3])
+    d = pd.DataFrame({"year": years, "group": group})
+    with pytest.warns(DisclosureWarning, match=r"period=1970, group='solvents'"):
+        hk.trends.over_time(d, "year", by="group", unit="5y")

@@ -60,7 +60,9 @@ class Grid:
     def label(self, i: int, j: int) -> str:
         """A readable name for cell (i, j), as used in warnings and audits."""
         prefix = "" if self.stratum is None else f"stratum {self.stratum!r}, "
-        r, c = self.row_labels[i], self.col_labels[j]
+        # numpy scalars print as np.int64(1975) under numpy 2: show the plain value
+        r, c = (x.item() if isinstance(x, np.generic) else x
+                for x in (self.row_labels[i], self.col_labels[j]))
         if self.names is None:
             return f"{prefix}row {r!r}, column {c!r}"
         return f"{prefix}{self.names[0]}={r!r}, {self.names[1]}={c!r}"

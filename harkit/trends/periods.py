@@ -242,19 +242,23 @@ def _shown(t: pd.DataFrame, by: str | None, alpha: float,
 
 def _suppress_grouped(t: pd.DataFrame, by: str, threshold: int | None) -> pd.DataFrame:
     """Each period as a row of groups with its total (secondary suppression)."""
-    codes = t[by].cat.codes.to_numpy() if isinstance(t[by].dtype, pd.CategoricalDtype) \
-        else pd.factorize(t[by])[0]
+    # names, not codes: a warning about an unprotected cell names the period and group
+    labels = t[by].astype(str).to_numpy(dtype=object)
+    group_key = by if by not in ("period", "n") else "group"
+    total_label = next(x for x in ("Total", "All periods' total", "__total__")
+                       if x not in set(labels))
     first = ~t["period_start"].duplicated().to_numpy()
     long = pd.DataFrame({
-        "_period": np.concatenate([t["period_start"], t.loc[first, "period_start"]]),
-        "_group": np.concatenate([codes.astype(object),
-                                  np.full(int(first.sum()), "Total", dtype=object)]),
+        "period": [int(p) for p in np.concatenate([t["period_start"],
+                                                   t.loc[first, "period_start"]])],
+        group_key: np.concatenate([labels, np.full(int(first.sum()), total_label,
+                                                   dtype=object)]),
         "n": np.concatenate([t["n"], t.loc[first, "total"]]).astype("int64")})
-    shown = privacy.suppress(long, ["n"], rows="_period", cols="_group",
-                             threshold=threshold, total="Total")
+    shown = privacy.suppress(long, ["n"], rows="period", cols=group_key,
+                             threshold=threshold, total=total_label)
     out = t.copy()
     out["n"] = shown["n"].to_numpy()[: len(t)]
-    totals = dict(zip(long["_period"].to_numpy()[len(t):], shown["n"].to_numpy()[len(t):]))
+    totals = dict(zip(long["period"].to_numpy()[len(t):], shown["n"].to_numpy()[len(t):]))
     out["total"] = out["period_start"].map(totals).astype(object)
     out.attrs.update(shown.attrs)
     return out
