@@ -211,6 +211,24 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
                 keep = np.ones(len(entry), dtype=bool)
                 keep[at] = ok_exact
                 which, entry, prefix = which[keep], entry[keep], prefix[keep]
+        if any(x is not None for x in matcher.entry_filter):
+            # terms with context words (speed, drakk) or exclusions (alkoholfri)
+            at = np.flatnonzero(np.array([x is not None for x in matcher.entry_filter],
+                                         dtype=bool)[entry])
+            if len(at):
+                s_at = starts[which[at]]
+                e_at = np.where(prefix[at], ext[which[at]], ends[which[at]])
+                d = np.searchsorted(fb.doc_start, s_at, side="right") - 1
+                bounds = np.append(fb.doc_start[1:] - 1, len(fb.text))
+                text = fb.text
+                ok = np.array([matcher.entry_filter[k].accepts(text, a, b, int(fb.doc_start[j]),
+                                                               int(bounds[j]))
+                               for a, b, k, j in zip(s_at.tolist(), e_at.tolist(),
+                                                     entry[at].tolist(), d.tolist())],
+                              dtype=bool)
+                keep = np.ones(len(entry), dtype=bool)
+                keep[at] = ok
+                which, entry, prefix = which[keep], entry[keep], prefix[keep]
         hit_end = np.where(prefix, ext[which], ends[which])
         parts.append((starts[which], hit_end,
                       matcher.entry_concept[entry], matcher.entry_label[entry],
