@@ -46,7 +46,7 @@ from harkit.text.normalise import Normalised, fold, normalise
 __all__ = ["CATEGORIES", "ContextRules", "context_batch", "context_of", "read_rules"]
 
 #: Context categories reported per hit.
-CATEGORIES: tuple[str, ...] = ("negated", "historical", "uncertain", "family")
+CATEGORIES: tuple[str, ...] = ("negated", "historical", "uncertain", "family", "hypothetical")
 DIRECTIONS: tuple[str, ...] = ("forward", "backward", "bidirectional", "terminate", "pseudo",
                                 "clause", "conjunction", "prefix", "suffix")
 RULE_COLUMNS: tuple[str, ...] = ("literal", "category", "direction", "window", "source")

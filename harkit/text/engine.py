@@ -44,8 +44,8 @@ __all__ = ["HIT_COLUMNS", "Matcher", "compile_query", "flags", "kwic", "search",
            "search_chunk"]
 
 HIT_COLUMNS = ["document_id", "person_id", "concept", "term", "matched", "start", "end",
-               "negated", "historical", "uncertain", "family", "snippet"]
-_FLAGS = ("negated", "historical", "uncertain", "family")
+               "negated", "historical", "uncertain", "family", "hypothetical", "snippet"]
+_FLAGS = ("negated", "historical", "uncertain", "family", "hypothetical")
 #: Documents longer than this many characters are skipped (reason ``too_long``).
 MAX_CHARS = 2_000_000
 #: Share of control/replacement characters above which a text is ``binary``.
@@ -333,7 +333,7 @@ def _rows(doc_id, pid, text, leaves, pieces, width):
             continue
         snip = " ".join(text[max(a - width, 0):b + width].split())
         rows.append((doc_id, pid, concept, label, text[a:b], a, b, h.negated,
-                     h.historical, h.uncertain, h.family, snip))
+                     h.historical, h.uncertain, h.family, h.hypothetical, snip))
     return rows
 
 
@@ -616,6 +616,8 @@ def flags(hits: pd.DataFrame, documents: pd.DataFrame | None = None,
     key = "document_id" if level == "document" else "person_id"
     h = hits[hits["concept"].notna()]
     not_affirmed = h["negated"] | h["family"] | h["uncertain"]
+    if "hypothetical" in h:  # (hit tables made before the category existed lack it)
+        not_affirmed |= h["hypothetical"]
     if not historical:
         not_affirmed |= h["historical"]
     aff = h[~not_affirmed]
@@ -690,7 +692,8 @@ def kwic(hits: pd.DataFrame, width: int = 40, *, n: int | None = None, sort: boo
     if document_id or not suppress:
         out.insert(0, "document_id", h["document_id"])
     for c in _FLAGS:
-        out[c] = h[c]
+        if c in h:
+            out[c] = h[c]
     text_cols = ["left", "match", "right"]
     if documents is not None:
         from harkit.text.explain import triggers

@@ -11,7 +11,7 @@ Grammar (operators upper case; precedence ``NOT`` > ``AND`` > ``OR``)::
 
 A word or phrase may hold ``*`` (any word characters: ``alkohol*``). Context filters
 ``:affirmed`` (no context flag), ``:negated``, ``:historical``, ``:uncertain``,
-``:family`` require the flag on the hit; ``:!negated`` etc. exclude it; several filters must
+``:family``, ``:hypothetical`` require the flag on the hit; ``:!negated`` etc. exclude it; several filters must
 all hold. A leaf without filters matches any hit. ``NEAR/n(a, b)`` holds when a hit of
 ``a`` and a hit of ``b`` are at most ``n`` words apart (adjacent words: 1), in either order.
 ``/pattern/`` is a Python regular expression run on the original text, case ignored.
@@ -31,7 +31,7 @@ from harkit.icd.text import fold_text
 from harkit.text.lexicon import Lexicon, load_lexicon
 
 #: Context flags of a hit.
-CONTEXTS: tuple[str, ...] = ("negated", "historical", "uncertain", "family")
+CONTEXTS: tuple[str, ...] = ("negated", "historical", "uncertain", "family", "hypothetical")
 #: Values allowed after ``:`` in a query (``affirmed`` = no flag set).
 FILTERS: tuple[str, ...] = ("affirmed",) + CONTEXTS
 
@@ -76,7 +76,7 @@ class Hit:
         Concept the match belongs to, or None for a literal query term.
     length : int
         Number of words matched (a phrase is longer than 1).
-    negated, historical, uncertain, family : bool
+    negated, historical, uncertain, family, hypothetical : bool
         Context flags.
     sentence : int
         Index of the sentence the match starts in (``NEAR`` pairs hits of one sentence).
@@ -90,6 +90,7 @@ class Hit:
     historical: bool = False
     uncertain: bool = False
     family: bool = False
+    hypothetical: bool = False
     sentence: int = 0
 
     @property
