@@ -343,7 +343,7 @@ def _regex_hits(fb: FoldedBatch, matcher, texts: list[str]):
 
 def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
              own_affix: np.ndarray) -> np.ndarray:
-    """``bool[4, n_hits]``: the context flags of every hit."""
+    """``bool[len(CATEGORIES), n_hits]``: the context flags of every hit."""
     codes = fb.codes
     # only windows around the hits are split into units; their number stands for the text
     u_start, u_end, uid, u_word, u_doc, w_lo, _ = window_units(
@@ -428,6 +428,12 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
             mark[1:] = np.cumsum(np.isin(np.arange(len(u_start)), own[0][own[1] == c]))
             lo, hi = np.clip(first, 0, len(u_start)), np.clip(last + 1, 0, len(u_start))
             flags[c] |= ok & own_affix & (mark[np.maximum(hi, lo)] > mark[lo])
+    if rules.sections:
+        # a section header (Hereditet:) sets its category up to the next header line
+        os_, _ = _original_spans(fb, starts, ends)
+        cat, _, _ = rules.sections_at(fb.joined, os_, fb.orig_doc_start)
+        at = np.flatnonzero(cat >= 0)
+        flags[cat[at], at] = True
     return flags
 
 
