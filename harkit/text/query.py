@@ -11,9 +11,10 @@ Grammar (operators upper case; precedence ``NOT`` > ``AND`` > ``OR``)::
 
 A word or phrase may hold ``*`` (any word characters: ``alkohol*``). Context filters
 ``:affirmed`` (no context flag), ``:negated``, ``:historical``, ``:uncertain``,
-``:family``, ``:hypothetical`` require the flag on the hit; ``:!negated`` etc. exclude it; several filters must
-all hold. A leaf without filters matches any hit. ``NEAR/n(a, b)`` holds when a hit of
-``a`` and a hit of ``b`` are at most ``n`` words apart (adjacent words: 1), in either order.
+``:family``, ``:hypothetical`` require the flag on the hit; ``:!negated`` etc. exclude
+it; several filters must all hold. A leaf without filters matches any hit.
+``NEAR/n(a, b)`` holds when a hit of ``a`` and a hit of ``b`` are at most ``n`` words
+apart (adjacent words: 1), in either order.
 ``/pattern/`` is a Python regular expression run on the original text, case ignored.
 See ``docs/concept-search.md``.
 """
