@@ -2,8 +2,8 @@
 
 The rules are data (``context_rules.csv`` next to this module; sources per row, ``U`` where
 unsourced). Each rule has a ``literal`` (written in plain Norwegian, folded like the record
-text), a ``category`` (``negated``, ``historical``, ``uncertain``, ``family``; ``all`` for
-terminators), a ``direction`` and a ``window`` in words:
+text), a ``category`` (``negated``, ``historical``, ``uncertain``, ``family``,
+``hypothetical``; ``all`` for terminators), a ``direction`` and a ``window`` in words:
 
 * ``forward``: the trigger applies to a hit that starts at most ``window`` words after it;
 * ``backward``: to a hit that ends at most ``window`` words before it;
@@ -12,7 +12,13 @@ terminators), a ``direction`` and a ``window`` in words:
   ``.``, ``;``; ``nå`` ends only ``historical``), so in "ingen abstinens, men
   alkoholmisbruk" the misuse is not negated;
 * ``pseudo``: matched only so that a shorter trigger inside it does not fire
-  (``ikke bare``, ``ingen endring``).
+  (``ikke bare``, ``ingen endring``);
+* ``section``: a header line (``Hereditet:``, ``Tidligere sykdommer:``) whose category
+  every hit after it carries, up to the next header line of the table (category ``all``:
+  a header that carries none, ``Anamnese:``); see :meth:`ContextRules.sections_at`.
+
+The ``hypothetical`` category marks what might happen rather than what did ("ved
+eventuell abstinens", "dersom", "ved behov").
 
 Rules are matched on word units of the normalised text, longest literal first, left to
 right. A comma does not end a scope ("ingen abstinens, kramper eller delir"). An optional

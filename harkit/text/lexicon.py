@@ -18,7 +18,10 @@ A concept is one TOML file (or one ``[concepts.<name>]`` table in a file with se
 ``exact = true`` matches a term only in its own spellings (diacritics kept; ``å``/``aa``
 and ``ø``/``ö`` allowed), not in everything that folds to it: ``far`` (father) is not
 ``får`` (gets), ``speed`` is not ``sped`` (frail). Single words of up to three letters are
-exact unless ``exact = false``.
+exact unless ``exact = false``. ``requires = [...]`` / ``unless = [...]`` name context
+words of which one must / none may stand in the hit's sentence (``speed`` needs a word of
+drug use, ``drakk`` must not be ``drakk kaffe``), ``exclude = [...]`` words the hit's own
+word must not be (``alkoholfri*`` for ``alkohol*``); see :class:`TermFilter`.
 :func:`load_lexicon` reads the shipped files and the user's; a user concept with the
 name of a shipped one replaces it.
 """
