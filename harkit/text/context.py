@@ -448,12 +448,25 @@ def context_batch(normalised: Normalised | str, starts, ends,
                          [a for a, _, r in events if r.direction == "conjunction"], stops,
                          words_before).tolist():
         hard[i] = True
+    # terminators of every category, then those of one category (nå: historical) on top;
+    # categories without their own share the running count
+    ends_all = list(hard)
+    own_ends: dict[str, list[tuple[int, int]]] = {}
+    for a, b, r in events:
+        if r.direction == "terminate":
+            if r.category == "all":
+                ends_all[a:b] = [True] * (b - a)
+            else:
+                own_ends.setdefault(r.category, []).append((a, b))
+    shared = list(accumulate(ends_all, initial=0))
     term = {}
     for c in CATEGORIES:
-        t = list(hard)
-        for a, b, r in events:
-            if r.direction == "terminate" and r.category in (c, "all"):
-                t[a:b] = [True] * (b - a)
+        if c not in own_ends:
+            term[c] = shared
+            continue
+        t = list(ends_all)
+        for a, b in own_ends[c]:
+            t[a:b] = [True] * (b - a)
         term[c] = list(accumulate(t, initial=0))
     # affixed words (ubehandlet, rusfri): the word itself, and a forward trigger
     # (a word of a rule literal, such as usannsynlig, is judged by its rule alone)
