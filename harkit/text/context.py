@@ -62,8 +62,18 @@ _UNIT = re.compile(r"\w+|[^\w\s]")
 _HARD_ENDS = frozenset("?!;")
 
 
-# a header line: up to 60 characters without a colon, then a colon
-_HEADER = re.compile(r"^[ \t]*([^\n:]{1,60}?)[ \t]*:", re.MULTILINE)
+# a header line: up to 60 characters without a colon, then a colon; at the text's start,
+# or after a line break (a literal first character lets the scan skip to line breaks)
+_HEADER_BODY = r"[ \t]*([^\n:]{1,60}?)[ \t]*:"
+_HEADER_FIRST = re.compile(_HEADER_BODY)
+_HEADER = re.compile("\n" + _HEADER_BODY)
+
+
+def _header_lines(text: str):
+    m = _HEADER_FIRST.match(text)
+    if m is not None:
+        yield m
+    yield from _HEADER.finditer(text)
 
 
 @lru_cache(maxsize=4096)
@@ -142,7 +152,7 @@ class ContextRules:
         if not self.sections or not len(pos):
             return none, none.copy(), none.copy()
         at, cat, hs, he = [], [], [], []
-        for m in _HEADER.finditer(original):
+        for m in _header_lines(original):
             c = self.sections.get(_fold_header(m.group(1)))
             if c is not None:
                 at.append(m.end())
