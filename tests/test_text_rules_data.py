@@ -227,3 +227,16 @@ def test_section_rules_are_data():
 def test_search_shows_the_new_column():
     h = search(_docs(["Ved behov Sobril."]), "@sedatives")
     assert "hypothetical" in h.columns and h["hypothetical"].tolist() == [True]
+
+
+def test_ocr_neighbours_keep_the_context_words():
+    from harkit.text.fuzzy import with_neighbours
+
+    lex = load_lexicon()
+    nb = pd.DataFrame({"concept": ["withdrawal"], "term": ["delirium"],
+                       "neighbour": ["delinum"], "distance": [1]})
+    expanded = with_neighbours(lex, nb)
+    texts = ["Postoperativt delinum etter hofteoperasjon.", "Delinum under alkoholabstinens."]
+    assert found(texts, "@withdrawal", lexicon=expanded) == [("D1", "Delinum")]
+    frame = expanded.to_frame().set_index("term")
+    assert frame.loc["delinum", "unless"] == frame.loc["delirium", "unless"] != ""

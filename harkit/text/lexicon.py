@@ -285,11 +285,13 @@ class Lexicon:
         return out
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per term: concept, term, form, source, icd_categories."""
-        rows = [(c.name, t.text, t.form, t.source, ";".join(c.icd_categories))
+        """One row per term: concept, term, form, source, icd_categories, and the
+        ``requires``, ``unless`` and ``exclude`` words (``;``-separated)."""
+        rows = [(c.name, t.text, t.form, t.source, ";".join(c.icd_categories),
+                 ";".join(t.requires), ";".join(t.unless), ";".join(t.exclude))
                 for c in self.concepts.values() for t in c.terms]
         return pd.DataFrame(rows, columns=["concept", "term", "form", "source",
-                                           "icd_categories"])
+                                           "icd_categories", "requires", "unless", "exclude"])
 
 
 @cache
