@@ -47,7 +47,11 @@ TERMS = ["alkoholisme", "heroin", "Antabus", "delirium tremens", "abstinens", "h
          "morfinisme", "DT", "LAR", "alkohol-\nmisbruk", "Fylla",
          # affixed words: negated through their own affix (rusfri by rus*) or not
          # (rusfri, a term of sobriety), and negating the words after them
-         "rusfri", "alkoholfri", "heroinfritt", "ubehandlet", "uendret", "symptomløs"]
+         "rusfri", "alkoholfri", "heroinfritt", "ubehandlet", "uendret", "symptomløs",
+         # terms that need (or must not have) a context word in their sentence, and those
+         # words; section headers at a line start
+         "lim", "sniffet", "delir", "postoperativt", "drakk", "kaffe", "alkoholfritt",
+         "amfetamin", "\nHereditet:", "\nTidligere sykdommer:", "\nAnamnese:", "\nStatus:"]
 FILLER = ["pasienten", "er", "innlagt", "og", "har", "drukket", "i", "dag", "lege",
           "kontroll", ",", ".", "?", ";", "får", "faar", "Far", "-", "(", ")", "2",
           "uke", "ikke", "ingen", "men", "tidligere", "mor", "Mør", "speed", "sped", "Bror"]
@@ -61,7 +65,8 @@ def _frame(texts: list[str]) -> pd.DataFrame:
 
 
 QUERY = ("@alcohol OR @opioids OR @cannabis OR @treatment OR @withdrawal OR @abstinence "
-         "OR heroin:negated OR NEAR/3(@alcohol, @treatment) OR @family OR @stimulants")
+         "OR heroin:negated OR NEAR/3(@alcohol, @treatment) OR @family OR @stimulants "
+         "OR @solvents OR /\\bal\\w+sme/ OR @sedatives:hypothetical")
 
 
 @settings(max_examples=150, deadline=None)

@@ -183,6 +183,50 @@ RULE_SENTENCES = [
      "[Alkoholmisbruk]. Anamnese: ukjent."),
     ("tidl. sykdommer :", "historical", "Tidl. sykdommer: [delirium] 1978.",
      "[Delirium]. Tidl. sykdommer: ingen."),
+    # hypothetical: what would happen, not what did
+    ("ved eventuell", "hypothetical", "Ved eventuell [abstinens] gis Sobril.",
+     "[Abstinens] ved eventuell seponering."),
+    ("ved eventuelle", "hypothetical", "Ved eventuelle [abstinenssymptomer] ringes vakt.",
+     "[Abstinenssymptomer] ved eventuelle tilbakefall."),
+    ("ved eventuelt", "hypothetical", "Ved eventuelt [delir] gis Haldol.",
+     "[Delir] ved eventuelt fall i promille."),
+    ("ved evt.", "hypothetical", "Ved evt. [abstinens] gis Sobril.",
+     "[Abstinens] ved evt. seponering."),
+    ("dersom", "hypothetical", "Dersom [abstinens] oppstår, gis Sobril.",
+     "[Abstinens] dersom han slutter å drikke."),
+    ("hvis", "hypothetical", "Hvis [abstinens] oppstår, kontakt lege.",
+     "[Abstinens] hvis han slutter brått."),
+    ("om nødvendig", "hypothetical", "Om nødvendig [Sobril] i tillegg.",
+     "[Sobril] om nødvendig."),
+    ("ved behov", "hypothetical", "Ved behov [Sobril] 5 mg.", "[Sobril] 5 mg ved behov."),
+    ("etter behov", "hypothetical", "Etter behov [Stesolid] 5 mg.",
+     "[Stesolid] 5 mg etter behov."),
+    ("kan utvikle", "hypothetical", "Kan utvikle [delirium tremens] ved brå stans.",
+     "[Alkoholmisbruk] kan utvikle seg raskt."),
+    ("kan utvikles", "hypothetical", "[Abstinens] kan utvikles etter få dager.",
+     "Det kan utvikles [abstinens] raskt."),
+    ("kan gi", "hypothetical", "Brå stans kan gi [abstinenskramper].",
+     "[Alkohol] kan gi leverskade."),
+    ("kan føre til", "hypothetical", "Seponering kan føre til [abstinens].",
+     "[Alkoholmisbruk] kan føre til leverskade."),
+    ("risiko for", "hypothetical", "Økt risiko for [delirium tremens].",
+     "[Alkoholmisbruk] med risiko for fall."),
+    ("fare for", "hypothetical", "Fare for [abstinenskramper] neste døgn.",
+     "[Abstinens] med fare for kramper."),
+    ("i tilfelle", "hypothetical", "I tilfelle [abstinens] gis Sobril.",
+     "[Abstinens] i tilfelle brå stans."),
+    ("for å forebygge", "hypothetical", "Sobril for å forebygge [abstinens].",
+     "[Sobril] for å forebygge kramper."),
+    ("forebygge", "hypothetical", "Skal forebygge [delir].",
+     "[Sobril] skal forebygge kramper."),
+    ("forebyggende mot", "hypothetical", "Sobril forebyggende mot [abstinenskramper].",
+     "[Sobril] forebyggende mot kramper."),
+    ("profylakse mot", "hypothetical", "Profylakse mot [delirium tremens] med Sobril.",
+     "[Sobril] som profylakse mot kramper."),
+    ("profylaktisk mot", "hypothetical", "Sobril profylaktisk mot [abstinens].",
+     "[Sobril] profylaktisk mot kramper."),
+    ("skulle det oppstå", "hypothetical", "Skulle det oppstå [abstinens], gis Sobril.",
+     "[Sobril] gis skulle det oppstå kramper."),
 ] + [(w, "family", f"{w.capitalize()} [drakk] mye.", f"[Drakk] som {w}.") for w in [
     "onkel", "onkelen", "tante", "tanten", "fetter", "kusine", "bestefar", "bestemor",
     "farfar", "morfar", "farmor", "mormor", "oldefar", "oldemor", "ektefelle",
@@ -346,7 +390,8 @@ def test_custom_rules_from_dataframe():
     n = normalise("Drikker sjelden. Ingen abstinens.")
     i = n.text.index(fold("drikker"))
     got = context_of(n, i, i + len(fold("drikker")), rules)
-    assert got == {"negated": False, "historical": False, "uncertain": True, "family": False}
+    assert got == {"negated": False, "historical": False, "uncertain": True, "family": False,
+                   "hypothetical": False}
     i = n.text.index("abstinens")
     assert not context_of(n, i, i + 9, rules)["negated"]  # "ingen" is not a custom rule
 

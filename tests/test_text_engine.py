@@ -240,7 +240,7 @@ def _docs(*texts):
 
 def test_exact_terms_keep_their_diacritics():
     d = _docs("Pasienten får Antabus og drikker daglig.", "Far drakk mye.",
-              "Faar hjelp hjemme.", "Sped og tynn.", "Bruker speed daglig.")
+              "Faar hjelp hjemme.", "Sped og tynn.", "Bruker speed daglig, i tillegg til hasj.")
     fam = search(d, "@family")
     assert fam.matched.tolist() == ["Far"]  # not får, not faar
     assert search(d, "@stimulants").matched.tolist() == ["speed"]  # not sped

@@ -211,6 +211,24 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
                 keep = np.ones(len(entry), dtype=bool)
                 keep[at] = ok_exact
                 which, entry, prefix = which[keep], entry[keep], prefix[keep]
+        if any(x is not None for x in matcher.entry_filter):
+            # terms with context words (speed, drakk) or exclusions (alkoholfri)
+            at = np.flatnonzero(np.array([x is not None for x in matcher.entry_filter],
+                                         dtype=bool)[entry])
+            if len(at):
+                s_at = starts[which[at]]
+                e_at = np.where(prefix[at], ext[which[at]], ends[which[at]])
+                d = np.searchsorted(fb.doc_start, s_at, side="right") - 1
+                bounds = np.append(fb.doc_start[1:] - 1, len(fb.text))
+                text = fb.text
+                ok = np.array([matcher.entry_filter[k].accepts(text, a, b, int(fb.doc_start[j]),
+                                                               int(bounds[j]))
+                               for a, b, k, j in zip(s_at.tolist(), e_at.tolist(),
+                                                     entry[at].tolist(), d.tolist())],
+                              dtype=bool)
+                keep = np.ones(len(entry), dtype=bool)
+                keep[at] = ok
+                which, entry, prefix = which[keep], entry[keep], prefix[keep]
         hit_end = np.where(prefix, ext[which], ends[which])
         parts.append((starts[which], hit_end,
                       matcher.entry_concept[entry], matcher.entry_label[entry],
@@ -325,7 +343,7 @@ def _regex_hits(fb: FoldedBatch, matcher, texts: list[str]):
 
 def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
              own_affix: np.ndarray) -> np.ndarray:
-    """``bool[4, n_hits]``: the context flags of every hit."""
+    """``bool[len(CATEGORIES), n_hits]``: the context flags of every hit."""
     codes = fb.codes
     # only windows around the hits are split into units; their number stands for the text
     u_start, u_end, uid, u_word, u_doc, w_lo, _ = window_units(
@@ -410,6 +428,12 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
             mark[1:] = np.cumsum(np.isin(np.arange(len(u_start)), own[0][own[1] == c]))
             lo, hi = np.clip(first, 0, len(u_start)), np.clip(last + 1, 0, len(u_start))
             flags[c] |= ok & own_affix & (mark[np.maximum(hi, lo)] > mark[lo])
+    if rules.sections:
+        # a section header (Hereditet:) sets its category up to the next header line
+        os_, _ = _original_spans(fb, starts, ends)
+        cat, _, _ = rules.sections_at(fb.joined, os_, fb.orig_doc_start)
+        at = np.flatnonzero(cat >= 0)
+        flags[cat[at], at] = True
     return flags
 
 

@@ -2,8 +2,8 @@
 
 The rules are data (``context_rules.csv`` next to this module; sources per row, ``U`` where
 unsourced). Each rule has a ``literal`` (written in plain Norwegian, folded like the record
-text), a ``category`` (``negated``, ``historical``, ``uncertain``, ``family``; ``all`` for
-terminators), a ``direction`` and a ``window`` in words:
+text), a ``category`` (``negated``, ``historical``, ``uncertain``, ``family``,
+``hypothetical``; ``all`` for terminators), a ``direction`` and a ``window`` in words:
 
 * ``forward``: the trigger applies to a hit that starts at most ``window`` words after it;
 * ``backward``: to a hit that ends at most ``window`` words before it;
@@ -12,7 +12,13 @@ terminators), a ``direction`` and a ``window`` in words:
   ``.``, ``;``; ``nå`` ends only ``historical``), so in "ingen abstinens, men
   alkoholmisbruk" the misuse is not negated;
 * ``pseudo``: matched only so that a shorter trigger inside it does not fire
-  (``ikke bare``, ``ingen endring``).
+  (``ikke bare``, ``ingen endring``);
+* ``section``: a header line (``Hereditet:``, ``Tidligere sykdommer:``) whose category
+  every hit after it carries, up to the next header line of the table (category ``all``:
+  a header that carries none, ``Anamnese:``); see :meth:`ContextRules.sections_at`.
+
+The ``hypothetical`` category marks what might happen rather than what did ("ved
+eventuell abstinens", "dersom", "ved behov").
 
 Rules are matched on word units of the normalised text, longest literal first, left to
 right. A comma does not end a scope ("ingen abstinens, kramper eller delir"). An optional
@@ -32,7 +38,8 @@ import csv
 import io
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import accumulate
@@ -46,13 +53,32 @@ from harkit.text.normalise import Normalised, fold, normalise
 __all__ = ["CATEGORIES", "ContextRules", "context_batch", "context_of", "read_rules"]
 
 #: Context categories reported per hit.
-CATEGORIES: tuple[str, ...] = ("negated", "historical", "uncertain", "family")
+CATEGORIES: tuple[str, ...] = ("negated", "historical", "uncertain", "family", "hypothetical")
 DIRECTIONS: tuple[str, ...] = ("forward", "backward", "bidirectional", "terminate", "pseudo",
-                                "clause", "conjunction", "prefix", "suffix")
+                                "clause", "conjunction", "prefix", "suffix", "section")
 RULE_COLUMNS: tuple[str, ...] = ("literal", "category", "direction", "window", "source")
 _UNIT = re.compile(r"\w+|[^\w\s]")
 # Sentence ends that always close a scope, whatever rule consumed them.
 _HARD_ENDS = frozenset("?!;")
+
+
+# a header line: up to 60 characters without a colon, then a colon; at the text's start,
+# or after a line break (a literal first character lets the scan skip to line breaks)
+_HEADER_BODY = r"[ \t]*([^\n:]{1,60}?)[ \t]*:"
+_HEADER_FIRST = re.compile(_HEADER_BODY)
+_HEADER = re.compile("\n" + _HEADER_BODY)
+
+
+def _header_lines(text: str):
+    m = _HEADER_FIRST.match(text)
+    if m is not None:
+        yield m
+    yield from _HEADER.finditer(text)
+
+
+@lru_cache(maxsize=4096)
+def _fold_header(text: str) -> str:
+    return " ".join(_UNIT.findall(fold(text)))
 
 
 @dataclass(frozen=True)
@@ -91,6 +117,61 @@ class ContextRules:
     affixes: tuple[_Affix, ...] = ()
     clause_window: int = 0
     literal_words: frozenset[str] = frozenset()
+    #: Section headers, folded (``hereditet``), to the category their section carries
+    #: (``all``: a header that carries none and only ends the section before it).
+    sections: Mapping[str, str] = field(default_factory=dict)
+
+    def sections_at(self, original: str, positions, doc_start=None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The section each position of an original text lies in.
+
+        A section header is a line that starts (after blanks) with a ``section`` rule's
+        literal, in any spelling that folds to it, followed by ``:``; its section runs
+        from the colon to the next header line of the table (or the text's end).
+
+        Parameters
+        ----------
+        original : str
+            Original text (several documents joined by ``"\\n"`` when ``doc_start`` is
+            given).
+        positions : array-like of int
+            Positions in ``original``.
+        doc_start : array-like of int, optional
+            Start of each document in ``original`` (a section never crosses into the
+            next document).
+
+        Returns
+        -------
+        category : numpy.ndarray of int
+            Index into :data:`CATEGORIES` of each position's section, -1 for none.
+        header_start, header_end : numpy.ndarray of int
+            The span of the header word(s) in ``original`` (-1 for none).
+        """
+        pos = np.asarray(positions, dtype=np.int64).ravel()
+        none = np.full(len(pos), -1, dtype=np.int64)
+        if not self.sections or not len(pos):
+            return none, none.copy(), none.copy()
+        at, cat, hs, he = [], [], [], []
+        for m in _header_lines(original):
+            c = self.sections.get(_fold_header(m.group(1)))
+            if c is not None:
+                at.append(m.end())
+                cat.append(CATEGORIES.index(c) if c in CATEGORIES else -1)
+                hs.append(m.start(1))
+                he.append(m.end(1))
+        if not at:
+            return none, none.copy(), none.copy()
+        k = np.searchsorted(np.array(at, dtype=np.int64), pos, side="right") - 1
+        ok = k >= 0
+        if doc_start is not None:
+            ds = np.asarray(doc_start, dtype=np.int64)
+            hdoc = np.searchsorted(ds, np.array(hs, dtype=np.int64), side="right") - 1
+            ok &= hdoc[np.maximum(k, 0)] == np.searchsorted(ds, pos, side="right") - 1
+        k = np.where(ok, k, 0)
+        cat_a = np.where(ok, np.array(cat, dtype=np.int64)[k], -1)
+        ok &= cat_a >= 0
+        return (cat_a, np.where(ok, np.array(hs, dtype=np.int64)[k], -1),
+                np.where(ok, np.array(he, dtype=np.int64)[k], -1))
 
     def affixed(self, words: list[str]) -> list[_Affix | None]:
         """The affix rule each (folded) word matches, if any (the first rule wins)."""
@@ -128,12 +209,13 @@ def _compile(table: pd.DataFrame) -> ContextRules:
         raise ValueError(f"context rules lack column(s) {missing}")
     grouped: dict[tuple[str, ...], list[_Rule]] = {}
     affixes: list[_Affix] = []
+    sections: dict[str, str] = {}
     for n, row in enumerate(table.itertuples(index=False), start=1):
         cat, dirn = str(row.category).strip(), str(row.direction).strip()
         if dirn not in DIRECTIONS:
             raise ValueError(f"context rule {n} ({row.literal!r}): direction {dirn!r} "
                              f"is not one of {DIRECTIONS}")
-        any_cat = dirn in ("terminate", "clause", "conjunction")
+        any_cat = dirn in ("terminate", "clause", "conjunction", "section")
         if cat not in CATEGORIES and not (any_cat and cat == "all"):
             raise ValueError(f"context rule {n} ({row.literal!r}): category {cat!r} is not "
                              f"one of {CATEGORIES}" + (" or 'all'" if any_cat else ""))
@@ -142,6 +224,15 @@ def _compile(table: pd.DataFrame) -> ContextRules:
         except (TypeError, ValueError):
             raise ValueError(f"context rule {n} ({row.literal!r}): window {row.window!r} "
                              "is not an integer") from None
+        if dirn == "section":
+            key = " ".join(_UNIT.findall(fold(str(row.literal).strip().rstrip(":"))))
+            if not key:
+                raise ValueError(f"context rule {n}: section header {row.literal!r} is empty")
+            if cat not in CATEGORIES and cat != "all":
+                raise ValueError(f"context rule {n} ({row.literal!r}): category {cat!r} is "
+                                 f"not one of {CATEGORIES} or 'all'")
+            sections[key] = cat
+            continue
         if dirn in ("prefix", "suffix"):
             affix = fold(str(row.literal).strip("-"))
             raw_stem = getattr(row, "stem", "")
@@ -169,11 +260,13 @@ def _compile(table: pd.DataFrame) -> ContextRules:
     for lst in by_first.values():
         lst.sort(key=lambda x: -len(x[0]))
     windows = pd.to_numeric(table["window"])
+    windows = windows[table["direction"].astype(str).str.strip() != "section"]
     clause = windows[table["direction"].astype(str).str.strip() == "clause"]
     literal_words = frozenset(u for units in grouped for u in units if _UNIT.fullmatch(u)
                               and (u[0].isalnum() or u[0] == "_"))
-    return ContextRules(table, by_first, max(int(windows.max()), 0), tuple(affixes),
-                        int(clause.max()) if len(clause) else 0, literal_words)
+    return ContextRules(table, by_first, max(int(windows.max()) if len(windows) else 0, 0),
+                        tuple(affixes), int(clause.max()) if len(clause) else 0,
+                        literal_words, sections)
 
 
 def read_rules(path: str | Path | pd.DataFrame | None = None) -> ContextRules:
@@ -337,6 +430,19 @@ def context_batch(normalised: Normalised | str, starts, ends,
         why[:] = [{} for _ in range(len(starts))]
     if not len(starts) or not norm.text:
         return out
+    if rules.sections:
+        # a section header (Hereditet:) sets its category up to the next header
+        pos, _ = norm.original_spans(starts, ends)
+        cat, hs, he = rules.sections_at(norm.original, pos)
+        for h in np.flatnonzero(cat >= 0).tolist():
+            c = CATEGORIES[cat[h]]
+            out[c][h] = True
+            if why is not None:
+                a = int(np.searchsorted(norm.piece_orig_end, hs[h], side="right"))
+                b = int(np.searchsorted(norm.piece_orig_start, he[h], side="left"))
+                why[h][c] = (c + " section", int(norm.piece_start[a]),
+                             int(norm.piece_start[b]) if b < len(norm.piece_start)
+                             else len(norm.text))
     spans, units, is_word, events = _events(norm, rules)
     if not spans:
         return out
@@ -352,12 +458,25 @@ def context_batch(normalised: Normalised | str, starts, ends,
                          [a for a, _, r in events if r.direction == "conjunction"], stops,
                          words_before).tolist():
         hard[i] = True
+    # terminators of every category, then those of one category (nå: historical) on top;
+    # categories without their own share the running count
+    ends_all = list(hard)
+    own_ends: dict[str, list[tuple[int, int]]] = {}
+    for a, b, r in events:
+        if r.direction == "terminate":
+            if r.category == "all":
+                ends_all[a:b] = [True] * (b - a)
+            else:
+                own_ends.setdefault(r.category, []).append((a, b))
+    shared = list(accumulate(ends_all, initial=0))
     term = {}
     for c in CATEGORIES:
-        t = list(hard)
-        for a, b, r in events:
-            if r.direction == "terminate" and r.category in (c, "all"):
-                t[a:b] = [True] * (b - a)
+        if c not in own_ends:
+            term[c] = shared
+            continue
+        t = list(ends_all)
+        for a, b in own_ends[c]:
+            t[a:b] = [True] * (b - a)
         term[c] = list(accumulate(t, initial=0))
     # affixed words (ubehandlet, rusfri): the word itself, and a forward trigger
     # (a word of a rule literal, such as usannsynlig, is judged by its rule alone)

@@ -33,18 +33,19 @@ from harkit.text._chunk import RuleTables, default_tables, rule_tables, search_f
 from harkit.text._compiled import Dfa, build_dfa
 from harkit.text.batch import fold_batch
 from harkit.text.context import ContextRules, _default_rules, context_batch, read_rules
-from harkit.text.lexicon import Lexicon, load_lexicon
+from harkit.text.lexicon import Lexicon, TermFilter, load_lexicon
 from harkit.text.mask import mask_dates
 from harkit.text.normalise import Normalised, fold, normalise
 from harkit.text.query import Concept as ConceptLeaf
 from harkit.text.query import Hit, Node, Term, _eval, _pattern, parse
+from harkit.text.query import Regex as RegexLeaf
 
 __all__ = ["HIT_COLUMNS", "Matcher", "compile_query", "flags", "kwic", "search",
            "search_chunk"]
 
 HIT_COLUMNS = ["document_id", "person_id", "concept", "term", "matched", "start", "end",
-               "negated", "historical", "uncertain", "family", "snippet"]
-_FLAGS = ("negated", "historical", "uncertain", "family")
+               "negated", "historical", "uncertain", "family", "hypothetical", "snippet"]
+_FLAGS = ("negated", "historical", "uncertain", "family", "hypothetical")
 #: Documents longer than this many characters are skipped (reason ``too_long``).
 MAX_CHARS = 2_000_000
 #: Share of control/replacement characters above which a text is ``binary``.
@@ -86,6 +87,10 @@ class Matcher:
     exact: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     #: Per entry: the accepted spellings of an exact term, else None.
     entry_exact: list[frozenset[str] | None] = field(default_factory=list)
+    #: ``(concept, label)`` of terms with context words or exclusions: their checks.
+    filters: dict[tuple[str, str], TermFilter] = field(default_factory=dict)
+    #: Per entry: the term's checks, else None.
+    entry_filter: list[TermFilter | None] = field(default_factory=list)
     #: The context rules (default: the shipped table) and their kernel tables.
     rules: ContextRules | None = None
     tables: RuleTables | None = None
@@ -140,6 +145,7 @@ def _compile(query: str, lexicon: Lexicon, rules=None) -> Matcher:
     regexes: list[tuple[str, str, re.Pattern]] = []
     wildcards: list[tuple[str, re.Pattern]] = []
     exact: dict[tuple[str, str], frozenset[str]] = {}
+    filters: dict[tuple[str, str], TermFilter] = {}
 
     def add(text: str, concept: str | None, label: str) -> None:
         prefix = text.endswith("*")
@@ -154,8 +160,13 @@ def _compile(query: str, lexicon: Lexicon, rules=None) -> Matcher:
                 add(variant, c.name, term.text)
                 if term.exact:
                     exact[(c.name, term.text)] = term.spellings
+                if term.filter is not None:
+                    filters[(c.name, term.text)] = term.filter
             for rx in c.regexes:
                 regexes.append((c.name, rx.pattern, rx.compile()))
+        elif isinstance(leaf, RegexLeaf):
+            # a query's own expression: on the original text, as lexicon regexes
+            regexes.append((leaf.name, leaf.name, leaf.compile()))
         elif isinstance(leaf, Term):
             if "*" in leaf.text.rstrip("*"):
                 p = _pattern(leaf.text)
@@ -189,7 +200,8 @@ def _compile(query: str, lexicon: Lexicon, rules=None) -> Matcher:
         entry_label=np.array([l_code[lab] for _, lab, _ in flat], dtype=np.int64),
         entry_prefix=np.array([p for _, _, p in flat], dtype=bool),
         concepts=concepts, labels=labels, exact=exact,
-        entry_exact=[exact.get((c, lab)) for c, lab, _ in flat], rules=rules, tables=tables)
+        entry_exact=[exact.get((c, lab)) for c, lab, _ in flat], filters=filters,
+        entry_filter=[filters.get((c, lab)) for c, lab, _ in flat], rules=rules, tables=tables)
 
 
 _SENTENCE_END = re.compile(r"[.!?;](?= |$)")
@@ -241,6 +253,10 @@ def _spans(norm: Normalised, m: Matcher):
             while ext < n and _is_word_char(text[ext]):
                 ext += 1
             for concept, label, prefix in vals:
+                check = m.filters.get((concept, label))
+                if check is not None and (prefix or whole) and not check.accepts(
+                        text, s, ext if prefix else e):
+                    continue  # the term's context words or exclusions rule it out
                 if prefix:
                     out.add((concept, label, s, ext))
                     if ext == e:
@@ -317,7 +333,7 @@ def _rows(doc_id, pid, text, leaves, pieces, width):
             continue
         snip = " ".join(text[max(a - width, 0):b + width].split())
         rows.append((doc_id, pid, concept, label, text[a:b], a, b, h.negated,
-                     h.historical, h.uncertain, h.family, snip))
+                     h.historical, h.uncertain, h.family, h.hypothetical, snip))
     return rows
 
 
@@ -600,6 +616,8 @@ def flags(hits: pd.DataFrame, documents: pd.DataFrame | None = None,
     key = "document_id" if level == "document" else "person_id"
     h = hits[hits["concept"].notna()]
     not_affirmed = h["negated"] | h["family"] | h["uncertain"]
+    if "hypothetical" in h:  # (hit tables made before the category existed lack it)
+        not_affirmed |= h["hypothetical"]
     if not historical:
         not_affirmed |= h["historical"]
     aff = h[~not_affirmed]
@@ -674,7 +692,8 @@ def kwic(hits: pd.DataFrame, width: int = 40, *, n: int | None = None, sort: boo
     if document_id or not suppress:
         out.insert(0, "document_id", h["document_id"])
     for c in _FLAGS:
-        out[c] = h[c]
+        if c in h:
+            out[c] = h[c]
     text_cols = ["left", "match", "right"]
     if documents is not None:
         from harkit.text.explain import triggers

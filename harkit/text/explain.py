@@ -118,7 +118,7 @@ def co_mentions(hits: pd.DataFrame, documents: pd.DataFrame, left: str, right: s
     left, right : str
         Concept names.
     affirmed : bool, default True
-        Only hits that are not negated, uncertain or about family.
+        Only hits that are not negated, uncertain, hypothetical or about family.
 
     Returns
     -------
@@ -130,7 +130,8 @@ def co_mentions(hits: pd.DataFrame, documents: pd.DataFrame, left: str, right: s
     texts = _documents_by_id(documents)
     h = hits
     if affirmed:
-        h = hits[~hits[["negated", "uncertain", "family"]].any(axis=1)]
+        h = hits[~hits[[c for c in ("negated", "uncertain", "family", "hypothetical")
+                        if c in hits]].any(axis=1)]
     h = h[h["concept"].isin([left, right])]
     rows = []
     for doc, g in h.groupby("document_id", sort=False):

@@ -522,8 +522,12 @@ def with_neighbours(lexicon: Lexicon, neighbours: pd.DataFrame) -> Lexicon:
         if not isinstance(nb, str) or nb != nb.lower() or not re.fullmatch(r"\w+\*?", nb):
             raise ValueError(f"neighbours row {n}: neighbour must be a lower-case word with "
                              f"an optional trailing '*', got {nb!r}")
+        # a misreading of an ambiguous term needs the same context words (delir, speed)
+        of = next((t for t in lexicon[concept].terms if t.text == term), None)
         added.setdefault(concept, []).append(Term(
-            nb, form="ocr", source=f"corpus neighbour of '{term}' (edit distance {int(dist)})"))
+            nb, form="ocr", source=f"corpus neighbour of '{term}' (edit distance {int(dist)})",
+            requires=of.requires if of else (), unless=of.unless if of else (),
+            exclude=of.exclude if of else ()))
     concepts = dict(lexicon.concepts)
     for name, new in added.items():
         c = concepts[name]

@@ -18,7 +18,10 @@ A concept is one TOML file (or one ``[concepts.<name>]`` table in a file with se
 ``exact = true`` matches a term only in its own spellings (diacritics kept; ``å``/``aa``
 and ``ø``/``ö`` allowed), not in everything that folds to it: ``far`` (father) is not
 ``får`` (gets), ``speed`` is not ``sped`` (frail). Single words of up to three letters are
-exact unless ``exact = false``.
+exact unless ``exact = false``. ``requires = [...]`` / ``unless = [...]`` name context
+words of which one must / none may stand in the hit's sentence (``speed`` needs a word of
+drug use, ``drakk`` must not be ``drakk kaffe``), ``exclude = [...]`` words the hit's own
+word must not be (``alkoholfri*`` for ``alkohol*``); see :class:`TermFilter`.
 :func:`load_lexicon` reads the shipped files and the user's; a user concept with the
 name of a shipped one replaces it.
 """
@@ -29,7 +32,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -70,6 +73,21 @@ class Term:
     #: Match only the spellings of :attr:`spellings` in the original text (``far`` is
     #: not ``får``, ``speed`` not ``sped``), not everything that folds to the term.
     exact: bool = False
+    #: Context words (``*`` for a prefix) of which one must occur in the hit's sentence
+    #: for the hit to count (``speed`` needs ``rus*``, ``amfetamin*`` ...).
+    requires: tuple[str, ...] = ()
+    #: Context words of which none may occur in the hit's sentence (``drakk kaffe``).
+    unless: tuple[str, ...] = ()
+    #: Words (``*`` for a prefix) the hit's own word must not be (``alkoholfri*`` for
+    #: ``alkohol*``).
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def filter(self) -> TermFilter | None:
+        """The compiled ``requires``/``unless``/``exclude`` checks (None without any)."""
+        if not (self.requires or self.unless or self.exclude):
+            return None
+        return _term_filter(self.requires, self.unless, self.exclude)
 
     @property
     def spellings(self) -> frozenset[str]:
@@ -89,6 +107,73 @@ class Term:
     def is_phrase(self) -> bool:
         """True when the term has more than one word."""
         return " " in self.text
+
+
+_SENTENCE_STOPS = (". ", "! ", "? ", "; ")
+
+
+def _words_pattern(words: tuple[str, ...]) -> str:
+    """Alternation of folded words or phrases; a trailing ``*`` runs to the word's end."""
+    from harkit.text.normalise import fold  # (normalise imports nothing from here)
+
+    alts = sorted({re.escape(fold(w.rstrip("*"))) + (r"\w*" if w.endswith("*") else "")
+                   for w in words}, key=lambda a: (-len(a), a))
+    return "|".join(alts)
+
+
+@dataclass(frozen=True)
+class TermFilter:
+    """Checks a term's hit must pass: context words in its sentence, excluded words.
+
+    All checks run on the folded text (:func:`harkit.text.normalise.normalise`), so the
+    words are written as in the lexicon and match every spelling that folds like them. A
+    sentence ends at ``.``, ``!``, ``?`` or ``;`` before a blank or the text's end, as for
+    ``NEAR``; the hit's own words are not context.
+    """
+
+    requires: re.Pattern | None
+    unless: re.Pattern | None
+    exclude: re.Pattern | None
+
+    def accepts(self, text: str, start: int, end: int, lo: int = 0,
+                hi: int | None = None) -> bool:
+        """Whether the hit ``text[start:end]`` counts.
+
+        Parameters
+        ----------
+        text : str
+            Folded text holding the hit.
+        start, end : int
+            The hit's span in ``text`` (a prefix term's hit runs to its word's end).
+        lo, hi : int
+            The bounds of the hit's document in ``text`` (default: all of it).
+
+        Returns
+        -------
+        bool
+        """
+        hi = len(text) if hi is None else hi
+        if self.exclude is not None and self.exclude.fullmatch(text, start, end):
+            return False
+        if self.requires is None and self.unless is None:
+            return True
+        a = max([text.rfind(p, lo, start) for p in _SENTENCE_STOPS] + [lo - 1]) + 1
+        ends = [j for j in (text.find(p, end, hi) for p in _SENTENCE_STOPS) if j >= 0]
+        b = min(ends) if ends else hi
+        around = text[a:start] + " " + text[end:b]
+        if self.requires is not None and not self.requires.search(around):
+            return False
+        return self.unless is None or not self.unless.search(around)
+
+
+@lru_cache(maxsize=1024)
+def _term_filter(requires: tuple[str, ...], unless: tuple[str, ...],
+                 exclude: tuple[str, ...]) -> TermFilter:
+    def words(ws):
+        return re.compile(rf"(?<!\w)(?:{_words_pattern(ws)})(?!\w)") if ws else None
+
+    return TermFilter(words(requires), words(unless),
+                      re.compile(rf"(?:{_words_pattern(exclude)})") if exclude else None)
 
 
 @dataclass(frozen=True)
@@ -200,11 +285,13 @@ class Lexicon:
         return out
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per term: concept, term, form, source, icd_categories."""
-        rows = [(c.name, t.text, t.form, t.source, ";".join(c.icd_categories))
+        """One row per term: concept, term, form, source, icd_categories, and the
+        ``requires``, ``unless`` and ``exclude`` words (``;``-separated)."""
+        rows = [(c.name, t.text, t.form, t.source, ";".join(c.icd_categories),
+                 ";".join(t.requires), ";".join(t.unless), ";".join(t.exclude))
                 for c in self.concepts.values() for t in c.terms]
         return pd.DataFrame(rows, columns=["concept", "term", "form", "source",
-                                           "icd_categories"])
+                                           "icd_categories", "requires", "unless", "exclude"])
 
 
 @cache
@@ -262,7 +349,20 @@ def _concept(d: Mapping, where: str, path: str) -> Concept:
             raise LexiconError(f"{w}: key 'exact' must be true or false")
         if exact and text.endswith("*"):
             raise LexiconError(f"{w}: a prefix term ({text!r}) cannot be exact")
-        terms.append(Term(" ".join(text.split()), form, source, exact))
+        extra_words = {}
+        for key in ("requires", "unless", "exclude"):
+            ws = t.get(key, [])
+            if not isinstance(ws, list) or not all(
+                    isinstance(x, str) and x.strip() and _TERM.match(x.strip().lower())
+                    for x in ws):
+                raise LexiconError(f"{w}: key {key!r} must be a list of words or phrases "
+                                   f"(lower case, optional trailing '*'); got {ws!r}")
+            extra_words[key] = tuple(" ".join(x.lower().split()) for x in ws)
+        unknown = set(t) - {"term", "form", "source", "exact", "requires", "unless",
+                            "exclude"}
+        if unknown:
+            raise LexiconError(f"{w}: unknown key(s) {sorted(unknown)}")
+        terms.append(Term(" ".join(text.split()), form, source, exact, **extra_words))
     regexes = []
     for i, r in enumerate(d.get("regexes", [])):
         w = f"{where}: regexes[{i}]"

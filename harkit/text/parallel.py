@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DASK_COLUMNS", "collect_dask", "run_chunks", "search_dask"]
 
-_FLAGS = ("negated", "historical", "uncertain", "family")
+_FLAGS = _engine._FLAGS
 _INT_COLUMNS = ("start", "end")
 #: Columns of :func:`search_dask`'s result: the hit columns plus ``skip_reason``.
 DASK_COLUMNS = [*_engine.HIT_COLUMNS, "skip_reason"]

@@ -7,13 +7,15 @@ Grammar (operators upper case; precedence ``NOT`` > ``AND`` > ``OR``)::
     and     := not ("AND" not)*
     not     := "NOT" not | primary
     primary := "(" or ")" | "NEAR/" n "(" leaf "," leaf ")" | leaf
-    leaf    := ("@" concept | '"' phrase '"' | word) (":" ["!"] context)*
+    leaf    := ("@" concept | '"' phrase '"' | "/" regex "/" | word) (":" ["!"] context)*
 
 A word or phrase may hold ``*`` (any word characters: ``alkohol*``). Context filters
 ``:affirmed`` (no context flag), ``:negated``, ``:historical``, ``:uncertain``,
-``:family`` require the flag on the hit; ``:!negated`` etc. exclude it; several filters must
-all hold. A leaf without filters matches any hit. ``NEAR/n(a, b)`` holds when a hit of
-``a`` and a hit of ``b`` are at most ``n`` words apart (adjacent words: 1), in either order.
+``:family``, ``:hypothetical`` require the flag on the hit; ``:!negated`` etc. exclude
+it; several filters must all hold. A leaf without filters matches any hit.
+``NEAR/n(a, b)`` holds when a hit of ``a`` and a hit of ``b`` are at most ``n`` words
+apart (adjacent words: 1), in either order.
+``/pattern/`` is a Python regular expression run on the original text, case ignored.
 See ``docs/concept-search.md``.
 """
 
@@ -30,7 +32,7 @@ from harkit.icd.text import fold_text
 from harkit.text.lexicon import Lexicon, load_lexicon
 
 #: Context flags of a hit.
-CONTEXTS: tuple[str, ...] = ("negated", "historical", "uncertain", "family")
+CONTEXTS: tuple[str, ...] = ("negated", "historical", "uncertain", "family", "hypothetical")
 #: Values allowed after ``:`` in a query (``affirmed`` = no flag set).
 FILTERS: tuple[str, ...] = ("affirmed",) + CONTEXTS
 
@@ -75,7 +77,7 @@ class Hit:
         Concept the match belongs to, or None for a literal query term.
     length : int
         Number of words matched (a phrase is longer than 1).
-    negated, historical, uncertain, family : bool
+    negated, historical, uncertain, family, hypothetical : bool
         Context flags.
     sentence : int
         Index of the sentence the match starts in (``NEAR`` pairs hits of one sentence).
@@ -89,6 +91,7 @@ class Hit:
     historical: bool = False
     uncertain: bool = False
     family: bool = False
+    hypothetical: bool = False
     sentence: int = 0
 
     @property
@@ -192,6 +195,36 @@ class Concept(Leaf):
 
 
 @dataclass(frozen=True)
+class Regex(Leaf):
+    """``/pattern/``: a Python regular expression, run on the original text ignoring case.
+
+    Its hits belong to no lexicon concept: the engine reports them under the concept
+    ``/pattern/`` (the leaf's :attr:`name`), so two expressions never share a hit.
+    """
+
+    pattern: str
+
+    @property
+    def name(self) -> str:
+        """The expression as written, between slashes."""
+        return "/" + self.pattern.replace("/", "\\/") + "/"
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    def compile(self) -> re.Pattern:
+        """The compiled expression (case ignored; ``(?-i:...)`` turns that off)."""
+        return re.compile(self.pattern, re.IGNORECASE)
+
+    def _literal_ok(self, hit: Hit) -> bool:
+        return hit.concept == self.name
+
+    def __str__(self) -> str:
+        return self.name + self._filters()
+
+
+@dataclass(frozen=True)
 class Term(Leaf):
     """A single word, lower case; ``*`` matches any word characters."""
 
@@ -285,6 +318,7 @@ _TOKEN = re.compile(r"""
   | (?P<concept>@(?P<cname>[A-Za-z0-9_]*))
   | (?P<phrase>"(?P<ptext>[^"]*)(?P<pclose>"?))
   | (?P<filter>:(?P<fneg>!?)(?P<fname>[A-Za-z]*))
+  | (?P<regex>/(?P<rtext>(?:[^/\\]|\\.)*)(?P<rclose>/?))
   | (?P<word>[^\s()",:@]+)
 """, re.VERBOSE)
 _WORD = re.compile(r"^[\w*.§'/-]+$")
@@ -332,16 +366,26 @@ def _tokenize(q: str) -> list[_Tok]:
                                        f"{', '.join(FILTERS)} (or !name to exclude)",
                                        q, i + 1 + len(m.group("fneg")))
             toks.append(_Tok("filter", (bool(m.group("fneg")), name), i))
+        elif m.group("regex") is not None:
+            if not m.group("rclose"):
+                raise QuerySyntaxError("a regular expression is not closed with '/'", q, i)
+            text = m.group("rtext").replace("\\/", "/")
+            if not text:
+                raise QuerySyntaxError("empty regular expression", q, i)
+            try:
+                rx = re.compile(text, re.IGNORECASE)
+            except re.error as exc:
+                at = i + 1 + (exc.pos or 0)
+                raise QuerySyntaxError(f"invalid regular expression /{text}/: {exc.msg}",
+                                       q, at) from None
+            if rx.fullmatch(""):
+                raise QuerySyntaxError(f"regular expression /{text}/ matches the empty "
+                                       "text, so it would find nothing", q, i)
+            toks.append(_Tok("regex", text, i))
         elif kind == "word":
             w = m.group("word")
-            if len(w) > 1 and w.startswith("/"):
-                # a regular expression would be read as a word and silently match nothing
-                raise QuerySyntaxError(
-                    f"{w!r} looks like a regular expression, which queries do not take: "
-                    "write * for any letters (alkohol*), or put the pattern in a lexicon "
-                    "concept's regexes", q, i)
             if not _WORD.match(w) or w.strip("*") == "":
-                hint = (" (regular expressions are not supported in queries; * stands for "
+                hint = (" (write a regular expression between slashes, /.../; * stands for "
                         "any letters)" if set(w) & set("[]{}()|\\^$+?") else "")
                 raise QuerySyntaxError(f"invalid word {w!r}{hint}", q, i)
             if not any(ch.isalnum() for ch in w):
@@ -444,6 +488,8 @@ class _Parser:
             make = lambda **kw: Phrase(text=t.value, **kw)  # noqa: E731
         elif t.kind == "word":
             make = lambda **kw: Term(text=t.value, **kw)  # noqa: E731
+        elif t.kind == "regex":
+            make = lambda **kw: Regex(pattern=t.value, **kw)  # noqa: E731
         elif t.kind == "end":
             self.error("unexpected end of query: expected a concept, word or phrase")
         elif t.kind in ("AND", "OR"):

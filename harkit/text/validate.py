@@ -156,7 +156,7 @@ def evaluate(hits: pd.DataFrame, annotations: pd.DataFrame, *, level: str = "spa
         document is predicted for a concept when it has a hit, and true when it has an
         annotation.
     affirmed : bool, default True
-        Count only affirmed mentions: hits flagged ``negated``, ``uncertain`` or
+        Count only affirmed mentions: hits flagged ``negated``, ``uncertain``, ``hypothetical`` or
         ``family`` are no prediction and annotations marked ``negated`` no truth. False
         takes every hit and every annotation.
     suppress : bool, default True
@@ -177,7 +177,8 @@ def evaluate(hits: pd.DataFrame, annotations: pd.DataFrame, *, level: str = "spa
     h = hits
     a = annotations
     if affirmed:
-        keep = ~hits[[c for c in ("negated", "uncertain", "family") if c in hits]].any(axis=1)
+        keep = ~hits[[c for c in ("negated", "uncertain", "family", "hypothetical")
+                      if c in hits]].any(axis=1)
         h = hits[keep]
         a = annotations[~annotations["negated"].astype(bool)]
     rows = []
