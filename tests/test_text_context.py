@@ -455,18 +455,27 @@ def test_negation_agrees_with_generator_truth(seed):
     assert agree / total >= 0.95, (agree, total)
 
 
-def test_one_megabyte_with_many_hits_is_fast():
+def test_context_time_grows_linearly_with_the_text():
+    # a guard against quadratic scope handling, not a speed target (benchmarks/ hold those):
+    # four times the text with four times the hits may take at most about four times as long
     import time
 
     line = ("Pasienten har drukket sterkt i mange aar. Ingen tegn til abstinens; "
             "ikke holdepunkter for alkoholmisbruk. Far drakk.\n")
-    n = normalise(line * (1_000_000 // len(line) + 1))
-    spans = [m.span() for m in re.finditer("abstinens|alkoholmisbruk", n.text)]
-    t0 = time.perf_counter()
-    out = context_batch(n, [a for a, _ in spans], [b for _, b in spans])
-    elapsed = time.perf_counter() - t0
-    assert len(spans) > 15_000 and out["negated"].all() and not out["family"].any()
-    assert elapsed < 2.0, elapsed
+
+    def run(size: int) -> float:
+        n = normalise(line * (size // len(line) + 1))
+        spans = [m.span() for m in re.finditer("abstinens|alkoholmisbruk", n.text)]
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            out = context_batch(n, [a for a, _ in spans], [b for _, b in spans])
+            best = min(best, time.perf_counter() - t0)
+        assert out["negated"].all() and not out["family"].any()
+        return best
+
+    small, large = run(250_000), run(1_000_000)
+    assert large / small < 8.0, (small, large)
 
 
 @pytest.mark.parametrize("sentence, negated", [
