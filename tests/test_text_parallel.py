@@ -30,8 +30,9 @@ SKIPPED = [("BAD-missing", "missing"), ("BAD-bytes", "not_text"),
 
 @pytest.fixture(scope="module")
 def docs() -> pd.DataFrame:
-    d = generate(1500, seed=5, sud_fraction=0.5, progress=False).documents
-    d = d[["document_id", "person_id", "text"]].astype(object).reset_index(drop=True)
+    d = generate(2500, seed=5, sud_fraction=0.5, progress=False).documents
+    # 412 generated documents and the 4 bad ones: the chunk counts below assume 416
+    d = d[["document_id", "person_id", "text"]].astype(object).iloc[:412].reset_index(drop=True)
     parts, prev = [], 0
     for k, at in enumerate(BAD_AT):
         parts += [d.iloc[prev:at - k], BAD.iloc[[k]]]
