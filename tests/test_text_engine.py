@@ -203,9 +203,18 @@ def test_precision_recall_on_generator(synth):
     for c, (pc, rc) in with_ctx.items():
         if c not in ("cannabis", "_micro"):
             assert pc >= 0.95, c
-        if c not in ("treatment", "polydrug", "_micro"):
+        if c not in ("treatment", "polydrug", "withdrawal", "_micro"):
             assert rc >= 0.90, c
         assert pc >= without[c][0], c
+    # withdrawal: a bare "delirium" counts only beside a word of alcohol or withdrawal in
+    # its sentence (it is postoperative or febrile delirium too), so the generator's
+    # "delirium paa anden dag" is missed; every missed document is such a case or an
+    # OCR-split "Del iriurn"
+    assert with_ctx["withdrawal"][1] >= 0.85
+    truth_w = set(labels[(labels.concept == "withdrawal") & labels.affirmed].document_id)
+    missed_w = docs[docs.document_id.isin(truth_w - set(search(docs, "@withdrawal")
+                                                        .document_id))]
+    assert missed_w.text.str.contains(r"(?i)\bdel ?ir", regex=True).all()
     assert with_ctx["polydrug"][1] >= 0.85
     truth = set(labels[(labels.concept == "polydrug") & labels.affirmed].document_id)
     missed = docs[docs.document_id.isin(truth - set(search(docs, "@polydrug").document_id))]

@@ -54,6 +54,14 @@ def test_speed_counts_only_beside_drug_use():
         ("D1", "speed"), ("D2", "speed"), ("D4", "amfetamin"), ("D4", "speed")]
 
 
+def test_pills_count_as_sedatives_only_beside_misuse():
+    texts = ["Tar piller mot høyt blodtrykk.",
+             "Blandingsmisbruk av alkohol og piller.",
+             "Piller. Alkohol benektes.",                 # the context word is in another sentence
+             "Kjent pillemisbruk gjennom mange år."]
+    assert found(texts, "@sedatives") == [("D1", "piller"), ("D3", "pillemisbruk")]
+
+
 def test_glue_counts_only_beside_sniffing():
     texts = ["Laget figurer av lim og papp på dagsenteret.",
              "Har sniffet lim siden 14-årsalderen.",

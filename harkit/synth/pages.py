@@ -588,6 +588,10 @@ def _batch(rng: np.random.Generator, tab: _Tables, years: np.ndarray, targets: n
     band = (end - base) // width
     brk = np.r_[False, band[1:] > band[:-1]]
     brk[page_first[page_ntok > 0]] = False
+    # no line break after a suspended compound ("Alkohol- og ..."): "-\n" would read as a
+    # line-end hyphenation and join the words
+    suspended = np.fromiter((t.endswith("-") for t in tokens), bool, n)
+    brk[1:] &= ~suspended[:-1]
     split = np.flatnonzero(brk & hyph & (rng.random(n) < HYPHENATION))
     u = rng.random(len(split))
     for i, x in zip(split, u):
