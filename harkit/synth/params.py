@@ -352,9 +352,10 @@ class Truth:
         ``category_cause_group`` column of ``data/cause_codes.csv`` and
         ``data/contributing_codes.csv``. The two differ by design: alcoholic cirrhosis
         (``liver``) is ``alcohol_induced``; intentional drug poisoning X62 (``suicide``)
-        is ``drug_induced``; a pre-2003 sedative overdose F13.0 is ``other`` (F13 is not
-        in EMCDDA Selection B); contributing T-codes are ``other`` and I10
-        ``cardiovascular``.
+        is ``drug_induced``, and so are ICD-8 E950 (the poisoning-by-intent bridge) and
+        ICD-9 E950.0-E950.5 (the generator never writes a bare ICD-9 E950); a pre-2003
+        sedative overdose F13.0 is ``drug_induced`` like the other F1x.0 codes;
+        contributing T-codes are ``other`` and I10 ``cardiovascular``.
     notes : dict
         Counts worth knowing (e.g. lives simulated in total).
     estimand_seed : int
