@@ -38,7 +38,19 @@ def test_python_snippets_run_in_order_on_the_fixture(tmp_path, monkeypatch):
     # the walk went from the extract through the cohort to an estimate and a table
     assert len(namespace["cohort"]) == len(namespace["ex"].persons)
     assert "aware_mean" in namespace["res"].table
-    assert (namespace["shown"]["n"] == "*").any()
+    # the page's promise for the table of counts, whatever the data: every count below 5
+    # is hidden, and every count shown is the true count
+    counts, shown = namespace["counts"], namespace["shown"]
+    keys = ["underlying_cause_group", "sud_group"]
+    both = counts.merge(shown, on=keys, suffixes=("", "_shown"), validate="one_to_one")
+    assert len(both) == len(counts)
+    hidden = both["n_shown"].astype(str) == "*"
+    assert hidden[both["n"] < 5].all()
+    assert (both.loc[~hidden, "n_shown"].astype(int) == both.loc[~hidden, "n"]).all()
+    # the primary suppression is backed up: no row or column has exactly one hidden cell
+    for key in keys:
+        per = hidden.groupby(both[key], observed=True).sum()
+        assert not (per == 1).any(), key
 
 
 def _command_lines() -> list[list[str]]:

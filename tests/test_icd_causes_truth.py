@@ -17,24 +17,17 @@ from harkit.icd.codelists import codelists
 from harkit.synth import codes
 from harkit.synth.params import CAUSE_GROUPS
 
-#: (code system, code) -> category the revision-consistent list gives where the generator's
-#: hand-read table (harkit/synth/data/cause_codes.csv, still on the EMCDDA Selection B
-#: reading) differs. The generator's table is to follow the list: see docs/icd-harmonisation.md.
-KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
-    # F13 kept in drug_induced so the group does not step at the 2003 coding change
-    ("ICD-10", "F13.0"): "drug_induced", ("ICD-10", "F130"): "drug_induced",
-    ("ICD-10", "F13.2"): "drug_induced", ("ICD-10", "F132"): "drug_induced",
-    # the ICD-8 poisoning-by-intent bridge: self-poisoning by solids and liquids is drug_induced
-    ("ICD-8", "E950"): "drug_induced",
-}
+#: (code system, code) -> category the list gives where the generator's hand-read table
+#: intentionally differs. None today: the generator's tables follow the revision-consistent
+#: list (F13 and ICD-8 E950 drug_induced, ICD-9 drug suicide written E950.0-E950.5).
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {}
 
 #: Generator cause group -> the list categories its codes may mean (the generator's groups
 #: are coarser or drawn differently from the Norwegian/EMCDDA definitions).
 GROUP_TO_CATEGORIES = {
     "alcohol": {"alcohol_induced"},
-    # F13.0 (pre-2003 sedative overdose) is outside EMCDDA Selection B: other
-    "overdose": {"drug_induced", "other"},
-    # X62 intentional drug poisoning is drug_induced (X60-X64)
+    "overdose": {"drug_induced"},
+    # drug self-poisoning (ICD-8 E950, ICD-9 E950.0-.5, X62) is drug_induced
     "suicide": {"suicide", "drug_induced"},
     "accident": {"accident"}, "violence": {"violence"}, "cancer": {"cancer"},
     "cardiovascular": {"cardiovascular"}, "respiratory": {"respiratory"},
@@ -115,6 +108,12 @@ def test_every_code_table_row_matches_the_list():
     # a known disagreement must give exactly the category stated for it
     bad = np.where(known != None, got != known, got != want)  # noqa: E711 (elementwise)
     assert not bad.any(), rows[bad].assign(got=got[bad]).to_string()
+    # drug self-poisoning is written with its 4th digit in ICD-9: a bare E950 names no drug
+    # (suicide), and writing it would step the drug-death share at 1986 and 1996
+    icd9 = table[table["revision"] == "ICD-9"]
+    assert "E950" not in set(icd9["code"])
+    assert set(icd9.loc[icd9["code"].str.startswith("E950"), "category_cause_group"]) == {
+        "drug_induced"}
     # the column is filled on every row, with list categories only
     lists = codelists()
     cats = set(lists.loc[lists["list"] == "cause_group", "category"])

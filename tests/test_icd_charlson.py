@@ -129,16 +129,18 @@ def register():
 def test_synthetic_register_planted_score(register):
     """Planted conditions are recovered from the coded diagnoses, person by person.
 
-    Every generator Charlson code is in the Swedish list (ICD-7 rheumatoid arthritis is
-    written ``722.00`` and diabetes ``260.09``, as published, not the less specific
-    ``722.0``/``260``). So for every person whose planted conditions all appear among
-    their coded diagnoses the computed score equals the planted score exactly.
+    The generator writes ICD-7 Charlson codes in the Swedish list form (``722.00``,
+    ``260.09``, ``420.1``), the 4-digit Norwegian form (``722.0``, ``260.0``: a safe
+    truncation, same condition) or the bare 3-digit Norwegian form (``722``, ``260``,
+    ``420``: ambiguous, no condition), and records which in ``truth.diagnoses.code_form``.
+    So for every person whose planted conditions all appear among their mappable coded
+    diagnoses the computed score equals the planted score exactly.
 
-    The one exception: a planted condition that the generator recorded only as uncoded
-    text (``truth.diagnoses.coded`` False on all its rows; up to 55 % of diagnoses before
-    1950) is invisible to a code-based index (``harmonise(text=False)``). For those persons
-    the score is the planted score minus that condition's weight, never anything else.
-    Every planted condition has at least one diagnosis row, coded or not.
+    The exceptions: a planted condition that the generator recorded only as uncoded text
+    (``truth.diagnoses.coded`` False on all its rows; up to 55 % of diagnoses before 1950)
+    or only as a bare ICD-7 category (``code_form == "norwegian_bare"``) is invisible to a
+    code-based index (``harmonise(text=False)``). For those persons the score is below the
+    planted score, never above. Every planted condition has at least one diagnosis row.
     """
     ex = register
     truth = ex.truth.persons.set_index("person_id")
@@ -149,7 +151,8 @@ def test_synthetic_register_planted_score(register):
     td = ex.truth.diagnoses.set_index("diagnosis_id").loc[ex.diagnoses["diagnosis_id"]]
     rows = pd.DataFrame({"person_id": ex.diagnoses["person_id"].to_numpy(),
                          "concept": td["concept"].to_numpy(),
-                         "coded": td["coded"].to_numpy()})
+                         "coded": (td["coded"] & (td["code_form"] != "norwegian_bare")
+                                   .fillna(True)).to_numpy(dtype=bool)})
 
     def _has(frame: pd.DataFrame) -> pd.DataFrame:
         return (frame.groupby(["person_id", "concept"]).size().unstack(fill_value=0)
@@ -190,17 +193,76 @@ def test_synthetic_register_planted_score(register):
 
 
 def test_generator_charlson_codes_are_in_the_list():
-    """Every code-table row of a Charlson concept maps to its Ludvigsson condition."""
+    """Every code-table row of a Charlson concept maps to its Ludvigsson condition.
+
+    Bare 3-digit ICD-7 categories (``code_form`` ``norwegian_bare``) are left out here: they
+    are ambiguous by design (see ``test_icd7_code_forms_in_generated_data``).
+    """
     from harkit.icd.codelists import codelists, match
     from harkit.synth import codes
 
     table = codes.diagnosis_table()
-    table = table[(table["kind"] == "charlson") & (table["revision"] != "none")]
+    table = table[(table["kind"] == "charlson") & (table["revision"] != "none")
+                  & (table["code_form"] != "norwegian_bare")]
     got = match(table["code"].reset_index(drop=True), table["revision"].reset_index(drop=True),
                 codelists(), "charlson_ludvigsson")
     want = table["concept"].map(GENERATOR_TO_LUDVIGSSON).to_numpy()
     assert (got.to_numpy(dtype=object) == want).all(), table.loc[
         got.to_numpy(dtype=object) != want, ["revision", "code"]]
+
+
+def test_icd7_code_forms_in_generated_data(register):
+    """Both ICD-7 forms occur in generated data and map as the safe-truncation rule says.
+
+    Swedish list codes (``722,00``, ``260,09``, ``420,1``) and 4-digit Norwegian codes
+    (``722.0``, ``260.0``) give their Charlson condition; bare Norwegian categories
+    (``722``, ``260``, ``420``) give none and are reported as ambiguous by
+    ``unmapped_codes``, never silently dropped.
+    """
+    from harkit.icd.overview import unmapped_codes
+
+    ex = register
+    h = harmonise(ex.diagnoses, text=False)
+    td = ex.truth.diagnoses.set_index("diagnosis_id").loc[ex.diagnoses["diagnosis_id"]]
+    form = td["code_form"].to_numpy(dtype=object)
+    icd7 = (h["code_system"].astype("string") == "ICD-7").fillna(False).to_numpy()
+    norm = h["code_norm"].astype("string").fillna("").to_numpy(dtype=object)
+    res = charlson(h.assign(person_id=h["diagnosis_id"])).set_index("person_id")
+    expected = {  # canonical code -> condition (None: ambiguous, no condition)
+        "722.00": "rheumatic_disease", "722.0": "rheumatic_disease", "722": None,
+        "260.09": "diabetes_without_chronic_complication",
+        "260.0": "diabetes_without_chronic_complication", "260": None,
+        "420.1": "myocardial_infarction", "420": None,
+    }
+    want_form = {"722.00": "swedish", "260.09": "swedish", "420.1": "swedish",
+                 "722.0": "norwegian", "260.0": "norwegian",
+                 "722": "norwegian_bare", "260": "norwegian_bare", "420": "norwegian_bare"}
+    for code, cond in expected.items():
+        rows = icd7 & (norm == code)
+        assert rows.sum() >= 3, code  # every form occurs in the generated data
+        assert (form[rows] == want_form[code]).all(), code
+        flags = res.loc[h.loc[rows, "diagnosis_id"]].drop(columns="charlson_score")
+        if cond is None:
+            assert not flags.to_numpy().any(), code
+        else:
+            assert flags[cond].all() and flags.drop(columns=cond).sum(axis=1).eq(0).all(), code
+    # both delivery forms of the Swedish code: comma decimal and dotted
+    delivered = set(h.loc[icd7 & (norm == "722.00"), "code"].astype(str))
+    assert {"722,00", "722.00"} <= delivered
+    un = unmapped_codes(h, suppressed=False)
+    amb = un[(un["code_system"] == "ICD-7") & (un["status"] == "ambiguous")]
+    assert {"722", "260", "420"} <= set(amb["code_norm"].astype(str))
+    trunc = un[(un["code_system"] == "ICD-7") & (un["status"] == "truncated")]
+    assert {"722.0", "260.0"} <= set(trunc["code_norm"].astype(str))
+
+
+def test_icd7_hemiplegia_both_forms():
+    """Hemiplegia (not planted by the generator): ``357,00`` and ``357.0`` both map."""
+    dx = pd.DataFrame({"person_id": ["A", "B", "C"],
+                       "code": pd.array(["357,00", "357.0", "357"], dtype="string"),
+                       "code_system": "ICD-7"})
+    res = charlson(harmonise(dx, text=False)).set_index("person_id")
+    assert res["hemiplegia"].tolist() == [True, True, False]
 
 
 def _comorbidipy():

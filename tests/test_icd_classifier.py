@@ -115,8 +115,9 @@ def test_synthetic_uncoded_rows(fitted, uncoded):
     Figures (n=8000, seed=7; 3,102 of 11,992 uncoded rows are SUD), with the generator's
     varied diagnosis texts (clinician phrasings, abbreviations, qualifiers, OCR noise;
     harkit.synth.dxtext): rules alone macro-F1 0.88 (0.2 % abstention), 0.92 without the
-    abbreviated wordings the lexicon lacks ("barbituratmisbr.", "blandingsmisbr.",
-    "Delirium trem.", "DT"), model alone 0.94, rules-then-model 0.96. Co-used substances
+    abbreviated wordings ("barbituratmisbr.", "blandingsmisbr.", which the lexicon lacks,
+    and "Delirium trem.", "DT", which it reads since it has abbreviated delirium tremens),
+    model alone 0.94, rules-then-model 0.96. Co-used substances
     are recorded as secondary diagnoses (sedatives for 15-60 % of the groups), so
     "barbituratmisbr." is common and pulls the rules' sedatives recall down to 0.69 (before
     the generator drew co-use, when it was rare: rules 0.91, model 0.97, both 0.97).
@@ -131,11 +132,15 @@ def test_synthetic_uncoded_rows(fitted, uncoded):
     abbrev = texts.str.contains(r"misbr\.|trem\.|^\s*dt\.?\s*$", case=False, regex=True)
     r_known = evaluate(rules["substance"].where(~low)[~abbrev], truth[~abbrev], low[~abbrev])
     assert r_known["macro_f1"] >= 0.90 and r_known["abstention"] < 0.10
-    # the abbreviations are a lexicon gap: they only cost recall (F1 0.88 on all rows)
+    # the misbr. abbreviations are a lexicon gap: they only cost recall
     assert 0.85 < r["macro_f1"] < r_known["macro_f1"] and r["abstention"] < 0.10
     rg = rules["substance"].where(~low).astype(object).fillna("-").to_numpy()[abbrev]
     rw = truth.astype(object).fillna("-").to_numpy()[abbrev]
-    assert ((rg == rw) | (rg == "-")).all() and (rg == "-").mean() > 0.5
+    assert ((rg == rw) | (rg == "-")).all() and (rg == "-").mean() > 0.2
+    # abbreviated delirium tremens (DT, delirium trem.) is read since the lexicon has it
+    dt = texts.str.contains(r"trem\.|^\s*dt\.?\s*$", case=False, regex=True).to_numpy()[abbrev]
+    # (some are held below the threshold by an uncertain or negated context)
+    assert dt.sum() > 10 and (rg[dt] == rw[dt]).mean() > 0.8, (rg[dt] == rw[dt]).mean()
     m = fitted.score(texts, truth)
     assert 0.85 < m["macro_f1"] < 0.995 and m["abstention"] < 0.10
     both = rules_then_model(texts, fitted, rules=rules)

@@ -23,7 +23,7 @@ def test_one_row_per_diagnosis_in_order(gen):
     ex, truth = gen
     d = truth.diagnoses
     assert list(d.columns) == ["diagnosis_id", "concept", "kind", "substance", "sud_level",
-                               "alcohol_somatic", "coded"]
+                               "alcohol_somatic", "coded", "code_form"]
     assert len(d) == len(ex.diagnoses)
     assert (d["diagnosis_id"].to_numpy() == ex.diagnoses["diagnosis_id"].to_numpy()).all()
     assert ((~d["coded"]).to_numpy() == ex.diagnoses["code"].isna().to_numpy()).all()

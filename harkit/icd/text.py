@@ -268,8 +268,11 @@ def _map_one(comp: _Compiled, text: str) -> tuple:
            if e.requires != "alcohol" or "alcohol" in substances]
     # a bare alcohol word names the cause of an organ disease, not a use disorder
     used = [(e, c) for e, c in sub_hits if not (som and e.role == "cause")]
-    specific = [(e, c) for e, c in used if e.role != "generic"]
-    used = specific or used
+    # a fallback word (abstinens, DT) names alcohol only when nothing else is named:
+    # opioidabstinens is opioids, narkomani med abstinens stays generic
+    specific = [(e, c) for e, c in used if e.role not in ("generic", "fallback")]
+    generic = [(e, c) for e, c in used if e.role == "generic"]
+    used = specific or generic or used
     cats = {e.category for e, _ in used}
     if len(cats) > 1 and "tobacco" in cats:
         cats.discard("tobacco")
@@ -339,7 +342,8 @@ def text_rules(texts: pd.Series, *, lexicon: str | Path | pd.DataFrame | None = 
     Notes
     -----
     Substance: the specific substances named (generic words such as ``narkomani`` only
-    when no substance is named; tobacco dropped next to another substance); two or more
+    when no substance is named, fallback words such as ``abstinens`` only when neither a
+    substance nor a generic word is named; tobacco dropped next to another substance); two or more
     give ``polydrug`` with confidence 0.8. A bare alcohol word (``alkoholisk``) next to an
     organ term (``levercirrhose``) gives ``alcohol_somatic`` and no substance, as the
     codes K70/K85.2 do. Organ terms need alcohol in the same text. SUD level: the most

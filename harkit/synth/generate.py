@@ -407,6 +407,9 @@ def _diagnosis_truth(diagnosis_id: np.ndarray, dx: dict) -> pd.DataFrame:
         col = table[f"category_{name}"].to_numpy(dtype=object)[row]
         out[name] = pd.Series(col, dtype="string").replace("", pd.NA)
     out["coded"] = np.array([c is not None for c in dx["code"]], dtype=bool)
+    # which ICD-7 form (Swedish 5-digit list code or Norwegian 3-4 digit) was written
+    form = pd.Series(table["code_form"].to_numpy(dtype=object)[row], dtype="string")
+    out["code_form"] = form.replace("", pd.NA).where(out["coded"].to_numpy())
     return out
 
 

@@ -338,7 +338,13 @@ class Truth:
         323) keeps the concept's true substance. The organ-disease concepts
         (``alcohol_liver``, ``alcohol_pancreatitis``, kind ``organ``) carry their
         ``alcohol_somatic`` category where the code means one (ICD-9 577.1 and ICD-7 587
-        do not).
+        do not). ``code_form`` records which ICD-7 form was written where the two
+        differ (string, NA elsewhere): ``swedish`` (the Swedish Charlson list's code,
+        ``722.00``, ``260.09``, ``420.1``, delivered e.g. as ``722,00``), ``norwegian``
+        (the 4-digit Norwegian form, ``722.0``, ``260.0``: a safe truncation that maps to
+        the same condition) or ``norwegian_bare`` (the 3-digit category, ``722``, ``260``,
+        ``420``: ambiguous, no Charlson condition, listed by
+        :func:`harkit.icd.unmapped_codes`).
     causes_of_death : pandas.DataFrame
         One row per cause-of-death row, in the order of ``extract.causes_of_death``:
         ``person_id``, ``cause_type`` (``underlying``/``contributing``), ``line``, ``code``
@@ -352,9 +358,10 @@ class Truth:
         ``category_cause_group`` column of ``data/cause_codes.csv`` and
         ``data/contributing_codes.csv``. The two differ by design: alcoholic cirrhosis
         (``liver``) is ``alcohol_induced``; intentional drug poisoning X62 (``suicide``)
-        is ``drug_induced``; a pre-2003 sedative overdose F13.0 is ``other`` (F13 is not
-        in EMCDDA Selection B); contributing T-codes are ``other`` and I10
-        ``cardiovascular``.
+        is ``drug_induced``, and so are ICD-8 E950 (the poisoning-by-intent bridge) and
+        ICD-9 E950.0-E950.5 (the generator never writes a bare ICD-9 E950); a pre-2003
+        sedative overdose F13.0 is ``drug_induced`` like the other F1x.0 codes;
+        contributing T-codes are ``other`` and I10 ``cardiovascular``.
     notes : dict
         Counts worth knowing (e.g. lives simulated in total).
     estimand_seed : int
