@@ -10,9 +10,9 @@ import pyarrow.compute as pc
 from harkit import dates, schema
 from harkit.io.names import canonical_name
 from harkit.io.raw import RawFile
-from harkit.io.rejects import make_rejects, mask_values
+from harkit.io.rejects import make_rejects
 
-MASK = "__mask_"  # prefix: masked raw text of a date column, for later rejects
+MASK = "__mask_"  # prefix: delivered text of a date column, masked in later rejects
 
 #: Folded names of year-only columns: they fill a date only where the full date is blank.
 YEAR_COLUMNS = {"fodselsaar", "fodselsar", "faar", "birth_year", "dodsaar", "dodsar",
@@ -286,7 +286,12 @@ class Converter:
             self.reject(unknown, declared_col, "unknown date precision code", dt)
             mapped[unknown] = None
             d, p = dates.coarsen(d, p, pd.Series(mapped, index=d.index))
-        mask = mask_values(values).astype("category")
+        # The delivered text, kept for rejects of later rules and masked only there (a
+        # date's text is nearly unique per row: masking all of it would cost a regex per
+        # row); held as categories, with no string per row.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        mask = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques,
+                         dtype=object)), index=values.index)
         return d, p, mask
 
 
