@@ -212,6 +212,14 @@ def _bounds(df: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
     return dates.period_bounds(df[col], df[f"{col}_precision"])
 
 
+def _person_bounds(p: _Table, col: str) -> tuple[pd.Series, pd.Series]:
+    """Bounds of a person date, worked out once for all the tables checked against it."""
+    cache = p.__dict__.setdefault("_bounds", {})
+    if col not in cache:
+        cache[col] = _bounds(p.df, col)
+    return cache[col]
+
+
 def _date_rules(t: _Table, tables: dict[str, _Table], delivered: set[str]) -> None:
     df = t.df
     if not len(df):
@@ -246,11 +254,11 @@ def _against_life(t: _Table, tables: dict[str, _Table], col: str,
     usable = (pos >= 0) & ~np.append(p.dead, True)[pos]
     lo, hi = _bounds(df, col)
     if "death_date" in p.df:
-        _, death_hi = _bounds(p.df, "death_date")
+        _, death_hi = _person_bounds(p, "death_date")
         dh = np.append(death_hi.to_numpy(), np.datetime64("NaT"))[pos]
         t.reject((lo.to_numpy() > dh) & usable, col, after_death, t.delivered_text(col))
     if before_birth is not None and "birth_date" in p.df:
-        birth_lo, _ = _bounds(p.df, "birth_date")
+        birth_lo, _ = _person_bounds(p, "birth_date")
         bl = np.append(birth_lo.to_numpy(), np.datetime64("NaT"))[pos]
         t.reject((hi.to_numpy() < bl) & usable, col, before_birth, t.delivered_text(col))
 
