@@ -110,6 +110,27 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
                      dtype=object)
 
 
+def _arrow_backed(s: pd.Series) -> pa.Array | None:
+    """The column's Arrow text when it already is Arrow-backed (else None)."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" or \
+            isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype) or
+                                                  pa.types.is_large_string(dtype.pyarrow_dtype)):
+        arr = pa.array(s.array)
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return None
+
+
+def _string_series(arr: pa.Array, index: pd.Index) -> pd.Series:
+    """Arrow text as a pandas ``string`` column, without a Python string per row where
+    ``string`` is Arrow-backed (pandas 3)."""
+    dtype = pd.StringDtype()
+    if dtype.storage == "pyarrow":
+        return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())),
+                         index=index, copy=False)
+    return pd.Series(arr.to_pandas(), index=index, dtype=dtype)
+
+
 def strip(s: pd.Series) -> pd.Series:
     """Strip surrounding blanks from text values; a no-op pass when none have any.
 
@@ -190,15 +211,31 @@ class Converter:
         return to_text(self.raw.frame[raw_col], self.raw.is_text)
 
     def ids(self, raw_col: str, canon: str) -> pd.Series:
-        s = strip(self.text(raw_col))
-        blank = (s == "").to_numpy()
-        out = s.where(~blank, None)
+        arr = _arrow_backed(self.raw.frame[raw_col])
+        if arr is not None:
+            # Arrow-backed text (Parquet under pandas 3): trimmed and kept on the array,
+            # no Python string per row.
+            arr = pc.utf8_trim_whitespace(arr)
+            blank_a = pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True)
+            blank = blank_a.to_numpy(zero_copy_only=False)
+            out = _string_series(pc.if_else(blank_a, pa.scalar(None, arr.type), arr),
+                                 self.raw.frame.index)
+        else:
+            s = strip(self.text(raw_col))
+            blank = (s == "").to_numpy()
+            out = s.where(~blank, None)
         col = schema.TABLES[self.table].column(canon)
         if not col.nullable:
             self.reject(blank, raw_col, "missing required value", None)
         return out
 
     def string(self, raw_col: str, canon: str) -> pd.Series:
+        arr = _arrow_backed(self.raw.frame[raw_col])
+        if arr is not None:
+            text = arr if canon in FREE_TEXT else pc.utf8_trim_whitespace(arr)
+            blank_a = pc.fill_null(pc.equal(pc.utf8_length(text), 0), True)
+            return _string_series(pc.if_else(blank_a, pa.scalar(None, arr.type), arr),
+                                  self.raw.frame.index)
         t = self.text(raw_col)
         # Values are kept as delivered (codes too: "h25.9 " is harkit.icd's to normalise);
         # only a blank value becomes missing.
