@@ -61,6 +61,7 @@ class _Table:
             p.data = p.data.iloc[:0]
         self.files = np.array([p.source_file for p in parts], dtype=object)
         self.dead = np.zeros(len(self.df), dtype=bool)
+        self.key_unique = False  # proven unique, with no missing key, on every row
         self.rejects: list[pd.DataFrame] = []
         for p in parts:
             self.rejects += p.rejects
@@ -96,31 +97,49 @@ class _Table:
             [None] * len(self.df), dtype=object)
 
 
-def _unique_by_arrow(df: pd.DataFrame, key: list[str]) -> bool | None:
+def _unique_by_arrow(df: pd.DataFrame, key: list[str], arr: pa.Array | None = None
+                     ) -> bool | None:
     """Whether a one-column text key is unique, told by Arrow's hashing of the bytes.
 
     UTF-8 is one-to-one, so distinct byte strings are distinct values. None when Arrow
     cannot tell exactly (several key columns, missing or non-text values); the caller
-    then uses pandas.
+    then uses pandas. ``arr`` is the key column as Arrow text, when already at hand.
     """
     if len(key) != 1 or not len(df):
         return None
-    s = df[key[0]]
-    try:
-        arr = pa.array(s.to_numpy(dtype=object) if s.dtype == object else s, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
-        return None
+    if arr is None:
+        try:
+            arr = _arrow_text(df[key[0]])
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+            return None
     if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
     return pc.count_distinct(arr).as_py() == len(arr)
 
 
-def _validate(name: str, table: pd.DataFrame) -> None:
-    """:func:`harkit.schema.validate_table`, its unique-key check done by Arrow when it can."""
+def _validate(name: str, table: pd.DataFrame, key_unique: bool) -> None:
+    """:func:`harkit.schema.validate_table`, its unique-key check done by Arrow when it can.
+
+    ``key_unique``: the key was proven unique, with no missing value, on all the rows the
+    table was kept from (a subset of distinct values is distinct: no check needed).
+    """
     sch = schema.pandera_schema(name)  # a fresh schema object: changing it is local
-    if sch.unique and _unique_by_arrow(table, list(sch.unique)):
-        sch.unique = None  # proven above; pandas' hashing of millions of ids is slow
+    if sch.unique and (key_unique or _unique_by_arrow(table, list(sch.unique))):
+        sch.unique = None  # proven; pandas' hashing of millions of ids is slow
     sch.validate(table, lazy=True)
+
+
+def _table_keys(t: _Table) -> pa.Array | None:
+    """The table's one-column key as Arrow text (worked out once; None if not text)."""
+    if "_keys" not in t.__dict__:
+        key = schema.TABLES[t.name].key
+        t._keys = None
+        if len(key) == 1 and key[0] in t.df:
+            try:
+                t._keys = _arrow_text(t.df[key[0]])
+            except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+                t._keys = None
+    return t._keys
 
 
 def _duplicates(t: _Table) -> None:
@@ -128,7 +147,8 @@ def _duplicates(t: _Table) -> None:
     df = t.df
     if not key or not len(df) or not set(key) <= set(df.columns):
         return
-    if _unique_by_arrow(df, key):
+    if _unique_by_arrow(df, key, _table_keys(t)):
+        t.key_unique = True
         return  # no two rows share a key (the common case), proven on the bytes
     complete = df[key].notna().all(axis=1).to_numpy()
     dup_any = np.zeros(len(df), dtype=bool)
@@ -169,11 +189,12 @@ def _arrow_text(s: pd.Series) -> pa.Array:
 
 def _parent_keys(parent: _Table) -> pa.Array:
     """The parent's key column as Arrow text (cached)."""
-    if "_keys" not in parent.__dict__:
+    keys = _table_keys(parent)
+    if keys is None:
         pkey = schema.TABLES[parent.name].key[0]
-        parent._keys = _arrow_text(parent.df[pkey]) if pkey in parent.df else \
+        keys = _arrow_text(parent.df[pkey]) if pkey in parent.df else \
             pa.array([], type=pa.large_string())
-    return parent._keys
+    return keys
 
 
 def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
@@ -355,7 +376,7 @@ def validate_parts(
         table = schema.conform(name, kept)
         del kept
         try:
-            _validate(name, table)
+            _validate(name, table, t.key_unique)
         except (pandera.errors.SchemaErrors, pandera.errors.SchemaError) as err:
             raise _wrap_pandera(name, t, where, err) from err
         out[name] = table
