@@ -210,11 +210,20 @@ class Converter:
     def text(self, raw_col: str) -> pd.Series:
         return to_text(self.raw.frame[raw_col], self.raw.is_text)
 
+    def _arrow_text(self, raw_col: str) -> pa.Array | None:
+        """The column as Arrow text when that needs no conversion of values: Arrow-backed
+        already (Parquet under pandas 3), or the ``str`` values of a text file."""
+        s = self.raw.frame[raw_col]
+        arr = _arrow_backed(s)
+        if arr is None and self.raw.is_text and s.dtype == object:
+            arr = pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)
+        return arr
+
     def ids(self, raw_col: str, canon: str) -> pd.Series:
-        arr = _arrow_backed(self.raw.frame[raw_col])
+        arr = self._arrow_text(raw_col)
         if arr is not None:
-            # Arrow-backed text (Parquet under pandas 3): trimmed and kept on the array,
-            # no Python string per row.
+            # Trimmed and checked on the Arrow array (one pass from Python strings at
+            # most), and handed on as Arrow-backed ``string`` where pandas has it.
             arr = pc.utf8_trim_whitespace(arr)
             blank_a = pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True)
             blank = blank_a.to_numpy(zero_copy_only=False)
@@ -230,7 +239,7 @@ class Converter:
         return out
 
     def string(self, raw_col: str, canon: str) -> pd.Series:
-        arr = _arrow_backed(self.raw.frame[raw_col])
+        arr = self._arrow_text(raw_col)
         if arr is not None:
             text = arr if canon in FREE_TEXT else pc.utf8_trim_whitespace(arr)
             blank_a = pc.fill_null(pc.equal(pc.utf8_length(text), 0), True)
