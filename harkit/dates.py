@@ -436,17 +436,20 @@ def period_bounds(dates: pd.Series, precision: pd.Series) -> tuple[pd.Series, pd
     dt = _as_datetime_ns(dates)
     v = dt.to_numpy()
     pc = _precision_codes(precision)
-    month_start = v.astype("datetime64[M]")
-    year_start = v.astype("datetime64[Y]")
-    m_lo = month_start.astype("datetime64[ns]")
-    m_hi = ((month_start + 1).astype("datetime64[D]") - 1).astype("datetime64[ns]")
-    y_lo = year_start.astype("datetime64[ns]")
-    y_hi = ((year_start + 1).astype("datetime64[D]") - 1).astype("datetime64[ns]")
     nat = np.datetime64("NaT", "ns")
-    lo = np.select([pc == _DAY, pc == _MONTH, pc == _YEAR], [v, m_lo, y_lo], default=nat)
-    hi = np.select([pc == _DAY, pc == _MONTH, pc == _YEAR], [v, m_hi, y_hi], default=nat)
-    lo[dt.isna().to_numpy()] = nat
-    hi[dt.isna().to_numpy()] = nat
+    lo = np.where(pc == _DAY, v, nat)
+    hi = lo.copy()
+    # Calendar arithmetic only on the coarse dates (usually few): it is slow per element.
+    for code, unit in ((_MONTH, "M"), (_YEAR, "Y")):
+        rows = np.flatnonzero(pc == code)
+        if not len(rows):
+            continue
+        start = v[rows].astype(f"datetime64[{unit}]")
+        lo[rows] = start.astype("datetime64[ns]")
+        hi[rows] = ((start + 1).astype("datetime64[D]") - 1).astype("datetime64[ns]")
+    missing = dt.isna().to_numpy()
+    lo[missing] = nat
+    hi[missing] = nat
     return (pd.Series(lo, index=dt.index, dtype="datetime64[ns]"),
             pd.Series(hi, index=dt.index, dtype="datetime64[ns]"))
 
@@ -477,11 +480,17 @@ def coarsen(
     dc = _precision_codes(declared.fillna("day") if hasattr(declared, "fillna") else declared)
     new = np.maximum(pc, dc).astype("int8")  # day < month < year < missing
     v = _as_datetime_ns(dates).to_numpy()
-    mid_m = (v.astype("datetime64[M]").astype("datetime64[D]") + 14).astype("datetime64[ns]")
-    mid_y = (v.astype("datetime64[Y]").astype("datetime64[M]") + 6).astype(
-        "datetime64[D]").astype("datetime64[ns]")
     nat = np.datetime64("NaT", "ns")
-    out = np.select([new == _DAY, new == _MONTH, new == _YEAR], [v, mid_m, mid_y], default=nat)
+    out = np.where(new == _DAY, v, nat)
+    # Calendar arithmetic only on the month and year dates (usually few).
+    rows = np.flatnonzero(new == _MONTH)
+    if len(rows):
+        out[rows] = (v[rows].astype("datetime64[M]").astype("datetime64[D]") + 14).astype(
+            "datetime64[ns]")
+    rows = np.flatnonzero(new == _YEAR)
+    if len(rows):
+        out[rows] = (v[rows].astype("datetime64[Y]").astype("datetime64[M]") + 6).astype(
+            "datetime64[D]").astype("datetime64[ns]")
     idx = pd.Series(dates).index
     return (pd.Series(out, index=idx, dtype="datetime64[ns]"),
             pd.Series(pd.Categorical.from_codes(new, dtype=_PRECISION_DTYPE), index=idx))

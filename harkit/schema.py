@@ -24,6 +24,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -568,6 +569,29 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series([], dtype=dtype_of(c)) for c in table.columns})
 
 
+def _as_category(name: str, c: Column, s: pd.Series, dtype: pd.CategoricalDtype
+                 ) -> pd.Series:
+    """A column as the fixed categories, looked up once per distinct value.
+
+    Raises ``ValueError`` for a value outside the categories (never turned into NaN).
+    """
+    cats = list(c.categories or ())
+    if isinstance(s.dtype, pd.CategoricalDtype) and list(s.cat.categories) == cats:
+        return s.astype(dtype)  # already these categories: only the order flag may change
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    where = {v: i for i, v in enumerate(cats)}
+    mapped = np.array([where.get(u, -2) if isinstance(u, str) else -2 for u in uniques],
+                      dtype=np.int64)
+    if (mapped == -2).any():
+        bad = [str(u) for u, m in zip(uniques, mapped) if m == -2]
+        raise ValueError(
+            f"table {name!r} column {c.name!r}: values outside the categories "
+            f"{cats}: {sorted(bad)[:5]}"
+        )
+    full = np.append(mapped, -1)[np.where(codes < 0, len(mapped), codes)]
+    return pd.Series(pd.Categorical.from_codes(full, dtype=dtype), index=s.index)
+
+
 def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """Put a table into canonical column order and dtypes.
 
@@ -595,14 +619,7 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
         if c.name in df.columns:
             s = df[c.name].reset_index(drop=True)
             if c.kind == "category":
-                cats = list(c.categories or ())
-                bad = s.notna() & ~s.astype("object").isin(cats)
-                if bad.any():
-                    raise ValueError(
-                        f"table {name!r} column {c.name!r}: values outside the categories "
-                        f"{cats}: {sorted(set(s[bad].astype(str)))[:5]}"
-                    )
-                s = s.astype("object").astype(dtype)
+                s = _as_category(name, c, s, dtype)
             elif c.kind == "date":
                 s = s if s.dtype == "datetime64[ns]" else \
                     pd.to_datetime(s).astype("datetime64[ns]")

@@ -673,3 +673,33 @@ def test_text_parse_matches_the_csv_module(tmp_path, monkeypatch, newline):
     assert raw.frame.astype(object).values.tolist() == want
     assert raw.lines.tolist() == [2, 3, 4, 6, 7]
     assert served == [newline == "\n"]
+
+
+def test_arrow_backed_text_converts_like_python_strings():
+    # Parquet text under pandas 3 is converted on the Arrow arrays; the values kept and
+    # the rejects (line, column, reason) are those of the Python-string path.
+    from harkit.io.raw import RawFile
+    from harkit.io.values import column_mapping, convert
+
+    values = {"lopenr": [" 003 ", "", None, "004", "   ", "005"],
+              "kjonn": ["1", "2", "1", "x", "2", None],
+              "kommune": ["Tromsø", "  ", "", None, " Bodø", "Oslo "]}
+    out = {}
+    for dtype in ("object", "string[pyarrow]"):
+        frame = pd.DataFrame(values, dtype=dtype)
+        raw = RawFile("pasient.parquet", frame, np.arange(2, 8), is_text=False)
+        mapping, extras = column_mapping("persons", list(frame.columns), set())
+        data, rejects = convert("persons", raw, np.arange(6), mapping, extras)
+        rej = pd.concat(rejects, ignore_index=True)[["line", "column", "reason"]]
+        out[dtype] = (data, rej)
+        ids = data["person_id"].astype(object).where(data["person_id"].notna(), None)
+        assert ids.tolist() == ["003", None, None, "004", None, "005"]
+        town = data["municipality"].astype(object).where(data["municipality"].notna(), None)
+        assert town.tolist() == ["Tromsø", "  ", None, None, " Bodø", "Oslo "]
+        assert sorted(map(tuple, rej.values.tolist())) == [
+            (3, "lopenr", "missing required value"), (4, "lopenr", "missing required value"),
+            (5, "kjonn", "unknown sex code"), (6, "lopenr", "missing required value"),
+            (7, "kjonn", "missing required value")]
+    for col in ("person_id", "municipality", "sex"):
+        assert out["object"][0][col].astype(object).fillna("<NA>").tolist() == \
+            out["string[pyarrow]"][0][col].astype(object).fillna("<NA>").tolist()

@@ -464,3 +464,20 @@ def test_bundled_fixture_passes_the_invariants(tmp_path):
         csv_file.write_bytes(fixture_csv(csv_file.name))
         raw = check_raw(csv_file)
         assert not raw.bad_lines and not raw.notes
+
+
+@pytest.mark.parametrize("dtype", ["string[pyarrow]", "object"])
+def test_identity_numbers_found_in_arrow_backed_text(dtype):
+    # Parquet text is Arrow-backed under pandas 3 (handed over in chunks); it must be
+    # looked at like Python strings.
+    from harkit.io.identity import drop_identity_columns
+    from harkit.io.raw import RawFile
+
+    rng = np.random.default_rng(11)
+    numbers = [identity_number(rng, d_number=i % 4 == 0) for i in range(40)]
+    frame = pd.DataFrame({"lopenr": [f"{i:04d}" for i in range(40)], "fnr": numbers},
+                         dtype=dtype)
+    raw = RawFile("pasient.parquet", frame, np.arange(2, 42), is_text=False)
+    with pytest.warns(IdentifierWarning, match=r"pasient\.parquet: column 'fnr'"):
+        assert drop_identity_columns(raw) == ["fnr"]
+    assert list(raw.frame.columns) == ["lopenr"]

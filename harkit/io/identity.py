@@ -42,7 +42,7 @@ def valid_identity_numbers(values: pd.Series | pa.Array) -> np.ndarray:
 
     Parameters
     ----------
-    values : pandas.Series or pyarrow.Array
+    values : pandas.Series, pyarrow.Array or pyarrow.ChunkedArray
         Text, without surrounding blanks; ``ddmmyy nnnnn`` and ``ddmmyy-nnnnn`` are
         accepted as well as 11 digits.
 
@@ -51,6 +51,8 @@ def valid_identity_numbers(values: pd.Series | pa.Array) -> np.ndarray:
     numpy.ndarray
         Boolean, one per value.
     """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     arr = values if isinstance(values, pa.Array) else \
         pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
     length = pc.utf8_length(arr)
@@ -87,6 +89,8 @@ def _as_arrow(s: pd.Series, is_text: bool) -> pa.Array:
     """Values as arrow text (null for missing)."""
     if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)):
         arr = pa.array(s, from_pandas=True)  # already Arrow-backed or typed text
+        if isinstance(arr, pa.ChunkedArray):  # pandas 3's ``str`` hands its chunks over
+            arr = arr.combine_chunks()
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             return arr
     t = to_text(s, is_text)

@@ -17,25 +17,8 @@ UNIT = "__unit"
 MAX_VALUE_CHARS = 40
 
 
-def mask_values(values: pd.Series) -> pd.Series:
-    """Mask values for a reject report: digits become ``9``, letters ``X``.
-
-    Other characters are kept, so the shape of a bad value shows (``31.02.1957`` ->
-    ``99.99.9999``) but no identifier, date or name leaks. Masking runs on unique
-    values only.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Raw values (any dtype; missing values stay missing).
-
-    Returns
-    -------
-    pandas.Series
-        ``string`` dtype, same index.
-    """
-    s = pd.Series(values)
-    codes, uniques = pd.factorize(s.astype("object"), use_na_sentinel=True)
+def _mask_uniques(uniques: object) -> np.ndarray:
+    """Masked text of distinct values (object array of ``str``)."""
     text = [str(v) for v in uniques]
     ascii_ = np.fromiter((t.isascii() for t in text), dtype=bool, count=len(text))
     masked = np.empty(len(text), dtype=object)
@@ -55,7 +38,29 @@ def mask_values(values: pd.Series) -> pd.Series:
         long = (other.str.len() > MAX_VALUE_CHARS).to_numpy()
         other[long] = other[long].str.slice(0, MAX_VALUE_CHARS) + "..."
         masked[~ascii_] = other.to_numpy(dtype=object)
-    arr = np.append(masked, None)
+    return masked
+
+
+def mask_values(values: pd.Series) -> pd.Series:
+    """Mask values for a reject report: digits become ``9``, letters ``X``.
+
+    Other characters are kept, so the shape of a bad value shows (``31.02.1957`` ->
+    ``99.99.9999``) but no identifier, date or name leaks. Masking runs on unique
+    values only.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Raw values (any dtype; missing values stay missing).
+
+    Returns
+    -------
+    pandas.Series
+        ``string`` dtype, same index.
+    """
+    s = pd.Series(values)
+    codes, uniques = pd.factorize(s.astype("object"), use_na_sentinel=True)
+    arr = np.append(_mask_uniques(uniques), None)
     return pd.Series(arr[np.where(codes < 0, len(uniques), codes)], index=s.index,
                      dtype="string")
 

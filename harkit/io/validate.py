@@ -17,7 +17,7 @@ from harkit import dates, schema
 from harkit.errors import SchemaError
 from harkit.extract import empty_row_counts
 from harkit.io.mapping import LINE, MASK, PART, Part
-from harkit.io.rejects import UNIT, make_rejects, mask_values
+from harkit.io.rejects import UNIT, make_rejects
 
 #: Checks of a date against the person's death: table -> (date column, reason).
 AFTER_DEATH = {
@@ -61,6 +61,7 @@ class _Table:
             p.data = p.data.iloc[:0]
         self.files = np.array([p.source_file for p in parts], dtype=object)
         self.dead = np.zeros(len(self.df), dtype=bool)
+        self.key_unique = False  # proven unique, with no missing key, on every row
         self.rejects: list[pd.DataFrame] = []
         for p in parts:
             self.rejects += p.rejects
@@ -87,39 +88,58 @@ class _Table:
         # Every row sharing a rejected unit goes (the long rows of one wide source row).
         self.dead |= self.df[UNIT].isin(sub[UNIT]).to_numpy()
 
-    def masked(self, canon: str) -> pd.Series:
+    def delivered_text(self, canon: str) -> pd.Series:
+        """The text delivered for a date column (masked only where a row is rejected)."""
         col = MASK + canon
         if col in self.df:
-            return self.df[col].astype(object)
-        return mask_values(self.df[canon]) if canon in self.df else pd.Series(
+            return self.df[col]
+        return self.df[canon] if canon in self.df else pd.Series(
             [None] * len(self.df), dtype=object)
 
 
-def _unique_by_arrow(df: pd.DataFrame, key: list[str]) -> bool | None:
+def _unique_by_arrow(df: pd.DataFrame, key: list[str], arr: pa.Array | None = None
+                     ) -> bool | None:
     """Whether a one-column text key is unique, told by Arrow's hashing of the bytes.
 
     UTF-8 is one-to-one, so distinct byte strings are distinct values. None when Arrow
     cannot tell exactly (several key columns, missing or non-text values); the caller
-    then uses pandas.
+    then uses pandas. ``arr`` is the key column as Arrow text, when already at hand.
     """
     if len(key) != 1 or not len(df):
         return None
-    s = df[key[0]]
-    try:
-        arr = pa.array(s.to_numpy(dtype=object) if s.dtype == object else s, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
-        return None
+    if arr is None:
+        try:
+            arr = _arrow_text(df[key[0]])
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+            return None
     if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
     return pc.count_distinct(arr).as_py() == len(arr)
 
 
-def _validate(name: str, table: pd.DataFrame) -> None:
-    """:func:`harkit.schema.validate_table`, its unique-key check done by Arrow when it can."""
+def _validate(name: str, table: pd.DataFrame, key_unique: bool) -> None:
+    """:func:`harkit.schema.validate_table`, its unique-key check done by Arrow when it can.
+
+    ``key_unique``: the key was proven unique, with no missing value, on all the rows the
+    table was kept from (a subset of distinct values is distinct: no check needed).
+    """
     sch = schema.pandera_schema(name)  # a fresh schema object: changing it is local
-    if sch.unique and _unique_by_arrow(table, list(sch.unique)):
-        sch.unique = None  # proven above; pandas' hashing of millions of ids is slow
+    if sch.unique and (key_unique or _unique_by_arrow(table, list(sch.unique))):
+        sch.unique = None  # proven; pandas' hashing of millions of ids is slow
     sch.validate(table, lazy=True)
+
+
+def _table_keys(t: _Table) -> pa.Array | None:
+    """The table's one-column key as Arrow text (worked out once; None if not text)."""
+    if "_keys" not in t.__dict__:
+        key = schema.TABLES[t.name].key
+        t._keys = None
+        if len(key) == 1 and key[0] in t.df:
+            try:
+                t._keys = _arrow_text(t.df[key[0]])
+            except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+                t._keys = None
+    return t._keys
 
 
 def _duplicates(t: _Table) -> None:
@@ -127,7 +147,8 @@ def _duplicates(t: _Table) -> None:
     df = t.df
     if not key or not len(df) or not set(key) <= set(df.columns):
         return
-    if _unique_by_arrow(df, key):
+    if _unique_by_arrow(df, key, _table_keys(t)):
+        t.key_unique = True
         return  # no two rows share a key (the common case), proven on the bytes
     complete = df[key].notna().all(axis=1).to_numpy()
     dup_any = np.zeros(len(df), dtype=bool)
@@ -157,24 +178,40 @@ def _duplicates(t: _Table) -> None:
     t.reject(rows, key[0], full_reason, value)
 
 
-def _parent_index(parent: _Table) -> tuple[pd.Index, np.ndarray]:
-    """Index of the parent's key values (first occurrence) and the row each came from."""
-    if "_index" not in parent.__dict__:
+def _arrow_text(s: pd.Series) -> pa.Array:
+    """A text column as one Arrow array (nulls for missing), without a Python object
+    per row when the column is already Arrow-backed."""
+    arr = pa.array(s.to_numpy(dtype=object) if s.dtype == object else s, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string()) if pa.types.is_string(arr.type) else arr
+
+
+def _parent_keys(parent: _Table) -> pa.Array:
+    """The parent's key column as Arrow text (cached)."""
+    keys = _table_keys(parent)
+    if keys is None:
         pkey = schema.TABLES[parent.name].key[0]
-        keys = parent.df[pkey] if pkey in parent.df else pd.Series([], dtype=object)
-        first = ~keys.duplicated().to_numpy()
-        parent._index = (pd.Index(keys.to_numpy(dtype=object)[first]), np.flatnonzero(first))
-    return parent._index
+        keys = _arrow_text(parent.df[pkey]) if pkey in parent.df else \
+            pa.array([], type=pa.large_string())
+    return keys
 
 
 def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
-    """Row of the parent (first with that key) each row of ``t`` names; -1 if none."""
+    """Row of the parent (first with that key) each row of ``t`` names; -1 if none.
+
+    Looked up by Arrow's hashing of the bytes (``index_in`` gives the first match);
+    a missing value names no parent.
+    """
     cache = t.__dict__.setdefault("_pos", {})
     if col not in cache:
-        index, rows = _parent_index(parent)
-        pos = index.get_indexer(t.df[col].to_numpy(dtype=object))
-        cache[col] = np.where(pos >= 0, rows[np.maximum(pos, 0)], -1) if len(rows) else \
-            np.full(len(t.df), -1)
+        keys = _parent_keys(parent)
+        if not len(keys):
+            cache[col] = np.full(len(t.df), -1, dtype=np.int64)
+        else:
+            pos = pc.index_in(_arrow_text(t.df[col]).cast(keys.type), value_set=keys,
+                              skip_nulls=True)
+            cache[col] = pc.fill_null(pos, -1).to_numpy().astype(np.int64)
     return cache[col]
 
 
@@ -196,6 +233,14 @@ def _bounds(df: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
     return dates.period_bounds(df[col], df[f"{col}_precision"])
 
 
+def _person_bounds(p: _Table, col: str) -> tuple[pd.Series, pd.Series]:
+    """Bounds of a person date, worked out once for all the tables checked against it."""
+    cache = p.__dict__.setdefault("_bounds", {})
+    if col not in cache:
+        cache[col] = _bounds(p.df, col)
+    return cache[col]
+
+
 def _date_rules(t: _Table, tables: dict[str, _Table], delivered: set[str]) -> None:
     df = t.df
     if not len(df):
@@ -204,12 +249,12 @@ def _date_rules(t: _Table, tables: dict[str, _Table], delivered: set[str]) -> No
         b_lo, _ = _bounds(df, "birth_date")
         _, d_hi = _bounds(df, "death_date")
         t.reject((d_hi < b_lo).to_numpy(), "death_date", "death before birth",
-                 t.masked("death_date"), masked=True)
+                 t.delivered_text("death_date"))
     if t.name == "episodes" and {"admission_date", "discharge_date"} <= set(df.columns):
         a_lo, _ = _bounds(df, "admission_date")
         _, u_hi = _bounds(df, "discharge_date")
         t.reject((u_hi < a_lo).to_numpy(), "discharge_date", "discharge before admission",
-                 t.masked("discharge_date"), masked=True)
+                 t.delivered_text("discharge_date"))
     if t.name == "episodes" and "persons" in delivered:
         _against_life(t, tables, "discharge_date", None, "discharge after death")
     if t.name in AFTER_DEATH and "persons" in delivered:
@@ -230,13 +275,13 @@ def _against_life(t: _Table, tables: dict[str, _Table], col: str,
     usable = (pos >= 0) & ~np.append(p.dead, True)[pos]
     lo, hi = _bounds(df, col)
     if "death_date" in p.df:
-        _, death_hi = _bounds(p.df, "death_date")
+        _, death_hi = _person_bounds(p, "death_date")
         dh = np.append(death_hi.to_numpy(), np.datetime64("NaT"))[pos]
-        t.reject((lo.to_numpy() > dh) & usable, col, after_death, t.masked(col), masked=True)
+        t.reject((lo.to_numpy() > dh) & usable, col, after_death, t.delivered_text(col))
     if before_birth is not None and "birth_date" in p.df:
-        birth_lo, _ = _bounds(p.df, "birth_date")
+        birth_lo, _ = _person_bounds(p, "birth_date")
         bl = np.append(birth_lo.to_numpy(), np.datetime64("NaT"))[pos]
-        t.reject((hi.to_numpy() < bl) & usable, col, before_birth, t.masked(col), masked=True)
+        t.reject((hi.to_numpy() < bl) & usable, col, before_birth, t.delivered_text(col))
 
 
 def _episode_person(t: _Table, tables: dict[str, _Table]) -> None:
@@ -246,10 +291,14 @@ def _episode_person(t: _Table, tables: dict[str, _Table]) -> None:
         return
     pos = _parent_positions(t, "episode_id", e)
     found = pos >= 0
-    episode_person = pd.Series(
-        np.append(e.df["person_id"].to_numpy(dtype=object), None)[pos], dtype="string")
-    own = pd.Series(t.df["person_id"].to_numpy(dtype=object), dtype="string")
-    differs = found & (episode_person != own).fillna(False).to_numpy(dtype=bool)
+    # Compared on Arrow text: the episode's person taken by position, null where none.
+    episode_person = pc.take(_arrow_text(e.df["person_id"]),
+                             pa.array(np.where(found, pos, 0)) if len(e.df) else
+                             pa.nulls(len(pos), type=pa.int64()))
+    own = _arrow_text(t.df["person_id"]).cast(episode_person.type)
+    neq = pc.fill_null(pc.not_equal(episode_person, own), False).to_numpy(
+        zero_copy_only=False)
+    differs = found & neq
     t.reject(differs, "person_id", "person differs from the person of its episode",
              t.df["person_id"])
 
@@ -327,7 +376,7 @@ def validate_parts(
         table = schema.conform(name, kept)
         del kept
         try:
-            _validate(name, table)
+            _validate(name, table, t.key_unique)
         except (pandera.errors.SchemaErrors, pandera.errors.SchemaError) as err:
             raise _wrap_pandera(name, t, where, err) from err
         out[name] = table

@@ -10,9 +10,9 @@ import pyarrow.compute as pc
 from harkit import dates, schema
 from harkit.io.names import canonical_name
 from harkit.io.raw import RawFile
-from harkit.io.rejects import make_rejects, mask_values
+from harkit.io.rejects import make_rejects
 
-MASK = "__mask_"  # prefix: masked raw text of a date column, for later rejects
+MASK = "__mask_"  # prefix: delivered text of a date column, masked in later rejects
 
 #: Folded names of year-only columns: they fill a date only where the full date is blank.
 YEAR_COLUMNS = {"fodselsaar", "fodselsar", "faar", "birth_year", "dodsaar", "dodsar",
@@ -110,6 +110,27 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
                      dtype=object)
 
 
+def _arrow_backed(s: pd.Series) -> pa.Array | None:
+    """The column's Arrow text when it already is Arrow-backed (else None)."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" or \
+            isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype) or
+                                                  pa.types.is_large_string(dtype.pyarrow_dtype)):
+        arr = pa.array(s.array)
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return None
+
+
+def _string_series(arr: pa.Array, index: pd.Index) -> pd.Series:
+    """Arrow text as a pandas ``string`` column, without a Python string per row where
+    ``string`` is Arrow-backed (pandas 3)."""
+    dtype = pd.StringDtype()
+    if dtype.storage == "pyarrow":
+        return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())),
+                         index=index, copy=False)
+    return pd.Series(arr.to_pandas(), index=index, dtype=dtype)
+
+
 def strip(s: pd.Series) -> pd.Series:
     """Strip surrounding blanks from text values; a no-op pass when none have any.
 
@@ -189,16 +210,41 @@ class Converter:
     def text(self, raw_col: str) -> pd.Series:
         return to_text(self.raw.frame[raw_col], self.raw.is_text)
 
+    def _arrow_text(self, raw_col: str) -> pa.Array | None:
+        """The column as Arrow text when that needs no conversion of values: Arrow-backed
+        already (Parquet under pandas 3), or the ``str`` values of a text file."""
+        s = self.raw.frame[raw_col]
+        arr = _arrow_backed(s)
+        if arr is None and self.raw.is_text and s.dtype == object:
+            arr = pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)
+        return arr
+
     def ids(self, raw_col: str, canon: str) -> pd.Series:
-        s = strip(self.text(raw_col))
-        blank = (s == "").to_numpy()
-        out = s.where(~blank, None)
+        arr = self._arrow_text(raw_col)
+        if arr is not None:
+            # Trimmed and checked on the Arrow array (one pass from Python strings at
+            # most), and handed on as Arrow-backed ``string`` where pandas has it.
+            arr = pc.utf8_trim_whitespace(arr)
+            blank_a = pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True)
+            blank = blank_a.to_numpy(zero_copy_only=False)
+            out = _string_series(pc.if_else(blank_a, pa.scalar(None, arr.type), arr),
+                                 self.raw.frame.index)
+        else:
+            s = strip(self.text(raw_col))
+            blank = (s == "").to_numpy()
+            out = s.where(~blank, None)
         col = schema.TABLES[self.table].column(canon)
         if not col.nullable:
             self.reject(blank, raw_col, "missing required value", None)
         return out
 
     def string(self, raw_col: str, canon: str) -> pd.Series:
+        arr = self._arrow_text(raw_col)
+        if arr is not None:
+            text = arr if canon in FREE_TEXT else pc.utf8_trim_whitespace(arr)
+            blank_a = pc.fill_null(pc.equal(pc.utf8_length(text), 0), True)
+            return _string_series(pc.if_else(blank_a, pa.scalar(None, arr.type), arr),
+                                  self.raw.frame.index)
         t = self.text(raw_col)
         # Values are kept as delivered (codes too: "h25.9 " is harkit.icd's to normalise);
         # only a blank value becomes missing.
@@ -286,7 +332,12 @@ class Converter:
             self.reject(unknown, declared_col, "unknown date precision code", dt)
             mapped[unknown] = None
             d, p = dates.coarsen(d, p, pd.Series(mapped, index=d.index))
-        mask = mask_values(values).astype("category")
+        # The delivered text, kept for rejects of later rules and masked only there (a
+        # date's text is nearly unique per row: masking all of it would cost a regex per
+        # row); held as categories, with no string per row.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        mask = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques,
+                         dtype=object)), index=values.index)
         return d, p, mask
 
 
