@@ -238,7 +238,7 @@ def test_onset_share_numbers_truth_and_suppression():
     assert s.loc["alcohol", "ppv"] == 1.0
     assert s.loc["alcohol", "sensitivity"] == pytest.approx(2 / 3)
     assert s.loc["Total", "persons"] == 60
-    assert np.isnan(s.loc["alcohol", "planted_percent"])  # a frame has no prevalences
+    assert "planted_percent" not in s.columns  # a frame plants no young-onset probability
     toy_truth = truth.iloc[:8].assign(person_id=_toy()["person_id"].to_numpy())
     shown = onset.onset_share(_toy(), truth=toy_truth).set_index("main_substance")
     # one marker with secondary suppression (the Total row used to give a "<5" back)

@@ -163,8 +163,8 @@ def onset_share(cohort: pd.DataFrame, by: str = "main_substance", *, cut: float 
         Age cut of :func:`young_flag`.
     truth : harkit.synth.Truth, optional
         The synthetic register's truth. Adds ``truth_percent`` (true onset age below
-        ``cut`` among the same persons), ``planted_percent`` (the generator's young-onset
-        probability of the group, for ``cut == 25`` and groups it has; cocaine counts as
+        ``cut`` among the same persons), ``planted_percent`` (only for a truth that
+        plants a young-onset probability per group, for ``cut == 25``; cocaine counts as
         stimulants), ``sensitivity`` and ``ppv`` of the register definition.
     threshold : int, optional
         Smallest count shown; default the policy in force.
@@ -205,9 +205,10 @@ def onset_share(cohort: pd.DataFrame, by: str = "main_substance", *, cut: float 
         if tr is not None:
             t, f = g["truth_young"].to_numpy(bool), g["young"].to_numpy(bool)
             p = planted.get(SUBSTANCE_GROUPS.get(k, k)) if k != "Total" else None
-            row.update({"truth_percent": round(100 * t.mean(), 1) if len(g) else np.nan,
-                        "planted_percent": round(100 * p, 1) if p is not None else np.nan,
-                        "sensitivity": (t & f).sum() / t.sum() if t.any() else np.nan,
+            row.update({"truth_percent": round(100 * t.mean(), 1) if len(g) else np.nan})
+            if planted:  # a generator that plants a young-onset probability per group
+                row["planted_percent"] = round(100 * p, 1) if p is not None else np.nan
+            row.update({"sensitivity": (t & f).sum() / t.sum() if t.any() else np.nan,
                         "ppv": (t & f).sum() / f.sum() if f.any() else np.nan})
         rows.append(row)
     numbers = pd.DataFrame(rows)
