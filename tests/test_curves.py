@@ -370,3 +370,38 @@ def test_at_risk_counts_under_the_plot_hide_small_numbers():
     assert exact.extra["at_risk"]["at_risk"].tolist() == [7, 2]
     ax = exact.plot()
     assert [t.get_text() for t in ax.texts if t.get_gid() == "at_risk"] == ["7", "2"]
+
+
+def test_cox_warns_of_an_infinite_coefficient_and_keeps_the_others_as_lifelines():
+    # only the exposed have events: the likelihood rises without bound in x (R warns
+    # "coefficient may be infinite"); the other covariate must still be estimated
+    rng = np.random.default_rng(1)
+    n = 300
+    x = rng.integers(0, 2, n)
+    z = rng.normal(size=n)
+    t = np.where(x == 1, rng.exponential(np.exp(-0.5 * z)), 5 + rng.uniform(0, 1, n))
+    df = pd.DataFrame({"t": t, "e": (x == 1).astype(int), "x": x, "z": z})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = cox(df, ["x", "z"], "t", "e", suppress=False)
+    messages = [str(w.message) for w in caught]
+    assert any("converged before x" in m for m in messages), messages
+    assert not any("overflow" in m for m in messages), messages
+    ref = CoxPHFitter().fit(df[df["x"] == 1][["t", "e", "z"]], "t", "e")
+    got = res.table.set_index("covariate").loc["z", "coef"]
+    assert got == pytest.approx(ref.params_["z"], abs=1e-6)
+
+
+def test_cox_with_large_covariate_values_does_not_overflow():
+    # calendar year as a covariate: eta = beta * 2000 would overflow exp() unshifted
+    rng = np.random.default_rng(2)
+    n = 400
+    year = rng.integers(1950, 2016, n).astype(float)
+    t = rng.exponential(np.exp(-0.02 * (year - 1980)))
+    df = pd.DataFrame({"t": t, "e": 1, "year": year, "year_c": year - 1980})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = cox(df, ["year"], "t", "e", suppress=False).table
+        b = cox(df, ["year_c"], "t", "e", suppress=False).table
+    assert a["coef"].iloc[0] == pytest.approx(b["coef"].iloc[0], rel=1e-9)
+    assert a["se"].iloc[0] == pytest.approx(b["se"].iloc[0], rel=1e-7)

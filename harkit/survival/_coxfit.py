@@ -15,6 +15,7 @@ Breslow's keeps ``S`` for all ``d``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,6 +101,9 @@ def _stratum_terms(x: np.ndarray, beta: np.ndarray, st: _Stratum, ties: str,
     """Log-likelihood, gradient, information (and per-row score residuals) of one stratum."""
     p = x.shape[1]
     eta = x @ beta
+    # the partial likelihood is unchanged by a constant added to a stratum's eta: shift it
+    # so that exp() cannot overflow
+    eta = eta - eta.max() if len(eta) else eta
     r = np.exp(eta)
     xr = x * r[:, None]
     xxr = (x[:, :, None] * x[:, None, :] * r[:, None, None]).reshape(len(r), p * p)
@@ -227,7 +231,22 @@ def fit_cox(x: np.ndarray, entry: np.ndarray, exit_: np.ndarray, event: np.ndarr
         beta, ll, g, info = new, ll_new, g_new, info_new
         if done:
             break
+    else:
+        warnings.warn(f"Cox fit did not converge in {max_iter} iterations", stacklevel=3)
     var = np.linalg.inv(info)
+    # R's coxph check: the score still moves a coefficient although the log-likelihood
+    # has converged (monotone likelihood, e.g. no events in one group)
+    infinite = np.abs(g @ var)
+    infinite = (infinite > 1e-9) & (infinite > np.sqrt(np.finfo(float).eps) * np.abs(beta))
+    # in floating point the score can be exactly 0 there; the information then is ~0, so
+    # the standard error per standard deviation of the covariate explodes
+    infinite |= np.sqrt(np.abs(np.diag(var))) * x.std(axis=0) > 100
+    if infinite.any():
+        which = [list(names)[i] if names is not None else f"x{i}"
+                 for i in np.flatnonzero(infinite)]
+        warnings.warn("the Cox log-likelihood converged before " + ", ".join(which)
+                      + ": the coefficient may be infinite (monotone likelihood, e.g. no "
+                      "events in one group)", stacklevel=3)
     robust_var = None
     if robust or cluster is not None:
         _, _, _, resid = total(beta, scores=True)

@@ -749,9 +749,10 @@ def _cox_table(fit: Any, alpha: float) -> pd.DataFrame:
         use = np.sqrt(np.diag(fit.robust_var))
         out["robust_se"] = use
     z = float(stats.norm.ppf(1 - alpha / 2))
-    out["hazard_ratio"] = np.exp(fit.coef)
-    out["ci_lower"] = np.exp(fit.coef - z * use)
-    out["ci_upper"] = np.exp(fit.coef + z * use)
+    with np.errstate(over="ignore"):  # an infinite coefficient's limit is inf (warned)
+        out["hazard_ratio"] = np.exp(fit.coef)
+        out["ci_lower"] = np.exp(fit.coef - z * use)
+        out["ci_upper"] = np.exp(fit.coef + z * use)
     out["z"] = fit.coef / use
     out["p"] = 2 * stats.norm.sf(np.abs(out["z"].to_numpy()))
     return out
