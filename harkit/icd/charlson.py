@@ -153,6 +153,49 @@ def _minus_months(dates: np.ndarray, months: int) -> np.ndarray:
     return out
 
 
+def person_flags(diagnoses: pd.DataFrame, persons: Any, pair: np.ndarray, hit: np.ndarray,
+                 keep: np.ndarray | None) -> tuple[pd.Index, np.ndarray]:
+    """Per-person condition flags from per-diagnosis matches (shared by the indices).
+
+    Parameters
+    ----------
+    diagnoses : pandas.DataFrame
+        The diagnoses, with ``person_id``.
+    persons : Series, DataFrame, Index or sequence, optional
+        Persons to report (see :func:`charlson`); None: the persons in ``diagnoses``,
+        sorted.
+    pair : numpy.ndarray
+        Per diagnosis row, its (code, code system) pair number (from ``_pairs``).
+    hit : numpy.ndarray
+        (pairs, conditions) booleans: the pair matches the condition.
+    keep : numpy.ndarray, optional
+        Per diagnosis row, inside the look-back window.
+
+    Returns
+    -------
+    ids : pandas.Index
+        The persons, one per output row.
+    flags : numpy.ndarray
+        (persons, conditions) booleans.
+    """
+    pid_codes, pid_uniq = pd.factorize(_object_values(diagnoses["person_id"]))
+    wanted = _person_ids(persons)
+    ids = pd.Index(pid_uniq) if wanted is None else wanted
+    if wanted is None:
+        ids = ids[np.argsort(ids.astype(str).to_numpy(), kind="stable")]
+    pos = ids.get_indexer(pd.Index(pid_uniq))  # person code -> output row (-1: not wanted)
+    row_pos = pos[pid_codes] if len(pid_codes) else np.array([], dtype=np.int64)
+    valid = row_pos >= 0
+    if keep is not None:
+        valid &= keep
+    flags = np.zeros((len(ids), hit.shape[1]), dtype=bool)
+    rows_pair = pair[valid]
+    rows_pos = row_pos[valid]
+    for j in range(hit.shape[1]):
+        flags[rows_pos[hit[rows_pair, j]], j] = True
+    return ids, flags
+
+
 def charlson(
     diagnoses: pd.DataFrame,
     *,
@@ -224,23 +267,7 @@ def charlson(
     hit = _match_conditions(pairs, lists, list_name, conditions)  # pairs x conditions
 
     keep = _window(diagnoses, index_date, lookback_years)
-    pid_codes, pid_uniq = pd.factorize(_object_values(diagnoses["person_id"]))
-    wanted = _person_ids(persons)
-    ids = pd.Index(pid_uniq) if wanted is None else wanted
-    if wanted is None:
-        order = np.argsort(ids.astype(str).to_numpy(), kind="stable")
-        ids = ids[order]
-    pos = ids.get_indexer(pd.Index(pid_uniq))  # person code -> output row (-1: not wanted)
-    row_pos = pos[pid_codes] if len(pid_codes) else np.array([], dtype=np.int64)
-    valid = row_pos >= 0
-    if keep is not None:
-        valid &= keep
-    flags = np.zeros((len(ids), len(conditions)), dtype=bool)
-    rows_pair = pair[valid]
-    rows_pos = row_pos[valid]
-    for j in range(len(conditions)):
-        sel = hit[rows_pair, j]
-        flags[rows_pos[sel], j] = True
+    ids, flags = person_flags(diagnoses, persons, pair, hit, keep)
 
     out = pd.DataFrame(flags, columns=conditions)
     out = apply_hierarchy(out)

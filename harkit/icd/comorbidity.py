@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harkit.icd.charlson import _match_conditions, _pairs, _person_ids, _window
-from harkit.icd.harmonise import CodeListsArg, _load_lists, _object_values
+from harkit.icd.charlson import _match_conditions, _pairs, _window, person_flags
+from harkit.icd.harmonise import CodeListsArg, _load_lists
 
 __all__ = ["COMORBIDITY_SCHEMES", "comorbidity", "comorbidity_weights", "codable",
            "prevalence_ranking"]
@@ -184,20 +184,7 @@ def comorbidity(
     pair, pairs = _pairs(diagnoses, icd9_hospital_start)
     hit = _match_conditions(pairs, lists, list_name, conditions)
     keep = _window(diagnoses, index, lookback)
-    pid_codes, pid_uniq = pd.factorize(_object_values(diagnoses["person_id"]))
-    wanted = _person_ids(persons)
-    ids = pd.Index(pid_uniq) if wanted is None else wanted
-    if wanted is None:
-        ids = ids[np.argsort(ids.astype(str).to_numpy(), kind="stable")]
-    pos = ids.get_indexer(pd.Index(pid_uniq))
-    row_pos = pos[pid_codes] if len(pid_codes) else np.array([], dtype=np.int64)
-    valid = row_pos >= 0
-    if keep is not None:
-        valid &= keep
-    flags = np.zeros((len(ids), len(conditions)), dtype=bool)
-    for j in range(len(conditions)):
-        sel = hit[pair[valid], j]
-        flags[row_pos[valid][sel], j] = True
+    ids, flags = person_flags(diagnoses, persons, pair, hit, keep)
 
     out = pd.DataFrame(flags, columns=conditions)
     scored = out.copy()
