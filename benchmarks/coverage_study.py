@@ -19,6 +19,15 @@ hr_entry15
 hr_first_diagnosis
     The same with follow-up from the first substance-use diagnosis (``entry=
     "first_diagnosis"``).
+mean_age_aware
+    The Efron-Petrosian mean age at death (``survival.age_at_death``, each person's
+    window as double truncation, bootstrap percentile interval), read as the mean age at
+    death of all persons with the disorder.
+hr_gompertz_window
+    Gompertz hazard ratio other substances vs alcohol conditional on each person's window
+    (``survival.gompertz_window``, formula ``sex + other``), follow-up from the first
+    diagnosis (left truncation) to the window end (right truncation), sandwich standard
+    errors (``robust=True``).
 
 Usage::
 
@@ -81,7 +90,7 @@ def _value(table: pd.DataFrame, name: str, **where: str) -> float:
     return float(table.loc[sel, "value"].iloc[0])
 
 
-def one_seed(seed: int, n_persons: int, truth: pd.DataFrame) -> list[dict]:
+def one_seed(seed: int, n_persons: int, truth: pd.DataFrame, n_boot: int = 200) -> list[dict]:
     """Apply every method to one register and compare with the population truth."""
     ex = hk.datasets.load_synthetic(n_persons, seed=seed, documents=False)
     rows = []
@@ -95,6 +104,14 @@ def one_seed(seed: int, n_persons: int, truth: pd.DataFrame) -> list[dict]:
             t = _value(truth, name, sex="all", group=tgroup)
             rows.append({"seed": seed, "method": method, "target": f"{name}[{tgroup}]",
                          "estimate": est, "lower": lo, "upper": hi, "truth": t})
+    aware = hk.survival.age_at_death(sud, by="sud_group", bootstrap=n_boot, seed=seed,
+                                     progress=False, suppress=False).table
+    for group, tgroup in (("alcohol", "alcohol"), ("other_sud", "other_substances")):
+        r = aware.loc[aware["sud_group"].astype(str) == group].iloc[0]
+        rows.append({"seed": seed, "method": "mean_age_aware",
+                     "target": f"mean_age_at_death[{tgroup}]", "estimate": r["aware_mean"],
+                     "lower": r["aware_mean_lower"], "upper": r["aware_mean_upper"],
+                     "truth": _value(truth, "mean_age_at_death", sex="all", group=tgroup)})
     t_hr = _value(truth, "hazard_ratio_other_vs_alcohol", group="window")
     est, lo, hi = _cox_hr(sud)
     rows.append({"seed": seed, "method": "hr_entry15", "target": "hr_other_vs_alcohol[window]",
@@ -105,6 +122,12 @@ def one_seed(seed: int, n_persons: int, truth: pd.DataFrame) -> list[dict]:
     rows.append({"seed": seed, "method": "hr_first_diagnosis",
                  "target": "hr_other_vs_alcohol[window]", "estimate": est, "lower": lo,
                  "upper": hi, "truth": t_hr})
+    first["other"] = (first["sud_group"].astype(str) == "other_sud").astype(float)
+    fit = hk.survival.gompertz_window(first, "sex + other", robust=True).table
+    r = fit.loc[fit["term"] == "other"].iloc[0]
+    rows.append({"seed": seed, "method": "hr_gompertz_window",
+                 "target": "hr_other_vs_alcohol[window]", "estimate": r["hazard_ratio"],
+                 "lower": r["hr_lower"], "upper": r["hr_upper"], "truth": t_hr})
     return rows
 
 

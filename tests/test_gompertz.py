@@ -11,6 +11,7 @@ from statsmodels.base.model import GenericLikelihoodModel
 from harkit.survival.gompertz import (
     GompertzWindowResult,
     _negloglik,
+    _negloglik_makeham,
     gompertz_life_expectancy,
     gompertz_window,
 )
@@ -401,3 +402,59 @@ def test_birth_cohort_term_and_old_exit_keyword(small):
     assert new.table["term"].str.contains("cohort").sum() == 2
     with pytest.raises(TypeError, match="once"):
         gompertz_window(df, "male", entry="entry", right_truncation="exit", exit="entry")
+
+
+class _ScipyGompertzObs(_ScipyGompertz):
+    """The same reference with per-person log likelihoods, for statsmodels' sandwich."""
+
+    def loglikeobs(self, params):
+        log_b, g, beta = params[0], params[1], params[2:]
+        dist = stats.gompertz(c=np.exp(log_b + self.exog @ beta) / g, scale=1 / g)
+        lo, hi = self.bounds
+        return dist.logpdf(self.endog) - np.log(dist.sf(lo) - dist.sf(hi))
+
+    def loglike(self, params):
+        return float(np.sum(self.loglikeobs(params)))
+
+
+@pytest.mark.filterwarnings("ignore:df_:UserWarning")
+def test_robust_standard_errors_match_statsmodels_sandwich():
+    # mortality that is not Gompertz (a Makeham term and young deaths) so that the sandwich
+    # and the model-based errors differ
+    data = _windowed_gompertz(1500, 5, young_share=0.08, makeham=2e-3, log_hr=0.4)
+    res = gompertz_window(data, "male", entry="entry", exit="exit", robust=True)
+    plain = gompertz_window(data, "male", entry="entry", exit="exit")
+    np.testing.assert_allclose(res.model.params, plain.model.params)
+    ref_model = _ScipyGompertzObs(data["age_at_death"].to_numpy(),
+                                  data[["male"]].to_numpy(float))
+    ref_model.bounds = (data["entry"].to_numpy(), data["exit"].to_numpy())
+    ref = ref_model.fit(start_params=res.model.params.to_numpy(), method="bfgs",
+                        maxiter=500, disp=False, cov_type="HC0")
+    np.testing.assert_allclose(ref.params, res.model.params.to_numpy(), atol=2e-4)
+    np.testing.assert_allclose(res.model.bse.to_numpy(), ref.bse, rtol=2e-3)
+    # the misspecification shows: the sandwich error of the hazard ratio differs
+    assert abs(res.model.bse["male"] / plain.model.bse["male"] - 1) > 0.05
+    male = res.table.set_index("term").loc["male"]
+    z = stats.norm.ppf(0.975)
+    assert male["hr_upper"] == pytest.approx(
+        np.exp(res.model.params["male"] + z * res.model.bse["male"]), rel=1e-9)
+
+
+def test_robust_errors_agree_with_model_errors_when_gompertz_holds():
+    data = _windowed_gompertz(4000, 7, log_hr=0.3)
+    rob = gompertz_window(data, "male", entry="entry", exit="exit", robust=True)
+    plain = gompertz_window(data, "male", entry="entry", exit="exit")
+    np.testing.assert_allclose(rob.model.bse, plain.model.bse, rtol=0.1)
+
+
+@pytest.mark.parametrize("makeham", [False, True])
+def test_per_person_scores_sum_to_the_gradient(makeham):
+    data = _windowed_gompertz(500, 9, young_share=0.05, log_hr=0.2)
+    a, lo, hi = (data[c].to_numpy(float) for c in ("age_at_death", "entry", "exit"))
+    x = data[["male"]].to_numpy(float) - 0.5
+    theta = np.array([-3.0, np.log(0.08), 0.2] + ([np.log(1e-3)] if makeham else []))
+    fn = _negloglik_makeham if makeham else _negloglik
+    _, grad = fn(theta, a, lo, hi, x, 60.0)
+    scores = fn(theta, a, lo, hi, x, 60.0, scores=True)
+    assert scores.shape == (len(a), theta.size)
+    np.testing.assert_allclose(scores.sum(axis=0), -grad, rtol=1e-10, atol=1e-8)

@@ -131,7 +131,10 @@ def test_hazard_table_labels_and_sex_effect(register):
     assert res.extra["formula"].startswith("C(sex, Treatment('female'))")
     shown = sd.hazard_table(res)
     assert shown.loc[0, "term"] == "male (vs female)"
-    assert "Charlson score (per point)" in set(shown["term"])
+    # the outcome-derived Charlson score is not adjusted for unless asked
+    assert "Charlson score (per point)" not in set(shown["term"])
+    asked = sd.hazard_table(sd.sex_gompertz(sud, adjust=("substance", "charlson_score")))
+    assert "Charlson score (per point)" in set(asked["term"])
     assert any(t.startswith("substance: ") and t.endswith("(vs alcohol)")
                for t in shown["term"])
     # the men's profile difference is the sex row's e_diff (reference profile = women)

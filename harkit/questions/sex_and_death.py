@@ -305,19 +305,21 @@ def _formula(data: pd.DataFrame, adjust: Sequence[str], reference_substance: str
 def sex_gompertz(
     cohort: pd.DataFrame,
     *,
-    adjust: Sequence[str] = ("substance", "charlson_score"),
+    adjust: Sequence[str] = ("substance",),
     reference_substance: str = "alcohol",
     at_age: float = 50.0,
 ) -> _survival.GompertzWindowResult:
     """Window-conditional Gompertz model of age at death: men vs women, adjusted.
 
     Fits :func:`harkit.survival.gompertz_window` with the formula
-    ``C(sex, Treatment('female')) + C(substance, Treatment(reference_substance)) +
-    charlson_score`` (each adjustment that is constant in ``cohort`` is left out). The
-    male hazard ratio is the answer to "do men die younger", free of the birth-cohort
-    selection of the window when the Gompertz proportional-hazards model holds.
-    Covariates measured from the outcome (young onset from the age at first diagnosis)
-    are deliberately not offered: they are biased by the age at death.
+    ``C(sex, Treatment('female')) + C(substance, Treatment(reference_substance))`` plus
+    any further ``adjust`` columns (each adjustment that is constant in ``cohort`` is left
+    out), with sandwich standard errors (``robust=True``). The male hazard ratio is the
+    answer to "do men die younger", free of the birth-cohort selection of the window when
+    the Gompertz proportional-hazards model holds. Covariates measured from the outcome
+    are not adjusted for by default: the Charlson score counts conditions recorded over
+    the whole history up to death, so it grows with the age at death itself, and young
+    onset is read from the age at first diagnosis; both are biased by the age at death.
 
     Parameters
     ----------
@@ -347,7 +349,8 @@ def sex_gompertz(
         if col != "substance" and f" {col}" in formula:
             prof[col] = [0, 0]
     profiles = pd.DataFrame(prof, index=["women", "men"])
-    res = _survival.gompertz_window(cohort, formula, at_age=at_age, profiles=profiles)
+    res = _survival.gompertz_window(cohort, formula, at_age=at_age, profiles=profiles,
+                                    robust=True)
     res.extra["formula"] = formula
     return res
 
@@ -356,7 +359,7 @@ def sex_gompertz_by(
     cohort: pd.DataFrame,
     by: str = "sud_group",
     *,
-    adjust: Sequence[str] = ("substance", "charlson_score"),
+    adjust: Sequence[str] = ("substance",),
     reference_substance: str = "alcohol",
     at_age: float = 50.0,
 ) -> pd.DataFrame:

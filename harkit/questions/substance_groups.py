@@ -271,12 +271,15 @@ def mortality_contrast(cohort: pd.DataFrame, *, at_age: float = 40.0
     Returns
     -------
     harkit.survival.GompertzWindowResult
-        Terms ``male`` and ``other_sud`` (log hazard ratio ``coef`` and ``hazard_ratio``).
+        Terms ``male`` and ``other_sud`` (log hazard ratio ``coef`` and ``hazard_ratio``),
+        with sandwich standard errors (``robust=True``): real mortality is only roughly a
+        Gompertz curve, and the model-based errors are then too narrow
+        (``benchmarks/coverage_study.py``).
     """
     df = sud_patients(cohort)
     df["male"] = (df["sex"].astype(str) == "male").astype(float)
     df["other_sud"] = (df["sud_group"] == "other_sud").astype(float)
-    return survival.gompertz_window(df, "male + other_sud", at_age=at_age)
+    return survival.gompertz_window(df, "male + other_sud", at_age=at_age, robust=True)
 
 
 def causes_of_death(cohort: pd.DataFrame, *, suppress: bool = True,

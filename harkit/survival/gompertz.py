@@ -92,10 +92,12 @@ def _dcum_dg(t: np.ndarray, lam: np.ndarray, g: float) -> np.ndarray:
 
 
 def _negloglik(theta: np.ndarray, age: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-               x: np.ndarray, a_ref: float, grad: bool = True) -> Any:
+               x: np.ndarray, a_ref: float, grad: bool = True, scores: bool = False) -> Any:
     """Negative window-conditional log likelihood and gradient in internal parameters.
 
     ``theta = (c, log g, beta)`` with ``c`` the log hazard at age ``a_ref`` for x = 0.
+    With ``scores=True`` the per-person score contributions (n x p, derivatives of each
+    person's log likelihood) are returned instead, for the sandwich variance.
     """
     c, g = theta[0], np.exp(theta[1])
     eta = c - g * a_ref + x @ theta[2:]
@@ -118,6 +120,8 @@ def _negloglik(theta: np.ndarray, age: np.ndarray, lo: np.ndarray, hi: np.ndarra
         d_g = age - hg_a + hg_lo - np.where(ratio == 0, 0.0, (hg_hi - hg_lo) * ratio)
     # chain rule: eta depends on g through -g * a_ref
     d_g_total = d_g - a_ref * d_eta
+    if scores:
+        return np.column_stack([d_eta, g * d_g_total, x * d_eta[:, None]])
     gr = np.empty_like(theta)
     gr[0] = d_eta.sum()
     gr[1] = g * d_g_total.sum()
@@ -126,7 +130,7 @@ def _negloglik(theta: np.ndarray, age: np.ndarray, lo: np.ndarray, hi: np.ndarra
 
 
 def _negloglik_makeham(theta: np.ndarray, age: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                       x: np.ndarray, a_ref: float) -> tuple[float, np.ndarray]:
+                       x: np.ndarray, a_ref: float, scores: bool = False) -> Any:
     """As :func:`_negloglik` with a Makeham term: ``h(a | x) = (m + b exp(g a)) exp(beta' x)``.
 
     ``theta = (c, log g, beta, log m)``; ``m`` the age-constant hazard of the reference
@@ -166,6 +170,8 @@ def _negloglik_makeham(theta: np.ndarray, age: np.ndarray, lo: np.ndarray, hi: n
                for k_, de_, e_ in (("a", de_a, e_a), ("lo", de_lo, e_lo))}
         dbh_hi = r * (span_de + de_lo - a_ref * np.where(fin, e_hi, 0.0))
         d_g = dh_g / h - dbh["a"] + dbh["lo"] - ratio * np.where(fin, dbh_hi - dbh["lo"], 0.0)
+    if scores:
+        return np.column_stack([d_c, g * d_g, x * (d_c + d_m)[:, None], d_m])
     gr = np.empty_like(theta)
     gr[0] = d_c.sum()
     gr[1] = g * d_g.sum()
@@ -415,7 +421,7 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
                     at_age: float = 65.0, profiles: pd.DataFrame | None = None,
                     alpha: float = 0.05, ci_method: str = "delta", n_sim: int = 2000,
                     seed: int | np.random.Generator | None = None,
-                    makeham: bool = False,
+                    makeham: bool = False, robust: bool = False,
                     exit: str | None = None) -> GompertzWindowResult:
     """Fit a Gompertz proportional-hazards model of age at death conditional on the window.
 
@@ -462,6 +468,13 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         curve from age 0 fits poorly. ``m`` is reported in ``extra["gompertz"]`` and
         ``model.params["makeham"]``; remaining life expectancy is then integrated
         numerically. Compare the fits with :meth:`GompertzWindowResult.fit_diagnostic`.
+    robust : bool, default False
+        Standard errors from the sandwich (robust) variance ``H^-1 (sum_i s_i s_i') H^-1``
+        of the per-person scores ``s_i`` instead of the inverse information ``H^-1``. The
+        model-based errors assume that mortality follows the Gompertz (-Makeham) curve
+        exactly; real mortality, with its calendar decline and its mix of causes, does
+        not, and the sandwich keeps the intervals valid for the hazard ratio the model
+        estimates (the person-level analogue of ``coxph(..., robust=TRUE)``).
     exit : str, optional
         Former name of ``right_truncation``, still accepted.
 
@@ -520,7 +533,9 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
             res_s = optimize.minimize(fun, st, jac=True, method="BFGS",
                                       options={"gtol": 1e-7, "maxiter": 2000})
             th_s, hess_s = _polish(fun, res_s.x, len(a))
-            cand = (float(fun(th_s)[0]), th_s, hess_s, res_s)
+            value = float(fun(th_s)[0])
+            # a start that diverged (nan/inf) must never win over a finite one
+            cand = (value if np.isfinite(value) else np.inf, th_s, hess_s, res_s)
             if best is None or cand[0] < best[0]:
                 best = cand
         _, theta, hess, res = best
@@ -535,9 +550,19 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
                             "fit? try makeham=True"))
     eig = np.linalg.eigvalsh(hess)
     if eig.min() <= 1e-10 * max(1.0, eig.max()):
+        # e.g. the level runs to 0 and only the shape inside each window is left: ages at
+        # death that do not rise like a Gompertz curve (many young deaths)
         raise ValueError("the observed information is singular: a parameter is not "
-                         "identified (too few deaths in a group or windows too narrow)")
+                         "identified (too few deaths in a group or windows too narrow"
+                         + (")" if makeham else ", or young deaths a Gompertz curve cannot "
+                            "fit: try makeham=True)"))
     cov_int = np.linalg.inv(hess)
+    if robust:
+        # sandwich H^-1 (sum_i s_i s_i') H^-1: valid when the Gompertz form is only an
+        # approximation (Huber 1967; White 1982), as for any real mortality curve
+        fn = _negloglik_makeham if makeham else _negloglik
+        score = fn(theta, a, lo, hi, xs, a_ref, scores=True)
+        cov_int = cov_int @ (score.T @ score) @ cov_int
     k = len(names)
 
     # internal (c, log g, standardised beta[, log m]) -> public (log b, g, beta[, m])
