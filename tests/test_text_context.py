@@ -179,8 +179,6 @@ RULE_SENTENCES = [
      "[Alkoholisme]. Familiehistorie: ukjent."),
     ("tidligere sykdommer :", "historical", "Tidligere sykdommer: [delirium] 1978.",
      "[Delirium]. Tidligere sykdommer: ingen."),
-    ("anamnese :", "historical", "Anamnese: [alkoholmisbruk] i mange år.",
-     "[Alkoholmisbruk]. Anamnese: ukjent."),
     ("tidl. sykdommer :", "historical", "Tidl. sykdommer: [delirium] 1978.",
      "[Delirium]. Tidl. sykdommer: ingen."),
     # hypothetical: what would happen, not what did

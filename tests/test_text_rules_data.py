@@ -248,3 +248,11 @@ def test_ocr_neighbours_keep_the_context_words():
     assert found(texts, "@withdrawal", lexicon=expanded) == [("D1", "Delinum")]
     frame = expanded.to_frame().set_index("term")
     assert frame.loc["delinum", "unless"] == frame.loc["delirium", "unless"] != ""
+
+
+def test_anamnese_heading_is_neutral():
+    # "Anamnese:" heads the account of the present illness: no past, no family context
+    texts = ["Anamnese: alkoholmisbruk i mange år.", "Anamnese:\nDrikker daglig."]
+    h = both(texts, "@alcohol")
+    assert len(h) == 2
+    assert not h["historical"].any() and not h["family"].any() and not h["negated"].any()
