@@ -159,7 +159,9 @@ def plot(per_seed: pd.DataFrame, path: str) -> None:
                         & per_seed["target"].str.startswith(target.split("[")[0])]
         for i, (_method, g) in enumerate(rows.groupby("method")):
             ax.errorbar(g["estimate"], i + np.linspace(-0.3, 0.3, len(g)),
-                        xerr=[g["estimate"] - g["lower"], g["upper"] - g["estimate"]],
+                        # a percentile bootstrap interval need not hold its estimate
+                        xerr=[(g["estimate"] - g["lower"]).clip(lower=0),
+                              (g["upper"] - g["estimate"]).clip(lower=0)],
                         fmt=".", ms=3, lw=0.5, alpha=0.6)
             ax.plot([g["truth"].iloc[0]] * 2, [i - 0.4, i + 0.4], color="k", lw=2)
         ax.set_yticks(range(rows["method"].nunique()), sorted(rows["method"].unique()))
