@@ -11,9 +11,9 @@ and so does the young-adult accident hump) and ``eta(a)`` is the sum of the log 
 ratios of the states the life is in at ``a``: its substance group from onset of the
 disorder, recovery from its date, alcohol-related organ disease from its onset,
 psychiatric comorbidity from substance-use onset, HIV infection and endocarditis of
-injecting users from their diagnosis, and opioid maintenance treatment while in it. The hazard is piecewise constant on
-one-year age steps and between change points, and the age at death is drawn exactly by
-accumulating it against a unit exponential.
+injecting users from their diagnosis, and opioid maintenance treatment while in it. The
+hazard is piecewise constant on one-year age steps and between change points, and the
+age at death is drawn exactly by accumulating it against a unit exponential.
 
 Causes of death are competing risks: the cause-specific hazard of cause ``k`` is
 ``h(a) * pi_k(a, state)``, so the cause of a death is drawn from the shares
