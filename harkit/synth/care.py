@@ -253,10 +253,16 @@ def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
     withdrawal = (group_e == 1) & (rng.random(m) < 0.2)
     main_sud = np.where(withdrawal, cidx["alcohol_withdrawal"], main_sud)
     main = np.where(sud_e, main_sud, main)
-    has_cond = cond[person_e].any(axis=1)
+    # a condition as the main diagnosis of a general contact; HIV only once diagnosed
+    cond_w = cond[person_e].astype(float)
+    hiv_day = np.maximum(
+        add_years(people["birth"], np.where(people["hiv"], people["hiv_age"], 0)),
+        day(f"{HIV_FROM_YEAR}-01-01"))
+    cond_w[ep["admission"] < hiv_day[person_e], CONDITIONS.index("aids")] = 0.0
+    has_cond = cond_w.sum(axis=1) > 0
     use_cond = (~sud_e) & has_cond & (rng.random(m) < 0.35)
     if use_cond.any():
-        which = categorical(rng, cond[person_e[use_cond]].astype(float))
+        which = categorical(rng, cond_w[use_cond])
         main[use_cond] = cond_ids[which]
 
     # secondary diagnoses
@@ -292,9 +298,7 @@ def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
     no_date = np.full(n_people, np.iinfo(np.int64).min)
     organ_day = add_years(people["birth"], np.where(np.isfinite(people["organ_age"]),
                                                     people["organ_age"], 0)).astype(np.int64)
-    hiv_day = np.maximum(
-        add_years(people["birth"], np.where(people["hiv"], people["hiv_age"], 0)),
-        day(f"{HIV_FROM_YEAR}-01-01")).astype(np.int64)
+    hiv_day = hiv_day.astype(np.int64)
     endo_day = add_years(people["birth"], np.where(people["endocarditis"],
                                                    people["endocarditis_age"], 0)
                          ).astype(np.int64)

@@ -147,6 +147,7 @@ def generate(n_persons: int, *, seed: int | np.random.Generator,
         bar.update()
         bar.set_postfix_str("diagnoses")
         dx = make_diagnoses(rng, people, ep, params, icd9_hospital_start)
+        _recorded_hiv(people, ep, dx)
         bar.update()
         bar.set_postfix_str("treatments")
         tr = make_treatments(rng, people, ep, params)
@@ -206,6 +207,20 @@ def _people(rng: np.random.Generator, kept_s: dict, kept_c: dict,
     people["conditions"] = draw_conditions(rng, people, params)
     people["comorbidity"] = comorbidity_score(people["conditions"])
     return people
+
+
+def _recorded_hiv(people: dict, ep: dict, dx: dict) -> None:
+    """Count AIDS/HIV in the Charlson truth only where an HIV diagnosis was recorded.
+
+    HIV is only written on a contact after its diagnosis (never before 1984); a person
+    diagnosed without a later contact has no record of it.
+    """
+    from harkit.synth.care import concept_index
+
+    recorded = np.zeros(len(people["birth"]), dtype=bool)
+    recorded[ep["person"][dx["episode"][dx["concept"] == concept_index()["aids"]]]] = True
+    people["conditions"][:, CONDITIONS.index("aids")] &= recorded
+    people["comorbidity"] = comorbidity_score(people["conditions"])
 
 
 def _partial_person_dates(rng: np.random.Generator, people: dict, first_event: np.ndarray,
@@ -353,6 +368,8 @@ def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fracti
         people["birth"], np.where(people["endocarditis"], people["endocarditis_age"], 0)),
         NAT))
     per["maintenance_treatment"] = people["maintenance"]
+    per["maintenance_at_death"] = people["maintenance"] & ~(
+        people["maintenance_end"] < people["age"])
     per["maintenance_start"] = _ns(people["maintenance_start_date"])
     per["maintenance_end"] = _ns(people["maintenance_end_date"])
     per["comorbidity"] = people["comorbidity"].astype(int)
