@@ -339,7 +339,8 @@ class Truth:
         the population hazard: ``h(a) = m(sex, year, a) exp(sum of beta over the states the
         life is in at a)``. ``group_<substance>`` applies from the onset of the disorder,
         ``recovered`` from the recovery date, ``organ_disease`` from its onset,
-        ``psychiatric`` from substance-use onset. A contrast of two groups at the same age,
+        ``psychiatric`` from substance-use onset, ``hiv`` and ``endocarditis`` from their
+        diagnosis, ``maintenance_treatment`` while in opioid maintenance treatment. A contrast of two groups at the same age,
         year, sex and states is ``exp(beta[g1] - beta[g2])``.
     treatment_odds_ratios : dict
         Planted odds ratios, women vs men, per treatment on an eligible episode
@@ -366,7 +367,11 @@ class Truth:
         :attr:`Params.young_onset_age`), substance flags ``uses_<substance>``,
         ``recovered`` and ``recovery_date`` (recovery before death), ``organ_<organ>``
         and ``organ_disease_age`` (alcohol-related organ disease before death),
-        ``psychiatric``, ``injecting``, ``hcv``, ``hiv``, ``endocarditis``,
+        ``psychiatric``, ``injecting``, ``hcv``, ``hiv`` and ``hiv_date``,
+        ``endocarditis`` and ``endocarditis_date`` (diagnosed before death),
+        ``maintenance_treatment`` with ``maintenance_start`` and ``maintenance_end`` (the
+        opioid maintenance spell; its end is the death date if still in it) and
+        ``maintenance_at_death``,
         ``comorbidity`` (Charlson score) with one ``cond_<condition>`` flag per
         condition, ``cause_group`` of the underlying cause of death (drawn from the
         cause-specific hazards at death), ``linear_predictor`` (log hazard ratio in force
