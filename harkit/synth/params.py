@@ -340,8 +340,9 @@ class Truth:
         life is in at a)``. ``group_<substance>`` applies from the onset of the disorder,
         ``recovered`` from the recovery date, ``organ_disease`` from its onset,
         ``psychiatric`` from substance-use onset, ``hiv`` and ``endocarditis`` from their
-        diagnosis, ``maintenance_treatment`` while in opioid maintenance treatment. A contrast of two groups at the same age,
-        year, sex and states is ``exp(beta[g1] - beta[g2])``.
+        diagnosis, ``maintenance_treatment`` while in opioid maintenance treatment. A
+        contrast of two groups at the same age, year, sex and states is
+        ``exp(beta[g1] - beta[g2])``.
     treatment_odds_ratios : dict
         Planted odds ratios, women vs men, per treatment on an eligible episode
         (``institutional_stay``: inpatient episode at an addiction institution;
