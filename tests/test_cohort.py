@@ -204,18 +204,13 @@ def test_onset_vs_truth(ex, built):
 def test_charlson_equals_planted_when_coded(ex, built):
     c, t = built
     td = ex.truth.diagnoses
-    # HIV in ICD-8 (Danish 079.83) and ICD-9 (042) is not on the Swedish list, which has
-    # only its own ICD-9 extensions 079J/279K: coded, but no Charlson condition
-    swedish_list_lacks = ((td["concept"] == "aids")
-                          & ex.diagnoses["code_system"].isin(["ICD-8", "ICD-9"])
-                          .to_numpy()).to_numpy()
+    # a bare ICD-7 category (722, 260, 420) is ambiguous, and HIV before ICD-10 (ICD-8
+    # 079.83, ICD-9 042) is not on the Swedish list: coded, but no Charlson condition
+    mappable = ~td["code_form"].isin(["norwegian_bare", "outside_list"]).fillna(False)
     dx = ex.diagnoses[["person_id"]].assign(concept=td["concept"].to_numpy(),
                                             kind=td["kind"].to_numpy(),
-                                            # a bare ICD-7 category (722, 260, 420) is
-                                            # ambiguous: coded, but no Charlson condition
-                                            coded=(td["coded"] & (td["code_form"]
-                                                   != "norwegian_bare").fillna(True))
-                                            .to_numpy(dtype=bool) & ~swedish_list_lacks)
+                                            coded=(td["coded"] & mappable)
+                                            .to_numpy(dtype=bool))
     coded = dx[(dx["kind"] == "charlson") & dx["coded"]]
     coded_pairs = set(zip(coded["person_id"], coded["concept"]))
     cond = t[[f"cond_{k}" for k in CONDITIONS]].to_numpy()

@@ -401,7 +401,9 @@ class Truth:
         (the 4-digit Norwegian form, ``722.0``, ``260.0``: a safe truncation that maps to
         the same condition) or ``norwegian_bare`` (the 3-digit category, ``722``, ``260``,
         ``420``: ambiguous, no Charlson condition, listed by
-        :func:`harkit.icd.unmapped_codes`).
+        :func:`harkit.icd.unmapped_codes`); ``outside_list`` marks a Charlson code the
+        Swedish list does not hold (HIV before ICD-10: ICD-8 079.83, ICD-9 042; that list
+        has only the Swedish ICD-9 extensions 079J/279K), so it gives no condition there.
     causes_of_death : pandas.DataFrame
         One row per cause-of-death row, in the order of ``extract.causes_of_death``:
         ``person_id``, ``cause_type`` (``underlying``/``contributing``), ``line``, ``code``
