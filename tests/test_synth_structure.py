@@ -195,3 +195,21 @@ def test_new_text_forms_occur_with_their_labels(ex):
         assert hits > 0, name  # the form occurs in the generated documents
         checked += hits
     assert checked > 20
+
+
+def test_code_table_rows_are_complete():
+    # every row has every column (a short row would shift its categories into the wrong
+    # column), and the categories are those of the shipped lists
+    from harkit.synth import codes
+
+    raw = codes.diagnosis_table()
+    assert not raw.isna().any().any()
+    assert set(raw["code_form"]) <= {"", "swedish", "norwegian", "norwegian_bare",
+                                     "outside_list"}
+    from pathlib import Path
+
+    import harkit
+
+    lists = Path(harkit.__file__).parent / "codelists"
+    somatic = pd.read_csv(lists / "alcohol_somatic.csv")["category"]
+    assert set(raw["category_alcohol_somatic"]) - {""} <= set(somatic)
