@@ -438,7 +438,7 @@ def planted_cohort(truth: Any) -> pd.DataFrame:
     out["charlson_score"] = p["comorbidity"].to_numpy(float)
     for planted, condition in PLANTED_TO_CHARLSON.items():
         # a truth written before a condition was planted has no flag for it
-        flag = p[f"cond_{planted}"] if f"cond_{planted}" in p else False
+        flag = p.get(f"cond_{planted}", False)
         out[f"cci_{condition}"] = np.broadcast_to(np.asarray(flag, dtype=bool), len(p)).copy()
     causes = truth.causes_of_death
     under = causes[causes["cause_type"].astype(str) == "underlying"]
