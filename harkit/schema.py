@@ -53,6 +53,7 @@ TREATMENT_TYPE_CATEGORIES = [
     "outpatient_counselling",
     "psychiatric_care",
     "coercive_admission",
+    "opioid_maintenance",
     "other",
 ]
 INSTITUTION_TYPE_CATEGORIES = [

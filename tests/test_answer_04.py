@@ -34,7 +34,7 @@ MAIN_SUBSTANCE = "main_diagnosis"
 GROUPS = {"All SUD": ["alcohol", "other_sud"], "Alcohol": ["alcohol"],
           "Other SUD": ["other_sud"]}
 PLANTED = [f"cci_{c}" for c in sg.PLANTED_TO_CHARLSON.values()]
-WEIGHT_ONE = [c for c in PLANTED if c != "cci_malignancy"]
+WEIGHT_ONE = [c for c in PLANTED if c not in ("cci_malignancy", "cci_aids")]
 
 
 def _table(ex, cohort):
@@ -74,14 +74,16 @@ def test_recorded_conditions_are_the_planted_coded_ones(fixture):
     ex, table, truth = fixture
     concept = truth.diagnoses["concept"].astype(str).to_numpy()
     # a bare ICD-7 category (722, 260, 420; code_form norwegian_bare) is ambiguous under
-    # the safe-truncation rule: coded, but no Charlson condition
-    coded = (truth.diagnoses["coded"] & (truth.diagnoses["code_form"] != "norwegian_bare")
-             .fillna(True)).to_numpy(bool)
+    # the safe-truncation rule, and HIV before ICD-10 (outside_list) is not on the Swedish
+    # list: coded, but no Charlson condition
+    coded = (truth.diagnoses["coded"] & ~truth.diagnoses["code_form"].isin(
+        ["norwegian_bare", "outside_list"]).fillna(False)).to_numpy(bool)
     pid = ex.diagnoses["person_id"].to_numpy()
     planted = _planted(truth).set_index("person_id").loc[table["person_id"]]
     expected = table.copy()
-    # alcoholic liver disease codes are mild liver disease too (and planted as such)
-    also = {"mild_liver": ["alcohol_liver"]}
+    # alcoholic liver disease codes are mild liver disease too, alcoholic cardiomyopathy
+    # codes heart failure (and planted as such)
+    also = {"mild_liver": ["alcohol_liver"], "chf": ["alcohol_cardiomyopathy"]}
     for key, condition in sg.PLANTED_TO_CHARLSON.items():
         concepts = [key, *also.get(key, [])]
         with_code = np.isin(table["person_id"], pid[np.isin(concept, concepts) & coded])

@@ -18,7 +18,7 @@ CONDITIONS = {  # truth cond_<name> -> Charlson condition column
     "dementia": "dementia", "copd": "chronic_obstructive_pulmonary_disease",
     "rheumatic": "rheumatic_disease", "ulcer": "peptic_ulcer_disease",
     "mild_liver": "mild_liver_disease", "diabetes": "diabetes_without_chronic_complication",
-    "malignancy": "malignancy",
+    "malignancy": "malignancy", "aids": "aids",
 }
 
 
@@ -204,12 +204,12 @@ def test_onset_vs_truth(ex, built):
 def test_charlson_equals_planted_when_coded(ex, built):
     c, t = built
     td = ex.truth.diagnoses
+    # a bare ICD-7 category (722, 260, 420) is ambiguous, and HIV before ICD-10 (ICD-8
+    # 079.83, ICD-9 042) is not on the Swedish list: coded, but no Charlson condition
+    mappable = ~td["code_form"].isin(["norwegian_bare", "outside_list"]).fillna(False)
     dx = ex.diagnoses[["person_id"]].assign(concept=td["concept"].to_numpy(),
                                             kind=td["kind"].to_numpy(),
-                                            # a bare ICD-7 category (722, 260, 420) is
-                                            # ambiguous: coded, but no Charlson condition
-                                            coded=(td["coded"] & (td["code_form"]
-                                                   != "norwegian_bare").fillna(True))
+                                            coded=(td["coded"] & mappable)
                                             .to_numpy(dtype=bool))
     coded = dx[(dx["kind"] == "charlson") & dx["coded"]]
     coded_pairs = set(zip(coded["person_id"], coded["concept"]))

@@ -17,7 +17,7 @@ GENERATOR_TO_LUDVIGSSON = {
     "dementia": "dementia", "copd": "chronic_obstructive_pulmonary_disease",
     "rheumatic": "rheumatic_disease", "ulcer": "peptic_ulcer_disease",
     "mild_liver": "mild_liver_disease", "diabetes": "diabetes_without_chronic_complication",
-    "malignancy": "malignancy",
+    "malignancy": "malignancy", "aids": "aids",
 }
 
 def _dx(rows: list[tuple]) -> pd.DataFrame:
@@ -151,8 +151,9 @@ def test_synthetic_register_planted_score(register):
     td = ex.truth.diagnoses.set_index("diagnosis_id").loc[ex.diagnoses["diagnosis_id"]]
     rows = pd.DataFrame({"person_id": ex.diagnoses["person_id"].to_numpy(),
                          "concept": td["concept"].to_numpy(),
-                         "coded": (td["coded"] & (td["code_form"] != "norwegian_bare")
-                                   .fillna(True)).to_numpy(dtype=bool)})
+                         "coded": (td["coded"] & ~td["code_form"].isin(
+                                   ["norwegian_bare", "outside_list"]).fillna(False))
+                                   .to_numpy(dtype=bool)})
 
     def _has(frame: pd.DataFrame) -> pd.DataFrame:
         return (frame.groupby(["person_id", "concept"]).size().unstack(fill_value=0)
@@ -166,7 +167,9 @@ def test_synthetic_register_planted_score(register):
     # alcoholic liver disease codes (K70.3, ICD-9 571.2, ICD-8 571, ICD-7 581.1) are mild
     # liver disease in the Swedish list too, and the generator plants mild liver disease
     # for every person with alcoholic liver disease
-    also = {"mild_liver": ["alcohol_liver"]}
+    # alcoholic cardiomyopathy codes (I42.6, ICD-9 425.5) are heart failure in the list,
+    # and the generator plants heart failure for every person with it
+    also = {"mild_liver": ["alcohol_liver"], "chf": ["alcohol_cardiomyopathy"]}
     for gen, cond in GENERATOR_TO_LUDVIGSSON.items():
         planted = truth[f"cond_{gen}"].to_numpy(dtype=bool)
         visible = seen[gen].to_numpy() if gen in seen else none.copy()
@@ -196,14 +199,16 @@ def test_generator_charlson_codes_are_in_the_list():
     """Every code-table row of a Charlson concept maps to its Ludvigsson condition.
 
     Bare 3-digit ICD-7 categories (``code_form`` ``norwegian_bare``) are left out here: they
-    are ambiguous by design (see ``test_icd7_code_forms_in_generated_data``).
+    are ambiguous by design (see ``test_icd7_code_forms_in_generated_data``); so are the
+    HIV codes before ICD-10 (``outside_list``: ICD-8 079.83, ICD-9 042), which the Swedish
+    list does not hold.
     """
     from harkit.icd.codelists import codelists, match
     from harkit.synth import codes
 
     table = codes.diagnosis_table()
     table = table[(table["kind"] == "charlson") & (table["revision"] != "none")
-                  & (table["code_form"] != "norwegian_bare")]
+                  & ~table["code_form"].isin(["norwegian_bare", "outside_list"])]
     got = match(table["code"].reset_index(drop=True), table["revision"].reset_index(drop=True),
                 codelists(), "charlson_ludvigsson")
     want = table["concept"].map(GENERATOR_TO_LUDVIGSSON).to_numpy()

@@ -50,7 +50,8 @@ def test_categories_follow_the_code_table(gen):
     # only the organ-disease concepts are alcohol-somatic, and only where the code says so
     organ = d["kind"] == "organ"
     assert d.loc[~organ, "alcohol_somatic"].isna().all()
-    assert set(d.loc[organ, "alcohol_somatic"].dropna()) <= {"liver", "pancreas"}
+    assert set(d.loc[organ, "alcohol_somatic"].dropna()) <= {"liver", "pancreas", "heart",
+                                                             "nerves"}
     assert (d.loc[d["concept"] == "alcohol_liver", "alcohol_somatic"] == "liver").all()
     # concept -> substance, except the cocaine codes of the stimulants concept
     expected = {"alcohol_dependence": "alcohol", "alcohol_withdrawal": "alcohol",

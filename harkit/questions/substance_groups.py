@@ -105,6 +105,7 @@ PLANTED_TO_CHARLSON: dict[str, str] = {
     "mild_liver": "mild_liver_disease",
     "diabetes": "diabetes_without_chronic_complication",
     "malignancy": "malignancy",
+    "aids": "aids",
 }
 
 _BIRTH_EDGES = (1910, 1930, 1950, 1970)
@@ -439,7 +440,9 @@ def planted_cohort(truth: Any) -> pd.DataFrame:
     out["age_first_sud"] = p["onset_age"].to_numpy(float)
     out["charlson_score"] = p["comorbidity"].to_numpy(float)
     for planted, condition in PLANTED_TO_CHARLSON.items():
-        out[f"cci_{condition}"] = p[f"cond_{planted}"].to_numpy(bool)
+        # a truth written before a condition was planted has no flag for it
+        flag = p.get(f"cond_{planted}", False)
+        out[f"cci_{condition}"] = np.broadcast_to(np.asarray(flag, dtype=bool), len(p)).copy()
     causes = truth.causes_of_death
     under = causes[causes["cause_type"].astype(str) == "underlying"]
     under = under.drop_duplicates("person_id").set_index("person_id")["cause_group"]

@@ -20,11 +20,13 @@ from harkit.synth._util import (
     mid_month,
     mid_year,
     offsets,
-    pick_per_owner,
     uniform_dates,
     year_of,
 )
-from harkit.synth.params import CONDITIONS, GROUPS, ORGANS, SUBSTANCES, Params
+from harkit.synth.params import CONDITIONS, GROUPS, HIV_FROM_YEAR, ORGANS, SUBSTANCES, Params
+
+#: Key spacing for (person, day) sort keys: days since 1970 lie within +-_KEY/2.
+_KEY = 1 << 20
 
 #: Concept recorded for each substance flag.
 SUBSTANCE_CONCEPT = {
@@ -33,7 +35,8 @@ SUBSTANCE_CONCEPT = {
     "polydrug": "polydrug",
 }
 #: Concept recorded for each alcohol-related organ disease.
-ORGAN_CONCEPT = {"liver": "alcohol_liver", "pancreas": "alcohol_pancreatitis"}
+ORGAN_CONCEPT = {"liver": "alcohol_liver", "pancreas": "alcohol_pancreatitis",
+                 "heart": "alcohol_cardiomyopathy", "nerves": "alcohol_polyneuropathy"}
 #: General (non-Charlson) diagnoses and their relative frequency as a main diagnosis.
 GENERAL_POOL = {
     "hypertension": 2.0, "angina": 1.5, "pneumonia": 2.0, "influenza": 0.5,
@@ -85,7 +88,8 @@ def make_episodes(rng: np.random.Generator, people: dict[str, np.ndarray],
     rng : numpy.random.Generator
     people : dict of numpy.ndarray
         Person arrays: ``birth``, ``death``, ``sud``, ``onset_age``, ``recovered``,
-        ``recovery_date`` (``datetime64[D]`` where dates).
+        ``recovery_date``, ``maintenance`` and ``maintenance_start_date``
+        (``datetime64[D]`` where dates).
     params : Params
 
     Returns
@@ -93,7 +97,8 @@ def make_episodes(rng: np.random.Generator, people: dict[str, np.ndarray],
     dict of numpy.ndarray
         ``person`` (index), ``sud_contact`` (bool), ``admission`` (exact),
         ``discharge``, ``institution`` (row of the institution table), ``episode_type``,
-        ``department``, ``admission_stored`` and ``admission_precision``.
+        ``department``, ``admission_stored``, ``admission_precision`` and
+        ``maintenance_entry`` (the contact on which opioid maintenance treatment began).
     """
     birth, death, sud = people["birth"], people["death"], people["sud"]
     n = len(birth)
@@ -121,11 +126,18 @@ def make_episodes(rng: np.random.Generator, people: dict[str, np.ndarray],
     adm_r = uniform_dates(rng, np.minimum(people["recovery_date"][rec] + 30, death[rec]),
                           death[rec])
 
-    person = np.concatenate([own_s, own_g, rec])
-    adm = np.concatenate([adm_s, adm_g, adm_r])
-    kind = np.concatenate([np.ones(len(own_s), bool), np.zeros(len(own_g) + len(rec), bool)])
+    # entry into opioid maintenance treatment: an outpatient contact at an addiction
+    # institution on the day the spell starts (the treatment row hangs on it)
+    omt = np.flatnonzero(people["maintenance"])
+    adm_m = people["maintenance_start_date"][omt]
+
+    person = np.concatenate([own_s, own_g, rec, omt])
+    adm = np.concatenate([adm_s, adm_g, adm_r, adm_m])
+    kind = np.concatenate([np.ones(len(own_s), bool), np.zeros(len(own_g) + len(rec), bool),
+                           np.ones(len(omt), bool)])
+    marker = np.r_[np.zeros(len(person) - len(omt), bool), np.ones(len(omt), bool)]
     order = np.lexsort((adm, person))
-    person, adm, kind = person[order], adm[order], kind[order]
+    person, adm, kind, marker = person[order], adm[order], kind[order], marker[order]
     m = len(person)
     year = year_of(adm)
 
@@ -138,6 +150,7 @@ def make_episodes(rng: np.random.Generator, people: dict[str, np.ndarray],
     psy_rows = np.flatnonzero(itype == "psychiatric")
     place = categorical(rng, np.tile([0.6, 0.25, 0.15], (m, 1)))  # sud / general / psych
     place = np.where(kind, place, np.where(rng.random(m) < 0.03, 2, 1))
+    place[marker] = 0
     y_from = inst["year_from"].to_numpy()[sud_rows]
     y_to = inst["year_to"].to_numpy()[sud_rows]
     wanted = np.flatnonzero(place == 0)
@@ -158,7 +171,7 @@ def make_episodes(rng: np.random.Generator, people: dict[str, np.ndarray],
     # episode type by era; an outpatient series only has outpatient contacts
     ep_type = categorical(rng, _by_period(year, EPISODE_MIX))
     outpatient_series = inst["series_name"].str.contains("Poliklinikk").to_numpy()
-    ep_type[outpatient_series[institution]] = 2
+    ep_type[outpatient_series[institution] | marker] = 2
     addiction = inst["addiction_department"].to_numpy()[institution]
     los_mean = np.where(addiction, np.where(year < 1980, 75.0, 25.0), 8.0)
     los = np.floor(rng.gamma(2.0, los_mean / 2.0)).astype(np.int64)
@@ -185,7 +198,8 @@ def make_episodes(rng: np.random.Generator, people: dict[str, np.ndarray],
     stored[bad] = adm[bad]
     return {"person": person, "sud_contact": kind, "admission": adm, "discharge": discharge,
             "institution": institution, "episode_type": ep_type, "department": department,
-            "admission_stored": stored, "admission_precision": prec}
+            "admission_stored": stored, "admission_precision": prec,
+            "maintenance_entry": marker}
 
 
 def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
@@ -239,10 +253,16 @@ def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
     withdrawal = (group_e == 1) & (rng.random(m) < 0.2)
     main_sud = np.where(withdrawal, cidx["alcohol_withdrawal"], main_sud)
     main = np.where(sud_e, main_sud, main)
-    has_cond = cond[person_e].any(axis=1)
+    # a condition as the main diagnosis of a general contact; HIV only once diagnosed
+    cond_w = cond[person_e].astype(float)
+    hiv_day = np.maximum(
+        add_years(people["birth"], np.where(people["hiv"], people["hiv_age"], 0)),
+        day(f"{HIV_FROM_YEAR}-01-01"))
+    cond_w[ep["admission"] < hiv_day[person_e], CONDITIONS.index("aids")] = 0.0
+    has_cond = cond_w.sum(axis=1) > 0
     use_cond = (~sud_e) & has_cond & (rng.random(m) < 0.35)
     if use_cond.any():
-        which = categorical(rng, cond[person_e[use_cond]].astype(float))
+        which = categorical(rng, cond_w[use_cond])
         main[use_cond] = cond_ids[which]
 
     # secondary diagnoses
@@ -267,14 +287,38 @@ def make_diagnoses(rng: np.random.Generator, people: dict[str, np.ndarray],
     noted = np.flatnonzero(still & (rng.random(m) < 0.3))
 
     # each planted comorbid condition appears at least once, on a random episode; so do
-    # alcohol-related organ disease and psychiatric comorbidity (recorded as depression)
-    extra = np.concatenate([people["organ"], people["psychiatric"][:, None]], axis=1)
-    extra_ids = np.array([cidx[ORGAN_CONCEPT[o]] for o in ORGANS] + [cidx["depression"]])
-    pc, cc = np.nonzero(np.concatenate([cond, extra], axis=1))
+    # alcohol-related organ disease, psychiatric comorbidity (recorded as depression) and
+    # endocarditis. Dated states (organ disease, HIV, endocarditis) only on an episode
+    # from their date on, HIV never before it was diagnosed anywhere.
+    extra = np.concatenate([people["organ"], people["psychiatric"][:, None],
+                            people["endocarditis"][:, None]], axis=1)
+    extra_ids = np.array([cidx[ORGAN_CONCEPT[o]] for o in ORGANS]
+                         + [cidx["depression"], cidx["endocarditis"]])
+    flags_all = np.concatenate([cond, extra], axis=1)
+    no_date = np.full(n_people, np.iinfo(np.int64).min)
+    organ_day = add_years(people["birth"], np.where(np.isfinite(people["organ_age"]),
+                                                    people["organ_age"], 0)).astype(np.int64)
+    hiv_day = hiv_day.astype(np.int64)
+    endo_day = add_years(people["birth"], np.where(people["endocarditis"],
+                                                   people["endocarditis_age"], 0)
+                         ).astype(np.int64)
+    not_before = np.tile(no_date[:, None], (1, flags_all.shape[1]))
+    not_before[:, CONDITIONS.index("aids")] = hiv_day
+    for j in range(len(ORGANS)):
+        not_before[:, len(CONDITIONS) + j] = organ_day
+    not_before[:, -1] = endo_day
+    pc, cc = np.nonzero(flags_all)
     ep_first, ep_count = offsets(person_e, n_people)
-    has_ep = ep_count[pc] > 0
-    pc, cc = pc[has_ep], cc[has_ep]
-    cond_ep = pick_per_owner(rng, ep_first, ep_count, pc)
+    # first episode of the person on or after the date (episodes sorted by person, date)
+    adm_day = ep["admission"].astype(np.int64)
+    ep_key = person_e * _KEY + (adm_day + _KEY // 2)
+    lo_day = np.maximum(not_before[pc, cc], -(_KEY // 2))
+    lo = np.searchsorted(ep_key, pc * _KEY + (lo_day + _KEY // 2), side="left")
+    lo = np.maximum(lo, ep_first[pc])
+    avail = ep_first[pc] + ep_count[pc] - lo
+    ok = avail > 0
+    pc, cc, lo, avail = pc[ok], cc[ok], lo[ok], avail[ok]
+    cond_ep = lo + np.floor(rng.random(len(pc)) * avail).astype(np.int64)
     all_ids = np.concatenate([cond_ids, extra_ids])
 
     episode = np.concatenate([np.arange(m), sec_ep, noted, cond_ep])
@@ -331,6 +375,9 @@ def code_diagnoses(rng: np.random.Generator, concept: np.ndarray, year: np.ndarr
     row_key[coded_rows] = row_concept[coded_rows] * 10 + np.array(
         [rev_num[r] for r in rev[coded_rows]])
     row = codes.sample_rows(rng, concept * 10 + rev_idx, row_key, weights)
+    # a concept without a code in the revision of the day is written as text only
+    no_code = row < 0
+    uncoded |= no_code
 
     # uncoded: rows valid in the diagnosis's 5-year bucket (expanded per bucket)
     none_rows = np.flatnonzero(rev == "none")
@@ -346,8 +393,16 @@ def code_diagnoses(rng: np.random.Generator, concept: np.ndarray, year: np.ndarr
     u_items = np.flatnonzero(uncoded)
     pick = codes.sample_rows(rng, concept[u_items] * 100 + bucket[u_items], exp_keys_a,
                              weights[exp_rows_a])
-    found = pick >= 0
-    u_row = np.where(found, exp_rows_a[np.maximum(pick, 0)], -1)
+    u_row = np.where(pick >= 0, exp_rows_a[np.maximum(pick, 0)], -1)
+    # no code and no wording of the era: any wording of the concept
+    late = np.flatnonzero((pick < 0) & no_code[u_items])
+    if len(late):
+        any_pick = codes.sample_rows(rng, concept[u_items[late]], row_concept[none_rows],
+                                     weights[none_rows])
+        u_row[late] = np.where(any_pick >= 0, none_rows[np.maximum(any_pick, 0)], -1)
+    found = u_row >= 0
+    if (~found & no_code[u_items]).any():
+        raise ValueError("a diagnosis concept has neither a code nor a text for its year")
     uncoded[u_items[~found]] = False  # no uncoded wording for the era: keep it coded
 
     fmt = codes.draw_formats(rng, rev_idx)

@@ -1,8 +1,11 @@
 """Record texts with known concept labels, and OCR noise on top.
 
-A document is 1-5 sentences drawn from ``data/document_sentences.csv``. Each sentence row
-carries its labels (``concept:context``; contexts ``affirmed``, ``negated``, ``historical``,
-``uncertain``, ``family``) and the years its wording belongs to (``paa``, ``alcoholisme``
+A document is 1-5 sentences drawn from ``data/document_sentences.csv`` and from the
+sentences of a grammar (:mod:`harkit.synth.grammar`: historical, Latin, Nynorsk and
+abbreviated vocabulary, context words before and after the term, one substance affirmed
+and another denied in one sentence). Each sentence row carries its labels
+(``concept:context``; contexts ``affirmed``, ``negated``, ``historical``, ``uncertain``,
+``family``) and the years its wording belongs to (``paa``, ``alcoholisme``
 and ``morphinisme`` in early decades). The first sentence of a SUD person's note names
 their substance; after a recovery it speaks of sobriety instead (``rusfri``, ``edru``,
 ``avholdende``). Labels are therefore true by construction, and texts hold no identifiers.
@@ -15,12 +18,14 @@ cleaner); the clean text is kept in the truth.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from harkit.synth import codes
 from harkit.synth._util import offsets, pick_per_owner, year_of
+from harkit.synth.grammar import grammar_sentences
 from harkit.synth.params import GROUPS, SUBSTANCES, Params
 
 CONTEXTS = ("affirmed", "negated", "historical", "uncertain", "family")
@@ -69,7 +74,10 @@ def noise_text(text: str, ops: tuple[int, ...], mask: int) -> str:
 #: Pool mix of the sentences after the first, for SUD persons and comparison persons.
 SUD_SLOTS = {"withdrawal": 0.12, "treatment": 0.14, "treatment_any": 0.1, "legal": 0.06,
              "family": 0.08, "uncertain": 0.04, "historical": 0.06, "negation": 0.05,
-             "sobriety_unrecovered": 0.05, "filler": 0.35}
+             "sobriety_unrecovered": 0.05, "co_mention": 0.04, "filler": 0.35}
+#: Share of each pool's weight that goes to the sentences of the grammar
+#: (:mod:`harkit.synth.grammar`) where the pool also has hand-written sentences.
+GRAMMAR_SHARE = 0.4
 #: Share of first sentences of alcohol users who co-use sedatives (and of sedative users
 #: who co-use alcohol) that name both substances, affirmed, in one sentence.
 CO_MENTION_SHARE = 0.5
@@ -77,14 +85,44 @@ COMPARISON_SLOTS = {"filler": 0.75, "negation_alcohol": 0.08, "negation_drugs": 
                     "family": 0.06, "uncertain": 0.04, "withdrawal": 0.03}
 
 
+@cache
+def document_sentences() -> pd.DataFrame:
+    """The sentences record texts are drawn from: the hand-written table and the grammar.
+
+    The grammar's sentences of a pool share :data:`GRAMMAR_SHARE` of its weight with the
+    hand-written ones (all of it where the pool only has grammar sentences).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pool``, ``text``, ``labels``, ``year_from``, ``year_to``, ``weight`` and
+        ``source`` (``table`` or ``grammar``).
+    """
+    st = codes.sentence_table().assign(source="table")
+    gr = grammar_sentences().drop(columns="frame").assign(source="grammar")
+    hand = st.groupby("pool")["weight"].sum()
+    n_gram = gr.groupby("pool")["weight"].transform("size")
+    scale = gr["pool"].map(hand * GRAMMAR_SHARE / (1 - GRAMMAR_SHARE)).fillna(1.0)
+    gr["weight"] = scale.where(gr["pool"].isin(hand.index), 1.0) / np.where(
+        gr["pool"].isin(hand.index), n_gram, 1)
+    return pd.concat([st, gr], ignore_index=True)
+
+
 def _pool_ids() -> dict[str, int]:
-    pools = list(dict.fromkeys(codes.sentence_table()["pool"]))
+    pools = list(dict.fromkeys(document_sentences()["pool"]))
     return {p: i for i, p in enumerate(pools)}
 
 
-def sentence_labels() -> pd.DataFrame:
-    """Long table of sentence labels: ``sentence`` (row), ``concept``, ``context``."""
-    st = codes.sentence_table()
+def sentence_labels(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long table of sentence labels: ``sentence`` (row), ``concept``, ``context``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame, optional
+        A sentence table (default: the hand-written ``data/document_sentences.csv``;
+        record texts use :func:`document_sentences`).
+    """
+    st = codes.sentence_table() if table is None else table
     rows = []
     for i, lab in enumerate(st["labels"]):
         for item in filter(None, lab.split(";")):
@@ -104,6 +142,8 @@ def _resolve_pool(name: str, group: np.ndarray) -> np.ndarray:
         return np.where(alcohol, "historical_alcohol", "historical_drugs")
     if name == "negation":
         return np.where(alcohol, "negation_drugs", "negation_alcohol")
+    if name == "co_mention":
+        return np.array([f"co_mention_{x}" for x in g], dtype=object)
     return np.full(len(group), name, dtype=object)
 
 
@@ -160,7 +200,7 @@ def make_documents(rng: np.random.Generator, people: dict[str, np.ndarray],
     pool_c = np.array(names_c, dtype=object)[rng.choice(len(names_c), len(slot_doc),
                                                         p=w_c / w_c.sum())]
     pool[:] = np.where(s_sud, pool_sud, pool_c)
-    for name in ("treatment", "historical", "negation"):
+    for name in ("treatment", "historical", "negation", "co_mention"):
         sel = pool == name
         pool[sel] = _resolve_pool(name, s_group[sel])
     first = (slot_no == 0) & s_sud
@@ -180,7 +220,7 @@ def make_documents(rng: np.random.Generator, people: dict[str, np.ndarray],
     pool[(pool == "sobriety_unrecovered") & after_recovery[slot_doc]] = "filler"
 
     # sentence rows valid in the document's 5-year bucket, filler as fallback
-    st = codes.sentence_table()
+    st = document_sentences()
     sp = st["pool"].map(pools).to_numpy()
     yf, yt = st["year_from"].to_numpy(), st["year_to"].to_numpy()
     rows_exp, keys_exp = [], []
@@ -217,7 +257,7 @@ def make_documents(rng: np.random.Generator, people: dict[str, np.ndarray],
     text = text.to_numpy(dtype=object)
     noisy = noisy & (text != clean)
 
-    lab = sentence_labels()
+    lab = sentence_labels(st)
     slots = pd.DataFrame({"doc": slot_doc, "sentence": sentence})
     long = slots.merge(lab, on="sentence")
     for c in CONTEXTS:

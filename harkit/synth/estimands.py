@@ -82,6 +82,45 @@ def _drug_vs_alcohol_hr(pieces: pd.DataFrame, window: tuple[int, int] | None
     return float(num / den), int((d1 + d0)[ok].sum())
 
 
+def _maintenance_rate_ratio(life: dict[str, np.ndarray], params: Params
+                            ) -> tuple[float, int]:
+    """Death-rate ratio in vs out of opioid maintenance treatment (Mantel-Haenszel).
+
+    Opioid users with the disorder, person-time from the later of onset and the start of
+    maintenance treatment (``params.methadone_start_year``) until death or recovery,
+    split by single year of age; strata sex x 5-year age. Returns the ratio and the
+    deaths behind it.
+    """
+    sel = (life["group"] == GROUPS.index("opioids")) & life["has_disorder"]
+    if not sel.any():
+        return float("nan"), 0
+    birth = life["birth"][sel].astype(np.int64) / 365.2425 + 1970.0
+    start = np.maximum(life["onset_age"][sel], params.methadone_start_year - birth)
+    end = np.minimum(life["age"][sel], life["recovery_age"][sel])
+    died = life["age"][sel] <= life["recovery_age"][sel]
+    t0, t1 = life["maintenance_start"][sel], life["maintenance_end"][sel]
+    male = life["male"][sel].astype(np.int64)
+    a0 = int(np.floor(np.nanmin(np.where(start < end, start, np.inf), initial=0.0)))
+    a1 = int(np.ceil(np.nanmax(np.where(start < end, end, 0.0), initial=0.0)))
+    n_strata = 2 * (a1 // 5 + 1)
+    sums = np.zeros((4, n_strata))  # py in, py out, deaths in, deaths out
+    for a in range(a0, a1 + 1):
+        lo, hi = np.maximum(start, a), np.minimum(end, a + 1.0)
+        span = np.maximum(hi - lo, 0.0)
+        inside = np.maximum(np.minimum(hi, t1) - np.maximum(lo, t0), 0.0)
+        dies = died & (end >= a) & (end < a + 1) & (span > 0)
+        d_in = dies & (end >= t0) & (end < t1)
+        k = male * (n_strata // 2) + a // 5
+        for row, w in enumerate((inside, span - inside, d_in, dies & ~d_in)):
+            sums[row] += np.bincount(k, weights=w.astype(float), minlength=n_strata)
+    py_in, py_out, d_in, d_out = sums
+    ok = (py_in > 0) & (py_out > 0)
+    t = np.where(ok, py_in + py_out, 1.0)
+    den = (d_out * py_in / t)[ok].sum()
+    rr = (d_in * py_out / t)[ok].sum() / den if den > 0 else float("nan")
+    return float(rr), int((d_in + d_out)[ok].sum())
+
+
 def _life_years_lost(frame: pd.DataFrame) -> np.ndarray:
     """Remaining period life expectancy at onset (Norwegian tables) minus years lived."""
     from harkit.lifetables import norway_life_table
@@ -134,6 +173,11 @@ def population_estimands(params: Params, *, seed: int, death_window: tuple[int, 
           over person-time inside the death window (``group`` ``window``). Not
           conditional on recovery, organ disease or psychiatric comorbidity, so it
           differs from the planted ``exp(beta[group_*])`` ratio.
+        * ``rate_ratio_in_maintenance``: Mantel-Haenszel death-rate ratio of opioid users
+          in vs out of opioid maintenance treatment (before recovery, from onset and the
+          start of maintenance treatment, strata sex x 5-year age); entry depends on
+          nothing else that changes the hazard, so it is close to
+          ``exp(log_hr["maintenance_treatment"])``.
         * ``log_hazard_ratio``: the planted log hazard ratio of each time-varying state
           (``cause`` holds the covariate; exact by construction).
         * ``life_years_lost``: mean of remaining period life expectancy at onset
@@ -178,6 +222,13 @@ def population_estimands(params: Params, *, seed: int, death_window: tuple[int, 
                      "how": "Mantel-Haenszel rate ratio from onset, strata sex x 5-y age"
                             " x 5-y period"
                             + ("" if win is None else f", person-time in {lo}-{hi}")})
+    rr, d = _maintenance_rate_ratio(life, params)
+    rows.append({"estimand": "rate_ratio_in_maintenance", "sex": "all", "group": "opioids",
+                 "cause": "", "value": rr, "n": d,
+                 "how": "Mantel-Haenszel death-rate ratio in vs out of opioid maintenance "
+                        "treatment, opioid users from onset and "
+                        f"{params.methadone_start_year} until death or recovery, strata "
+                        "sex x 5-y age"})
     for c in COVARIATES:
         rows.append({"estimand": "log_hazard_ratio", "sex": "all", "group": "all",
                      "cause": c, "value": float(params.log_hr[c]), "n": 0,

@@ -147,6 +147,7 @@ def generate(n_persons: int, *, seed: int | np.random.Generator,
         bar.update()
         bar.set_postfix_str("diagnoses")
         dx = make_diagnoses(rng, people, ep, params, icd9_hospital_start)
+        _recorded_hiv(people, ep, dx)
         bar.update()
         bar.set_postfix_str("treatments")
         tr = make_treatments(rng, people, ep, params)
@@ -188,6 +189,17 @@ def _people(rng: np.random.Generator, kept_s: dict, kept_c: dict,
         people["recovered"], add_years(people["birth"], np.where(people["recovered"],
                                                                    people["recovery_age"], 0)),
         NAT)
+    # dated states of injecting users and maintenance treatment, as far as lived
+    people["hiv"] = people["hiv_age"] < age
+    people["endocarditis"] = people["endocarditis_age"] < age
+    people["maintenance"] = people["maintenance_start"] < age
+    people["maintenance_start_date"] = np.where(
+        people["maintenance"], add_years(people["birth"], np.where(
+            people["maintenance"], people["maintenance_start"], 0)), NAT)
+    ended = people["maintenance"] & (people["maintenance_end"] < age)
+    people["maintenance_end_date"] = np.where(
+        ended, add_years(people["birth"], np.where(ended, people["maintenance_end"], 0)),
+        np.where(people["maintenance"], people["death"], NAT))
     had_organ = sud & (people["organ_age"] < age)
     people["organ"] = np.stack([had_organ & (people["organ_type"] == i)
                                 for i in range(len(ORGANS))], axis=1)
@@ -195,6 +207,20 @@ def _people(rng: np.random.Generator, kept_s: dict, kept_c: dict,
     people["conditions"] = draw_conditions(rng, people, params)
     people["comorbidity"] = comorbidity_score(people["conditions"])
     return people
+
+
+def _recorded_hiv(people: dict, ep: dict, dx: dict) -> None:
+    """Count AIDS/HIV in the Charlson truth only where an HIV diagnosis was recorded.
+
+    HIV is only written on a contact after its diagnosis (never before 1984); a person
+    diagnosed without a later contact has no record of it.
+    """
+    from harkit.synth.care import concept_index
+
+    recorded = np.zeros(len(people["birth"]), dtype=bool)
+    recorded[ep["person"][dx["episode"][dx["concept"] == concept_index()["aids"]]]] = True
+    people["conditions"][:, CONDITIONS.index("aids")] &= recorded
+    people["comorbidity"] = comorbidity_score(people["conditions"])
 
 
 def _partial_person_dates(rng: np.random.Generator, people: dict, first_event: np.ndarray,
@@ -336,11 +362,21 @@ def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fracti
                                         np.nan)
     for flag in ("psychiatric", "injecting", "hcv", "hiv", "endocarditis"):
         per[flag] = people[flag].astype(bool)
+    per["hiv_date"] = _ns(np.where(people["hiv"], add_years(
+        people["birth"], np.where(people["hiv"], people["hiv_age"], 0)), NAT))
+    per["endocarditis_date"] = _ns(np.where(people["endocarditis"], add_years(
+        people["birth"], np.where(people["endocarditis"], people["endocarditis_age"], 0)),
+        NAT))
+    per["maintenance_treatment"] = people["maintenance"]
+    per["maintenance_at_death"] = people["maintenance"] & ~(
+        people["maintenance_end"] < people["age"])
+    per["maintenance_start"] = _ns(people["maintenance_start_date"])
+    per["maintenance_end"] = _ns(people["maintenance_end_date"])
     per["comorbidity"] = people["comorbidity"].astype(int)
     for j, c in enumerate(CONDITIONS):
         per[f"cond_{c}"] = people["conditions"][:, j]
     per["cause_group"] = np.array(CAUSE_GROUPS, dtype=object)[people["cause_group"]]
-    shares = death_cause_shares(people)
+    shares = death_cause_shares(people, params=params)
     for j, c in enumerate(CAUSE_GROUPS):
         per[f"p_{c}"] = shares[:, j]
     per["linear_predictor"] = people["lp"]
@@ -369,6 +405,9 @@ def _truth(seed: int | None, n_persons: int, n_sud: int, n_comp: int, sud_fracti
         "recovery_rate": dict(params.recovery_rate), "organ_rate": dict(params.organ_rate),
         "psychiatric_prob": {g: tuple(v) for g, v in params.psychiatric_prob.items()},
         "injecting_prob": dict(params.injecting_prob),
+        "organ_split": dict(params.organ_split),
+        "hiv_prob": params.hiv_prob, "endocarditis_prob": params.endocarditis_prob,
+        "maintenance_prob_male": params.maintenance_prob_male,
         "recovery_cause_odds_ratio": RECOVERY_CAUSE_OR,
     }
     return Truth(

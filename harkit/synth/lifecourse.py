@@ -9,10 +9,11 @@ where ``m`` is the Norwegian central death rate of that sex, year and single yea
 2023, so calendar-period decline and birth-cohort differences come from the real tables,
 and so does the young-adult accident hump) and ``eta(a)`` is the sum of the log hazard
 ratios of the states the life is in at ``a``: its substance group from onset of the
-disorder, recovery from its date, alcohol-related organ disease from its onset and
-psychiatric comorbidity from substance-use onset. The hazard is piecewise constant on
-one-year age steps and between change points, and the age at death is drawn exactly by
-accumulating it against a unit exponential.
+disorder, recovery from its date, alcohol-related organ disease from its onset,
+psychiatric comorbidity from substance-use onset, HIV infection and endocarditis of
+injecting users from their diagnosis, and opioid maintenance treatment while in it. The
+hazard is piecewise constant on one-year age steps and between change points, and the
+age at death is drawn exactly by accumulating it against a unit exponential.
 
 Causes of death are competing risks: the cause-specific hazard of cause ``k`` is
 ``h(a) * pi_k(a, state)``, so the cause of a death is drawn from the shares
@@ -29,7 +30,14 @@ from functools import cache
 import numpy as np
 
 from harkit.synth._util import add_years, categorical, day, year_of
-from harkit.synth.params import CAUSE_GROUPS, DRUG_GROUPS, GROUPS, ORGANS, Params
+from harkit.synth.params import (
+    CAUSE_GROUPS,
+    DRUG_GROUPS,
+    GROUPS,
+    HIV_FROM_YEAR,
+    ORGANS,
+    Params,
+)
 
 #: Calendar years of the bundled HMD rates used as the population hazard.
 RATE_YEARS: tuple[int, int] = (1846, 2023)
@@ -106,7 +114,10 @@ def overdose_period_factor(year: np.ndarray) -> np.ndarray:
 
 def cause_shares(age: np.ndarray, year: np.ndarray, group: np.ndarray, exposed: np.ndarray,
                  recovered: np.ndarray, organ: np.ndarray, psychiatric: np.ndarray,
-                 hcv: np.ndarray) -> np.ndarray:
+                 hcv: np.ndarray, *, organ_type: np.ndarray | None = None,
+                 hiv: np.ndarray | None = None, endocarditis: np.ndarray | None = None,
+                 maintenance: np.ndarray | None = None,
+                 params: Params | None = None) -> np.ndarray:
     """Share of the hazard due to each cause (columns :data:`CAUSE_GROUPS`) at a moment.
 
     Parameters
@@ -119,6 +130,14 @@ def cause_shares(age: np.ndarray, year: np.ndarray, group: np.ndarray, exposed: 
         Boolean states at the moment: after onset of the disorder, after recovery, after
         onset of alcohol-related organ disease, with psychiatric comorbidity (counts
         only once exposed) and with chronic hepatitis C.
+    organ_type : numpy.ndarray, optional
+        Index into :data:`ORGANS` of the organ disease (default liver); each organ raises
+        its own cause (:attr:`Params.organ_cause_rr`).
+    hiv, endocarditis, maintenance : numpy.ndarray, optional
+        Boolean states: HIV diagnosed, endocarditis diagnosed, in opioid maintenance
+        treatment (default all False).
+    params : Params, optional
+        Parameters of those effects (default :data:`~harkit.synth.params.DEFAULTS`).
 
     Returns
     -------
@@ -126,6 +145,9 @@ def cause_shares(age: np.ndarray, year: np.ndarray, group: np.ndarray, exposed: 
         Shape ``(n, len(CAUSE_GROUPS))``, rows summing to one; the cause-specific hazards
         are these shares times the all-cause hazard.
     """
+    from harkit.synth.params import DEFAULTS
+
+    params = DEFAULTS if params is None else params
     n = len(age)
     p = np.empty((n, len(CAUSE_GROUPS)))
     for k in range(len(CAUSE_GROUPS)):
@@ -137,10 +159,19 @@ def cause_shares(age: np.ndarray, year: np.ndarray, group: np.ndarray, exposed: 
     rec = ex & recovered
     rr[rec, _C["alcohol"]] *= RECOVERY_CAUSE_OR
     rr[rec, _C["overdose"]] *= RECOVERY_CAUSE_OR
-    rr[organ, _C["liver"]] *= 8.0
+    otype = np.zeros(n, dtype=np.int64) if organ_type is None else organ_type
+    for i, o in enumerate(ORGANS):
+        cause, mult = params.organ_cause_rr[o]
+        rr[organ & (otype == i), _C[cause]] *= mult
     rr[organ, _C["alcohol"]] *= 2.0
     rr[ex & psychiatric, _C["suicide"]] *= 2.0
     rr[hcv, _C["liver"]] *= 2.0
+    if hiv is not None:
+        rr[hiv, _C["other"]] *= params.hiv_cause_rr
+    if endocarditis is not None:
+        rr[endocarditis, _C["cardiovascular"]] *= params.endocarditis_cause_rr
+    if maintenance is not None:
+        rr[maintenance, _C["overdose"]] *= params.maintenance_overdose_rr
     p *= rr
     return p / p.sum(axis=1, keepdims=True)
 
@@ -200,10 +231,11 @@ def draw_life_states(rng: np.random.Generator, m: int, population: str,
     -------
     dict of numpy.ndarray
         ``birth`` (date), ``group`` (index into :data:`GROUPS`), ``male``; the latent
-        ages ``onset_age``, ``recovery_age``, ``organ_age`` (inf when never), the organ
-        index ``organ_type`` (into :data:`ORGANS`), and the flags ``psychiatric``,
-        ``injecting``, ``hcv``, ``hiv``, ``endocarditis``. A latent age only happens if
-        the life is still going on then.
+        ages ``onset_age``, ``recovery_age``, ``organ_age``, ``hiv_age``,
+        ``endocarditis_age``, ``maintenance_start`` and ``maintenance_end`` (inf when
+        never), the organ index ``organ_type`` (into :data:`ORGANS`), and the flags
+        ``psychiatric``, ``injecting``, ``hcv``. A latent age only happens if the life is
+        still going on then.
     """
     birth = _birth_dates(rng, m, params)
     cohort = year_of(birth)
@@ -225,27 +257,57 @@ def draw_life_states(rng: np.random.Generator, m: int, population: str,
     injecting = (sud & (cohort >= params.injecting_from)
                  & (rng.random(m) < _per_group(params.injecting_prob, gi)))
     hcv = injecting & (rng.random(m) < params.hcv_prob)
-    onset_year = cohort + np.where(sud, onset, 0.0)
-    hiv = injecting & (onset_year >= 1980) & (rng.random(m) < params.hiv_prob)
+    birth_year = birth.astype(np.int64) / 365.2425 + 1970.0
+    # HIV diagnosed some years into injecting use, never before HIV testing existed
+    hiv = injecting & (rng.random(m) < params.hiv_prob)
+    hiv_age = np.maximum(onset + rng.exponential(params.hiv_delay, m),
+                         HIV_FROM_YEAR - birth_year)
     endocarditis = injecting & (rng.random(m) < params.endocarditis_prob)
+    endo_age = onset + rng.exponential(params.endocarditis_delay, m)
+    # opioid maintenance treatment (LAR): one spell, entered from its start year by a
+    # share of opioid users not yet recovered; women with the planted odds ratio
+    opioid = group == GROUPS.index("opioids")
+    lo = np.maximum(onset, params.methadone_start_year - birth_year)
+    start = lo + rng.exponential(params.maintenance_entry_delay, m)
+    odds = (params.maintenance_prob_male / (1 - params.maintenance_prob_male)
+            * np.where(male, 1.0, params.treatment_or_female["methadone"]))
+    enters = opioid & (rng.random(m) < odds / (1 + odds)) & (start < rec)
+    stop = start + rng.exponential(params.maintenance_duration, m)
+    inf = np.inf
     return {"birth": birth, "group": group, "male": male,
-            "onset_age": onset, "recovery_age": np.where(sud, rec, np.inf),
-            "organ_age": np.where(sud, organ, np.inf), "organ_type": organ_type,
-            "psychiatric": psychiatric, "injecting": injecting, "hcv": hcv, "hiv": hiv,
-            "endocarditis": endocarditis}
+            "onset_age": onset, "recovery_age": np.where(sud, rec, inf),
+            "organ_age": np.where(sud, organ, inf), "organ_type": organ_type,
+            "psychiatric": psychiatric, "injecting": injecting, "hcv": hcv,
+            "hiv_age": np.where(hiv, hiv_age, inf),
+            "endocarditis_age": np.where(endocarditis, endo_age, inf),
+            "maintenance_start": np.where(enters, start, inf),
+            "maintenance_end": np.where(enters, stop, inf)}
 
 
 def _change_points(s: dict[str, np.ndarray], params: Params) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted change ages (n x 3) and the log-HR added at each."""
+    """Sorted change ages (n x k) and the log-HR added at each.
+
+    Columns where no life has a finite change age are dropped (the comparison
+    population has none), so the yearly loop of :func:`simulate_deaths` only carries
+    the change points that occur.
+    """
     group = s["group"].astype(np.int64)
-    g_lhr = np.array([0.0] + [params.log_hr[f"group_{g}"] for g in GROUPS[1:]])[group]
-    d_onset = g_lhr + params.log_hr["psychiatric"] * s["psychiatric"]
-    ages = np.stack([s["onset_age"], s["recovery_age"], s["organ_age"]], axis=1)
-    deltas = np.stack([d_onset, np.full(len(group), params.log_hr["recovered"]),
-                       np.full(len(group), params.log_hr["organ_disease"])], axis=1)
+    n = len(group)
+    lhr = params.log_hr
+    g_lhr = np.array([0.0] + [lhr[f"group_{g}"] for g in GROUPS[1:]])[group]
+    d_onset = g_lhr + lhr["psychiatric"] * s["psychiatric"]
+    treat = lhr["maintenance_treatment"]
+    ages = np.stack([s["onset_age"], s["recovery_age"], s["organ_age"], s["hiv_age"],
+                     s["endocarditis_age"], s["maintenance_start"], s["maintenance_end"]],
+                    axis=1)
+    deltas = np.stack([d_onset] + [np.full(n, v) for v in (
+        lhr["recovered"], lhr["organ_disease"], lhr["hiv"], lhr["endocarditis"],
+        treat, -treat)], axis=1)
     order = np.argsort(ages, axis=1, kind="stable")
-    return (np.take_along_axis(ages, order, axis=1),
-            np.take_along_axis(deltas, order, axis=1))
+    ages = np.take_along_axis(ages, order, axis=1)
+    deltas = np.take_along_axis(deltas, order, axis=1)
+    k = int(np.isfinite(ages).any(axis=0).sum())  # finite ages sort first
+    return ages[:, :k], deltas[:, :k]
 
 
 def simulate_deaths(rng: np.random.Generator, s: dict[str, np.ndarray], params: Params,
@@ -272,6 +334,7 @@ def simulate_deaths(rng: np.random.Generator, s: dict[str, np.ndarray], params: 
     rates = population_rates()
     n = len(s["birth"])
     cps, dls = _change_points(s, params)
+    k = cps.shape[1]
     cum = np.concatenate([np.zeros((n, 1)), np.cumsum(dls, axis=1)], axis=1)
     birth_year = (s["birth"].astype(np.int64) / 365.2425) + 1970.0
     sex = s["male"].astype(np.int64)
@@ -302,7 +365,7 @@ def simulate_deaths(rng: np.random.Generator, s: dict[str, np.ndarray], params: 
         if dies.any():
             d = np.flatnonzero(dies)
             j = (seg_cum[d] < need[d, None]).sum(axis=1)
-            j = np.minimum(j, 3)
+            j = np.minimum(j, k)
             before = np.where(j > 0, seg_cum[d, np.maximum(j - 1, 0)], 0.0)
             r = rate[d, j]
             t = lo[d, j] + (need[d] - before) / r
@@ -317,8 +380,8 @@ def simulate_deaths(rng: np.random.Generator, s: dict[str, np.ndarray], params: 
     return age, lhr
 
 
-def death_cause_shares(s: dict[str, np.ndarray], age: np.ndarray | None = None
-                       ) -> np.ndarray:
+def death_cause_shares(s: dict[str, np.ndarray], age: np.ndarray | None = None,
+                       params: Params | None = None) -> np.ndarray:
     """Cause shares (:func:`cause_shares`) of each life at its death age.
 
     Parameters
@@ -327,6 +390,8 @@ def death_cause_shares(s: dict[str, np.ndarray], age: np.ndarray | None = None
         Life arrays (:func:`draw_life_states`, with ``age`` unless given).
     age : numpy.ndarray, optional
         Age at death (default ``s["age"]``).
+    params : Params, optional
+        The model (default :data:`~harkit.synth.params.DEFAULTS`).
 
     Returns
     -------
@@ -335,16 +400,19 @@ def death_cause_shares(s: dict[str, np.ndarray], age: np.ndarray | None = None
     """
     age = s["age"] if age is None else age
     year = (s["birth"].astype(np.int64) / 365.2425) + 1970.0 + age
+    in_treatment = (s["maintenance_start"] <= age) & (age < s["maintenance_end"])
     return cause_shares(
         age, year, s["group"].astype(np.int64), s["onset_age"] <= age,
         s["recovery_age"] <= age, (s["organ_age"] <= age) & (s["group"] > 0),
-        s["psychiatric"], s["hcv"])
+        s["psychiatric"], s["hcv"], organ_type=s["organ_type"],
+        hiv=s["hiv_age"] <= age, endocarditis=s["endocarditis_age"] <= age,
+        maintenance=in_treatment, params=params)
 
 
 def draw_causes(rng: np.random.Generator, s: dict[str, np.ndarray],
-                age: np.ndarray) -> np.ndarray:
+                age: np.ndarray, params: Params | None = None) -> np.ndarray:
     """Draw the cause of each death from the cause-specific hazards at the death age."""
-    return categorical(rng, death_cause_shares(s, age))
+    return categorical(rng, death_cause_shares(s, age, params))
 
 
 def simulate_lives(rng: np.random.Generator, m: int, population: str, params: Params,
@@ -374,7 +442,7 @@ def simulate_lives(rng: np.random.Generator, m: int, population: str, params: Pa
     cause = np.full(m, -1, dtype=np.int64)
     if died.any():
         sub = {k: v[died] for k, v in s.items()}
-        cause[died] = draw_causes(rng, sub, age[died])
+        cause[died] = draw_causes(rng, sub, age[died], params)
     s["age"], s["lp"], s["cause_group"] = age, lhr, cause
     death = np.full(m, np.datetime64("NaT"), dtype="datetime64[D]")
     death[died] = add_years(s["birth"][died], age[died])

@@ -26,13 +26,14 @@ DRUG_GROUPS: tuple[str, ...] = GROUPS[2:]
 SUBSTANCES: tuple[str, ...] = (
     "alcohol", "opioids", "cannabis", "sedatives", "stimulants", "solvents", "polydrug",
 )
-#: Charlson-type comorbid conditions: weight 1 each, malignancy weight 2 (Charlson 1987).
+#: Charlson-type comorbid conditions (``aids`` is HIV infection of injecting users).
 CONDITIONS: tuple[str, ...] = (
     "mi", "chf", "pvd", "cvd", "dementia", "copd", "rheumatic", "ulcer", "mild_liver",
-    "diabetes", "malignancy",
+    "diabetes", "malignancy", "aids",
 )
+#: Charlson weights (Charlson et al. 1987): malignancy 2, AIDS/HIV 6, the others 1.
 CONDITION_WEIGHTS: MappingProxyType = MappingProxyType(
-    {c: (2 if c == "malignancy" else 1) for c in CONDITIONS})
+    {c: {"malignancy": 2, "aids": 6}.get(c, 1) for c in CONDITIONS})
 #: Cause-of-death groups.
 CAUSE_GROUPS: tuple[str, ...] = (
     "alcohol", "overdose", "suicide", "accident", "violence", "cancer", "cardiovascular",
@@ -40,17 +41,25 @@ CAUSE_GROUPS: tuple[str, ...] = (
 )
 #: Time-varying states of a life that multiply the population hazard (log-HR keys of
 #: :attr:`Params.log_hr` besides the substance groups).
-STATES: tuple[str, ...] = ("recovered", "organ_disease", "psychiatric")
+STATES: tuple[str, ...] = ("recovered", "organ_disease", "psychiatric", "hiv",
+                            "endocarditis", "maintenance_treatment")
 #: Names of the covariates whose planted log hazard ratios :attr:`Truth.beta` reports:
 #: the substance group (from onset), recovery (from its date), alcohol-related organ
-#: disease (from its onset) and psychiatric comorbidity (from substance-use onset).
+#: disease (from its onset), psychiatric comorbidity (from substance-use onset), HIV
+#: infection and endocarditis of injecting users (from diagnosis) and opioid maintenance
+#: treatment (while in it).
 COVARIATES: tuple[str, ...] = (
     "group_alcohol", "group_opioids", "group_cannabis", "group_sedatives",
     "group_stimulants", "group_polydrug", "recovered", "organ_disease", "psychiatric",
+    "hiv", "endocarditis", "maintenance_treatment",
 )
-#: Alcohol-related organ diseases (recorded as ``alcohol_liver``/``alcohol_pancreatitis``
-#: diagnoses; liver disease is also Charlson mild liver disease).
-ORGANS: tuple[str, ...] = ("liver", "pancreas")
+#: Alcohol-related organ diseases (recorded as ``alcohol_liver``, ``alcohol_pancreatitis``,
+#: ``alcohol_cardiomyopathy`` and ``alcohol_polyneuropathy`` diagnoses; liver disease is
+#: also Charlson mild liver disease, cardiomyopathy Charlson heart failure).
+ORGANS: tuple[str, ...] = ("liver", "pancreas", "heart", "nerves")
+#: First calendar year in which HIV infection is diagnosed (HTLV-III antibody testing in
+#: Norway from 1985; the first Norwegian AIDS case was reported in 1983).
+HIV_FROM_YEAR: int = 1984
 
 
 def _ro(d: dict) -> MappingProxyType:
@@ -80,7 +89,11 @@ class Params:
         Log hazard ratios against the population hazard: ``group_<substance>`` from onset,
         ``recovered`` from the recovery date, ``organ_disease`` from its onset,
         ``psychiatric`` from substance-use onset for persons with psychiatric
-        comorbidity. Assumed values: Plana-Ripoll et al. 2019 (Lancet 394:1827) report a
+        comorbidity, ``hiv`` and ``endocarditis`` from diagnosis,
+        ``maintenance_treatment`` while in opioid maintenance treatment:
+        ``log(11.3 / 36.1) = -1.16``, the all-cause mortality rate in against out of
+        methadone treatment in the meta-analysis of Sordo et al. 2017 (BMJ 357:j1550).
+        Other values assumed: Plana-Ripoll et al. 2019 (Lancet 394:1827) report a
         mortality rate ratio of 3.91 for substance-use disorders in Denmark
         (``/work/shared/reference/methods.md``); opioid and polydrug users are set near 10,
         alcohol near 3.
@@ -94,14 +107,38 @@ class Params:
     organ_rate : mapping
         Hazard per year since onset of alcohol-related organ disease, by group.
     organ_split : mapping
-        Share of organ disease that is liver or pancreas disease.
+        Share of organ disease that is liver disease, chronic pancreatitis, alcoholic
+        cardiomyopathy (``heart``) or alcoholic polyneuropathy (``nerves``); assumed,
+        with liver disease the commonest as in Nordic alcohol-related hospital and death
+        statistics (see ``docs/synthetic-register.md``).
+    organ_cause_rr : mapping
+        Multiplier of one cause share from the onset of each organ disease: liver disease
+        raises liver deaths, pancreatitis alcohol-induced deaths, cardiomyopathy
+        cardiovascular deaths, polyneuropathy accidents (falls). Assumed.
     psychiatric_prob : mapping
         Probability of psychiatric comorbidity by group, for men and women.
     injecting_prob : mapping
         Probability of injecting use by group (cohorts born from ``injecting_from``).
     hcv_prob, hiv_prob, endocarditis_prob : float
         Among injecting users: chronic hepatitis C (recorded as Charlson mild liver
-        disease), HIV (onset after 1983 only) and endocarditis.
+        disease), HIV (diagnosed from :data:`HIV_FROM_YEAR` only; Charlson AIDS/HIV) and
+        endocarditis.
+    hiv_delay, endocarditis_delay : float
+        Mean years from onset of injecting use to HIV diagnosis (never before
+        :data:`HIV_FROM_YEAR`) and to endocarditis (exponential).
+    hiv_cause_rr, endocarditis_cause_rr : float
+        Multipliers of the ``other`` (HIV) and ``cardiovascular`` (endocarditis) cause
+        shares from diagnosis.
+    maintenance_prob_male : float
+        Probability that a man of the opioid group who has not recovered by the start of
+        opioid maintenance treatment (``methadone_start_year``, LAR from 1998) enters it;
+        women have the odds ratio ``treatment_or_female["methadone"]``.
+    maintenance_entry_delay, maintenance_duration : float
+        Mean years from the later of onset and 1998 to entry, and mean years in
+        treatment (exponential; one spell per person).
+    maintenance_overdose_rr : float
+        Multiplier of the overdose cause share while in treatment (the overdose rate
+        falls more than all-cause mortality; Sordo et al. 2017).
     birth_years : tuple of int
         Birth cohorts simulated (inclusive).
     birth_slope : float
@@ -144,6 +181,9 @@ class Params:
         "recovered": -0.7,
         "organ_disease": 0.9,
         "psychiatric": 0.3,
+        "hiv": 1.0,
+        "endocarditis": 0.7,
+        "maintenance_treatment": -1.16,
     }))
     onset_shift: MappingProxyType = field(default_factory=lambda: _by_group(
         alcohol=15.0, opioids=14.0, cannabis=13.0, sedatives=15.0, stimulants=14.0,
@@ -161,7 +201,10 @@ class Params:
         alcohol=0.018, opioids=0.002, cannabis=0.001, sedatives=0.004, stimulants=0.002,
         polydrug=0.003))
     organ_split: MappingProxyType = field(default_factory=lambda: _ro(
-        {"liver": 0.7, "pancreas": 0.3}))
+        {"liver": 0.55, "pancreas": 0.2, "heart": 0.1, "nerves": 0.15}))
+    organ_cause_rr: MappingProxyType = field(default_factory=lambda: _ro({
+        "liver": ("liver", 8.0), "pancreas": ("alcohol", 2.0),
+        "heart": ("cardiovascular", 4.0), "nerves": ("accident", 1.5)}))
     psychiatric_prob: MappingProxyType = field(default_factory=lambda: _ro({
         "alcohol": (0.25, 0.40), "opioids": (0.35, 0.50), "cannabis": (0.40, 0.50),
         "sedatives": (0.40, 0.55), "stimulants": (0.35, 0.45), "polydrug": (0.45, 0.55),
@@ -173,6 +216,14 @@ class Params:
     hcv_prob: float = 0.6
     hiv_prob: float = 0.02
     endocarditis_prob: float = 0.04
+    hiv_delay: float = 4.0
+    endocarditis_delay: float = 8.0
+    hiv_cause_rr: float = 10.0
+    endocarditis_cause_rr: float = 4.0
+    maintenance_prob_male: float = 0.5
+    maintenance_entry_delay: float = 3.0
+    maintenance_duration: float = 6.0
+    maintenance_overdose_rr: float = 0.7
     birth_years: tuple[int, int] = (1870, 1995)
     birth_slope: float = 1.0
     drug_cohort_start: int = 1940
@@ -195,7 +246,7 @@ class Params:
     condition_prob: MappingProxyType = field(default_factory=lambda: _ro({
         "mi": 0.08, "chf": 0.07, "pvd": 0.03, "cvd": 0.07, "dementia": 0.05, "copd": 0.07,
         "rheumatic": 0.02, "ulcer": 0.03, "mild_liver": 0.01, "diabetes": 0.07,
-        "malignancy": 0.10,
+        "malignancy": 0.10, "aids": 0.0,
     }))
     condition_group_rr: MappingProxyType = field(default_factory=lambda: _ro({
         "alcohol": {"ulcer": 2.5, "copd": 2.0, "chf": 1.3, "dementia": 1.5, "mild_liver": 3.0},
@@ -288,8 +339,10 @@ class Truth:
         the population hazard: ``h(a) = m(sex, year, a) exp(sum of beta over the states the
         life is in at a)``. ``group_<substance>`` applies from the onset of the disorder,
         ``recovered`` from the recovery date, ``organ_disease`` from its onset,
-        ``psychiatric`` from substance-use onset. A contrast of two groups at the same age,
-        year, sex and states is ``exp(beta[g1] - beta[g2])``.
+        ``psychiatric`` from substance-use onset, ``hiv`` and ``endocarditis`` from their
+        diagnosis, ``maintenance_treatment`` while in opioid maintenance treatment. A
+        contrast of two groups at the same age, year, sex and states is
+        ``exp(beta[g1] - beta[g2])``.
     treatment_odds_ratios : dict
         Planted odds ratios, women vs men, per treatment on an eligible episode
         (``institutional_stay``: inpatient episode at an addiction institution;
@@ -315,7 +368,11 @@ class Truth:
         :attr:`Params.young_onset_age`), substance flags ``uses_<substance>``,
         ``recovered`` and ``recovery_date`` (recovery before death), ``organ_<organ>``
         and ``organ_disease_age`` (alcohol-related organ disease before death),
-        ``psychiatric``, ``injecting``, ``hcv``, ``hiv``, ``endocarditis``,
+        ``psychiatric``, ``injecting``, ``hcv``, ``hiv`` and ``hiv_date``,
+        ``endocarditis`` and ``endocarditis_date`` (diagnosed before death),
+        ``maintenance_treatment`` with ``maintenance_start`` and ``maintenance_end`` (the
+        opioid maintenance spell; its end is the death date if still in it) and
+        ``maintenance_at_death``,
         ``comorbidity`` (Charlson score) with one ``cond_<condition>`` flag per
         condition, ``cause_group`` of the underlying cause of death (drawn from the
         cause-specific hazards at death), ``linear_predictor`` (log hazard ratio in force
@@ -344,7 +401,9 @@ class Truth:
         (the 4-digit Norwegian form, ``722.0``, ``260.0``: a safe truncation that maps to
         the same condition) or ``norwegian_bare`` (the 3-digit category, ``722``, ``260``,
         ``420``: ambiguous, no Charlson condition, listed by
-        :func:`harkit.icd.unmapped_codes`).
+        :func:`harkit.icd.unmapped_codes`); ``outside_list`` marks a Charlson code the
+        Swedish list does not hold (HIV before ICD-10: ICD-8 079.83, ICD-9 042; that list
+        has only the Swedish ICD-9 extensions 079J/279K), so it gives no condition there.
     causes_of_death : pandas.DataFrame
         One row per cause-of-death row, in the order of ``extract.causes_of_death``:
         ``person_id``, ``cause_type`` (``underlying``/``contributing``), ``line``, ``code``

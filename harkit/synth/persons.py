@@ -16,6 +16,7 @@ from harkit.synth.params import (
     CONDITION_WEIGHTS,
     CONDITIONS,
     GROUPS,
+    ORGANS,
     SUBSTANCES,
     Params,
 )
@@ -62,7 +63,8 @@ def draw_conditions(rng: np.random.Generator, people: dict[str, np.ndarray],
     ulcer among alcohol users, for example) and is raised by the cause of death the
     condition leads to (malignancy for a cancer death, heart disease for a
     cardiovascular death, COPD for a respiratory death). Chronic hepatitis C of injecting
-    users and alcoholic liver disease are mild liver disease.
+    users and alcoholic liver disease are mild liver disease, alcoholic cardiomyopathy is
+    heart failure, and diagnosed HIV infection is AIDS/HIV (and only it).
     """
     age, group = people["age"], people["group"].astype(np.int64)
     n = len(age)
@@ -79,8 +81,11 @@ def draw_conditions(rng: np.random.Generator, people: dict[str, np.ndarray],
         p[cause == ci[cause_name], CONDITIONS.index(c)] *= rr
     p[cause == ci["cardiovascular"], CONDITIONS.index("chf")] *= 2.0
     cond = rng.random((n, len(CONDITIONS))) < np.minimum(p, 0.95)
-    liver = people["hcv"] | people["organ"][:, 0]
+    liver = people["hcv"] | people["organ"][:, ORGANS.index("liver")]
     cond[liver, CONDITIONS.index("mild_liver")] = True
+    # alcoholic cardiomyopathy is on the Charlson heart-failure lists (I42.6, 425.5)
+    cond[people["organ"][:, ORGANS.index("heart")], CONDITIONS.index("chf")] = True
+    cond[:, CONDITIONS.index("aids")] = people["hiv"]
     return cond
 
 

@@ -12,6 +12,10 @@ Eligibility and probabilities (per episode):
 * ``outpatient_counselling``: outpatient substance-use episode from 1960 (p 0.6).
 * ``coercive_admission``: inpatient substance-use episode (p 0.15 before 1970, 0.03 after).
 * ``psychiatric_care``: episode at a psychiatric institution (p 0.5).
+* ``opioid_maintenance``: the spell of opioid maintenance treatment (LAR) of the life
+  course (:mod:`.lifecourse`), one row from its start to its end (or death), on the
+  contact at which it began. While in it the hazard is lowered by the planted
+  ``log_hr["maintenance_treatment"]``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from harkit.synth.params import GROUPS, Params
 
 TREATMENTS = ("institutional_stay", "detoxification", "disulfiram", "methadone",
               "buprenorphine", "outpatient_counselling", "psychiatric_care",
-              "coercive_admission")
+              "coercive_admission", "opioid_maintenance")
+#: The treatments drawn per episode (all but the life-course maintenance spell).
+EPISODE_TREATMENTS = TREATMENTS[:-1]
 
 
 def _logistic_p(p_male: float, odds_ratio: float, female: np.ndarray) -> np.ndarray:
@@ -40,7 +46,7 @@ def make_treatments(rng: np.random.Generator, people: dict[str, np.ndarray],
     ----------
     rng : numpy.random.Generator
     people : dict of numpy.ndarray
-        Person arrays (``male``, ``group``, ``death``).
+        Person arrays (``male``, ``group``, ``death``, ``maintenance_end_date``).
     ep : dict of numpy.ndarray
         Episodes from :func:`harkit.synth.care.make_episodes`.
     params : Params
@@ -62,10 +68,10 @@ def make_treatments(rng: np.random.Generator, people: dict[str, np.ndarray],
     sud = ep["sud_contact"]
     inpatient = ep["episode_type"] == 0
     outpatient = ep["episode_type"] == 2
-    u = rng.random((m, len(TREATMENTS)))
+    u = rng.random((m, len(EPISODE_TREATMENTS)))
     orr, pm = params.treatment_or_female, params.treatment_p_male
 
-    given = np.zeros((m, len(TREATMENTS)), dtype=bool)
+    given = np.zeros((m, len(EPISODE_TREATMENTS)), dtype=bool)
     given[:, 0] = inpatient & addiction & (
         u[:, 0] < _logistic_p(pm["institutional_stay"], orr["institutional_stay"], female))
     given[:, 1] = sud & inpatient & (year >= 1950) & (u[:, 1] < 0.35)
@@ -92,5 +98,12 @@ def make_treatments(rng: np.random.Generator, people: dict[str, np.ndarray],
     end = np.where(np.isin(t_idx, (2, 3, 4, 5)), start + length, ep["discharge"][e_idx])
     end = np.minimum(end, death)
     end = np.where(np.isnat(end), end, np.maximum(end, start))
-    return {"episode": e_idx, "type": t_idx, "start": start, "start_precision": start_prec,
-            "end": end}
+    # the maintenance spells of the life course, one row each
+    spell = np.flatnonzero(ep["maintenance_entry"])
+    owner = person[spell]
+    return {"episode": np.concatenate([e_idx, spell]),
+            "type": np.concatenate([t_idx, np.full(len(spell), len(TREATMENTS) - 1)]),
+            "start": np.concatenate([start, ep["admission_stored"][spell]]),
+            "start_precision": np.concatenate([start_prec,
+                                               ep["admission_precision"][spell]]),
+            "end": np.concatenate([end, people["maintenance_end_date"][owner]])}
