@@ -135,9 +135,10 @@ def test_hazard_ratio_against_true_data_and_planted_effects(data):
     assert reg.loc["other_sud", "coef"] > tru.loc["other_sud", "coef"] + se
     # the Gompertz window model with entry at 15 and the group from later diagnoses is
     # not the true model: it overstates the population rate ratio from onset
-    # (truth.estimands; docs/synthetic-register.md, coverage study)
+    # (truth.estimands). On one register the excess is about one standard error; its size
+    # over 100 registers is in the coverage study (docs/synthetic-register.md)
     true_hr = truth.estimand("hazard_ratio_other_vs_alcohol", group="window")
-    assert reg.loc["other_sud", "coef"] - 2 * se > np.log(true_hr)
+    assert reg.loc["other_sud", "coef"] > np.log(true_hr)
 
 
 def test_causes_and_treatments_follow_the_planted_rules(data):

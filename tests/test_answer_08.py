@@ -64,13 +64,16 @@ def test_cause_mix_differs_by_substance_and_age_not_by_onset(data):
     # with a co-use code to a higher-ranked group (an alcohol user with a sedative code
     # becomes "sedatives"); co-use codes accumulate over long histories, i.e. with young
     # onset, so within hierarchy groups young onset carries substance: residual
-    # confounding of many SEs (log MOR of drug-induced death about +0.33, SE 0.06).
+    # confounding. Same persons, same true onset flag, only the grouping changed: the log
+    # MOR of drug-induced death rises by about 0.3 (seeds 12-14: 0.32, 0.38, 0.30; SE of
+    # each about 0.07).
     hier = cohort.assign(main_substance=onset.hierarchy_substance(cohort))
     assert (hier["main_substance"] != cohort["main_substance"]).sum() > 1000
     h = onset.cause_mor_by_onset(hier, causes, young=true_young,
                                  suppress=False).set_index("cause")
     h_se = (np.log(h["ci_high"]) - np.log(h["ci_low"])) / (2 * 1.959964)
-    assert np.log(h.loc["drug_induced", "mor"]) > 3 * h_se["drug_induced"]
+    main = m.set_index("cause").loc["drug_induced", "mor"]
+    assert np.log(h.loc["drug_induced", "mor"] / main) > 3 * h_se["drug_induced"]
 
 
 def test_comorbidity_differs_by_substance_not_by_onset(data):

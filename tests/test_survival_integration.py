@@ -75,7 +75,9 @@ def test_age_at_death_truncation_aware_closer_to_truth_than_naive():
     # the share of kept persons, so the mix differs between windows.
     narrow_ex = harkit.synth.generate(6000, seed=1, sud_fraction=0.5, progress=False,
                                       documents=False)
-    wide_ex = harkit.synth.generate(6000, seed=101, sud_fraction=0.5,
+    # the truth register is large, so that its own sampling error (about 0.5 years per
+    # mean at 6,000 persons) does not decide the comparison
+    wide_ex = harkit.synth.generate(40_000, seed=101, sud_fraction=0.5,
                                     death_window=(1900, 2030), progress=False,
                                     documents=False)
     err_aware, err_naive = [], []
@@ -96,5 +98,7 @@ def test_age_at_death_truncation_aware_closer_to_truth_than_naive():
             err_naive.append(abs(tab.loc[s, "naive_mean"] - truth[s]))
             assert tab.loc[s, "naive_mean"] > truth[s] + 1.0   # left truncation: too old
         assert tab.loc["female", "aware_mean"] > tab.loc["male", "aware_mean"]
-    # seed 1: aware errors 0.50, 0.33, 0.41, 0.21; naive 1.95, 2.13, 2.43, 2.93
+    # seed 1 against 40,000 persons: aware errors 1.42, 0.02, 3.29, 0.69; naive 2.33,
+    # 1.45, 4.89, 3.17 (the SUD women's 3.3 years: their mortality changes with the
+    # calendar period, against the Efron-Petrosian assumption of quasi-independence)
     assert sum(err_aware) < 0.5 * sum(err_naive)
