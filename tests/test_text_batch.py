@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harkit.text import batch as batch_module
-from harkit.text.batch import fold_batch, split_latin1
+from harkit.text.batch import fold_batch
 from harkit.text.engine import _reference_chunk, compile_query, search_chunk
 from harkit.text.lexicon import load_lexicon
 from harkit.text.normalise import normalise
@@ -399,8 +399,6 @@ wide_texts = st.lists(st.sampled_from(WIDE), max_size=25).map("".join)
 @settings(max_examples=300, deadline=None)
 @given(st.lists(wide_texts, min_size=1, max_size=5))
 def test_characters_beyond_latin1_fold_one_to_one(batch):
-    ok, other = split_latin1(batch)
-    assert other == []
     fb = fold_batch(batch)
     for i, t in enumerate(batch):
         got, _ = fb.normalised(i)
@@ -410,7 +408,6 @@ def test_characters_beyond_latin1_fold_one_to_one(batch):
 def test_every_text_folds_in_the_batch():
     # ligatures, combining accents and fractions once sent a text to normalise() alone
     batch = ["ﬁnne", "e\u0301", "½ l", "alkohol – “sprit”", "3½ tablett Paralgin forte"]
-    assert split_latin1(batch) == ([0, 1, 2, 3, 4], [])
     fb = fold_batch(batch)
     assert fb.text.split("\n") == ["fine", "e", "1/2 l", "alkohol – “sprit”",
                                    "31/2 tablet paralgin forte"]

@@ -277,7 +277,7 @@ def _literal_matches(fb: FoldedBatch, regexes: list, literals: list[str]
                 pos = text.find(lit, pos + 1)
             found.append(at)
     else:
-        starts, which = literal_starts(_latin1(fb)[0], needles)
+        starts, which = literal_starts(np.frombuffer(fb.latin1, dtype=np.uint8), needles)
         found = [starts[which == t].tolist() for t in range(len(literals))]
     out = []
     for rx, starts in zip(regexes, found):
@@ -292,20 +292,6 @@ def _literal_matches(fb: FoldedBatch, regexes: list, literals: list[str]
                 done = m.end()
         out.append(spans)
     return out
-
-
-def _latin1(fb: FoldedBatch) -> tuple[np.ndarray, bool, bytes]:
-    """The joined originals as one byte per character (``?`` beyond Latin-1), made once:
-    as an array, whether any character is beyond Latin-1, and as bytes."""
-    cached = getattr(fb, "_latin1_codes", None)
-    if cached is None:
-        try:
-            raw, beyond = fb.joined.encode("latin-1"), False
-        except UnicodeEncodeError:
-            raw, beyond = fb.joined.encode("latin-1", errors="replace"), True
-        cached = (np.frombuffer(raw, dtype=np.uint8), beyond, raw)
-        fb._latin1_codes = cached
-    return cached
 
 
 def _regex_hits(fb: FoldedBatch, matcher, texts: list[str]):
@@ -440,12 +426,11 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
 def _snippets(fb: FoldedBatch, lo: np.ndarray, hi: np.ndarray) -> list[str]:
     """The original text of each span on one line (runs of blanks to one, none at the ends)."""
     joined = fb.joined
-    codes, beyond_latin1, _ = _latin1(fb)
-    if beyond_latin1:
-        # characters beyond Latin-1: those snippets one by one
-        wide = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-        beyond = np.flatnonzero(wide > 255)
-        plain = np.searchsorted(beyond, lo) == np.searchsorted(beyond, hi)
+    codes = np.frombuffer(fb.latin1, dtype=np.uint8)
+    if fb.beyond_latin1.any():
+        # the snippets of texts with characters beyond Latin-1 (few): those one by one
+        docs = np.searchsorted(fb.orig_doc_start, lo, side="right") - 1
+        plain = ~fb.beyond_latin1[docs]
         out = [""] * len(lo)
         for k, text in zip(np.flatnonzero(plain).tolist(),
                            one_line(codes, lo[plain], hi[plain])):

@@ -345,7 +345,8 @@ def _controls(a: np.ndarray, lo: int, hi: int) -> int:
 @numba.njit(cache=True, nogil=True)
 def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np.ndarray,
                 src: np.ndarray, doc_start: np.ndarray, controls: np.ndarray,
-                words: np.ndarray) -> tuple[int, int]:
+                words: np.ndarray, orig_bounds: np.ndarray, origin: np.ndarray,
+                origin_start: np.ndarray, blank_end: np.ndarray) -> tuple[int, int]:
     """Fold the joined Latin-1 codes ``a`` of a batch into the arrays given.
 
     The caller allocates the results: numpy's large allocations use huge pages, which
@@ -372,6 +373,19 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
         ``int64[4, len(a) // 2 + 2]``: start and end of each folded word, then start and
         end of its original word (rows ``word_start``, ``word_end``, ``orig_word_start``,
         ``orig_word_end`` of :class:`~harkit.text.batch.FoldedBatch`).
+    orig_bounds : numpy.ndarray
+        ``int64[n_texts + 1]``: start of each original text in the originals joined by
+        ``"\\n"``, then their length + 1. Every position written to ``src`` and ``words``
+        refers to that join.
+    origin, origin_start : numpy.ndarray
+        ``int64``: for a text whose characters were spelled out
+        (:func:`harkit.text.normalise.expand`), ``origin_start`` is where its map
+        ``origin[origin_start[d]:]`` (position in the original text of each character of
+        ``a[doc_bounds[d]:]``, then the text's length) begins; -1 for the other texts,
+        whose characters are one to one with the original ones.
+    blank_end : numpy.ndarray
+        ``int64[2 * len(a) + 2]``: written only for the blanks of texts with a map: the
+        end, in the join, of the whitespace run each comes from (:func:`pieces_kernel`).
 
     Returns
     -------
@@ -386,6 +400,7 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
     wpos = words[:2].reshape(-1)
     wsrc = words[2:].reshape(-1)
     n_docs = len(doc_bounds) - 1
+    ne0 = 0
     for d in range(n_docs):
         lo = doc_bounds[d]
         hi = doc_bounds[d + 1] - 1  # the separator after the text (len(a) for the last)
@@ -401,15 +416,55 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
             out[o] = _LF
             src[o] = hi
             o += 1
+        _to_original(out, src, wpos, wsrc, cap, doc_o, o, ne0, ne, lo, orig_bounds[d],
+                     origin, origin_start[d], blank_end)
+        ne0 = ne
     doc_start[n_docs] = o + 1
-    src[o] = n
+    src[o] = orig_bounds[n_docs] - 1 if n_docs else n
     return o, ne >> 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _to_original(out: np.ndarray, src: np.ndarray, wpos: np.ndarray, wsrc: np.ndarray,
+                 cap: int, o0: int, o1: int, e0: int, e1: int, lo: int, orig_lo: int,
+                 origin: np.ndarray, off: int, blank_end: np.ndarray) -> None:
+    """Positions in ``a`` of one folded text (``out[o0:o1]``, word events ``e0:e1``) as
+    positions in the original join.
+
+    Without a map (``off < 0``) a shift. With one, a start maps to the original character
+    its character was spelled out from, an end to one past the original character of the
+    last character before it, as :func:`harkit.text.normalise.normalise` maps its pieces.
+    """
+    u = np.uint64
+    if off < 0:
+        shift = orig_lo - lo
+        if shift:
+            for j in range(o0, o1):
+                src[u(j)] += shift
+            for k in range(e0, e1):
+                wsrc[u((k & 1) * cap + (k >> 1))] += shift
+        return
+    base = off - lo
+    for j in range(o0, o1):
+        s = src[u(j)]
+        if out[u(j)] == _BLANK:  # its run ends where the next folded character starts
+            blank_end[u(j)] = orig_lo + origin[u(base + src[u(j + 1)] - 1)] + 1
+        src[u(j)] = orig_lo + origin[u(base + s)]
+    for k in range(e0, e1, 2):  # a start, then its end
+        at_s = u(k >> 1)
+        at_e = u(cap + (k >> 1))
+        s = wsrc[at_s]
+        e = wsrc[at_e]
+        wsrc[at_s] = orig_lo + origin[u(base + s)]
+        wsrc[at_e] = orig_lo + (origin[u(base + e - 1)] + 1 if e > s
+                                else origin[u(base + s)])
 
 
 @numba.njit(cache=True, nogil=True)
 def pieces_kernel(out: np.ndarray, src: np.ndarray, w_start: np.ndarray,
                   w_end: np.ndarray, ow_start: np.ndarray, ow_end: np.ndarray,
-                  p_start: np.ndarray, p_os: np.ndarray, p_oe: np.ndarray) -> int:
+                  p_start: np.ndarray, p_os: np.ndarray, p_oe: np.ndarray,
+                  mapped: np.ndarray, blank_end: np.ndarray) -> int:
     """The pieces of a folded batch: each word, and each other character but separators.
 
     A word maps to its original word, a blank to its whole whitespace run (up to the
@@ -423,6 +478,9 @@ def pieces_kernel(out: np.ndarray, src: np.ndarray, w_start: np.ndarray,
         The word spans of :func:`fold_kernel`.
     p_start, p_os, p_oe : numpy.ndarray
         ``int64[len(out)]``, filled: start of each piece, and its original span.
+    mapped, blank_end : numpy.ndarray
+        ``bool[n_texts]``: the texts whose characters were spelled out, and for their
+        blanks the end of the run (:func:`fold_kernel`).
 
     Returns
     -------
@@ -434,6 +492,7 @@ def pieces_kernel(out: np.ndarray, src: np.ndarray, w_start: np.ndarray,
     p = 0
     npc = 0
     nw = len(w_start)
+    d = 0  # the text at p
     u = np.uint64  # unsigned indices: no wraparound tests
     while p < m:
         if k < nw and p == w_start[u(k)]:
@@ -449,7 +508,14 @@ def pieces_kernel(out: np.ndarray, src: np.ndarray, w_start: np.ndarray,
             s = src[u(p)]
             p_start[u(npc)] = p
             p_os[u(npc)] = s
-            p_oe[u(npc)] = src[u(p + 1)] if ch == _BLANK else s + 1
+            if ch != _BLANK:
+                p_oe[u(npc)] = s + 1
+            elif mapped[u(d)]:
+                p_oe[u(npc)] = blank_end[u(p)]
+            else:
+                p_oe[u(npc)] = src[u(p + 1)]
             npc += 1
+        else:
+            d += 1
         p += 1
     return npc
