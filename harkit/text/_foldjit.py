@@ -345,8 +345,8 @@ def _controls(a: np.ndarray, lo: int, hi: int) -> int:
 @numba.njit(cache=True, nogil=True)
 def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np.ndarray,
                 src: np.ndarray, doc_start: np.ndarray, controls: np.ndarray,
-                words: np.ndarray, orig_bounds: np.ndarray, origin: np.ndarray,
-                origin_start: np.ndarray, blank_end: np.ndarray) -> tuple[int, int]:
+                words: np.ndarray, spelled: np.ndarray, spelled_at: np.ndarray,
+                origin: np.ndarray, blank_end: np.ndarray) -> tuple[int, int]:
     """Fold the joined Latin-1 codes ``a`` of a batch into the arrays given.
 
     The caller allocates the results: numpy's large allocations use huge pages, which
@@ -355,17 +355,18 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
     Parameters
     ----------
     a : numpy.ndarray
-        ``uint8``: the texts joined by ``"\\n"``, with stand-ins for the characters beyond
-        Latin-1 (a whitespace stand-in must be ``\\xa0``, which, like the characters it
-        stands for, is neither a blank nor a tab of the line-end hyphen pattern); ``µ`` is
-        folded as its stand-in ``þ``.
+        ``uint8``: the texts joined by ``"\\n"``, one code per character, with stand-ins
+        for the characters beyond Latin-1 (a whitespace stand-in must be ``\\xa0``,
+        which, like the characters it stands for, is neither a blank nor a tab of the
+        line-end hyphen pattern); ``µ`` is folded as its stand-in ``þ``. A text whose
+        characters were spelled out is read from ``spelled`` instead.
     doc_bounds : numpy.ndarray
         ``int64[n_texts + 1]``: start of each text in ``a``, then ``len(a) + 1``.
     tabs : numpy.ndarray
         :func:`build_tables`.
     out, src : numpy.ndarray
         ``uint8[2 * len(a) + 2]``, ``int64[2 * len(a) + 2]``: the folded codes and the
-        position in ``a`` each comes from, then ``len(a)``.
+        position in ``a`` (the original texts joined) each comes from, then ``len(a)``.
     doc_start, controls : numpy.ndarray
         ``int64[n_texts + 1]``, ``int64[n_texts]``: start of each folded text (then the
         folded length + 1) and the control characters of each text.
@@ -373,19 +374,15 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
         ``int64[4, len(a) // 2 + 2]``: start and end of each folded word, then start and
         end of its original word (rows ``word_start``, ``word_end``, ``orig_word_start``,
         ``orig_word_end`` of :class:`~harkit.text.batch.FoldedBatch`).
-    orig_bounds : numpy.ndarray
-        ``int64[n_texts + 1]``: start of each original text in the originals joined by
-        ``"\\n"``, then their length + 1. Every position written to ``src`` and ``words``
-        refers to that join.
-    origin, origin_start : numpy.ndarray
-        ``int64``: for a text whose characters were spelled out
-        (:func:`harkit.text.normalise.expand`), ``origin_start`` is where its map
-        ``origin[origin_start[d]:]`` (position in the original text of each character of
-        ``a[doc_bounds[d]:]``, then the text's length) begins; -1 for the other texts,
-        whose characters are one to one with the original ones.
+    spelled, spelled_at, origin : numpy.ndarray
+        The texts whose characters were spelled out
+        (:func:`harkit.text.normalise.expand`, ``½`` -> ``1/2``): ``spelled`` holds their
+        codes, text ``d`` at ``spelled[spelled_at[d, 0]:spelled_at[d, 1]]`` (``-1, -1``
+        for the other texts); ``origin``, aligned with ``spelled``, the position in its
+        original text of each of those characters (then the text's length).
     blank_end : numpy.ndarray
-        ``int64[2 * len(a) + 2]``: written only for the blanks of texts with a map: the
-        end, in the join, of the whitespace run each comes from (:func:`pieces_kernel`).
+        ``int64[2 * len(a) + 2]``: written only for the blanks of spelled-out texts: the
+        end, in ``a``, of the whitespace run each comes from (:func:`pieces_kernel`).
 
     Returns
     -------
@@ -400,64 +397,59 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
     wpos = words[:2].reshape(-1)
     wsrc = words[2:].reshape(-1)
     n_docs = len(doc_bounds) - 1
-    ne0 = 0
     for d in range(n_docs):
         lo = doc_bounds[d]
         hi = doc_bounds[d + 1] - 1  # the separator after the text (len(a) for the last)
         doc_start[d] = o
         doc_o = o
-        o, ne, bad = _fold_text(a, lo, hi, tabs, out, src, wpos, wsrc, cap, o, ne)
+        ne0 = ne
+        text, t_lo, t_hi = a, lo, hi
+        spelled_out = spelled_at[d, 0] >= 0
+        if spelled_out:
+            text, t_lo, t_hi = spelled, spelled_at[d, 0], spelled_at[d, 1]
+        o, ne, bad = _fold_text(text, t_lo, t_hi, tabs, out, src, wpos, wsrc, cap, o, ne)
         if bad >= 0:
             return -1, bad
         if o > doc_o and out[o - 1] == _BLANK:
             o -= 1  # trailing whitespace
-        controls[d] = _controls(a, lo, hi)
+        controls[d] = _controls(text, t_lo, t_hi)
+        if spelled_out:
+            _to_original(out, src, wpos, wsrc, cap, doc_o, o, ne0, ne, t_hi, lo, origin,
+                         blank_end)
         if d + 1 < n_docs:
             out[o] = _LF
             src[o] = hi
             o += 1
-        _to_original(out, src, wpos, wsrc, cap, doc_o, o, ne0, ne, lo, orig_bounds[d],
-                     origin, origin_start[d], blank_end)
-        ne0 = ne
     doc_start[n_docs] = o + 1
-    src[o] = orig_bounds[n_docs] - 1 if n_docs else n
+    src[o] = n
     return o, ne >> 1
 
 
 @numba.njit(cache=True, nogil=True)
 def _to_original(out: np.ndarray, src: np.ndarray, wpos: np.ndarray, wsrc: np.ndarray,
-                 cap: int, o0: int, o1: int, e0: int, e1: int, lo: int, orig_lo: int,
-                 origin: np.ndarray, off: int, blank_end: np.ndarray) -> None:
-    """Positions in ``a`` of one folded text (``out[o0:o1]``, word events ``e0:e1``) as
-    positions in the original join.
+                 cap: int, o0: int, o1: int, e0: int, e1: int, t_hi: int, lo: int,
+                 origin: np.ndarray, blank_end: np.ndarray) -> None:
+    """Positions in ``spelled`` of one folded text (``out[o0:o1]``, word events
+    ``e0:e1``) as positions in ``a``, the text starting at ``lo``.
 
-    Without a map (``off < 0``) a shift. With one, a start maps to the original character
-    its character was spelled out from, an end to one past the original character of the
-    last character before it, as :func:`harkit.text.normalise.normalise` maps its pieces.
+    A start maps to the original character its character was spelled out from, an end to
+    one past the original character of the last character before it, as
+    :func:`harkit.text.normalise.normalise` maps its pieces.
     """
     u = np.uint64
-    if off < 0:
-        shift = orig_lo - lo
-        if shift:
-            for j in range(o0, o1):
-                src[u(j)] += shift
-            for k in range(e0, e1):
-                wsrc[u((k & 1) * cap + (k >> 1))] += shift
-        return
-    base = off - lo
     for j in range(o0, o1):
         s = src[u(j)]
         if out[u(j)] == _BLANK:  # its run ends where the next folded character starts
-            blank_end[u(j)] = orig_lo + origin[u(base + src[u(j + 1)] - 1)] + 1
-        src[u(j)] = orig_lo + origin[u(base + s)]
+            nxt = src[u(j + 1)] if j + 1 < o1 else t_hi
+            blank_end[u(j)] = lo + origin[u(nxt - 1)] + 1
+        src[u(j)] = lo + origin[u(s)]
     for k in range(e0, e1, 2):  # a start, then its end
         at_s = u(k >> 1)
         at_e = u(cap + (k >> 1))
         s = wsrc[at_s]
         e = wsrc[at_e]
-        wsrc[at_s] = orig_lo + origin[u(base + s)]
-        wsrc[at_e] = orig_lo + (origin[u(base + e - 1)] + 1 if e > s
-                                else origin[u(base + s)])
+        wsrc[at_s] = lo + origin[u(s)]
+        wsrc[at_e] = lo + (origin[u(e - 1)] + 1 if e > s else origin[u(s)])
 
 
 @numba.njit(cache=True, nogil=True)

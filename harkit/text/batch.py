@@ -423,40 +423,41 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
                 continue
         codes.append(b)
         latin1.append(b)
+    # a text whose characters were spelled out keeps its length in the join (the kernel
+    # reads it from a buffer of its own): no other text's positions move
+    spelled = [(i, p) for i, p in prepared.items() if p.origin is not None]
+    for i, p in spelled:
+        codes[i] = p.latin1
     raw = b"\n".join(codes)
     a = np.frombuffer(raw, dtype=np.uint8)
     n = len(a)
-    if prepared:
-        bounds = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, codes), dtype=np.int64, count=n_docs) + 1,
-                  out=bounds[1:])
+    spelled_at = np.full((n_docs, 2), -1, dtype=np.int64)
+    if spelled:
+        sizes = np.array([len(p.codes) + 1 for _, p in spelled], dtype=np.int64)
+        spelled_at[[i for i, _ in spelled], 0] = np.cumsum(sizes) - sizes
+        spelled_at[[i for i, _ in spelled], 1] = np.cumsum(sizes) - 1
+        ext = np.frombuffer(b"\n".join(p.codes for _, p in spelled), dtype=np.uint8)
+        origin = np.concatenate([p.origin for _, p in spelled])
     else:
-        bounds = orig_bounds
-    maps = [(i, p.origin) for i, p in prepared.items() if p.origin is not None]
-    origin_start = np.full(n_docs, -1, dtype=np.int64)
-    if maps:
-        sizes = np.array([len(o) for _, o in maps], dtype=np.int64)
-        origin_start[[i for i, _ in maps]] = np.cumsum(sizes) - sizes
-        origin = np.concatenate([o for _, o in maps])
-    else:
-        origin = np.zeros(1, dtype=np.int64)
+        ext, origin = a, np.zeros(1, dtype=np.int64)
+    n_in = n + (len(ext) if spelled else 0)  # characters the kernel reads, at most
+    n_out = 2 * n_in + 2
     # room for the worst case (x and æ fold to two): numpy allocates lazily, so only what
     # the kernel writes is ever touched
-    out = np.empty(2 * n + 2, dtype=np.uint8)
-    src = np.empty(2 * n + 2, dtype=np.int64)
-    blank_end = np.empty(2 * n + 2 if maps else 1, dtype=np.int64)
+    out = np.empty(n_out, dtype=np.uint8)
+    src = np.empty(n_out, dtype=np.int64)
+    blank_end = np.empty(n_out if spelled else 1, dtype=np.int64)
     doc_start = np.empty(n_docs + 1, dtype=np.int64)
     counts = np.empty(n_docs, dtype=np.int64)
-    spans = np.empty((4, n // 2 + 2), dtype=np.int64)  # words need a separator between
-    m, nw = _foldjit.fold_kernel(a, bounds, _TABS, out, src, doc_start, counts, spans,
-                                 orig_bounds, origin, origin_start, blank_end)
+    spans = np.empty((4, n_in // 2 + 2), dtype=np.int64)  # words need a separator between
+    m, nw = _foldjit.fold_kernel(a, orig_bounds, _TABS, out, src, doc_start, counts, spans,
+                                 ext, spelled_at, origin, blank_end)
     if m < 0:  # pragma: no cover - _prepare spells out ¼ ½ ¾
         raise _cannot_fold(chr(a[nw]))
     out, src = out[:m], src[:m + 1]
     words = [row[:nw] for row in spans]
     if not n_docs:
         doc_start = np.array([0, 1], dtype=np.int64)  # as for one empty text
-        src[m] = 0
     stand_ins = None
     for i, p in prepared.items():
         counts[i] += p.junk
@@ -471,8 +472,8 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
                         beyond_latin1=beyond, _stand_ins=stand_ins)
     if pieces:
         piece = [np.empty(m, dtype=np.int64) for _ in range(3)]
-        mapped = origin_start >= 0
-        npc = _foldjit.pieces_kernel(out, src, *words, *piece, mapped, blank_end)
+        npc = _foldjit.pieces_kernel(out, src, *words, *piece, spelled_at[:, 0] >= 0,
+                                     blank_end)
         batch.piece_start, batch.piece_orig_start, batch.piece_orig_end = (
             p[:npc] for p in piece)
     return batch
