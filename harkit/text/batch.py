@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from harkit.text import _foldjit
-from harkit.text.normalise import Normalised, expand
+from harkit.text.normalise import Normalised, expand, spelled_out
 
 __all__ = ["FoldedBatch", "fold_batch"]
 
@@ -375,6 +375,44 @@ def _prepare(text: str) -> _Prepared:
     return _Prepared(bytes(codes), latin1, origin, stand_at, stand_as, text.count("\ufffd"))
 
 
+def _prepare_many(texts: list[str]) -> list[_Prepared]:
+    """:func:`_prepare` for many texts: those with a character to spell out one by one
+    (rare), the others, which only need stand-ins, all at once."""
+    sub = _SEP.join(texts)
+    wide = np.frombuffer(sub.encode("utf-32-le"), dtype=np.uint32)
+    at = np.flatnonzero((wide > 255) | _UNSUPPORTED[np.minimum(wide, 255)])
+    chars = wide[at]
+    distinct = np.unique(chars)
+    how = [_stand_in(chr(c)) if spelled_out(chr(c)) is None else None
+           for c in distinct.tolist()]
+    bounds = _bounds(texts)
+    doc = np.searchsorted(bounds, at, side="right") - 1
+    kind = np.searchsorted(distinct, chars)
+    to_spell = np.array([h is None for h in how], dtype=bool)
+    out: list[_Prepared | None] = [None] * len(texts)
+    for k in np.unique(doc[to_spell[kind]]).tolist():
+        out[k] = _prepare(texts[k])
+    raw = sub.encode("latin-1", errors="replace")
+    codes = np.frombuffer(raw, dtype=np.uint8).copy()
+    byte = np.array([0 if h is None else _KERNEL_BLANK if h[0] == " " else ord(h[0])
+                     for h in how], dtype=np.uint8)
+    codes[at] = byte[kind]
+    codes = codes.tobytes()
+    folded = np.array([bool(h and h[1]) for h in how], dtype=bool)[kind]
+    junk = np.bincount(doc[chars == 0xFFFD], minlength=len(texts)).tolist()
+    # per text: its special characters are at[first[k]:first[k + 1]]
+    first = np.searchsorted(doc, np.arange(len(texts) + 1)).tolist()
+    at_list, kind_list, folded_list = at.tolist(), kind.tolist(), folded.tolist()
+    for k in range(len(texts)):
+        if out[k] is not None:
+            continue
+        lo, hi = int(bounds[k]), int(bounds[k + 1]) - 1
+        sel = [j for j in range(first[k], first[k + 1]) if folded_list[j]]
+        out[k] = _Prepared(codes[lo:hi], raw[lo:hi], None, [at_list[j] - lo for j in sel],
+                           [how[kind_list[j]][1] for j in sel], junk[k])
+    return out
+
+
 def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     """Fold many texts as :func:`~harkit.text.normalise.normalise` folds each.
 
@@ -405,7 +443,7 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     orig_bounds = _bounds(texts)
     codes: list[bytes] = []
     latin1: list[bytes] = []
-    prepared: dict[int, _Prepared] = {}
+    prepared: dict[int, _Prepared | None] = {}  # the texts the kernel cannot read as they are
     beyond = np.zeros(n_docs, dtype=bool)
     for i, t in enumerate(texts):
         if t.isascii():  # (a flag of the string: no scan)
@@ -417,12 +455,13 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
                 b = None
                 beyond[i] = True
             if b is None or any(c in b for c in _KERNEL_UNREAD):
-                prepared[i] = p = _prepare(t)
-                codes.append(p.codes)
-                latin1.append(p.latin1)
-                continue
+                prepared[i] = None
         codes.append(b)
         latin1.append(b)
+    if prepared:
+        for i, p in zip(prepared, _prepare_many([texts[i] for i in prepared])):
+            prepared[i] = p
+            codes[i], latin1[i] = p.codes, p.latin1
     # a text whose characters were spelled out keeps its length in the join (the kernel
     # reads it from a buffer of its own): no other text's positions move
     spelled = [(i, p) for i, p in prepared.items() if p.origin is not None]

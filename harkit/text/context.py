@@ -63,18 +63,23 @@ _UNIT = re.compile(r"\w+|[^\w\s]")
 _HARD_ENDS = frozenset("?!;")
 
 
-# a header line: up to 60 characters without a colon, then a colon; at the text's start,
-# or after a line break (a literal first character lets the scan skip to line breaks)
-_HEADER_BODY = r"[ \t]*([^\n:]{1,60}?)[ \t]*:"
-_HEADER_FIRST = re.compile(_HEADER_BODY)
-_HEADER = re.compile("\n" + _HEADER_BODY)
+# a header line: up to 60 characters without a colon, then a colon, at the text's start or
+# after a line break
+_HEADER = re.compile(r"[ \t]*([^\n:]{1,60}?)[ \t]*:")
 
 
 def _header_lines(text: str):
-    m = _HEADER_FIRST.match(text)
-    if m is not None:
-        yield m
-    yield from _HEADER.finditer(text)
+    """The header lines of ``text``, in order: tried only at the start of lines with a
+    colon (a colon is rarer than a line break; the pattern ends at the first one)."""
+    starts: dict[int, None] = {}
+    at = text.find(":")
+    while at >= 0:
+        starts[text.rfind("\n", 0, at) + 1] = None
+        at = text.find(":", at + 1)
+    for start in starts:
+        m = _HEADER.match(text, start)
+        if m is not None:
+            yield m
 
 
 _HEADER_KEYS: dict[str, str] = {}
