@@ -219,11 +219,14 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
                 s_at = starts[which[at]]
                 e_at = np.where(prefix[at], ext[which[at]], ends[which[at]])
                 d = np.searchsorted(fb.doc_start, s_at, side="right") - 1
-                bounds = np.append(fb.doc_start[1:] - 1, len(fb.text))
-                text = fb.text
-                ok = np.array([matcher.entry_filter[k].accepts(text, a, b, int(fb.doc_start[j]),
-                                                               int(bounds[j]))
-                               for a, b, k, j in zip(s_at.tolist(), e_at.tolist(),
+                lo_d = fb.doc_start[d]
+                bounds = np.append(fb.doc_start[1:] - 1, len(fb.codes))
+                # each document's folded text, made once
+                docs = dict(zip(np.unique(d).tolist(), fb.folded_slices(
+                    fb.doc_start[np.unique(d)], bounds[np.unique(d)])))
+                ok = np.array([matcher.entry_filter[k].accepts(docs[j], a, b)
+                               for a, b, k, j in zip((s_at - lo_d).tolist(),
+                                                     (e_at - lo_d).tolist(),
                                                      entry[at].tolist(), d.tolist())],
                               dtype=bool)
                 keep = np.ones(len(entry), dtype=bool)
@@ -348,7 +351,9 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
     # a few rules (far) do not fire for some original spellings (får): look those up
     special = [i for i, s in enumerate(tables.rule_not_original) if s]
     if special:
-        at = np.flatnonzero(np.isin(rule, special))
+        is_special = np.zeros(len(tables.rule_not_original), dtype=bool)
+        is_special[special] = True
+        at = np.flatnonzero(is_special[rule])
         os_, oe = _original_spans(fb, u_start[ev_a[ev[at]]], u_end[ev_b[ev[at]] - 1])
         joined = fb.joined
         for k, a, b in zip(at.tolist(), os_.tolist(), oe.tolist()):
@@ -389,9 +394,7 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
                 pass
         cand &= firsts[codes[u_start]] | lasts[codes[np.maximum(u_end - 1, 0)]]
         cand = np.flatnonzero(cand)
-        text = fb.text
-        found = rules.affixed([text[a:b] for a, b in zip(u_start[cand].tolist(),
-                                                         u_end[cand].tolist())])
+        found = rules.affixed(fb.folded_slices(u_start[cand], u_end[cand]))
         at = [k for k, r in enumerate(found) if r is not None]
         if at:
             pos = cand[at]
@@ -410,8 +413,10 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
         last = np.searchsorted(u_start, ends, side="left") - 1
         ok = (first < len(u_start)) & (last >= first)
         for c in np.unique(own[1]).tolist():
+            is_own = np.zeros(len(u_start), dtype=bool)
+            is_own[own[0][own[1] == c]] = True
             mark = np.zeros(len(u_start) + 1, dtype=np.int64)
-            mark[1:] = np.cumsum(np.isin(np.arange(len(u_start)), own[0][own[1] == c]))
+            mark[1:] = np.cumsum(is_own)
             lo, hi = np.clip(first, 0, len(u_start)), np.clip(last + 1, 0, len(u_start))
             flags[c] |= ok & own_affix & (mark[np.maximum(hi, lo)] > mark[lo])
     if rules.sections:
@@ -496,6 +501,24 @@ def _truth(node: Node, masks: dict, inv: np.ndarray, n_docs: int, w0, w1,
     raise TypeError(f"not a query node: {node!r}")
 
 
+def _has_sentence_near(node: Node) -> bool:
+    """Whether the query holds a ``NEAR`` that stays inside one sentence."""
+    if isinstance(node, Near):
+        return not node.across
+    if isinstance(node, (And, Or)):
+        return any(_has_sentence_near(item) for item in node.items)
+    return isinstance(node, Not) and _has_sentence_near(node.item)
+
+
+def _sentences(codes: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sentence of each position: the sentence ends (``. ! ? ;`` before a blank, a text's
+    end or the end) before it."""
+    stop = np.flatnonzero(_SENTENCE_STOP[codes])
+    nxt = np.append(codes, np.uint8(32))[stop + 1]
+    stop = stop[(nxt == 32) | (nxt == 10)]
+    return np.searchsorted(stop, starts, side="left")
+
+
 def _take(values: list, at: np.ndarray) -> list:
     """``[values[i] for i in at]``, through an object array (faster for many rows)."""
     return np.fromiter(values, dtype=object, count=len(values))[at].tolist()
@@ -546,15 +569,10 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     w1 = np.maximum(at_e, w0)
     leaves = list(matcher.node.leaves())
     needs_text = any(isinstance(leaf, Term) for leaf in leaves)
-    folded = [fb.text[a:b] for a, b in zip(s.tolist(), e.tolist())] if needs_text else []
+    folded = fb.folded_slices(s, e) if needs_text else []
     masks = {leaf: _leaf_mask(leaf, matcher, c, folded, flags) for leaf in leaves}
     doc_ids, inv = np.unique(docs, return_inverse=True)
-    # sentence of each hit: ends (. ! ? ; before a blank, a text's end or the end) before it
-    codes = fb.codes
-    stop = np.flatnonzero(_SENTENCE_STOP[codes])
-    nxt = np.append(codes, np.uint8(32))[stop + 1]
-    stop = stop[(nxt == 32) | (nxt == 10)]
-    sent = np.searchsorted(stop, s, side="left")
+    sent = _sentences(fb.codes, s) if _has_sentence_near(matcher.node) else None
     ok = _truth(matcher.node, masks, inv, len(doc_ids), w0, w1, sent)[inv]
     any_leaf = np.zeros(len(s), dtype=bool)
     for m in masks.values():

@@ -196,6 +196,7 @@ class FoldedBatch:
     piece_orig_end: np.ndarray | None = field(default=None, repr=False)
     # positions in joined and folded characters of the stand-ins that differ from them
     _stand_ins: tuple[np.ndarray, list[str]] | None = field(default=None, repr=False)
+    _stand_folded: np.ndarray | None = field(default=None, repr=False)
     _scan_text: str | None = field(default=None, repr=False)
     _text: str | None = field(default=None, repr=False)
 
@@ -212,8 +213,7 @@ class FoldedBatch:
         if self._text is None:
             text = self.scan_text
             if self._stand_ins is not None:
-                at, chars = self._stand_ins
-                at = np.searchsorted(self.src[:-1], at, side="left").tolist()
+                at, chars = self._stand_in_positions().tolist(), self._stand_ins[1]
                 parts, last = [], 0
                 for q, f in zip(at, chars):
                     parts += [text[last:q], f]
@@ -221,6 +221,61 @@ class FoldedBatch:
                 text = "".join(parts) + text[last:]
             self._text = text
         return self._text
+
+    def _stand_in_positions(self) -> np.ndarray:
+        """Folded positions of the stand-ins that differ from their folded character."""
+        if self._stand_folded is None:
+            at = self._stand_ins[0] if self._stand_ins is not None else np.zeros(0, int)
+            self._stand_folded = np.searchsorted(self.src[:-1], at, side="left")
+        return self._stand_folded
+
+    def folded(self, lo: int, hi: int) -> str:
+        """``text[lo:hi]``, without making all of :attr:`text`.
+
+        Parameters
+        ----------
+        lo, hi : int
+            Folded positions, ``0 <= lo <= hi <= len(text)``.
+
+        Returns
+        -------
+        str
+        """
+        if self._text is not None or self._stand_ins is None:
+            return (self._text if self._text is not None else self.scan_text)[lo:hi]
+        at = self._stand_in_positions()
+        i, j = np.searchsorted(at, [lo, hi]).tolist()
+        if i == j:
+            return self.scan_text[lo:hi]
+        parts, last = [], lo
+        for q, f in zip(at[i:j].tolist(), self._stand_ins[1][i:j]):
+            parts += [self.scan_text[last:q], f]
+            last = q + 1
+        return "".join(parts) + self.scan_text[last:hi]
+
+    def folded_slices(self, starts: npt.ArrayLike, ends: npt.ArrayLike) -> list[str]:
+        """``[text[a:b] for a, b in zip(starts, ends)]``, without making all of
+        :attr:`text`.
+
+        Parameters
+        ----------
+        starts, ends : array-like of int
+
+        Returns
+        -------
+        list of str
+        """
+        starts = np.asarray(starts, dtype=np.int64)
+        ends = np.asarray(ends, dtype=np.int64)
+        scan = self.scan_text
+        out = [scan[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+        at = self._stand_in_positions()
+        if len(at) and len(starts):  # the slices that hold a stand-in: made again
+            i = np.searchsorted(at, starts)
+            held = np.flatnonzero((i < len(at)) & (at[np.minimum(i, len(at) - 1)] < ends))
+            for k in held.tolist():
+                out[k] = self.folded(int(starts[k]), int(ends[k]))
+        return out
 
     def original_positions(self, positions: npt.ArrayLike) -> np.ndarray:
         """Positions in the originals joined by ``"\\n"`` of folded positions.
