@@ -415,6 +415,12 @@ def test_every_text_folds_in_the_batch():
         _same(t, fb.normalised(i)[0])
     fb = fold_batch(["\ufffd\ufffd ok", "ok"])
     assert fb.control_counts.tolist() == [2, 0]
+    # texts prepared for different reasons (µ, beyond Latin-1, ½) keep their order
+    batch = ["5 µg", "\u200b – ", "½ ﬁ", "ok", "µ"]
+    fb = fold_batch(batch)
+    assert fb.text.split("\n") == [normalise(t).text for t in batch]
+    for i, t in enumerate(batch):
+        _same(t, fb.normalised(i)[0])
 
 
 @settings(max_examples=200, deadline=None)

@@ -501,19 +501,30 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     prepared: dict[int, _Prepared | None] = {}  # the texts the kernel cannot read as they are
     beyond = np.zeros(n_docs, dtype=bool)
     for i, t in enumerate(texts):
-        if t.isascii():  # (a flag of the string: no scan)
-            b = t.encode("ascii")
-        else:
-            try:
-                b = t.encode("latin-1")
-            except UnicodeEncodeError:
-                b = None
-                beyond[i] = True
-            if b is None or any(c in b for c in _KERNEL_UNREAD):
-                prepared[i] = None
+        try:
+            b = t.encode("latin-1")
+        except UnicodeEncodeError:
+            b = b""
+            beyond[i] = True
+            prepared[i] = None
         codes.append(b)
         latin1.append(b)
+    raw = b"\n".join(codes)
+    # the texts with µ ¼ ½ ¾ (a fast byte search each, over the whole batch)
+    at = []
+    for c in _KERNEL_UNREAD:
+        q = raw.find(c)
+        while q >= 0:
+            at.append(q)
+            q = raw.find(c, q + 1)
+    if at:
+        starts = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, codes), dtype=np.int64, count=n_docs) + 1,
+                  out=starts[1:])
+        for i in np.unique(np.searchsorted(starts, at, side="right") - 1).tolist():
+            prepared[i] = None
     if prepared:
+        prepared = dict.fromkeys(sorted(prepared))  # in order: positions stay sorted
         for i, p in zip(prepared, _prepare_many([texts[i] for i in prepared])):
             prepared[i] = p
             codes[i], latin1[i] = p.codes, p.latin1
@@ -522,7 +533,8 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     spelled = [(i, p) for i, p in prepared.items() if p.origin is not None]
     for i, p in spelled:
         codes[i] = p.latin1
-    raw = b"\n".join(codes)
+    if prepared:
+        raw = b"\n".join(codes)
     a = np.frombuffer(raw, dtype=np.uint8)
     n = len(a)
     spelled_at = np.full((n_docs, 2), -1, dtype=np.int64)
