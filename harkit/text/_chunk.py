@@ -382,18 +382,26 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
     own = None
     if rules.affixes:
         # words of rule literals (usannsynlig) are judged by their rule alone; only words
-        # that start or end with the first or last letter of an affix are looked at
-        cand = u_word & (uid == 0)
-        firsts = np.zeros(256, dtype=bool)
-        lasts = np.zeros(256, dtype=bool)
+        # that start (end) with a prefix (suffix) go on to the rules' stem patterns
+        cand = np.flatnonzero(u_word & (uid == 0))
+        c_start, c_end = u_start[cand], u_end[cand]
+        has = np.zeros(len(cand), dtype=bool)
+        last = len(codes) - 1
         for r in rules.affixes:
-            code = ord(r.affix[0] if r.kind == "prefix" else r.affix[-1])
-            if code < 256:
-                (firsts if r.kind == "prefix" else lasts)[code] = True
-            else:  # pragma: no cover - an affix beyond Latin-1 never matches the scan text
-                pass
-        cand &= firsts[codes[u_start]] | lasts[codes[np.maximum(u_end - 1, 0)]]
-        cand = np.flatnonzero(cand)
+            affix = r.affix
+            if any(ord(ch) > 255 or ch in "þ¦" for ch in affix):
+                # (a character the scan text holds as a stand-in: its first or last
+                # letter only, a superset of the words the rule can match)
+                affix = affix[:1] if r.kind == "prefix" else affix[-1:]
+                if ord(affix) > 255:  # pragma: no cover - then never in the scan text
+                    continue
+            k = len(affix)
+            ok = c_end - c_start >= k
+            at = c_start if r.kind == "prefix" else c_end - k
+            for j, ch in enumerate(affix):
+                ok &= codes[np.clip(at + j, 0, last)] == ord(ch)
+            has |= ok
+        cand = cand[has]
         found = rules.affixed(fb.folded_slices(u_start[cand], u_end[cand]))
         at = [k for k, r in enumerate(found) if r is not None]
         if at:
