@@ -365,8 +365,9 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
     tabs : numpy.ndarray
         :func:`build_tables`.
     out, src : numpy.ndarray
-        ``uint8[2 * len(a) + 2]``, ``int64[2 * len(a) + 2]``: the folded codes and the
-        position in ``a`` (the original texts joined) each comes from, then ``len(a)``.
+        ``uint8[2 * len(a) + 2]``, ``int32`` or ``int64[2 * len(a) + 2]``: the folded
+        codes and the position in ``a`` (the original texts joined) each comes from, then
+        ``len(a)``.
     doc_start, controls : numpy.ndarray
         ``int64[n_texts + 1]``, ``int64[n_texts]``: start of each folded text (then the
         folded length + 1) and the control characters of each text.

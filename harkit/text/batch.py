@@ -155,8 +155,10 @@ class FoldedBatch:
     orig_doc_start : numpy.ndarray
         Start of each original text in :attr:`joined`.
     src : numpy.ndarray
-        ``int64[len(text) + 1]``: position in :attr:`joined` of the original character
-        each folded character comes from, then ``len(joined)``; non-decreasing. A character
+        ``int32[len(text) + 1]`` (``int64`` for a batch of 2**31 characters or more; half
+        the memory traffic of the fold otherwise): position in :attr:`joined` of the
+        original character each folded character comes from, then ``len(joined)``;
+        non-decreasing. A character
         folded from several (``ch`` -> ``k``) comes from the first of them, both characters
         of ``æ`` -> ``ae`` from the ``æ``, a blank from the first character of its
         whitespace run, a separator from its separator.
@@ -551,7 +553,7 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     # room for the worst case (x and æ fold to two): numpy allocates lazily, so only what
     # the kernel writes is ever touched
     out = np.empty(n_out, dtype=np.uint8)
-    src = np.empty(n_out, dtype=np.int64)
+    src = np.empty(n_out, dtype=np.int32 if n_in < 2**31 - 1 else np.int64)
     blank_end = np.empty(n_out if spelled else 1, dtype=np.int64)
     doc_start = np.empty(n_docs + 1, dtype=np.int64)
     counts = np.empty(n_docs, dtype=np.int64)
