@@ -158,10 +158,9 @@ class FoldedBatch:
         ``int32[len(text) + 1]`` (``int64`` for a batch of 2**31 characters or more; half
         the memory traffic of the fold otherwise): position in :attr:`joined` of the
         original character each folded character comes from, then ``len(joined)``;
-        non-decreasing. A character
-        folded from several (``ch`` -> ``k``) comes from the first of them, both characters
-        of ``æ`` -> ``ae`` from the ``æ``, a blank from the first character of its
-        whitespace run, a separator from its separator.
+        non-decreasing. A character folded from several (``ch`` -> ``k``) comes from the
+        first of them, both characters of ``æ`` -> ``ae`` from the ``æ``, a blank from the
+        first character of its whitespace run, a separator from its separator.
     word_start, word_end : numpy.ndarray
         ``int64``: span in :attr:`text` of every folded word (run of word characters), in
         order.
