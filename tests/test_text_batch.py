@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harkit.text import batch as batch_module
-from harkit.text.batch import fold_batch, split_latin1
+from harkit.text.batch import fold_batch
 from harkit.text.engine import _reference_chunk, compile_query, search_chunk
 from harkit.text.lexicon import load_lexicon
 from harkit.text.normalise import normalise
@@ -399,8 +399,6 @@ wide_texts = st.lists(st.sampled_from(WIDE), max_size=25).map("".join)
 @settings(max_examples=300, deadline=None)
 @given(st.lists(wide_texts, min_size=1, max_size=5))
 def test_characters_beyond_latin1_fold_one_to_one(batch):
-    ok, other = split_latin1(batch)
-    assert other == []
     fb = fold_batch(batch)
     for i, t in enumerate(batch):
         got, _ = fb.normalised(i)
@@ -410,7 +408,6 @@ def test_characters_beyond_latin1_fold_one_to_one(batch):
 def test_every_text_folds_in_the_batch():
     # ligatures, combining accents and fractions once sent a text to normalise() alone
     batch = ["ﬁnne", "e\u0301", "½ l", "alkohol – “sprit”", "3½ tablett Paralgin forte"]
-    assert split_latin1(batch) == ([0, 1, 2, 3, 4], [])
     fb = fold_batch(batch)
     assert fb.text.split("\n") == ["fine", "e", "1/2 l", "alkohol – “sprit”",
                                    "31/2 tablet paralgin forte"]
@@ -418,3 +415,115 @@ def test_every_text_folds_in_the_batch():
         _same(t, fb.normalised(i)[0])
     fb = fold_batch(["\ufffd\ufffd ok", "ok"])
     assert fb.control_counts.tolist() == [2, 0]
+    # texts prepared for different reasons (µ, beyond Latin-1, ½) keep their order
+    batch = ["5 µg", "\u200b – ", "½ ﬁ", "ok", "µ"]
+    fb = fold_batch(batch)
+    assert fb.text.split("\n") == [normalise(t).text for t in batch]
+    for i, t in enumerate(batch):
+        _same(t, fb.normalised(i)[0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(wide_texts, min_size=1, max_size=5), st.lists(st.integers(0, 200),
+                                                              min_size=2, max_size=20))
+def test_folded_slices_equal_text(batch, cuts):
+    fb = fold_batch(batch, pieces=False)
+    n = len(fb.codes)
+    spans = [(min(a, b) % (n + 1), max(a, b) % (n + 1)) for a, b in zip(cuts, cuts[1:])]
+    spans = [(a, b) if a <= b else (b, a) for a, b in spans]
+    got = fb.folded_slices([a for a, _ in spans], [b for _, b in spans])
+    assert got == [fb.folded(a, b) for a, b in spans]
+    assert got == [fb.text[a:b] for a, b in spans]  # (text made last: folded() without it)
+
+
+# --- one path: no text is searched on its own -------------------------------------------
+
+MIXED = ["Pasienten har alkoholisme og tar Paralgin forte.",
+         "Ingen abstinens – men “sprit” daglig, ½ flaske vodka.",
+         "ﬁkk heroin i.v.; nekter alkoholmisbruk",
+         "Kafe\u0301 og 5 µg morfin – tidligere misbruk av hasj",
+         "Far drikker mye alkohol. ¼ l sprit — ikke abstinens.",
+         "Greek: αβγ, ligatur ﬀ, Ω — ingen opiater",
+         "alko-\nholisme, diazepam 10 mg x 3",
+         "Ren latin-1: pårørende, øl og vin, ingen røyk"]
+
+
+@pytest.fixture
+def mixed():
+    rng = random.Random(7)
+    texts = [rng.choice(MIXED) + " " + rng.choice(MIXED) for _ in range(120)]
+    return pd.DataFrame({"document_id": range(len(texts)), "person_id": range(len(texts)),
+                         "text": texts})
+
+
+def _no_per_document_path(monkeypatch):
+    """Make the per-document reference path fail if a search takes it, and count the
+    batch folds."""
+    from harkit.text import engine
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a text was searched on its own")
+
+    monkeypatch.setattr(engine, "_search_whole", refuse)
+    monkeypatch.setattr(engine, "normalise", refuse)
+    calls = []
+    real = engine.fold_batch
+
+    def counted(texts, **kwargs):
+        calls.append(len(texts))
+        return real(texts, **kwargs)
+
+    monkeypatch.setattr(engine, "fold_batch", counted)
+    return calls
+
+
+@pytest.mark.parametrize("context", [True, False])
+def test_mixed_batch_takes_one_path(mixed, monkeypatch, context):
+    query = " OR ".join("@" + c for c in load_lexicon().names)
+    m = compile_query(query)
+    ref, _ = _reference_chunk(mixed, m, context=context)
+    assert len(ref) > 100 and ref.negated.any() == context
+    calls = _no_per_document_path(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast, skipped = search_chunk(mixed, m, context=context)
+    assert calls == [len(mixed)] and skipped == []  # one fold for the whole chunk
+    pd.testing.assert_frame_equal(fast, ref)
+    # and each document searched alone gives its part of the batch's result
+    alone = pd.concat([search_chunk(mixed.iloc[[i]], m, context=context)[0]
+                       for i in range(len(mixed))], ignore_index=True)
+    pd.testing.assert_frame_equal(alone, fast)
+
+
+def test_only_texts_with_characters_to_spell_out_are_spelled_out(mixed, monkeypatch):
+    from harkit.text import batch as b
+    from harkit.text.normalise import expand
+
+    seen = []
+    monkeypatch.setattr(b, "expand", lambda t: seen.append(t) or expand(t))
+    texts = mixed.text.tolist()
+    fb = fold_batch(texts, pieces=False)
+    to_spell = [t for t in texts if any(c in t for c in "½¼ﬁﬀ\u0301")]
+    assert 0 < len(to_spell) < len(texts) and seen == to_spell
+    assert fb.text.split("\n") == [normalise(t).text for t in texts]
+
+
+def test_a_failing_text_is_skipped_alone(mixed, monkeypatch):
+    from harkit.text import _chunk, engine
+
+    m = compile_query("@alcohol OR @opioids")
+    ref, _ = _reference_chunk(mixed, m)
+    bad = mixed.text[37]
+    real = _chunk.search_folded
+
+    def fails_on_one(fb, texts, *args):
+        if bad in texts:
+            raise RuntimeError("planted")
+        return real(fb, texts, *args)
+
+    monkeypatch.setattr(engine, "search_folded", fails_on_one)
+    got, skipped = search_chunk(mixed, m)
+    at_fault = mixed.document_id[mixed.text == bad].tolist()
+    assert skipped == [(d, "error: RuntimeError") for d in at_fault]
+    pd.testing.assert_frame_equal(
+        got, ref[~ref.document_id.isin(at_fault)].reset_index(drop=True))

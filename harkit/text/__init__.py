@@ -20,7 +20,7 @@ and :func:`validation_summary` are a hand-validation round (PPV and sensitivity 
 intervals).
 """
 
-from harkit.text.batch import FoldedBatch, fold_batch, split_latin1
+from harkit.text.batch import FoldedBatch, fold_batch
 from harkit.text.context import CATEGORIES, ContextRules, context_batch, context_of, read_rules
 from harkit.text.engine import (
     HIT_COLUMNS,
@@ -66,7 +66,6 @@ __all__ = [
     "ocr_neighbours",
     "run_chunks",
     "search_dask",
-    "split_latin1",
     "with_neighbours",
     "HIT_COLUMNS",
     "Matcher",

@@ -29,7 +29,6 @@ from harkit.icd.text import fold_text
 from harkit.text._compiled import (
     context_flags,
     find_events,
-    literal_starts,
     one_line,
     original_to_folded,
     scan,
@@ -219,11 +218,14 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
                 s_at = starts[which[at]]
                 e_at = np.where(prefix[at], ext[which[at]], ends[which[at]])
                 d = np.searchsorted(fb.doc_start, s_at, side="right") - 1
-                bounds = np.append(fb.doc_start[1:] - 1, len(fb.text))
-                text = fb.text
-                ok = np.array([matcher.entry_filter[k].accepts(text, a, b, int(fb.doc_start[j]),
-                                                               int(bounds[j]))
-                               for a, b, k, j in zip(s_at.tolist(), e_at.tolist(),
+                lo_d = fb.doc_start[d]
+                bounds = np.append(fb.doc_start[1:] - 1, len(fb.codes))
+                # each document's folded text, made once
+                docs = dict(zip(np.unique(d).tolist(), fb.folded_slices(
+                    fb.doc_start[np.unique(d)], bounds[np.unique(d)])))
+                ok = np.array([matcher.entry_filter[k].accepts(docs[j], a, b)
+                               for a, b, k, j in zip((s_at - lo_d).tolist(),
+                                                     (e_at - lo_d).tolist(),
                                                      entry[at].tolist(), d.tolist())],
                               dtype=bool)
                 keep = np.ones(len(entry), dtype=bool)
@@ -262,23 +264,22 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
 def _literal_matches(fb: FoldedBatch, regexes: list, literals: list[str]
                      ) -> list[list[tuple[int, int]]]:
     """What ``rx.finditer(fb.joined)`` finds for each regex, when every match of the regex
-    starts with its literal: the literals' occurrences (one compiled pass for all), each
-    tried with the regex, far faster than each regex's own scan."""
+    starts with its literal: the literals' occurrences (a byte search each, on the texts
+    at one byte per character), each tried with the regex, far faster than each regex's
+    own scan."""
     text = fb.joined
-    try:
-        needles = [lit.encode("latin-1") for lit in literals]
-    except UnicodeEncodeError:  # a literal beyond Latin-1: str.find
-        found = []
-        for lit in literals:
-            at = []
-            pos = text.find(lit)
-            while pos >= 0:
-                at.append(pos)
-                pos = text.find(lit, pos + 1)
-            found.append(at)
-    else:
-        starts, which = literal_starts(_latin1(fb)[0], needles)
-        found = [starts[which == t].tolist() for t in range(len(literals))]
+    found = []
+    for lit in literals:
+        try:
+            hay, needle = fb.latin1, lit.encode("latin-1")
+        except UnicodeEncodeError:  # a literal beyond Latin-1: on the text itself
+            hay, needle = text, lit
+        at = []
+        pos = hay.find(needle)
+        while pos >= 0:
+            at.append(pos)
+            pos = hay.find(needle, pos + 1)
+        found.append(at)
     out = []
     for rx, starts in zip(regexes, found):
         spans = []
@@ -292,20 +293,6 @@ def _literal_matches(fb: FoldedBatch, regexes: list, literals: list[str]
                 done = m.end()
         out.append(spans)
     return out
-
-
-def _latin1(fb: FoldedBatch) -> tuple[np.ndarray, bool, bytes]:
-    """The joined originals as one byte per character (``?`` beyond Latin-1), made once:
-    as an array, whether any character is beyond Latin-1, and as bytes."""
-    cached = getattr(fb, "_latin1_codes", None)
-    if cached is None:
-        try:
-            raw, beyond = fb.joined.encode("latin-1"), False
-        except UnicodeEncodeError:
-            raw, beyond = fb.joined.encode("latin-1", errors="replace"), True
-        cached = (np.frombuffer(raw, dtype=np.uint8), beyond, raw)
-        fb._latin1_codes = cached
-    return cached
 
 
 def _regex_hits(fb: FoldedBatch, matcher, texts: list[str]):
@@ -362,7 +349,9 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
     # a few rules (far) do not fire for some original spellings (får): look those up
     special = [i for i, s in enumerate(tables.rule_not_original) if s]
     if special:
-        at = np.flatnonzero(np.isin(rule, special))
+        is_special = np.zeros(len(tables.rule_not_original), dtype=bool)
+        is_special[special] = True
+        at = np.flatnonzero(is_special[rule])
         os_, oe = _original_spans(fb, u_start[ev_a[ev[at]]], u_end[ev_b[ev[at]] - 1])
         joined = fb.joined
         for k, a, b in zip(at.tolist(), os_.tolist(), oe.tolist()):
@@ -391,21 +380,27 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
     own = None
     if rules.affixes:
         # words of rule literals (usannsynlig) are judged by their rule alone; only words
-        # that start or end with the first or last letter of an affix are looked at
-        cand = u_word & (uid == 0)
-        firsts = np.zeros(256, dtype=bool)
-        lasts = np.zeros(256, dtype=bool)
+        # that start (end) with a prefix (suffix) go on to the rules' stem patterns
+        cand = np.flatnonzero(u_word & (uid == 0))
+        c_start, c_end = u_start[cand], u_end[cand]
+        has = np.zeros(len(cand), dtype=bool)
+        last = len(codes) - 1
         for r in rules.affixes:
-            code = ord(r.affix[0] if r.kind == "prefix" else r.affix[-1])
-            if code < 256:
-                (firsts if r.kind == "prefix" else lasts)[code] = True
-            else:  # pragma: no cover - an affix beyond Latin-1 never matches the scan text
-                pass
-        cand &= firsts[codes[u_start]] | lasts[codes[np.maximum(u_end - 1, 0)]]
-        cand = np.flatnonzero(cand)
-        text = fb.text
-        found = rules.affixed([text[a:b] for a, b in zip(u_start[cand].tolist(),
-                                                         u_end[cand].tolist())])
+            affix = r.affix
+            if any(ord(ch) > 255 or ch in "þ¦" for ch in affix):
+                # (a character the scan text holds as a stand-in: its first or last
+                # letter only, a superset of the words the rule can match)
+                affix = affix[:1] if r.kind == "prefix" else affix[-1:]
+                if ord(affix) > 255:  # pragma: no cover - then never in the scan text
+                    continue
+            k = len(affix)
+            ok = c_end - c_start >= k
+            at = c_start if r.kind == "prefix" else c_end - k
+            for j, ch in enumerate(affix):
+                ok &= codes[np.clip(at + j, 0, last)] == ord(ch)
+            has |= ok
+        cand = cand[has]
+        found = rules.affixed(fb.folded_slices(u_start[cand], u_end[cand]))
         at = [k for k, r in enumerate(found) if r is not None]
         if at:
             pos = cand[at]
@@ -424,8 +419,10 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
         last = np.searchsorted(u_start, ends, side="left") - 1
         ok = (first < len(u_start)) & (last >= first)
         for c in np.unique(own[1]).tolist():
+            is_own = np.zeros(len(u_start), dtype=bool)
+            is_own[own[0][own[1] == c]] = True
             mark = np.zeros(len(u_start) + 1, dtype=np.int64)
-            mark[1:] = np.cumsum(np.isin(np.arange(len(u_start)), own[0][own[1] == c]))
+            mark[1:] = np.cumsum(is_own)
             lo, hi = np.clip(first, 0, len(u_start)), np.clip(last + 1, 0, len(u_start))
             flags[c] |= ok & own_affix & (mark[np.maximum(hi, lo)] > mark[lo])
     if rules.sections:
@@ -440,12 +437,11 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
 def _snippets(fb: FoldedBatch, lo: np.ndarray, hi: np.ndarray) -> list[str]:
     """The original text of each span on one line (runs of blanks to one, none at the ends)."""
     joined = fb.joined
-    codes, beyond_latin1, _ = _latin1(fb)
-    if beyond_latin1:
-        # characters beyond Latin-1: those snippets one by one
-        wide = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-        beyond = np.flatnonzero(wide > 255)
-        plain = np.searchsorted(beyond, lo) == np.searchsorted(beyond, hi)
+    codes = np.frombuffer(fb.latin1, dtype=np.uint8)
+    if fb.beyond_latin1.any():
+        # the snippets of texts with characters beyond Latin-1 (few): those one by one
+        docs = np.searchsorted(fb.orig_doc_start, lo, side="right") - 1
+        plain = ~fb.beyond_latin1[docs]
         out = [""] * len(lo)
         for k, text in zip(np.flatnonzero(plain).tolist(),
                            one_line(codes, lo[plain], hi[plain])):
@@ -511,6 +507,24 @@ def _truth(node: Node, masks: dict, inv: np.ndarray, n_docs: int, w0, w1,
     raise TypeError(f"not a query node: {node!r}")
 
 
+def _has_sentence_near(node: Node) -> bool:
+    """Whether the query holds a ``NEAR`` that stays inside one sentence."""
+    if isinstance(node, Near):
+        return not node.across
+    if isinstance(node, (And, Or)):
+        return any(_has_sentence_near(item) for item in node.items)
+    return isinstance(node, Not) and _has_sentence_near(node.item)
+
+
+def _sentences(codes: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sentence of each position: the sentence ends (``. ! ? ;`` before a blank, a text's
+    end or the end) before it."""
+    stop = np.flatnonzero(_SENTENCE_STOP[codes])
+    nxt = np.append(codes, np.uint8(32))[stop + 1]
+    stop = stop[(nxt == 32) | (nxt == 10)]
+    return np.searchsorted(stop, starts, side="left")
+
+
 def _take(values: list, at: np.ndarray) -> list:
     """``[values[i] for i in at]``, through an object array (faster for many rows)."""
     return np.fromiter(values, dtype=object, count=len(values))[at].tolist()
@@ -561,15 +575,10 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     w1 = np.maximum(at_e, w0)
     leaves = list(matcher.node.leaves())
     needs_text = any(isinstance(leaf, Term) for leaf in leaves)
-    folded = [fb.text[a:b] for a, b in zip(s.tolist(), e.tolist())] if needs_text else []
+    folded = fb.folded_slices(s, e) if needs_text else []
     masks = {leaf: _leaf_mask(leaf, matcher, c, folded, flags) for leaf in leaves}
     doc_ids, inv = np.unique(docs, return_inverse=True)
-    # sentence of each hit: ends (. ! ? ; before a blank, a text's end or the end) before it
-    codes = fb.codes
-    stop = np.flatnonzero(_SENTENCE_STOP[codes])
-    nxt = np.append(codes, np.uint8(32))[stop + 1]
-    stop = stop[(nxt == 32) | (nxt == 10)]
-    sent = np.searchsorted(stop, s, side="left")
+    sent = _sentences(fb.codes, s) if _has_sentence_near(matcher.node) else None
     ok = _truth(matcher.node, masks, inv, len(doc_ids), w0, w1, sent)[inv]
     any_leaf = np.zeros(len(s), dtype=bool)
     for m in masks.values():

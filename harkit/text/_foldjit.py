@@ -345,7 +345,8 @@ def _controls(a: np.ndarray, lo: int, hi: int) -> int:
 @numba.njit(cache=True, nogil=True)
 def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np.ndarray,
                 src: np.ndarray, doc_start: np.ndarray, controls: np.ndarray,
-                words: np.ndarray) -> tuple[int, int]:
+                words: np.ndarray, spelled: np.ndarray, spelled_at: np.ndarray,
+                origin: np.ndarray, blank_end: np.ndarray) -> tuple[int, int]:
     """Fold the joined Latin-1 codes ``a`` of a batch into the arrays given.
 
     The caller allocates the results: numpy's large allocations use huge pages, which
@@ -354,17 +355,19 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
     Parameters
     ----------
     a : numpy.ndarray
-        ``uint8``: the texts joined by ``"\\n"``, with stand-ins for the characters beyond
-        Latin-1 (a whitespace stand-in must be ``\\xa0``, which, like the characters it
-        stands for, is neither a blank nor a tab of the line-end hyphen pattern); ``µ`` is
-        folded as its stand-in ``þ``.
+        ``uint8``: the texts joined by ``"\\n"``, one code per character, with stand-ins
+        for the characters beyond Latin-1 (a whitespace stand-in must be ``\\xa0``,
+        which, like the characters it stands for, is neither a blank nor a tab of the
+        line-end hyphen pattern); ``µ`` is folded as its stand-in ``þ``. A text whose
+        characters were spelled out is read from ``spelled`` instead.
     doc_bounds : numpy.ndarray
         ``int64[n_texts + 1]``: start of each text in ``a``, then ``len(a) + 1``.
     tabs : numpy.ndarray
         :func:`build_tables`.
     out, src : numpy.ndarray
-        ``uint8[2 * len(a) + 2]``, ``int64[2 * len(a) + 2]``: the folded codes and the
-        position in ``a`` each comes from, then ``len(a)``.
+        ``uint8[2 * len(a) + 2]``, ``int32`` or ``int64[2 * len(a) + 2]``: the folded
+        codes and the position in ``a`` (the original texts joined) each comes from, then
+        ``len(a)``.
     doc_start, controls : numpy.ndarray
         ``int64[n_texts + 1]``, ``int64[n_texts]``: start of each folded text (then the
         folded length + 1) and the control characters of each text.
@@ -372,6 +375,15 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
         ``int64[4, len(a) // 2 + 2]``: start and end of each folded word, then start and
         end of its original word (rows ``word_start``, ``word_end``, ``orig_word_start``,
         ``orig_word_end`` of :class:`~harkit.text.batch.FoldedBatch`).
+    spelled, spelled_at, origin : numpy.ndarray
+        The texts whose characters were spelled out
+        (:func:`harkit.text.normalise.expand`, ``½`` -> ``1/2``): ``spelled`` holds their
+        codes, text ``d`` at ``spelled[spelled_at[d, 0]:spelled_at[d, 1]]`` (``-1, -1``
+        for the other texts); ``origin``, aligned with ``spelled``, the position in its
+        original text of each of those characters (then the text's length).
+    blank_end : numpy.ndarray
+        ``int64[2 * len(a) + 2]``: written only for the blanks of spelled-out texts: the
+        end, in ``a``, of the whitespace run each comes from (:func:`pieces_kernel`).
 
     Returns
     -------
@@ -391,12 +403,20 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
         hi = doc_bounds[d + 1] - 1  # the separator after the text (len(a) for the last)
         doc_start[d] = o
         doc_o = o
-        o, ne, bad = _fold_text(a, lo, hi, tabs, out, src, wpos, wsrc, cap, o, ne)
+        ne0 = ne
+        text, t_lo, t_hi = a, lo, hi
+        spelled_out = spelled_at[d, 0] >= 0
+        if spelled_out:
+            text, t_lo, t_hi = spelled, spelled_at[d, 0], spelled_at[d, 1]
+        o, ne, bad = _fold_text(text, t_lo, t_hi, tabs, out, src, wpos, wsrc, cap, o, ne)
         if bad >= 0:
             return -1, bad
         if o > doc_o and out[o - 1] == _BLANK:
             o -= 1  # trailing whitespace
-        controls[d] = _controls(a, lo, hi)
+        controls[d] = _controls(text, t_lo, t_hi)
+        if spelled_out:
+            _to_original(out, src, wpos, wsrc, cap, doc_o, o, ne0, ne, t_hi, lo, origin,
+                         blank_end)
         if d + 1 < n_docs:
             out[o] = _LF
             src[o] = hi
@@ -407,9 +427,37 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
 
 
 @numba.njit(cache=True, nogil=True)
+def _to_original(out: np.ndarray, src: np.ndarray, wpos: np.ndarray, wsrc: np.ndarray,
+                 cap: int, o0: int, o1: int, e0: int, e1: int, t_hi: int, lo: int,
+                 origin: np.ndarray, blank_end: np.ndarray) -> None:
+    """Positions in ``spelled`` of one folded text (``out[o0:o1]``, word events
+    ``e0:e1``) as positions in ``a``, the text starting at ``lo``.
+
+    A start maps to the original character its character was spelled out from, an end to
+    one past the original character of the last character before it, as
+    :func:`harkit.text.normalise.normalise` maps its pieces.
+    """
+    u = np.uint64
+    for j in range(o0, o1):
+        s = src[u(j)]
+        if out[u(j)] == _BLANK:  # its run ends where the next folded character starts
+            nxt = src[u(j + 1)] if j + 1 < o1 else t_hi
+            blank_end[u(j)] = lo + origin[u(nxt - 1)] + 1
+        src[u(j)] = lo + origin[u(s)]
+    for k in range(e0, e1, 2):  # a start, then its end
+        at_s = u(k >> 1)
+        at_e = u(cap + (k >> 1))
+        s = wsrc[at_s]
+        e = wsrc[at_e]
+        wsrc[at_s] = lo + origin[u(s)]
+        wsrc[at_e] = lo + (origin[u(e - 1)] + 1 if e > s else origin[u(s)])
+
+
+@numba.njit(cache=True, nogil=True)
 def pieces_kernel(out: np.ndarray, src: np.ndarray, w_start: np.ndarray,
                   w_end: np.ndarray, ow_start: np.ndarray, ow_end: np.ndarray,
-                  p_start: np.ndarray, p_os: np.ndarray, p_oe: np.ndarray) -> int:
+                  p_start: np.ndarray, p_os: np.ndarray, p_oe: np.ndarray,
+                  mapped: np.ndarray, blank_end: np.ndarray) -> int:
     """The pieces of a folded batch: each word, and each other character but separators.
 
     A word maps to its original word, a blank to its whole whitespace run (up to the
@@ -423,6 +471,9 @@ def pieces_kernel(out: np.ndarray, src: np.ndarray, w_start: np.ndarray,
         The word spans of :func:`fold_kernel`.
     p_start, p_os, p_oe : numpy.ndarray
         ``int64[len(out)]``, filled: start of each piece, and its original span.
+    mapped, blank_end : numpy.ndarray
+        ``bool[n_texts]``: the texts whose characters were spelled out, and for their
+        blanks the end of the run (:func:`fold_kernel`).
 
     Returns
     -------
@@ -434,6 +485,7 @@ def pieces_kernel(out: np.ndarray, src: np.ndarray, w_start: np.ndarray,
     p = 0
     npc = 0
     nw = len(w_start)
+    d = 0  # the text at p
     u = np.uint64  # unsigned indices: no wraparound tests
     while p < m:
         if k < nw and p == w_start[u(k)]:
@@ -449,7 +501,14 @@ def pieces_kernel(out: np.ndarray, src: np.ndarray, w_start: np.ndarray,
             s = src[u(p)]
             p_start[u(npc)] = p
             p_os[u(npc)] = s
-            p_oe[u(npc)] = src[u(p + 1)] if ch == _BLANK else s + 1
+            if ch != _BLANK:
+                p_oe[u(npc)] = s + 1
+            elif mapped[u(d)]:
+                p_oe[u(npc)] = blank_end[u(p)]
+            else:
+                p_oe[u(npc)] = src[u(p + 1)]
             npc += 1
+        else:
+            d += 1
         p += 1
     return npc

@@ -10,7 +10,9 @@ It works on any text: characters beyond Latin-1 that fold to one character of th
 (dashes, quotes, Greek letters) are read as a Latin-1 stand-in, and the others (ligatures,
 fractions ``½``, combining accents) are spelled out first, exactly as :func:`normalise`
 spells them out (:func:`harkit.text.normalise.expand`), with a map back to the original
-characters. No text needs a path of its own.
+characters. Only the texts that hold such characters are prepared so (the rest are read
+as they are), and the kernel maps the positions of each through its own map; every text
+then folds in the one compiled pass.
 
 The folding is the one documented in :mod:`harkit.text.normalise`, applied in the same
 order: line-end hyphens joined; lower case, ``æ`` -> ``ae``, ``ø`` -> ``o`` and accents
@@ -32,9 +34,9 @@ import numpy as np
 import numpy.typing as npt
 
 from harkit.text import _foldjit
-from harkit.text.normalise import Normalised, expand
+from harkit.text.normalise import Normalised, expand, spelled_out
 
-__all__ = ["FoldedBatch", "fold_batch", "split_latin1"]
+__all__ = ["FoldedBatch", "fold_batch"]
 
 _W_RX = re.compile(r"\w")
 _S_RX = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -91,8 +93,8 @@ def _stand_in(ch: str) -> tuple[str, str] | None:
     Returns ``(stand-in, folded character)``: the Latin-1 character to fold in its place
     and the character :func:`~harkit.text.normalise.normalise` puts in the folded text
     (None where they are the same). None when the character does not fold to exactly one
-    character of its own class (ligatures, combining marks, fractions): texts with those
-    are folded one by one.
+    character of its own class (ligatures, combining marks, fractions): those are spelled
+    out (:func:`~harkit.text.normalise.expand`) before any stand-in is looked for.
     """
     if _S_RX.match(ch):
         return " ", ""
@@ -126,27 +128,7 @@ def _specials(joined: str) -> list[tuple[int, str]]:
 
 
 def _cannot_fold(ch: str) -> ValueError:
-    return ValueError(f"a text has a character ({ch!r}) that fold_batch cannot fold one to "
-                      "one (use split_latin1)")
-
-
-def split_latin1(texts: list[str]) -> tuple[list[int], list[int]]:
-    """Positions of the texts :func:`fold_batch` can fold, and of the others (none).
-
-    Every text folds in the batch: characters beyond Latin-1 that fold one to one are
-    stood in, the others spelled out (:func:`harkit.text.normalise.expand`). Kept for
-    callers that sort a batch first.
-
-    Parameters
-    ----------
-    texts : list of str
-
-    Returns
-    -------
-    ok, other : list of int
-        All positions, and an empty list.
-    """
-    return list(range(len(texts))), []
+    return ValueError(f"a text has a character ({ch!r}) that fold_batch cannot fold")
 
 
 @dataclass
@@ -173,11 +155,12 @@ class FoldedBatch:
     orig_doc_start : numpy.ndarray
         Start of each original text in :attr:`joined`.
     src : numpy.ndarray
-        ``int64[len(text) + 1]``: position in :attr:`joined` of the original character
-        each folded character comes from, then ``len(joined)``; non-decreasing. A character
-        folded from several (``ch`` -> ``k``) comes from the first of them, both characters
-        of ``æ`` -> ``ae`` from the ``æ``, a blank from the first character of its
-        whitespace run, a separator from its separator.
+        ``int32[len(text) + 1]`` (``int64`` for a batch of 2**31 characters or more; half
+        the memory traffic of the fold otherwise): position in :attr:`joined` of the
+        original character each folded character comes from, then ``len(joined)``;
+        non-decreasing. A character folded from several (``ch`` -> ``k``) comes from the
+        first of them, both characters of ``æ`` -> ``ae`` from the ``æ``, a blank from the
+        first character of its whitespace run, a separator from its separator.
     word_start, word_end : numpy.ndarray
         ``int64``: span in :attr:`text` of every folded word (run of word characters), in
         order.
@@ -186,6 +169,10 @@ class FoldedBatch:
         comes from (line-end hyphen breaks inside it included).
     control_counts : numpy.ndarray
         Control characters (other than tab, line and page breaks) in each text.
+    latin1 : bytes
+        :attr:`joined` at one byte per character (``?`` for a character beyond Latin-1).
+    beyond_latin1 : numpy.ndarray
+        ``bool`` per text: it holds a character beyond Latin-1.
     piece_start, piece_orig_start, piece_orig_end : numpy.ndarray or None
         Pieces as in :class:`~harkit.text.normalise.Normalised` (a folded word, or one
         other character), in batch coordinates; separators are not pieces. Only with
@@ -203,12 +190,14 @@ class FoldedBatch:
     orig_word_start: np.ndarray = field(repr=False)
     orig_word_end: np.ndarray = field(repr=False)
     control_counts: np.ndarray = field(repr=False)
+    latin1: bytes = field(repr=False)
+    beyond_latin1: np.ndarray = field(repr=False)
     piece_start: np.ndarray | None = field(default=None, repr=False)
     piece_orig_start: np.ndarray | None = field(default=None, repr=False)
     piece_orig_end: np.ndarray | None = field(default=None, repr=False)
-    # positions in joined and folded characters of the stand-ins that differ from them;
-    # "µ" for every µ (folded to μ)
-    _stand_ins: tuple[np.ndarray, list[str]] | str | None = field(default=None, repr=False)
+    # positions in joined and folded characters of the stand-ins that differ from them
+    _stand_ins: tuple[np.ndarray, list[str]] | None = field(default=None, repr=False)
+    _stand_folded: np.ndarray | None = field(default=None, repr=False)
     _scan_text: str | None = field(default=None, repr=False)
     _text: str | None = field(default=None, repr=False)
 
@@ -225,14 +214,7 @@ class FoldedBatch:
         if self._text is None:
             text = self.scan_text
             if self._stand_ins is not None:
-                if isinstance(self._stand_ins, str):  # every µ: the þ that come from one
-                    raw = np.frombuffer(self.joined.encode("latin-1"), dtype=np.uint8)
-                    at = np.flatnonzero(self.codes == _foldjit.MICRO_STAND_IN)
-                    at = at[raw[self.src[at]] == ord(_MICRO)].tolist()
-                    chars = [_stand_in(_MICRO)[1]] * len(at)
-                else:
-                    at, chars = self._stand_ins
-                    at = np.searchsorted(self.src[:-1], at, side="left").tolist()
+                at, chars = self._stand_in_positions().tolist(), self._stand_ins[1]
                 parts, last = [], 0
                 for q, f in zip(at, chars):
                     parts += [text[last:q], f]
@@ -240,6 +222,61 @@ class FoldedBatch:
                 text = "".join(parts) + text[last:]
             self._text = text
         return self._text
+
+    def _stand_in_positions(self) -> np.ndarray:
+        """Folded positions of the stand-ins that differ from their folded character."""
+        if self._stand_folded is None:
+            at = self._stand_ins[0] if self._stand_ins is not None else np.zeros(0, int)
+            self._stand_folded = np.searchsorted(self.src[:-1], at, side="left")
+        return self._stand_folded
+
+    def folded(self, lo: int, hi: int) -> str:
+        """``text[lo:hi]``, without making all of :attr:`text`.
+
+        Parameters
+        ----------
+        lo, hi : int
+            Folded positions, ``0 <= lo <= hi <= len(text)``.
+
+        Returns
+        -------
+        str
+        """
+        if self._text is not None or self._stand_ins is None:
+            return (self._text if self._text is not None else self.scan_text)[lo:hi]
+        at = self._stand_in_positions()
+        i, j = np.searchsorted(at, [lo, hi]).tolist()
+        if i == j:
+            return self.scan_text[lo:hi]
+        parts, last = [], lo
+        for q, f in zip(at[i:j].tolist(), self._stand_ins[1][i:j]):
+            parts += [self.scan_text[last:q], f]
+            last = q + 1
+        return "".join(parts) + self.scan_text[last:hi]
+
+    def folded_slices(self, starts: npt.ArrayLike, ends: npt.ArrayLike) -> list[str]:
+        """``[text[a:b] for a, b in zip(starts, ends)]``, without making all of
+        :attr:`text`.
+
+        Parameters
+        ----------
+        starts, ends : array-like of int
+
+        Returns
+        -------
+        list of str
+        """
+        starts = np.asarray(starts, dtype=np.int64)
+        ends = np.asarray(ends, dtype=np.int64)
+        scan = self.scan_text
+        out = [scan[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+        at = self._stand_in_positions()
+        if len(at) and len(starts):  # the slices that hold a stand-in: made again
+            i = np.searchsorted(at, starts)
+            held = np.flatnonzero((i < len(at)) & (at[np.minimum(i, len(at) - 1)] < ends))
+            for k in held.tolist():
+                out[k] = self.folded(int(starts[k]), int(ends[k]))
+        return out
 
     def original_positions(self, positions: npt.ArrayLike) -> np.ndarray:
         """Positions in the originals joined by ``"\\n"`` of folded positions.
@@ -357,42 +394,89 @@ def _bounds(texts: list[str]) -> np.ndarray:
     return bounds
 
 
-def _split(expanded: str, origin: np.ndarray, texts: list[str]) -> list[str]:
-    """The texts of an expanded join (its separators are copied, never spelled out)."""
-    at = np.searchsorted(origin, _bounds(texts), side="left").tolist()
-    return [expanded[at[i]:at[i + 1] - 1] for i in range(len(texts))]
+# the Latin-1 characters the kernel cannot read as they are: µ (folded beyond Latin-1)
+# and ¼ ½ ¾ (spelled out)
+_KERNEL_UNREAD = tuple(bytes([c]) for c in np.flatnonzero(_UNSUPPORTED).tolist())
 
 
-def _remap(fb: FoldedBatch, texts: list[str], joined: str, origin: np.ndarray
-           ) -> FoldedBatch:
-    """A batch folded from spelled-out texts, mapped back to the texts as given."""
-    def end(e: np.ndarray, s: np.ndarray) -> np.ndarray:
-        return np.where(e > s, origin[np.maximum(e - 1, 0)] + 1, origin[s])
+@dataclass
+class _Prepared:
+    """What the kernel reads of one text that holds characters it cannot read as they
+    are, and how to map back (positions relative to the text)."""
 
-    stand_ins = fb._stand_ins
-    if isinstance(stand_ins, str):  # every µ, in the spelled-out join
-        raw = np.frombuffer(fb.joined.encode("latin-1"), dtype=np.uint8)
-        at = np.flatnonzero(raw == ord(_MICRO))
-        stand_ins = (at, [_stand_in(_MICRO)[1]] * len(at))
-    if stand_ins is not None:
-        stand_ins = (origin[stand_ins[0]], stand_ins[1])
-    out = FoldedBatch(
-        texts=list(texts), joined=joined, codes=fb.codes, doc_start=fb.doc_start,
-        orig_doc_start=_bounds(texts)[:-1], src=origin[fb.src],
-        word_start=fb.word_start, word_end=fb.word_end,
-        orig_word_start=origin[fb.orig_word_start],
-        orig_word_end=end(fb.orig_word_end, fb.orig_word_start),
-        control_counts=fb.control_counts, _stand_ins=stand_ins)
-    if fb.piece_start is not None:
-        out.piece_start = fb.piece_start
-        out.piece_orig_start = origin[fb.piece_orig_start]
-        out.piece_orig_end = end(fb.piece_orig_end, fb.piece_orig_start)
+    codes: bytes  # one byte per character of the spelled-out text, stand-ins in place
+    latin1: bytes  # the text itself, one byte per character (? beyond Latin-1)
+    origin: np.ndarray | None  # expand()'s map, None when nothing was spelled out
+    stand_at: list[int]  # original positions of characters folded beyond Latin-1 ...
+    stand_as: list[str]  # ... and what they fold to
+    junk: int  # replacement characters (they count as garbage)
+
+
+def _prepare(text: str) -> _Prepared:
+    """Spell out (:func:`~harkit.text.normalise.expand`) and stand in one text."""
+    expanded, origin = expand(text)
+    specials = _specials(expanded)
+    codes = bytearray(expanded.encode("latin-1", errors="replace"))
+    stand_at, stand_as = [], []
+    for p, c in specials:
+        how = _stand_in(c)
+        if how is None:  # (expand spells out every character that has no stand-in)
+            raise _cannot_fold(c)
+        codes[p] = _KERNEL_BLANK if how[0] == " " else ord(how[0])
+        if how[1]:
+            stand_at.append(p if origin is None else int(origin[p]))
+            stand_as.append(how[1])
+    latin1 = text.encode("latin-1", errors="replace") if specials or origin is not None \
+        else bytes(codes)
+    return _Prepared(bytes(codes), latin1, origin, stand_at, stand_as, text.count("\ufffd"))
+
+
+def _prepare_many(texts: list[str]) -> list[_Prepared]:
+    """:func:`_prepare` for many texts: those with a character to spell out one by one
+    (rare), the others, which only need stand-ins, all at once."""
+    sub = _SEP.join(texts)
+    wide = np.frombuffer(sub.encode("utf-32-le"), dtype=np.uint32)
+    at = np.flatnonzero((wide > 255) | _UNSUPPORTED[np.minimum(wide, 255)])
+    chars = wide[at]
+    distinct = np.unique(chars)
+    how = [_stand_in(chr(c)) if spelled_out(chr(c)) is None else None
+           for c in distinct.tolist()]
+    bounds = _bounds(texts)
+    doc = np.searchsorted(bounds, at, side="right") - 1
+    kind = np.searchsorted(distinct, chars)
+    to_spell = np.array([h is None for h in how], dtype=bool)
+    out: list[_Prepared | None] = [None] * len(texts)
+    for k in np.unique(doc[to_spell[kind]]).tolist():
+        out[k] = _prepare(texts[k])
+    raw = sub.encode("latin-1", errors="replace")
+    codes = np.frombuffer(raw, dtype=np.uint8).copy()
+    byte = np.array([0 if h is None else _KERNEL_BLANK if h[0] == " " else ord(h[0])
+                     for h in how], dtype=np.uint8)
+    codes[at] = byte[kind]
+    codes = codes.tobytes()
+    folded = np.array([bool(h and h[1]) for h in how], dtype=bool)[kind]
+    junk = np.bincount(doc[chars == 0xFFFD], minlength=len(texts)).tolist()
+    # per text: its special characters are at[first[k]:first[k + 1]]
+    first = np.searchsorted(doc, np.arange(len(texts) + 1)).tolist()
+    at_list, kind_list, folded_list = at.tolist(), kind.tolist(), folded.tolist()
+    for k in range(len(texts)):
+        if out[k] is not None:
+            continue
+        lo, hi = int(bounds[k]), int(bounds[k + 1]) - 1
+        sel = [j for j in range(first[k], first[k + 1]) if folded_list[j]]
+        out[k] = _Prepared(codes[lo:hi], raw[lo:hi], None, [at_list[j] - lo for j in sel],
+                           [how[kind_list[j]][1] for j in sel], junk[k])
     return out
 
 
-def fold_batch(texts: list[str], *, pieces: bool = True,
-               _spelled_out: bool = False) -> FoldedBatch:
+def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     """Fold many texts as :func:`~harkit.text.normalise.normalise` folds each.
+
+    One compiled pass over the batch (:func:`harkit.text._foldjit.fold_kernel`). The few
+    texts that hold characters the kernel cannot read as they are (beyond Latin-1, ``µ``,
+    ``¼ ½ ¾``) are prepared first, each on its own: characters that fold one to one are
+    stood in, the others spelled out (``½`` -> ``1/2``); the kernel then maps the
+    positions of those texts back through their own map, and only theirs.
 
     Parameters
     ----------
@@ -408,64 +492,95 @@ def fold_batch(texts: list[str], *, pieces: bool = True,
     Returns
     -------
     FoldedBatch
-
     """
+    texts = list(texts)
+    n_docs = len(texts)
     joined = _SEP.join(texts)
-    expanded, origin = (joined, None) if _spelled_out else expand(joined)
-    if origin is not None:
-        return _remap(fold_batch(_split(expanded, origin, texts), pieces=pieces,
-                                 _spelled_out=True), texts, joined, origin)
-    stand_ins: tuple[np.ndarray, list[str]] | str | None = None
-    junk = None
-    try:
-        a = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
-    except UnicodeEncodeError:
-        specials = _specials(joined)
-        how = {c: _stand_in(c) for c in {c for _, c in specials}}
-        bad = [c for c, h in how.items() if h is None]
-        if bad:
-            raise _cannot_fold(bad[0]) from None
-        # one byte per character either way, so positions stay put
-        a = np.frombuffer(joined.encode("latin-1", errors="replace"), dtype=np.uint8).copy()
-        a[[p for p, _ in specials]] = [_KERNEL_BLANK if how[c][0] == " " else ord(how[c][0])
-                                       for _, c in specials]
-        a.flags.writeable = False  # the kernel's type, as for the codes of a bytes object
-        folded_as = [(p, how[c][1]) for p, c in specials if how[c][1]]
-        if folded_as:
-            stand_ins = (np.array([p for p, _ in folded_as], dtype=np.int64),
-                         [f for _, f in folded_as])
-        # replacement characters count as garbage too
-        junk = np.array([p for p, c in specials if c == "\ufffd"], dtype=np.int64)
+    orig_bounds = _bounds(texts)
+    codes: list[bytes] = []
+    latin1: list[bytes] = []
+    prepared: dict[int, _Prepared | None] = {}  # the texts the kernel cannot read as they are
+    beyond = np.zeros(n_docs, dtype=bool)
+    for i, t in enumerate(texts):
+        try:
+            b = t.encode("latin-1")
+        except UnicodeEncodeError:
+            b = b""
+            beyond[i] = True
+            prepared[i] = None
+        codes.append(b)
+        latin1.append(b)
+    raw = b"\n".join(codes)
+    # the texts with µ ¼ ½ ¾ (a fast byte search each, over the whole batch)
+    at = []
+    for c in _KERNEL_UNREAD:
+        q = raw.find(c)
+        while q >= 0:
+            at.append(q)
+            q = raw.find(c, q + 1)
+    if at:
+        starts = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, codes), dtype=np.int64, count=n_docs) + 1,
+                  out=starts[1:])
+        for i in np.unique(np.searchsorted(starts, at, side="right") - 1).tolist():
+            prepared[i] = None
+    if prepared:
+        prepared = dict.fromkeys(sorted(prepared))  # in order: positions stay sorted
+        for i, p in zip(prepared, _prepare_many([texts[i] for i in prepared])):
+            prepared[i] = p
+            codes[i], latin1[i] = p.codes, p.latin1
+    # a text whose characters were spelled out keeps its length in the join (the kernel
+    # reads it from a buffer of its own): no other text's positions move
+    spelled = [(i, p) for i, p in prepared.items() if p.origin is not None]
+    for i, p in spelled:
+        codes[i] = p.latin1
+    if prepared:
+        raw = b"\n".join(codes)
+    a = np.frombuffer(raw, dtype=np.uint8)
+    n = len(a)
+    spelled_at = np.full((n_docs, 2), -1, dtype=np.int64)
+    if spelled:
+        sizes = np.array([len(p.codes) + 1 for _, p in spelled], dtype=np.int64)
+        spelled_at[[i for i, _ in spelled], 0] = np.cumsum(sizes) - sizes
+        spelled_at[[i for i, _ in spelled], 1] = np.cumsum(sizes) - 1
+        ext = np.frombuffer(b"\n".join(p.codes for _, p in spelled), dtype=np.uint8)
+        origin = np.concatenate([p.origin for _, p in spelled])
     else:
-        if _MICRO in joined:  # the kernel folds µ as its stand-in
-            stand_ins = _MICRO
-    n, n_docs = len(a), len(texts)
-    bounds = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=n_docs) + 1, out=bounds[1:])
+        ext, origin = a, np.zeros(1, dtype=np.int64)
+    n_in = n + (len(ext) if spelled else 0)  # characters the kernel reads, at most
+    n_out = 2 * n_in + 2
     # room for the worst case (x and æ fold to two): numpy allocates lazily, so only what
     # the kernel writes is ever touched
-    out = np.empty(2 * n + 2, dtype=np.uint8)
-    src = np.empty(2 * n + 2, dtype=np.int64)
+    out = np.empty(n_out, dtype=np.uint8)
+    src = np.empty(n_out, dtype=np.int32 if n_in < 2**31 - 1 else np.int64)
+    blank_end = np.empty(n_out if spelled else 1, dtype=np.int64)
     doc_start = np.empty(n_docs + 1, dtype=np.int64)
     counts = np.empty(n_docs, dtype=np.int64)
-    spans = np.empty((4, n // 2 + 2), dtype=np.int64)  # words need a separator between
-    m, nw = _foldjit.fold_kernel(a, bounds, _TABS, out, src, doc_start, counts, spans)
-    if m < 0:
-        raise _cannot_fold(joined[nw])  # ¼ ½ ¾
+    spans = np.empty((4, n_in // 2 + 2), dtype=np.int64)  # words need a separator between
+    m, nw = _foldjit.fold_kernel(a, orig_bounds, _TABS, out, src, doc_start, counts, spans,
+                                 ext, spelled_at, origin, blank_end)
+    if m < 0:  # pragma: no cover - _prepare spells out ¼ ½ ¾
+        raise _cannot_fold(chr(a[nw]))
     out, src = out[:m], src[:m + 1]
     words = [row[:nw] for row in spans]
     if not n_docs:
         doc_start = np.array([0, 1], dtype=np.int64)  # as for one empty text
-    if junk is not None and len(junk):
-        counts += np.bincount(np.searchsorted(bounds, junk, side="right") - 1,
-                              minlength=n_docs)
-    batch = FoldedBatch(texts=list(texts), joined=joined, codes=out, doc_start=doc_start,
-                        orig_doc_start=bounds[:-1], src=src, word_start=words[0],
+    stand_ins = None
+    for i, p in prepared.items():
+        counts[i] += p.junk
+    at = [int(orig_bounds[i]) + q for i, p in prepared.items() for q in p.stand_at]
+    if at:
+        stand_ins = (np.array(at, dtype=np.int64),
+                     [f for p in prepared.values() for f in p.stand_as])
+    batch = FoldedBatch(texts=texts, joined=joined, codes=out, doc_start=doc_start,
+                        orig_doc_start=orig_bounds[:-1], src=src, word_start=words[0],
                         word_end=words[1], orig_word_start=words[2], orig_word_end=words[3],
-                        control_counts=counts, _stand_ins=stand_ins)
+                        control_counts=counts, latin1=b"\n".join(latin1) if prepared else raw,
+                        beyond_latin1=beyond, _stand_ins=stand_ins)
     if pieces:
         piece = [np.empty(m, dtype=np.int64) for _ in range(3)]
-        npc = _foldjit.pieces_kernel(out, src, *words, *piece)
+        npc = _foldjit.pieces_kernel(out, src, *words, *piece, spelled_at[:, 0] >= 0,
+                                     blank_end)
         batch.piece_start, batch.piece_orig_start, batch.piece_orig_end = (
             p[:npc] for p in piece)
     return batch

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harkit.text.batch import fold_batch
 from harkit.text.normalise import Normalised, fold, normalise
 
 __all__ = ["CATEGORIES", "ContextRules", "context_batch", "context_of", "read_rules"]
@@ -62,23 +63,39 @@ _UNIT = re.compile(r"\w+|[^\w\s]")
 _HARD_ENDS = frozenset("?!;")
 
 
-# a header line: up to 60 characters without a colon, then a colon; at the text's start,
-# or after a line break (a literal first character lets the scan skip to line breaks)
-_HEADER_BODY = r"[ \t]*([^\n:]{1,60}?)[ \t]*:"
-_HEADER_FIRST = re.compile(_HEADER_BODY)
-_HEADER = re.compile("\n" + _HEADER_BODY)
+# a header line: up to 60 characters without a colon, then a colon, at the text's start or
+# after a line break
+_HEADER = re.compile(r"[ \t]*([^\n:]{1,60}?)[ \t]*:")
 
 
 def _header_lines(text: str):
-    m = _HEADER_FIRST.match(text)
-    if m is not None:
-        yield m
-    yield from _HEADER.finditer(text)
+    """The header lines of ``text``, in order: tried only at the start of lines with a
+    colon (a colon is rarer than a line break; the pattern ends at the first one)."""
+    starts: dict[int, None] = {}
+    at = text.find(":")
+    while at >= 0:
+        starts[text.rfind("\n", 0, at) + 1] = None
+        at = text.find(":", at + 1)
+    for start in starts:
+        m = _HEADER.match(text, start)
+        if m is not None:
+            yield m
 
 
-@lru_cache(maxsize=4096)
-def _fold_header(text: str) -> str:
-    return " ".join(_UNIT.findall(fold(text)))
+_HEADER_KEYS: dict[str, str] = {}
+
+
+def _fold_headers(bodies: list[str]) -> list[str]:
+    """The folded words of each header line, joined by blanks (``Tidl. sykd.`` ->
+    ``tidl . sykd .``): the new ones folded together in one batch, all remembered."""
+    distinct = list(dict.fromkeys(bodies))
+    if len(_HEADER_KEYS) + len(distinct) > 100_000:  # bounded memory
+        _HEADER_KEYS.clear()
+    new = [b for b in distinct if b not in _HEADER_KEYS]
+    if new:
+        folded = fold_batch(new, pieces=False).text.split("\n")
+        _HEADER_KEYS.update((b, " ".join(_UNIT.findall(f))) for b, f in zip(new, folded))
+    return [_HEADER_KEYS[b] for b in bodies]
 
 
 @dataclass(frozen=True)
@@ -151,14 +168,24 @@ class ContextRules:
         none = np.full(len(pos), -1, dtype=np.int64)
         if not self.sections or not len(pos):
             return none, none.copy(), none.copy()
+        if doc_start is None:
+            spans = [(0, len(original))]
+        else:  # only the documents of the positions are looked at
+            ds = np.asarray(doc_start, dtype=np.int64)
+            de = np.append(ds[1:] - 1, len(original))
+            d = np.unique(np.searchsorted(ds, pos, side="right") - 1)
+            spans = zip(ds[d].tolist(), de[d].tolist())
+        lines = [(lo + m.end(), lo + m.start(1), lo + m.end(1), m.group(1))
+                 for lo, hi in spans for m in _header_lines(original[lo:hi])]
+        keys = _fold_headers([body for *_, body in lines])
         at, cat, hs, he = [], [], [], []
-        for m in _header_lines(original):
-            c = self.sections.get(_fold_header(m.group(1)))
+        for (end, start1, end1, _), key in zip(lines, keys):
+            c = self.sections.get(key)
             if c is not None:
-                at.append(m.end())
+                at.append(end)
                 cat.append(CATEGORIES.index(c) if c in CATEGORIES else -1)
-                hs.append(m.start(1))
-                he.append(m.end(1))
+                hs.append(start1)
+                he.append(end1)
         if not at:
             return none, none.copy(), none.copy()
         k = np.searchsorted(np.array(at, dtype=np.int64), pos, side="right") - 1
@@ -175,20 +202,19 @@ class ContextRules:
 
     def affixed(self, words: list[str]) -> list[_Affix | None]:
         """The affix rule each (folded) word matches, if any (the first rule wins)."""
-        out: list[_Affix | None] = [None] * len(words)
         if not self.affixes or not words:
-            return out
-        # one regex pass per rule over the words joined by line breaks (no word holds one)
-        joined = "\n".join(words)
-        starts = np.fromiter(accumulate((len(w) + 1 for w in words[:-1]), initial=0),
-                             dtype=np.int64, count=len(words))
-        for rule, rx in zip(self.affixes, _affix_patterns(self.affixes)):
-            # (a stem pattern that can match a line break must not join two words)
-            at = [m.start() for m in rx.finditer(joined) if "\n" not in m.group()]
-            for i in np.searchsorted(starts, at).tolist():
-                if out[i] is None:
-                    out[i] = rule
-        return out
+            return [None] * len(words)
+        rules = list(zip(self.affixes, _affix_patterns(self.affixes)))
+        found: dict[str, _Affix | None] = {}
+        for w in set(words):  # each distinct word once
+            for rule, rx in rules:
+                # (the affix test first: it rules out nearly every word, and fast)
+                has = w.startswith(rule.affix) if rule.kind == "prefix" else \
+                    w.endswith(rule.affix)
+                if has and rx.fullmatch(w) is not None:
+                    found[w] = rule
+                    break
+        return [found.get(w) for w in words]
 
 
 def _affix_patterns(affixes: tuple[_Affix, ...]) -> list[re.Pattern]:

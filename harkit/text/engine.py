@@ -6,9 +6,10 @@ counts only at word boundaries, and a prefix term (``alkohol*``) extends to the 
 word. Lexicon regexes run on the original text. Context flags come from
 :func:`context_batch`. Offsets in the result refer to the original text.
 
-That is the reference path, one document at a time (:func:`_reference_chunk`). The path
-:func:`search_chunk` takes does the same over a whole chunk at once, with compiled kernels
-(:mod:`harkit.text._chunk`); the tests hold the two to the same result.
+That is the reference, one document at a time (:func:`_reference_chunk`), kept for the tests
+only. :func:`search_chunk`, the one path a search takes, does the same over a whole chunk
+at once, with compiled kernels (:mod:`harkit.text._chunk`), for every text; the tests hold
+the two to the same result.
 
 :func:`search_chunk` is a pure function of a pandas DataFrame and a :class:`Matcher`,
 so the same search can run per partition (e.g. Dask ``map_partitions``).
@@ -17,7 +18,6 @@ so the same search can run per partition (e.g. Dask ``map_partitions``).
 from __future__ import annotations
 
 import re
-import warnings
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable
@@ -381,7 +381,6 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
     pids = (chunk["person_id"].tolist() if "person_id" in chunk.columns
             else [None] * len(chunk))
     texts = chunk["text"].tolist()
-    leaves = list(matcher.node.leaves())
     skipped: dict[int, str] = {}
     todo = []
     for k, t in enumerate(texts):
@@ -390,48 +389,15 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
             todo.append(k)
         else:
             skipped[k] = reason
-    slow: list[int] = []
-    tables = matcher.tables if context else None
-    parts, part_rows = [], []
+    if context and matcher.tables is None:  # pragma: no cover - compile_query refuses
+        raise ValueError("context rules the chunk path cannot compile")
+    parts = []
     # a few MB of text at a time: the folded arrays then stay small enough to be reused
     # from memory already mapped, which is markedly faster than ever larger ones
     for batch in _batches(todo, texts, BATCH_CHARS):
-        found = _search_batch(batch, texts, ids, pids, matcher, context, width, tables,
-                              skipped)
-        if found is None:
-            slow += batch
-            continue
-        hits, rows_of, not_folded = found
-        slow += not_folded
-        if len(hits):
-            parts.append(hits)
-            part_rows.append(rows_of)
-    fast_hits = pd.concat(parts, ignore_index=True) if parts else None
-    rows_of = np.concatenate(part_rows) if part_rows else np.zeros(0, dtype=np.int64)
-    per_doc: dict[int, list[tuple]] = {}
-    for k in sorted(slow):
-        if k in skipped:
-            continue
-        reason = _skip_reason(texts[k])
-        if reason is not None:
-            skipped[k] = reason
-            continue
-        try:
-            per_doc[k] = _search_whole(ids[k], pids[k], texts[k], matcher, leaves,
-                                       context, width)
-        except Exception as exc:  # never crash halfway through a corpus
-            skipped[k] = f"error: {type(exc).__name__}"
-    rows = [r for k in sorted(per_doc) for r in per_doc[k]]
-    out = _frame(rows)
-    if fast_hits is not None and len(fast_hits):
-        if len(out):  # interleave with the documents searched one by one, in input order
-            order = np.concatenate([rows_of,
-                                    np.repeat(sorted(per_doc),
-                                              [len(per_doc[k]) for k in sorted(per_doc)])])
-            out = pd.concat([fast_hits, out], ignore_index=True)
-            out = out.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
-        else:
-            out = _frame_columns(fast_hits)
+        parts += [hits for hits in _search_batch(batch, texts, ids, pids, matcher, context,
+                                                 width, skipped) if len(hits)]
+    out = _frame_columns(pd.concat(parts, ignore_index=True)) if parts else _frame([])
     return out, [(ids[k], skipped[k]) for k in sorted(skipped)]
 
 
@@ -455,33 +421,38 @@ def _batches(todo: list[int], texts: list, limit: int) -> Iterable[list[int]]:
 
 
 def _search_batch(todo: list[int], texts: list, ids: list, pids: list, matcher: Matcher,
-                  context: bool, width: int, tables, skipped: dict[int, str]):
-    """The chunk path over texts ``todo``: ``(hits, chunk row of each hit, texts left for
-    the one-by-one path)``, or None if the batched path failed (a RuntimeWarning says why).
-    Texts with too much garbage are added to ``skipped``."""
-    fast, slow = todo, []  # every text folds in the batch (fold_batch spells out the rest)
-    fb = fold_batch([texts[k] for k in fast], pieces=False)
-    garbage = fb.control_counts > MAX_GARBAGE * np.array([len(texts[k]) for k in fast])
-    for i in np.flatnonzero(garbage).tolist():
-        skipped[fast[i]] = "binary"
-    if not len(fast):
-        return _frame([]), np.zeros(0, dtype=np.int64), slow
+                  context: bool, width: int, skipped: dict[int, str]
+                  ) -> Iterable[pd.DataFrame]:
+    """The hits of the chunk path in texts ``todo`` (chunk rows, in order). Texts with
+    too much garbage are added to ``skipped``.
+
+    There is no other path. Should the batch fail (a bug, or a text no test foresaw), it
+    is halved and each half searched again by the same path, down to the one text at
+    fault, which is skipped as ``error: <type>``: a corpus is never given up halfway.
+    """
+    batch = [texts[k] for k in todo]
     try:
-        if context and tables is None:  # pragma: no cover - rules beyond Latin-1
-            raise ValueError("context rules the chunk path cannot compile")
-        hits, rows_of = search_folded(fb, [texts[k] for k in fast], [ids[k] for k in fast],
-                                      [pids[k] for k in fast], matcher, context, width,
-                                      tables)
-    except Exception as exc:  # never crash halfway: fall back to one document at a time
-        warnings.warn(f"search_chunk: the batched path failed ({exc!r}); searching "
-                      f"{len(fast)} documents one by one", RuntimeWarning, stacklevel=3)
-        return None
-    rows_of = np.asarray(fast, dtype=np.int64)[rows_of]
-    dropped = np.isin(rows_of, [k for k in fast if k in skipped])
-    if dropped.any():
-        hits = hits[~dropped].reset_index(drop=True)
-        rows_of = rows_of[~dropped]
-    return hits, rows_of, slow
+        fb = fold_batch(batch, pieces=False)
+        garbage = fb.control_counts > MAX_GARBAGE * np.fromiter(
+            map(len, batch), dtype=np.int64, count=len(batch))
+        hits, rows_of = search_folded(fb, batch, [ids[k] for k in todo],
+                                      [pids[k] for k in todo], matcher, context, width,
+                                      matcher.tables if context else None)
+    except Exception as exc:  # never crash halfway: find the text at fault
+        if len(todo) == 1:
+            skipped[todo[0]] = f"error: {type(exc).__name__}"
+            return
+        half = len(todo) // 2
+        yield from _search_batch(todo[:half], texts, ids, pids, matcher, context, width,
+                                 skipped)
+        yield from _search_batch(todo[half:], texts, ids, pids, matcher, context, width,
+                                 skipped)
+        return
+    for i in np.flatnonzero(garbage).tolist():
+        skipped[todo[i]] = "binary"
+    if garbage.any() and len(hits):
+        hits = hits[~garbage[rows_of]].reset_index(drop=True)
+    yield hits
 
 
 def _frame_columns(out: pd.DataFrame) -> pd.DataFrame:

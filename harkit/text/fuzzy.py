@@ -32,10 +32,10 @@ import pandas as pd
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 
-from harkit.text.batch import fold_batch, split_latin1
+from harkit.text.batch import fold_batch
 from harkit.text.context import read_rules
 from harkit.text.lexicon import Lexicon, Term, load_lexicon
-from harkit.text.normalise import fold, normalise
+from harkit.text.normalise import fold
 
 __all__ = ["MAX_DISTANCE", "NEIGHBOUR_COLUMNS", "corpus_vocabulary", "expand_lexicon",
            "ocr_neighbours", "with_neighbours"]
@@ -125,14 +125,7 @@ def corpus_vocabulary(texts, *, min_count: int = 1) -> pd.Series:
     batch: list[str] = []
 
     def flush() -> None:
-        # fold a batch at once; texts outside Latin-1 are folded one by one
-        ok, other = split_latin1(batch)
-        if ok:
-            counts.update(_WORD.findall(fold_batch([batch[i] for i in ok],
-                                                          pieces=False).text))
-        for i in other:
-            norm = normalise(batch[i])
-            counts.update(norm.text[a:b] for a, b in norm.words)
+        counts.update(_WORD.findall(fold_batch(batch, pieces=False).text))
         batch.clear()
 
     for t in _iter_texts(texts):
