@@ -256,3 +256,46 @@ def test_anamnese_heading_is_neutral():
     h = both(texts, "@alcohol")
     assert len(h) == 2
     assert not h["historical"].any() and not h["family"].any() and not h["negated"].any()
+
+
+# --- 5. abbreviations, headers and Latin / Nynorsk terms --------------------------------
+
+def test_abbreviation_full_stops_do_not_end_the_scope():
+    # the full stop of i.v., pga., f.eks. is no sentence end; a real one still is
+    texts = ["Ikke holdepunkter for i.v. heroinbruk.",
+             "Ikkje teikn til misbruk, f.eks. hasj eller heroin.",
+             "Ikke innlagt. Heroin i dag.",
+             "Benekter i.v. bruk. Heroin siste uke."]
+    h = both(texts, "@opioids OR @cannabis")
+    got = dict(zip(zip(h["document_id"], h["matched"]), h["negated"]))
+    assert got == {("D0", "heroinbruk"): True, ("D1", "hasj"): True, ("D1", "heroin"): True,
+                   ("D2", "Heroin"): False, ("D3", "Heroin"): False}
+
+
+def test_diagnosis_abbreviation_heads_a_neutral_section():
+    # "Diagn.:" ends the family section before it, as "Diagnose:" does
+    text = "Hereditet: Far drakk.\nDiagn.: Alkoholisme.\nDiag.: Drukkenskap."
+    h = both([text], "@alcohol")
+    assert dict(zip(h["matched"], h["family"])) == {"drakk": True, "Alkoholisme": False,
+                                                     "Drukkenskap": False}
+
+
+def test_latin_nynorsk_and_clinical_terms():
+    texts = ["Diagn.: abusus spirituosorum.", "Drykkjeskap hjå far.",
+             "Kjent C2-abusus.", "Fraktur av C2 etter fall.", "MR: prolaps C2-C3.",
+             "Tablettmisbruk i mange år.", "Abusus medicamentorum.", "Benzo-misbruk.",
+             "Polytoksikomani.", "K2 røykt i helgen."]
+    h = both(texts, "@alcohol OR @sedatives OR @polydrug")
+    got = set(zip(h["document_id"], h["concept"]))
+    assert got == {("D0", "alcohol"), ("D1", "alcohol"), ("D2", "alcohol"),
+                   ("D5", "sedatives"), ("D6", "sedatives"), ("D7", "sedatives"),
+                   ("D8", "polydrug")}
+    assert h.loc[h["document_id"] == "D1", "family"].all()
+
+
+def test_trailing_qualifier_needs_the_sentence_end():
+    # "X, sannsynligvis." qualifies X; in "X, sannsynligvis også Y" it qualifies Y only
+    texts = ["Heroinmisbruk, sannsynligvis.", "Alkoholmisbruk, sannsynligvis også heroin."]
+    h = both(texts, "@opioids OR @alcohol")
+    assert dict(zip(h["matched"], h["uncertain"])) == {
+        "Heroinmisbruk": True, "Alkoholmisbruk": False, "heroin": True}
