@@ -295,8 +295,10 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
             udt.day.to_numpy(dtype="int64"))
         return _parsed_frame(y, m, d, p, err, codes, index, n)
     else:
-        obj = values.astype("object") if not isinstance(values.dtype, np.dtype) or \
-            values.dtype != object else values
+        # Text (object or Arrow-backed ``string``) is factorized as it is: a Python
+        # string per distinct value only; other extension types go through objects.
+        obj = values if isinstance(values.dtype, pd.StringDtype) or \
+            values.dtype == object else values.astype("object")
         try:
             codes, uniques = pd.factorize(obj, use_na_sentinel=True)
         except TypeError:  # unhashable values: parse them as text

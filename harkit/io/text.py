@@ -182,7 +182,7 @@ class _TextFile:
         if not len(frame):
             return np.zeros(0, dtype=bool)
         clean = [n.strip().lstrip("\ufeff").strip() for n in names]
-        first = frame[0].astype(object)
+        first = frame[0]
         cand = np.flatnonzero(first.isin({names[0], clean[0], "\ufeff" + clean[0]}).to_numpy())
         out = np.zeros(len(frame), dtype=bool)
         for i in cand:
@@ -326,9 +326,9 @@ class _TextFile:
                     quoted_strings_can_be_null=False, check_utf8=True))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        # Object columns of str, as the reference parser gives (pandas 3 would infer str).
-        return pd.DataFrame({i: pd.Series(_shared_strings(table.column(i)), dtype=object)
-                             for i in range(self.ncols)})
+        # The text stays in Arrow's buffers (Arrow-backed ``string``, never missing): the
+        # later steps check and convert it there, or once per distinct value.
+        return pd.DataFrame({i: arrow_strings(table.column(i)) for i in range(self.ncols)})
 
     def agrees(self, df: pd.DataFrame, units: Units, payload: bytes) -> bool:
         """Whether the parser returned one row per record, with the record's line breaks."""
@@ -338,7 +338,8 @@ class _TextFile:
             return True  # no quoted line breaks: a merged or split row changes the count
         breaks = np.zeros(len(df), dtype=np.int64)
         for c in df.columns:
-            arr = pa.array(df[c].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            arr = pa.array(df[c], from_pandas=True) if isinstance(df[c].dtype, pd.StringDtype) \
+                else pa.array(df[c].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
             breaks += pc.count_substring(arr, "\n").fill_null(0).to_numpy(zero_copy_only=False)
         return bool((breaks == units.last_line - units.line).all())
 
@@ -350,29 +351,15 @@ class _TextFile:
         return pd.DataFrame(rows, columns=range(self.ncols), dtype=object)
 
 
-#: A column with at most this share of distinct values is built from its distinct values.
-SHARED_SHARE = 0.5
 
 
-def _shared_strings(col: pa.ChunkedArray) -> np.ndarray:
-    """A text column as Python strings; a repeated value is one shared string object.
-
-    Codes, code systems, dates and institutions repeat: one ``str`` per distinct value
-    (and a pointer per row) instead of one per row saves most of a column's memory, and
-    hashing it later (factorize, lookups) reuses each string's cached hash.
-    """
-    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    if len(arr) < 1024:
-        return arr.to_numpy(zero_copy_only=False)
-    # Identifiers are nearly all distinct: a look at the first values spares encoding them.
-    head = arr.slice(0, 4096)
-    if pc.count_distinct(head).as_py() > SHARED_SHARE * len(head):
-        return arr.to_numpy(zero_copy_only=False)
-    enc = pc.dictionary_encode(arr)
-    if len(enc.dictionary) > SHARED_SHARE * len(arr):
-        return arr.to_numpy(zero_copy_only=False)  # mostly distinct (identifiers)
-    values = enc.dictionary.to_numpy(zero_copy_only=False)
-    return values[enc.indices.to_numpy(zero_copy_only=False)]
+def arrow_strings(col: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """Arrow text as an Arrow-backed ``string`` column, without a Python string per row."""
+    if isinstance(col, pa.Array):
+        col = pa.chunked_array([col])
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = col.cast(pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(col), copy=False)
 
 
 def _spans(units: Units) -> dict[int, int]:
