@@ -336,7 +336,9 @@ def _parsed_frame(y: np.ndarray, m: np.ndarray, d: np.ndarray, p: np.ndarray,
             "date": pd.Series(udates[idx], index=index, dtype="datetime64[ns]"),
             "precision": pd.Series(
                 pd.Categorical.from_codes(p[idx], dtype=_PRECISION_DTYPE), index=index),
-            "error": pd.Series(err[idx], index=index, dtype="string"),
+            # The distinct reasons as ``string``, taken per row (no string object made
+            # per row).
+            "error": pd.Series(pd.array(err, dtype="string").take(idx), index=index),
         },
         index=index,
     )

@@ -300,10 +300,21 @@ class Converter:
     def category(self, raw_col: str, canon: str, code: pd.Series | None = None) -> pd.Series:
         codes, uniques = self.distinct(raw_col)
         table = _lookup_table(canon)
-        per_value = np.array([_lookup(table, v) for v in uniques] + [None], dtype=object)
-        mapped = per_value[codes]  # code -1 (missing) picks the appended None
-        unknown = mapped == _UNKNOWN
-        blank = pd.isna(mapped)
+        col = schema.TABLES[self.table].column(canon)
+        dtype = schema.dtype_of(col)
+        where = {c: k for k, c in enumerate(dtype.categories)}
+        # Each distinct value looked up once: its category's code, -1 when blank, -2
+        # when outside the coding; the rows get codes, never a string each.
+        looked = [_lookup(table, v) for v in uniques]
+        outside = [v for v in looked if isinstance(v, str) and v != _UNKNOWN
+                   and v not in where]
+        if outside:
+            raise ValueError(f"column {canon!r}: values outside the categories: {outside[:5]}")
+        per_value = np.array([-1 if v is None else -2 if v == _UNKNOWN else where[v]
+                              for v in looked] + [-1], dtype=np.int16)
+        mapped = per_value[codes]  # code -1 (missing) picks the appended blank
+        unknown = mapped == -2
+        blank = mapped == -1
         label = _CATEGORY_LABEL[canon]
         if canon == "code_system":
             self.reject(unknown, raw_col, "code system not ICD-6 to ICD-10 or uncoded",
@@ -311,15 +322,15 @@ class Converter:
             if code is not None:
                 # Blank system with a blank code is an uncoded entry; with a code, the
                 # system is left to be inferred (harkit.icd).
-                mapped[blank & code.isna().to_numpy()] = "none"
+                mapped[blank & code.isna().to_numpy()] = where["none"]
         else:
             self.reject(unknown, raw_col, f"unknown {label} code",
                         self.text(raw_col) if unknown.any() else None)
-        mapped[unknown] = None
-        col = schema.TABLES[self.table].column(canon)
+        mapped[unknown] = -1
         if not col.nullable:
             self.reject(blank, raw_col, "missing required value", None)
-        return pd.Series(mapped, index=self.raw.frame.index, dtype=object)
+        return pd.Series(pd.Categorical.from_codes(mapped, dtype=dtype),
+                         index=self.raw.frame.index)
 
     def integer(self, raw_col: str, canon: str) -> pd.Series:
         # Each distinct value is read once (comma as decimal mark; "3.0" is whole).
