@@ -111,7 +111,8 @@ class _TextFile:
                  bad: np.ndarray) -> None:
         self.name, self.buf, self.delim, self.decoding = name, buf, delim, decoding
         self.bad = bad
-        self.units = split_units(buf, delim)
+        self.units: Units | None = split_units(buf, delim)
+        self.ends_with_newline = self.units.ends_with_newline
         self.notes: list[Finding] = []
         if decoding.guessed:
             self.notes.append((None, None, f"read as {decoding.label}: {decoding.evidence}"))
@@ -153,6 +154,9 @@ class _TextFile:
         if looks_headerless(names, nxt):
             return self.reject_all(u.take(~u.blank), HEADERLESS,
                                    [f"column_{i + 1}" for i in range(len(names))])
+        # From here on the records are in ``data``: the file's own list is let go.
+        del u
+        self.units = None
         self.ncols = len(names)
         reason, column = self.problems(data, names)
         too_many = (data.fields > self.ncols).mean() if len(data) else 0.0
@@ -160,6 +164,9 @@ class _TextFile:
             return self.reject_all(data, f"the header has {self.ncols} names but "
                                          f"{too_many:.0%} of rows have more fields: a column "
                                          "name is missing from the header", names)
+        # Separator positions (one per field: the largest array here) serve only the
+        # checks above; let them go before the parser needs its memory.
+        data.separators = np.zeros(0, dtype=np.int64)
         ok = np.equal(reason, None)
         frame = self.parse(data.take(ok))
         again = self.repeated_header(frame, names)
@@ -251,7 +258,7 @@ class _TextFile:
 
     def at_cut_end(self, units: Units) -> bool:
         """Whether the last of ``units`` is the file's last line, with no line break."""
-        return bool(len(units)) and not self.units.ends_with_newline and \
+        return bool(len(units)) and not self.ends_with_newline and \
             units.end[-1] >= len(self.buf.rstrip(b"\r"))
 
     # --- notes on what is kept ----------------------------------------------------------
@@ -322,7 +329,7 @@ class _TextFile:
                     double_quote=True, escape_char=False, newlines_in_values=quoted,
                     ignore_empty_lines=False),
                 convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                    column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False,
                     quoted_strings_can_be_null=False, check_utf8=True))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
@@ -373,7 +380,11 @@ def _gather(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> bytes:
         return b""
     n = len(b)
     if (start[1:] == end[:-1] + 1).all() and (b[end[:-1]] == LF).all():
-        return b[start[0]:end[-1]].tobytes() + b"\n"  # consecutive records, LF endings
+        # Consecutive records, LF endings: one copy of the stretch (with the last line
+        # feed when the file has it, else one added).
+        if end[-1] < n and b[end[-1]] == LF:
+            return b[start[0]:end[-1] + 1].tobytes()
+        return b[start[0]:end[-1]].tobytes() + b"\n"
     mark = np.zeros(n + 1, dtype=np.int8)
     mark[start] += 1
     mark[end] -= 1
