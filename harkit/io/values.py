@@ -160,8 +160,25 @@ def _arrow_backed(s: pd.Series) -> pa.Array | None:
             isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype) or
                                                   pa.types.is_large_string(dtype.pyarrow_dtype)):
         arr = pa.array(s.array)
-        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        # The chunks are used as they are (Arrow's kernels take chunked arrays): no copy.
+        if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 1:
+            return arr.chunk(0)
+        return arr
     return None
+
+
+def _blank(arr: pa.Array | pa.ChunkedArray, trim: bool) -> pa.Array | pa.ChunkedArray:
+    """Missing or empty values (also blanks only, when ``trim``), without a trimmed copy."""
+    empty = pc.equal(pc.binary_length(arr), 0)
+    if trim:
+        empty = pc.or_(empty, pc.utf8_is_space(arr))
+    return pc.fill_null(empty, True)
+
+
+def _null_where(arr: pa.Array | pa.ChunkedArray, blank: pa.Array | pa.ChunkedArray,
+                any_blank: bool) -> pa.Array | pa.ChunkedArray:
+    """``arr`` with nulls where ``blank`` (the array itself when nothing is blank)."""
+    return pc.if_else(blank, pa.scalar(None, arr.type), arr) if any_blank else arr
 
 
 def _string_series(arr: pa.Array, index: pd.Index) -> pd.Series:
@@ -268,9 +285,9 @@ class Converter:
             # Trimmed and checked on the Arrow array (one pass from Python strings at
             # most), and handed on as Arrow-backed ``string`` where pandas has it.
             arr = pc.utf8_trim_whitespace(arr)
-            blank_a = pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True)
+            blank_a = _blank(arr, trim=False)
             blank = blank_a.to_numpy(zero_copy_only=False)
-            out = _string_series(pc.if_else(blank_a, pa.scalar(None, arr.type), arr),
+            out = _string_series(_null_where(arr, blank_a, bool(blank.any())),
                                  self.raw.frame.index)
         else:
             s = strip(self.text(raw_col))
@@ -284,9 +301,8 @@ class Converter:
     def string(self, raw_col: str, canon: str) -> pd.Series:
         arr = self._arrow_text(raw_col)
         if arr is not None:
-            text = arr if canon in FREE_TEXT else pc.utf8_trim_whitespace(arr)
-            blank_a = pc.fill_null(pc.equal(pc.utf8_length(text), 0), True)
-            return _string_series(pc.if_else(blank_a, pa.scalar(None, arr.type), arr),
+            blank_a = _blank(arr, trim=canon not in FREE_TEXT)
+            return _string_series(_null_where(arr, blank_a, bool(pc.any(blank_a).as_py())),
                                   self.raw.frame.index)
         t = self.text(raw_col)
         # Values are kept as delivered (codes too: "h25.9 " is harkit.icd's to normalise);
