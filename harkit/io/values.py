@@ -153,6 +153,15 @@ def _spread(per_value: np.ndarray, codes: np.ndarray, missing: object) -> np.nda
     return full[codes]
 
 
+def _parse_distinct(codes: np.ndarray, uniques: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """:func:`harkit.dates.parse_partial_dates` of a column given as codes into its
+    distinct values (code -1: missing): each value parsed once, the rows taken."""
+    per_value = dates.parse_partial_dates(pd.Series(np.append(uniques, None), dtype=object))
+    out = per_value.take(np.where(codes < 0, len(uniques), codes))
+    out.index = index
+    return out
+
+
 def _arrow_backed(s: pd.Series) -> pa.Array | None:
     """The column's Arrow text when it already is Arrow-backed (else None)."""
     dtype = s.dtype
@@ -386,7 +395,15 @@ class Converter:
         order = sorted(raw_cols, key=lambda c: schema.fold_name(c) in YEAR_COLUMNS)
         first = order[0]
         frame = self.raw.frame
-        parsed = dates.parse_partial_dates(frame[first])
+        src = frame[first]
+        first_distinct = None
+        if isinstance(src.dtype, pd.StringDtype) or (self.raw.is_text and
+                                                     pd.api.types.is_object_dtype(src.dtype)):
+            # Text: factorized once, for the parse and for the delivered text alike.
+            first_distinct = self.distinct(first)
+            parsed = _parse_distinct(*first_distinct, frame.index)
+        else:
+            parsed = dates.parse_partial_dates(src)
         used = np.zeros(len(frame), dtype=np.int64)  # which of ``order`` each row came from
         for k, other in enumerate(order[1:], 1):
             fill = (parsed["precision"] == "missing").to_numpy() & parsed["error"].isna() \
@@ -401,7 +418,7 @@ class Converter:
         # The delivered text, kept for rejects of later rules and masked only there (a
         # date's text is nearly unique per row: masking all of it would cost a regex per
         # row); held as categories, with a string per distinct value only.
-        mask = self._delivered(order, used)
+        mask = self._delivered(order, used, first_distinct)
         err = parsed["error"]
         bad = err.notna().to_numpy()
         if bad.any():
@@ -427,10 +444,12 @@ class Converter:
             d, p = dates.coarsen(d, p, pd.Series(declared, index=d.index))
         return d, p, mask
 
-    def _delivered(self, order: list[str], used: np.ndarray) -> pd.Series:
+    def _delivered(self, order: list[str], used: np.ndarray,
+                   first_distinct: tuple[np.ndarray, np.ndarray] | None) -> pd.Series:
         """The delivered text of a date (``""`` where missing), as categories."""
         frame = self.raw.frame
-        codes, uniques = self.distinct(order[0])
+        codes, uniques = first_distinct if first_distinct is not None else \
+            self.distinct(order[0])
         if used.any():
             # Some rows were filled from a year column: join the texts row by row.
             text = _spread(uniques, codes, "")
