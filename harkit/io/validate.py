@@ -128,7 +128,9 @@ def _validate(name: str, table: pd.DataFrame, key_unique: bool) -> None:
     sch = schema.pandera_schema(name)  # a fresh schema object: changing it is local
     if sch.unique and (key_unique or _unique_by_arrow(table, list(sch.unique))):
         sch.unique = None  # proven; pandas' hashing of millions of ids is slow
-    sch.validate(table, lazy=True)
+    # In place: the schema coerces nothing (``coerce=False``), and a copy of a table of
+    # millions of rows would only be checked and thrown away.
+    sch.validate(table, lazy=True, inplace=True)
 
 
 def _table_keys(t: _Table) -> pa.Array | None:
