@@ -85,7 +85,7 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
     Returns
     -------
     pandas.Series
-        Object dtype of ``str``.
+        ``str`` values: object dtype, or the text file's own (Arrow-backed) column.
     """
     if is_text:
         return s
