@@ -108,6 +108,14 @@ def _as_arrow(s: pd.Series, is_text: bool) -> tuple[pa.Array, np.ndarray | None]
     return pa.array(uniques, type=pa.string(), from_pandas=True), counts
 
 
+#: First bytes a valid number can start with, before trimming: a digit, or the first byte
+#: of a blank (ASCII controls and space; U+0085 and U+00A0 start with C2, U+1680 and
+#: U+180E with E1, U+2000-U+205F with E2, U+3000 with E3; EF for U+FEFF, to be safe).
+_FIRST_BYTES = pa.array([bytes([b]) for b in [*range(0x21), *range(0x30, 0x3A),
+                                              0xC2, 0xE1, 0xE2, 0xE3, 0xEF]],
+                        type=pa.large_binary())
+
+
 def _column_counts(arr: pa.Array, weights: np.ndarray | None = None) -> tuple[int, int]:
     """(non-empty values, valid identity numbers) of one column; (0, 0) without any
     valid number (then the non-empty values do not matter and are not counted).
@@ -120,17 +128,29 @@ def _column_counts(arr: pa.Array, weights: np.ndarray | None = None) -> tuple[in
                                                False)).as_py():
         return 0, 0
     w = np.ones(len(arr), dtype=np.int64) if weights is None else weights
-    length = pc.fill_null(pc.utf8_length(arr), 0)
+    # Only a value starting with a digit or a blank can be a number once trimmed: free
+    # text (which starts with a letter) is passed over on its first byte.
+    first = pc.binary_slice(arr.cast(pa.large_binary()), 0, 1)
+    maybe = pc.fill_null(pc.is_in(first, value_set=_FIRST_BYTES), False)
+    maybe_np = maybe.to_numpy(zero_copy_only=False)
+    if not maybe_np.any():
+        return 0, 0
+    cand = pc.filter(arr, maybe)
     # Only short values can be numbers: trim those alone (a text column may be huge).
-    short = pc.less_equal(length, _SHORT)
-    w_short = w[short.to_numpy(zero_copy_only=False)]
-    trimmed = pc.utf8_trim_whitespace(pc.filter(arr, short))
-    valid = int(w_short[valid_identity_numbers(trimmed)].sum())
+    short = pc.less_equal(pc.fill_null(pc.utf8_length(cand), 0), _SHORT)
+    w_cand = w[maybe_np][short.to_numpy(zero_copy_only=False)]
+    valid = int(w_cand[valid_identity_numbers(
+        pc.utf8_trim_whitespace(pc.filter(cand, short)))].sum())
     if not valid:
         return 0, 0
-    filled = int(w.sum() - w_short.sum())
+    # Numbers found (rare): count the non-empty values of the whole column.
+    length = pc.fill_null(pc.utf8_length(arr), 0)
+    short_all = pc.less_equal(length, _SHORT)
+    w_short = w[short_all.to_numpy(zero_copy_only=False)]
+    trimmed = pc.utf8_trim_whitespace(pc.filter(arr, short_all))
     nonblank = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
-    filled += int(w_short[nonblank.to_numpy(zero_copy_only=False)].sum())
+    filled = int(w.sum() - w_short.sum()) + int(
+        w_short[nonblank.to_numpy(zero_copy_only=False)].sum())
     return filled, valid
 
 
