@@ -137,12 +137,18 @@ def distinct_text(s: pd.Series, is_text: bool) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    if dtype == "datetime64[ns]" and not (np.asarray(uniques).view("int64")
-                                          % 1_000_000_000).any():
-        text = np.asarray(np.datetime_as_string(np.asarray(uniques), unit="s"), dtype=object)
-    else:
-        text = np.array([_one_text(u) for u in uniques], dtype=object)
+    if dtype == "datetime64[ns]":
+        return np.asarray(codes, dtype=np.int64), _datetime_text(np.asarray(uniques))
+    text = np.array([_one_text(u) for u in uniques], dtype=object)
     return np.asarray(codes, dtype=np.int64), text
+
+
+def _datetime_text(uniques: np.ndarray) -> np.ndarray:
+    """``datetime64[ns]`` values as :func:`_one_text` writes them (object array)."""
+    if not (uniques.view("int64") % 1_000_000_000).any():
+        # Whole seconds: numpy writes them as Timestamp.isoformat does, all at once.
+        return np.asarray(np.datetime_as_string(uniques, unit="s"), dtype=object)
+    return np.array([_one_text(u) for u in uniques], dtype=object)
 
 
 def _spread(per_value: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
@@ -155,8 +161,13 @@ def _spread(per_value: np.ndarray, codes: np.ndarray, missing: object) -> np.nda
 
 def _parse_distinct(codes: np.ndarray, uniques: np.ndarray, index: pd.Index) -> pd.DataFrame:
     """:func:`harkit.dates.parse_partial_dates` of a column given as codes into its
-    distinct values (code -1: missing): each value parsed once, the rows taken."""
-    per_value = dates.parse_partial_dates(pd.Series(np.append(uniques, None), dtype=object))
+    distinct values (text, or ``datetime64[ns]``; code -1: missing): each value parsed
+    once, the rows taken."""
+    if uniques.dtype == "datetime64[ns]":
+        with_missing = pd.Series(np.append(uniques, np.datetime64("NaT", "ns")))
+    else:
+        with_missing = pd.Series(np.append(uniques, None), dtype=object)
+    per_value = dates.parse_partial_dates(with_missing)
     out = per_value.take(np.where(codes < 0, len(uniques), codes))
     out.index = index
     return out
@@ -402,6 +413,13 @@ class Converter:
             # Text: factorized once, for the parse and for the delivered text alike.
             first_distinct = self.distinct(first)
             parsed = _parse_distinct(*first_distinct, frame.index)
+        elif src.dtype == "datetime64[ns]":
+            # Datetimes: factorized once, for the parse and for the delivered text alike.
+            codes, uniques = pd.factorize(src, use_na_sentinel=True)
+            codes = np.asarray(codes, dtype=np.int64)
+            uniques = np.asarray(uniques, dtype="datetime64[ns]")
+            parsed = _parse_distinct(codes, uniques, frame.index)
+            first_distinct = (codes, _datetime_text(uniques))
         else:
             parsed = dates.parse_partial_dates(src)
         used = np.zeros(len(frame), dtype=np.int64)  # which of ``order`` each row came from
