@@ -295,8 +295,10 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
             udt.day.to_numpy(dtype="int64"))
         return _parsed_frame(y, m, d, p, err, codes, index, n)
     else:
-        obj = values.astype("object") if not isinstance(values.dtype, np.dtype) or \
-            values.dtype != object else values
+        # Text (object or Arrow-backed ``string``) is factorized as it is: a Python
+        # string per distinct value only; other extension types go through objects.
+        obj = values if isinstance(values.dtype, pd.StringDtype) or \
+            values.dtype == object else values.astype("object")
         try:
             codes, uniques = pd.factorize(obj, use_na_sentinel=True)
         except TypeError:  # unhashable values: parse them as text
@@ -334,7 +336,9 @@ def _parsed_frame(y: np.ndarray, m: np.ndarray, d: np.ndarray, p: np.ndarray,
             "date": pd.Series(udates[idx], index=index, dtype="datetime64[ns]"),
             "precision": pd.Series(
                 pd.Categorical.from_codes(p[idx], dtype=_PRECISION_DTYPE), index=index),
-            "error": pd.Series(err[idx], index=index, dtype="string"),
+            # The distinct reasons as ``string``, taken per row (no string object made
+            # per row).
+            "error": pd.Series(pd.array(err, dtype="string").take(idx), index=index),
         },
         index=index,
     )

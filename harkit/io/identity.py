@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from harkit.extract import IDENTITY_NOTE
 from harkit.io.raw import RawFile
 from harkit.io.rejects import safe_name
-from harkit.io.values import to_text
+from harkit.io.values import distinct_text
 from harkit.privacy import DisclosureWarning
 
 #: Share of a column's non-empty values that must be valid identity numbers.
@@ -85,30 +85,72 @@ def _checks(d: np.ndarray) -> np.ndarray:
         (k2 == d[:, 10])
 
 
-def _as_arrow(s: pd.Series, is_text: bool) -> pa.Array:
-    """Values as arrow text (null for missing)."""
+def _as_arrow(s: pd.Series, is_text: bool) -> tuple[pa.Array, np.ndarray | None]:
+    """Values as Arrow text (null for missing), and how many rows each stands for.
+
+    Text columns are handed over as they are (one value per row, no weights); other
+    columns as their distinct values written as text, with the count of each.
+    """
     if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)):
         arr = pa.array(s, from_pandas=True)  # already Arrow-backed or typed text
         if isinstance(arr, pa.ChunkedArray):  # pandas 3's ``str`` hands its chunks over
             arr = arr.combine_chunks()
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-            return arr
-    t = to_text(s, is_text)
-    if not is_text and pd.api.types.is_numeric_dtype(s.dtype):
+            return arr, None
+    if is_text and pd.api.types.is_object_dtype(s.dtype):
+        return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True), None
+    codes, uniques = distinct_text(s, is_text)
+    if pd.api.types.is_numeric_dtype(s.dtype):
         # A number loses the leading zero of a day 01-09.
-        t = t.map(lambda v: v.zfill(11) if len(v) == 10 else v)
-    return pa.array(t.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        uniques = np.array([v.zfill(11) if len(v) == 10 else v for v in uniques],
+                           dtype=object)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    return pa.array(uniques, type=pa.string(), from_pandas=True), counts
 
 
-def _column_counts(arr: pa.Array) -> tuple[int, int]:
-    """(non-empty values, valid identity numbers) of one column."""
-    length = pc.fill_null(pc.utf8_length(arr), 0)
+#: First bytes a valid number can start with, before trimming: a digit, or the first byte
+#: of a blank (ASCII controls and space; U+0085 and U+00A0 start with C2, U+1680 and
+#: U+180E with E1, U+2000-U+205F with E2, U+3000 with E3; EF for U+FEFF, to be safe).
+_FIRST_BYTES = pa.array([bytes([b]) for b in [*range(0x21), *range(0x30, 0x3A),
+                                              0xC2, 0xE1, 0xE2, 0xE3, 0xEF]],
+                        type=pa.large_binary())
+
+
+def _column_counts(arr: pa.Array, weights: np.ndarray | None = None) -> tuple[int, int]:
+    """(non-empty values, valid identity numbers) of one column; (0, 0) without any
+    valid number (then the non-empty values do not matter and are not counted).
+
+    ``weights``: how many rows each value stands for (default one each).
+    """
+    # A number has 11 ASCII digits: a column of shorter values (codes, dates, most
+    # identifiers) is told apart from the lengths in its offsets alone.
+    if not len(arr) or not pc.any(pc.fill_null(pc.greater_equal(pc.binary_length(arr), 11),
+                                               False)).as_py():
+        return 0, 0
+    w = np.ones(len(arr), dtype=np.int64) if weights is None else weights
+    # Only a value starting with a digit or a blank can be a number once trimmed: free
+    # text (which starts with a letter) is passed over on its first byte.
+    first = pc.binary_slice(arr.cast(pa.large_binary()), 0, 1)
+    maybe = pc.fill_null(pc.is_in(first, value_set=_FIRST_BYTES), False)
+    maybe_np = maybe.to_numpy(zero_copy_only=False)
+    if not maybe_np.any():
+        return 0, 0
+    cand = pc.filter(arr, maybe)
     # Only short values can be numbers: trim those alone (a text column may be huge).
-    short = pc.less_equal(length, _SHORT)
-    trimmed = pc.utf8_trim_whitespace(pc.filter(arr, short))
-    filled = pc.sum(pc.greater(length, _SHORT)).as_py() or 0
-    filled += pc.sum(pc.greater(pc.fill_null(pc.utf8_length(trimmed), 0), 0)).as_py() or 0
-    valid = int(valid_identity_numbers(trimmed).sum()) if filled else 0
+    short = pc.less_equal(pc.fill_null(pc.utf8_length(cand), 0), _SHORT)
+    w_cand = w[maybe_np][short.to_numpy(zero_copy_only=False)]
+    valid = int(w_cand[valid_identity_numbers(
+        pc.utf8_trim_whitespace(pc.filter(cand, short)))].sum())
+    if not valid:
+        return 0, 0
+    # Numbers found (rare): count the non-empty values of the whole column.
+    length = pc.fill_null(pc.utf8_length(arr), 0)
+    short_all = pc.less_equal(length, _SHORT)
+    w_short = w[short_all.to_numpy(zero_copy_only=False)]
+    trimmed = pc.utf8_trim_whitespace(pc.filter(arr, short_all))
+    nonblank = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
+    filled = int(w.sum() - w_short.sum()) + int(
+        w_short[nonblank.to_numpy(zero_copy_only=False)].sum())
     return filled, valid
 
 
@@ -129,7 +171,7 @@ def identity_columns(raw: RawFile) -> list[str]:
         if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_bool_dtype(dtype) \
                 or pd.api.types.is_timedelta64_dtype(dtype):
             continue  # as text these are never 11 digits: nothing to look at
-        filled, valid = _column_counts(_as_arrow(raw.frame[col], raw.is_text))
+        filled, valid = _column_counts(*_as_arrow(raw.frame[col], raw.is_text))
         if valid and valid >= IDENTITY_SHARE * filled:
             found.append(str(col))
     return found

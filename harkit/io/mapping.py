@@ -210,7 +210,8 @@ def _infer_cause_lines(data: pd.DataFrame, mapping: dict) -> pd.DataFrame:
         ct = data["cause_type"]
         line = ct.eq("contributing").astype("int64")
         order = data.assign(_c=ct.eq("contributing")).groupby(
-            [data["person_id"].fillna(""), ct.fillna("")], sort=False).cumcount() + 1
+            [data["person_id"].fillna(""), ct.astype(object).fillna("")], sort=False
+        ).cumcount() + 1
         data["line"] = pd.Series(np.where(line == 1, order, 0), dtype="Int64")
     elif not has_type and not has_line:
         data["cause_type"] = "underlying"

@@ -30,7 +30,8 @@ class RawFile:
         File name (no folder), as it appears in rejects; ``book.xlsx[Sheet]`` for a
         worksheet of a workbook with several.
     frame : pandas.DataFrame
-        The rows read; for text files every value is a ``str`` (never NA).
+        The rows read; for text files every value is a ``str`` (never NA), held in
+        Arrow-backed ``string`` columns (object columns where a fallback parser served).
     lines : numpy.ndarray
         1-based line on which each row starts (header is line 1; Excel row numbers).
     is_text : bool

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from harkit import schema
 from harkit.errors import ExtractError
@@ -190,6 +191,9 @@ def read_extract(path: str | Path, *, strict: bool = False, progress: bool = Fal
         parts += new
         notes.append(_notes_frame(raw, new[0].table))
         del raw  # its text columns are converted: free them before the next file
+        # Arrow's allocator keeps freed memory for reuse; hand it back between files so
+        # that the peak is that of the largest file, not the sum of all.
+        pa.default_memory_pool().release_unused()
     delivered = {q.table for q in parts if q.table is not None}
     tables, reject_parts, row_counts = validate_parts(parts, delivered)
     rejects = finish_rejects(reject_parts)

@@ -79,7 +79,10 @@ class Units:
         return np.searchsorted(s, pos) - np.searchsorted(s, self.start[unit])
 
     def take(self, keep: np.ndarray) -> Units:
-        """The units where ``keep`` is true (separators are kept whole)."""
+        """The units where ``keep`` is true (separators are kept whole; all of them
+        kept: these units, not a copy)."""
+        if keep.dtype == bool and len(keep) == len(self.start) and keep.all():
+            return self
         return Units(self.start[keep], self.end[keep], self.line[keep], self.last_line[keep],
                      self.quoted[keep], self.span[keep], self.fields[keep], self.blank[keep],
                      self.separators, self.n_lines, self.ends_with_newline)
@@ -96,7 +99,7 @@ class _Quotes:
 
 
 def _quote_context(b: np.ndarray, delim: int) -> _Quotes:
-    q = np.flatnonzero(b == QUOTE).astype(_I64)
+    q = np.flatnonzero(b == QUOTE).astype(_I64, copy=False)
     n = len(b)
     if not len(q):
         empty = np.zeros(0, dtype=bool)
@@ -338,13 +341,15 @@ def split_units(buf: bytes, delim: str) -> Units:
     """
     b = np.frombuffer(buf, dtype=np.uint8)
     d = ord(delim)
-    nl = np.flatnonzero(b == LF).astype(_I64)
+    nl = np.flatnonzero(b == LF).astype(_I64, copy=False)
     none = np.zeros(0, dtype=_I64)
     qc = _quote_context(b, d) if b'"' in buf else _Quotes(none, *[none.astype(bool)] * 3)
     changes, damage = classify_quotes(b, d, qc) if len(qc.pos) else (none, none)
-    s = _Scan(b, d, nl, np.flatnonzero(b == d).astype(_I64), qc, changes, damage)
+    # The positions as int64 without a second copy (one per separator: the largest
+    # array here).
+    s = _Scan(b, d, nl, np.flatnonzero(b == d).astype(_I64, copy=False), qc, changes, damage)
     start, end, line, last = _records(s)
-    seps = s.delims[~s.delims_quoted]
+    seps = s.delims[~s.delims_quoted] if s.delims_quoted.any() else s.delims
     # Records touch (only a line break between them): count separators once, by the ends.
     fields = np.diff(np.searchsorted(seps, end), prepend=0) + 1
     blank = (end - start) == fields - 1  # separators only (a blank record has no quotes)

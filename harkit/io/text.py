@@ -111,7 +111,8 @@ class _TextFile:
                  bad: np.ndarray) -> None:
         self.name, self.buf, self.delim, self.decoding = name, buf, delim, decoding
         self.bad = bad
-        self.units = split_units(buf, delim)
+        self.units: Units | None = split_units(buf, delim)
+        self.ends_with_newline = self.units.ends_with_newline
         self.notes: list[Finding] = []
         if decoding.guessed:
             self.notes.append((None, None, f"read as {decoding.label}: {decoding.evidence}"))
@@ -153,6 +154,9 @@ class _TextFile:
         if looks_headerless(names, nxt):
             return self.reject_all(u.take(~u.blank), HEADERLESS,
                                    [f"column_{i + 1}" for i in range(len(names))])
+        # From here on the records are in ``data``: the file's own list is let go.
+        del u
+        self.units = None
         self.ncols = len(names)
         reason, column = self.problems(data, names)
         too_many = (data.fields > self.ncols).mean() if len(data) else 0.0
@@ -160,6 +164,9 @@ class _TextFile:
             return self.reject_all(data, f"the header has {self.ncols} names but "
                                          f"{too_many:.0%} of rows have more fields: a column "
                                          "name is missing from the header", names)
+        # Separator positions (one per field: the largest array here) serve only the
+        # checks above; let them go before the parser needs its memory.
+        data.separators = np.zeros(0, dtype=np.int64)
         ok = np.equal(reason, None)
         frame = self.parse(data.take(ok))
         again = self.repeated_header(frame, names)
@@ -182,7 +189,7 @@ class _TextFile:
         if not len(frame):
             return np.zeros(0, dtype=bool)
         clean = [n.strip().lstrip("\ufeff").strip() for n in names]
-        first = frame[0].astype(object)
+        first = frame[0]
         cand = np.flatnonzero(first.isin({names[0], clean[0], "\ufeff" + clean[0]}).to_numpy())
         out = np.zeros(len(frame), dtype=bool)
         for i in cand:
@@ -251,7 +258,7 @@ class _TextFile:
 
     def at_cut_end(self, units: Units) -> bool:
         """Whether the last of ``units`` is the file's last line, with no line break."""
-        return bool(len(units)) and not self.units.ends_with_newline and \
+        return bool(len(units)) and not self.ends_with_newline and \
             units.end[-1] >= len(self.buf.rstrip(b"\r"))
 
     # --- notes on what is kept ----------------------------------------------------------
@@ -322,13 +329,13 @@ class _TextFile:
                     double_quote=True, escape_char=False, newlines_in_values=quoted,
                     ignore_empty_lines=False),
                 convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                    column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False,
                     quoted_strings_can_be_null=False, check_utf8=True))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        # Object columns of str, as the reference parser gives (pandas 3 would infer str).
-        return pd.DataFrame({i: pd.Series(_shared_strings(table.column(i)), dtype=object)
-                             for i in range(self.ncols)})
+        # The text stays in Arrow's buffers (Arrow-backed ``string``, never missing): the
+        # later steps check and convert it there, or once per distinct value.
+        return pd.DataFrame({i: arrow_strings(table.column(i)) for i in range(self.ncols)})
 
     def agrees(self, df: pd.DataFrame, units: Units, payload: bytes) -> bool:
         """Whether the parser returned one row per record, with the record's line breaks."""
@@ -338,7 +345,8 @@ class _TextFile:
             return True  # no quoted line breaks: a merged or split row changes the count
         breaks = np.zeros(len(df), dtype=np.int64)
         for c in df.columns:
-            arr = pa.array(df[c].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            arr = pa.array(df[c], from_pandas=True) if isinstance(df[c].dtype, pd.StringDtype) \
+                else pa.array(df[c].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
             breaks += pc.count_substring(arr, "\n").fill_null(0).to_numpy(zero_copy_only=False)
         return bool((breaks == units.last_line - units.line).all())
 
@@ -350,29 +358,15 @@ class _TextFile:
         return pd.DataFrame(rows, columns=range(self.ncols), dtype=object)
 
 
-#: A column with at most this share of distinct values is built from its distinct values.
-SHARED_SHARE = 0.5
 
 
-def _shared_strings(col: pa.ChunkedArray) -> np.ndarray:
-    """A text column as Python strings; a repeated value is one shared string object.
-
-    Codes, code systems, dates and institutions repeat: one ``str`` per distinct value
-    (and a pointer per row) instead of one per row saves most of a column's memory, and
-    hashing it later (factorize, lookups) reuses each string's cached hash.
-    """
-    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    if len(arr) < 1024:
-        return arr.to_numpy(zero_copy_only=False)
-    # Identifiers are nearly all distinct: a look at the first values spares encoding them.
-    head = arr.slice(0, 4096)
-    if pc.count_distinct(head).as_py() > SHARED_SHARE * len(head):
-        return arr.to_numpy(zero_copy_only=False)
-    enc = pc.dictionary_encode(arr)
-    if len(enc.dictionary) > SHARED_SHARE * len(arr):
-        return arr.to_numpy(zero_copy_only=False)  # mostly distinct (identifiers)
-    values = enc.dictionary.to_numpy(zero_copy_only=False)
-    return values[enc.indices.to_numpy(zero_copy_only=False)]
+def arrow_strings(col: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """Arrow text as an Arrow-backed ``string`` column, without a Python string per row."""
+    if isinstance(col, pa.Array):
+        col = pa.chunked_array([col])
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = col.cast(pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(col), copy=False)
 
 
 def _spans(units: Units) -> dict[int, int]:
@@ -386,7 +380,11 @@ def _gather(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> bytes:
         return b""
     n = len(b)
     if (start[1:] == end[:-1] + 1).all() and (b[end[:-1]] == LF).all():
-        return b[start[0]:end[-1]].tobytes() + b"\n"  # consecutive records, LF endings
+        # Consecutive records, LF endings: one copy of the stretch (with the last line
+        # feed when the file has it, else one added).
+        if end[-1] < n and b[end[-1]] == LF:
+            return b[start[0]:end[-1] + 1].tobytes()
+        return b[start[0]:end[-1]].tobytes() + b"\n"
     mark = np.zeros(n + 1, dtype=np.int8)
     mark[start] += 1
     mark[end] -= 1

@@ -114,7 +114,9 @@ def _unique_by_arrow(df: pd.DataFrame, key: list[str], arr: pa.Array | None = No
             return None
     if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
-    return pc.count_distinct(arr).as_py() == len(arr)
+    # ``unique`` builds the same hash table as ``count_distinct`` at a fraction of its
+    # time (pyarrow's count_distinct is a grouped aggregation, several times slower).
+    return len(pc.unique(arr)) == len(arr)
 
 
 def _validate(name: str, table: pd.DataFrame, key_unique: bool) -> None:
@@ -126,7 +128,9 @@ def _validate(name: str, table: pd.DataFrame, key_unique: bool) -> None:
     sch = schema.pandera_schema(name)  # a fresh schema object: changing it is local
     if sch.unique and (key_unique or _unique_by_arrow(table, list(sch.unique))):
         sch.unique = None  # proven; pandas' hashing of millions of ids is slow
-    sch.validate(table, lazy=True)
+    # In place: the schema coerces nothing (``coerce=False``), and a copy of a table of
+    # millions of rows would only be checked and thrown away.
+    sch.validate(table, lazy=True, inplace=True)
 
 
 def _table_keys(t: _Table) -> pa.Array | None:

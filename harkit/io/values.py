@@ -85,7 +85,7 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
     Returns
     -------
     pandas.Series
-        Object dtype of ``str``.
+        ``str`` values: object dtype, or the text file's own (Arrow-backed) column.
     """
     if is_text:
         return s
@@ -110,6 +110,69 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
                      dtype=object)
 
 
+def distinct_text(s: pd.Series, is_text: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's code and the distinct values as text: the values :func:`to_text`
+    gives, with a Python string per distinct value only.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        A delivered column.
+    is_text : bool
+        Whether it came from a text file.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Codes (``int64``, ``-1`` for a missing value, whose text is ``""``) and the
+        distinct values (object array of ``str``).
+    """
+    dtype = s.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.asarray(s.cat.codes, dtype=np.int64)
+        uniques = np.array([_one_text(v) for v in dtype.categories], dtype=object)
+        return codes, uniques
+    if isinstance(dtype, pd.StringDtype) or (is_text and pd.api.types.is_object_dtype(dtype)):
+        # Arrow-backed text is factorized by Arrow's hashing of the bytes.
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if dtype == "datetime64[ns]":
+        return np.asarray(codes, dtype=np.int64), _datetime_text(np.asarray(uniques))
+    text = np.array([_one_text(u) for u in uniques], dtype=object)
+    return np.asarray(codes, dtype=np.int64), text
+
+
+def _datetime_text(uniques: np.ndarray) -> np.ndarray:
+    """``datetime64[ns]`` values as :func:`_one_text` writes them (object array)."""
+    if not (uniques.view("int64") % 1_000_000_000).any():
+        # Whole seconds: numpy writes them as Timestamp.isoformat does, all at once.
+        return np.asarray(np.datetime_as_string(uniques, unit="s"), dtype=object)
+    return np.array([_one_text(u) for u in uniques], dtype=object)
+
+
+def _spread(per_value: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
+    """Per-distinct-value results spread back to the rows (``missing`` for code -1)."""
+    full = np.empty(len(per_value) + 1, dtype=per_value.dtype)
+    full[:-1] = per_value
+    full[-1] = missing
+    return full[codes]
+
+
+def _parse_distinct(codes: np.ndarray, uniques: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """:func:`harkit.dates.parse_partial_dates` of a column given as codes into its
+    distinct values (text, or ``datetime64[ns]``; code -1: missing): each value parsed
+    once, the rows taken."""
+    if uniques.dtype == "datetime64[ns]":
+        with_missing = pd.Series(np.append(uniques, np.datetime64("NaT", "ns")))
+    else:
+        with_missing = pd.Series(np.append(uniques, None), dtype=object)
+    per_value = dates.parse_partial_dates(with_missing)
+    out = per_value.take(np.where(codes < 0, len(uniques), codes))
+    out.index = index
+    return out
+
+
 def _arrow_backed(s: pd.Series) -> pa.Array | None:
     """The column's Arrow text when it already is Arrow-backed (else None)."""
     dtype = s.dtype
@@ -117,8 +180,25 @@ def _arrow_backed(s: pd.Series) -> pa.Array | None:
             isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype) or
                                                   pa.types.is_large_string(dtype.pyarrow_dtype)):
         arr = pa.array(s.array)
-        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        # The chunks are used as they are (Arrow's kernels take chunked arrays): no copy.
+        if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 1:
+            return arr.chunk(0)
+        return arr
     return None
+
+
+def _blank(arr: pa.Array | pa.ChunkedArray, trim: bool) -> pa.Array | pa.ChunkedArray:
+    """Missing or empty values (also blanks only, when ``trim``), without a trimmed copy."""
+    empty = pc.equal(pc.binary_length(arr), 0)
+    if trim:
+        empty = pc.or_(empty, pc.utf8_is_space(arr))
+    return pc.fill_null(empty, True)
+
+
+def _null_where(arr: pa.Array | pa.ChunkedArray, blank: pa.Array | pa.ChunkedArray,
+                any_blank: bool) -> pa.Array | pa.ChunkedArray:
+    """``arr`` with nulls where ``blank`` (the array itself when nothing is blank)."""
+    return pc.if_else(blank, pa.scalar(None, arr.type), arr) if any_blank else arr
 
 
 def _string_series(arr: pa.Array, index: pd.Index) -> pd.Series:
@@ -225,9 +305,9 @@ class Converter:
             # Trimmed and checked on the Arrow array (one pass from Python strings at
             # most), and handed on as Arrow-backed ``string`` where pandas has it.
             arr = pc.utf8_trim_whitespace(arr)
-            blank_a = pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True)
+            blank_a = _blank(arr, trim=False)
             blank = blank_a.to_numpy(zero_copy_only=False)
-            out = _string_series(pc.if_else(blank_a, pa.scalar(None, arr.type), arr),
+            out = _string_series(_null_where(arr, blank_a, bool(blank.any())),
                                  self.raw.frame.index)
         else:
             s = strip(self.text(raw_col))
@@ -241,9 +321,8 @@ class Converter:
     def string(self, raw_col: str, canon: str) -> pd.Series:
         arr = self._arrow_text(raw_col)
         if arr is not None:
-            text = arr if canon in FREE_TEXT else pc.utf8_trim_whitespace(arr)
-            blank_a = pc.fill_null(pc.equal(pc.utf8_length(text), 0), True)
-            return _string_series(pc.if_else(blank_a, pa.scalar(None, arr.type), arr),
+            blank_a = _blank(arr, trim=canon not in FREE_TEXT)
+            return _string_series(_null_where(arr, blank_a, bool(pc.any(blank_a).as_py())),
                                   self.raw.frame.index)
         t = self.text(raw_col)
         # Values are kept as delivered (codes too: "h25.9 " is harkit.icd's to normalise);
@@ -251,50 +330,75 @@ class Converter:
         blank = (t == "") if canon in FREE_TEXT else (strip(t) == "")
         return t.where(~blank.to_numpy(), None)
 
+    def distinct(self, raw_col: str) -> tuple[np.ndarray, np.ndarray]:
+        return distinct_text(self.raw.frame[raw_col], self.raw.is_text)
+
     def category(self, raw_col: str, canon: str, code: pd.Series | None = None) -> pd.Series:
-        t = self.text(raw_col)
+        codes, uniques = self.distinct(raw_col)
         table = _lookup_table(canon)
-        mapped = _map_unique(t, lambda v: _lookup(table, v))
-        unknown = mapped == _UNKNOWN
-        blank = pd.isna(mapped)
+        col = schema.TABLES[self.table].column(canon)
+        dtype = schema.dtype_of(col)
+        where = {c: k for k, c in enumerate(dtype.categories)}
+        # Each distinct value looked up once: its category's code, -1 when blank, -2
+        # when outside the coding; the rows get codes, never a string each.
+        looked = [_lookup(table, v) for v in uniques]
+        outside = [v for v in looked if isinstance(v, str) and v != _UNKNOWN
+                   and v not in where]
+        if outside:
+            raise ValueError(f"column {canon!r}: values outside the categories: {outside[:5]}")
+        per_value = np.array([-1 if v is None else -2 if v == _UNKNOWN else where[v]
+                              for v in looked] + [-1], dtype=np.int16)
+        mapped = per_value[codes]  # code -1 (missing) picks the appended blank
+        unknown = mapped == -2
+        blank = mapped == -1
         label = _CATEGORY_LABEL[canon]
         if canon == "code_system":
-            self.reject(unknown, raw_col, "code system not ICD-6 to ICD-10 or uncoded", t)
+            self.reject(unknown, raw_col, "code system not ICD-6 to ICD-10 or uncoded",
+                        self.text(raw_col) if unknown.any() else None)
             if code is not None:
                 # Blank system with a blank code is an uncoded entry; with a code, the
                 # system is left to be inferred (harkit.icd).
-                mapped[blank & code.isna().to_numpy()] = "none"
+                mapped[blank & code.isna().to_numpy()] = where["none"]
         else:
-            self.reject(unknown, raw_col, f"unknown {label} code", t)
-        mapped[unknown] = None
-        col = schema.TABLES[self.table].column(canon)
+            self.reject(unknown, raw_col, f"unknown {label} code",
+                        self.text(raw_col) if unknown.any() else None)
+        mapped[unknown] = -1
         if not col.nullable:
             self.reject(blank, raw_col, "missing required value", None)
-        return pd.Series(mapped, index=t.index, dtype=object)
+        return pd.Series(pd.Categorical.from_codes(mapped, dtype=dtype),
+                         index=self.raw.frame.index)
 
     def integer(self, raw_col: str, canon: str) -> pd.Series:
-        t = strip(self.text(raw_col))
-        blank = (t == "").to_numpy()
-        num = pd.to_numeric(t.str.replace(",", ".", regex=False).where(~blank, None),
-                            errors="coerce")
-        whole = num.notna() & (num == np.floor(num)) & (num.abs() < 2**62)
-        bad = ~blank & ~whole.to_numpy()
-        self.reject(bad, raw_col, "not a whole number", t)
-        out = pd.Series(pd.NA, index=t.index, dtype="Int64")
-        ok = whole.to_numpy()
-        out[ok] = num[ok].astype("int64")
+        # Each distinct value is read once (comma as decimal mark; "3.0" is whole).
+        codes, uniques = self.distinct(raw_col)
+        u = pd.Series(uniques, dtype=object).str.strip()
+        blank_u = (u == "").to_numpy(dtype=bool)
+        num = pd.to_numeric(u.str.replace(",", ".", regex=False).where(~blank_u, None),
+                            errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            whole_u = ~np.isnan(num) & (num == np.floor(num)) & (np.abs(num) < 2**62)
+        blank = _spread(blank_u, codes, True)
+        whole = _spread(whole_u, codes, False)
+        bad = ~blank & ~whole
+        self.reject(bad, raw_col, "not a whole number",
+                    self.text(raw_col) if bad.any() else None)
+        values = _spread(np.where(whole_u, num, 0).astype("int64"), codes, 0)
+        out = pd.Series(pd.arrays.IntegerArray(values, ~whole), index=self.raw.frame.index)
         if not schema.TABLES[self.table].column(canon).nullable:
             self.reject(blank, raw_col, "missing required value", None)
         return out
 
     def boolean(self, raw_col: str) -> pd.Series:
-        t = self.text(raw_col)
-        mapped = _map_unique(t, lambda v: None if v is None or not v.strip()
-                             else BOOL_VALUES.get(v.strip().lower(), _UNKNOWN))
+        codes, uniques = self.distinct(raw_col)
+        per_value = np.array([None if not v.strip() else
+                              BOOL_VALUES.get(v.strip().lower(), _UNKNOWN) for v in uniques]
+                             + [None], dtype=object)
+        mapped = per_value[codes]
         unknown = mapped == _UNKNOWN
-        self.reject(unknown, raw_col, "not a yes/no value", t)
+        self.reject(unknown, raw_col, "not a yes/no value",
+                    self.text(raw_col) if unknown.any() else None)
         mapped[unknown] = None
-        return pd.Series(mapped, index=t.index, dtype="boolean")
+        return pd.Series(mapped, index=self.raw.frame.index, dtype="boolean")
 
     def date(self, raw_cols: list[str], canon: str,
              declared_col: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -303,10 +407,23 @@ class Converter:
         first = order[0]
         frame = self.raw.frame
         src = frame[first]
-        parsed = dates.parse_partial_dates(src)
-        used_col = np.full(len(frame), first, dtype=object)
-        values = to_text(src, self.raw.is_text)
-        for other in order[1:]:
+        first_distinct = None
+        if isinstance(src.dtype, pd.StringDtype) or (self.raw.is_text and
+                                                     pd.api.types.is_object_dtype(src.dtype)):
+            # Text: factorized once, for the parse and for the delivered text alike.
+            first_distinct = self.distinct(first)
+            parsed = _parse_distinct(*first_distinct, frame.index)
+        elif src.dtype == "datetime64[ns]":
+            # Datetimes: factorized once, for the parse and for the delivered text alike.
+            codes, uniques = pd.factorize(src, use_na_sentinel=True)
+            codes = np.asarray(codes, dtype=np.int64)
+            uniques = np.asarray(uniques, dtype="datetime64[ns]")
+            parsed = _parse_distinct(codes, uniques, frame.index)
+            first_distinct = (codes, _datetime_text(uniques))
+        else:
+            parsed = dates.parse_partial_dates(src)
+        used = np.zeros(len(frame), dtype=np.int64)  # which of ``order`` each row came from
+        for k, other in enumerate(order[1:], 1):
             fill = (parsed["precision"] == "missing").to_numpy() & parsed["error"].isna() \
                 .to_numpy()
             if not fill.any():
@@ -315,30 +432,63 @@ class Converter:
             parsed.loc[fill, "date"] = p2.loc[fill, "date"]
             parsed.loc[fill, "precision"] = p2.loc[fill, "precision"]
             parsed.loc[fill, "error"] = p2.loc[fill, "error"]
-            values = values.where(~fill, to_text(frame[other], self.raw.is_text))
-            used_col[fill] = other
+            used[fill] = k
+        # The delivered text, kept for rejects of later rules and masked only there (a
+        # date's text is nearly unique per row: masking all of it would cost a regex per
+        # row); held as categories, with a string per distinct value only.
+        mask = self._delivered(order, used, first_distinct)
         err = parsed["error"]
         bad = err.notna().to_numpy()
         if bad.any():
-            for col in pd.unique(used_col[bad]):
-                m = bad & (used_col == col)
-                self.reject(m, col, err.to_numpy(dtype=object), values)
+            for k in np.unique(used[bad]):
+                m = bad & (used == k)
+                self.reject(m, order[k], err.to_numpy(dtype=object), mask.astype(object))
         d, p = parsed["date"], parsed["precision"]
         if declared_col is not None:
-            dt = self.text(declared_col)
-            mapped = _map_unique(dt, lambda v: None if v is None or not v.strip()
-                                 else PRECISION_VALUES.get(schema.fold_name(v), _UNKNOWN))
+            codes, uniques = self.distinct(declared_col)
+            per_value = np.array([None if not v.strip() else
+                                  PRECISION_VALUES.get(schema.fold_name(v), _UNKNOWN)
+                                  for v in uniques] + [None], dtype=object)
+            mapped = per_value[codes]
             unknown = mapped == _UNKNOWN
-            self.reject(unknown, declared_col, "unknown date precision code", dt)
-            mapped[unknown] = None
-            d, p = dates.coarsen(d, p, pd.Series(mapped, index=d.index))
-        # The delivered text, kept for rejects of later rules and masked only there (a
-        # date's text is nearly unique per row: masking all of it would cost a regex per
-        # row); held as categories, with no string per row.
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        mask = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques,
-                         dtype=object)), index=values.index)
+            self.reject(unknown, declared_col, "unknown date precision code",
+                        self.text(declared_col) if unknown.any() else None)
+            # Declared precision as codes of the canonical categories (-1: none declared).
+            prec = {c: i for i, c in enumerate(schema.PRECISION_CATEGORIES)}
+            code_of = np.array([prec.get(v, -1) if isinstance(v, str) else -1
+                                for v in per_value], dtype=np.int8)
+            declared = pd.Categorical.from_codes(code_of[codes],
+                                                 categories=schema.PRECISION_CATEGORIES)
+            d, p = dates.coarsen(d, p, pd.Series(declared, index=d.index))
         return d, p, mask
+
+    def _delivered(self, order: list[str], used: np.ndarray,
+                   first_distinct: tuple[np.ndarray, np.ndarray] | None) -> pd.Series:
+        """The delivered text of a date (``""`` where missing), as categories."""
+        frame = self.raw.frame
+        codes, uniques = first_distinct if first_distinct is not None else \
+            self.distinct(order[0])
+        if used.any():
+            # Some rows were filled from a year column: join the texts row by row.
+            text = _spread(uniques, codes, "")
+            for k in np.unique(used[used > 0]):
+                m = used == k
+                c2, u2 = self.distinct(order[k])
+                text[m] = _spread(u2, c2, "")[m]
+            codes, uniques = pd.factorize(text)
+            uniques = np.asarray(uniques, dtype=object)
+        elif len(set(uniques)) < len(uniques):
+            # Values of one text (1 and "1") made one category, missing read as "".
+            codes, uniques = pd.factorize(_spread(uniques, codes, ""))
+            uniques = np.asarray(uniques, dtype=object)
+        elif (codes < 0).any():
+            # A missing value reads as "" (a category of its own unless delivered too).
+            blank = np.flatnonzero(uniques == "")
+            if not len(blank):
+                uniques = np.append(uniques, np.array([""], dtype=object))
+            codes = np.where(codes < 0, blank[0] if len(blank) else len(uniques) - 1, codes)
+        cat = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+        return pd.Series(cat, index=frame.index)
 
 
 def convert(table: str, raw: RawFile, units: np.ndarray, mapping: dict[str, list[str]],
