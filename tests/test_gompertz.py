@@ -1,5 +1,7 @@
 """Tests of the window-conditional Gompertz MLE against scipy/statsmodels and a planted model."""
 
+import warnings
+
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -458,3 +460,19 @@ def test_per_person_scores_sum_to_the_gradient(makeham):
     scores = fn(theta, a, lo, hi, x, 60.0, scores=True)
     assert scores.shape == (len(a), theta.size)
     np.testing.assert_allclose(scores.sum(axis=0), -grad, rtol=1e-10, atol=1e-8)
+
+
+def test_barely_identified_group_warns():
+    data = _windowed_gompertz(2000, 11, log_hr=0.3)
+    # a group of four persons seen only in windows of one year around their deaths: the
+    # window-conditional likelihood holds almost nothing about their hazard level
+    data["tiny"] = 0.0
+    idx = data.index[:4]
+    data.loc[idx, "tiny"] = 1.0
+    data.loc[idx, "entry"] = data.loc[idx, "age_at_death"] - 0.5
+    data.loc[idx, "exit"] = data.loc[idx, "age_at_death"] + 0.5
+    with pytest.warns(RuntimeWarning, match="tiny .*barely identified"):
+        gompertz_window(data, "male + tiny", entry="entry", exit="exit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        gompertz_window(data.drop(columns="tiny"), "male", entry="entry", exit="exit")

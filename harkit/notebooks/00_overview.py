@@ -121,7 +121,7 @@ hk.privacy.suppress(per_series, ['persons', 'stays'])
 # %% [markdown]
 # ## Age at death
 #
-# A first look only. Mean ages at death compared between groups are biased in a decedents-only register (they mix the effect of the group with the birth cohorts the window lets in); the survival notebooks use truncation-aware methods instead.
+# A first look only. Mean ages at death compared between groups are biased in a decedents-only register (they mix the effect of the group with the birth cohorts the window lets in); the survival notebooks compare groups with a Gompertz hazard ratio fitted conditional on each person's window instead. Weighting ages at death by their windows (Efron-Petrosian) is less biased than the plain mean but does not recover the population mean here, because age at death also depends on the birth cohort.
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -85,7 +85,7 @@ sud = to2014[to2014.sud_episode]
 
 # %% [markdown]
 # When each treatment is first and last recorded on an episode of its setting (years shown only
-# when at least five episodes carry the treatment), how many episodes of the setting there are
+# when more episodes carry the treatment than the disclosure threshold, here 7), how many episodes of the setting there are
 # from that year, and the share treated.
 
 # %%
@@ -151,7 +151,8 @@ mix.table.pivot(index='period', columns='diagnosis_group', values='n')
 # contact, not a treatment of an episode. A treatment given on fewer than 50 substance-use
 # episodes in all (in this register buprenorphine, from 2002) has only small cells in
 # every period, which suppression cannot protect when the period totals are shown. The
-# era table below still gives both first years.
+# era table above gives the first year of opioid maintenance (1998); buprenorphine is given
+# on too few episodes for its years to be shown there.
 
 # %%
 given = to2014.loc[to2014.sud_episode, [c for c in to2014 if c.startswith('tx_')]].sum()
@@ -278,30 +279,34 @@ if truth is not None:
 # changed, apart from the planted eras.** On this synthetic register:
 #
 # * **Eras.** Disulfiram and detoxification are first recorded in 1950, outpatient counselling in
-#   1960, methadone in 1998 and buprenorphine in 2002: the planted start years, and the
-#   historical ones for LAR (nationwide methadone 1998, buprenorphine from 2002).
-# * **Institution stays** fell from 33-39 % of substance-use episodes before 1970 to 16-18 %
-#   after 2000, and disulfiram from 22-24 % to 9-13 %. Within their settings both stayed flat:
-#   60-71 % of inpatient episodes at addiction institutions had a stay (planted 0.70 for men and
-#   0.58 for women, about 0.67 at the fixture's quarter of women), and 22-29 % of alcohol
-#   episodes had disulfiram (planted 0.25). The fall is the case mix: fewer inpatient stays,
-#   more outpatient contacts and, from the 1970s, drug diagnoses. Standardised to the pooled
-#   alcohol/drug mix the disulfiram share stays between 17 and 23 % (expected 0.25 x the
-#   alcohol share of the standard, 19.3 %; the highest, 22.5 % in 2005-2009, rests on the
-#   fewest episodes and its interval covers 19.3).
-# * **Coercive admission** fell from 14-21 % of inpatient substance-use episodes before 1970 to
-#   2-3 % after (planted 0.15 and 0.03). The level-shift model puts this drop on the ICD-8
-#   changeover of 1969 (OR 0.20, 0.14-0.28; the planted step has OR 0.18): a changeover shift
-#   cannot be told apart from a real change in the same years, here the end of the
-#   *løsgjengerloven* regime. Disulfiram, defined by an alcohol diagnosis coded in four
-#   revisions, shows no shift at any changeover (ORs 1.00-1.22, every interval covering 1), as
-#   planted.
-# * **LAR.** Methadone reached 47-56 % of the opioid episodes at addiction institutions in
-#   2000-2014 (planted 0.50 for men, 0.43 for women) from a few hundred episodes, so the
-#   period-to-period swings are noise; buprenorphine 26-29 % of the opioid episodes without
-#   methadone in 2000-2009 (planted 0.30), from a few dozen episodes.
-# * Detoxification (33-39 %, planted 0.35), outpatient counselling (56-71 % from 1960, planted
-#   0.60) and psychiatric care (42-59 %, planted 0.50) show no trend.
+#   1960, methadone and the opioid maintenance spells in 1998: the planted start years, and the
+#   historical one for LAR (nationwide methadone 1998). Buprenorphine (planted from 2002) is on
+#   fewer than 8 episodes, too few for its years or share to be shown. Opioid maintenance has no
+#   setting of its own, so the era table counts it against all substance-use episodes from 1998
+#   (3.5 %): that is the share of episodes on which a spell began, not a treatment probability.
+# * **Institution stays** fell from 32-39 % of substance-use episodes in 1935-1969 to 13-18 %
+#   after 2000, and disulfiram from 23-27 % in 1950-1969 to 10-15 %. Within their settings both
+#   stayed level: 64-71 % of inpatient episodes at addiction institutions had a stay up to 1999,
+#   57 % and 76 % in the thin periods after 2000 (planted 0.70 for men and 0.58 for women, about
+#   0.67 at the fixture's quarter of women), and 22-29 % of alcohol episodes had disulfiram
+#   (planted 0.25). The fall is the case mix: fewer inpatient stays, more outpatient contacts
+#   and, from the 1970s, drug diagnoses. Standardised to the pooled alcohol/drug mix the
+#   disulfiram share stays between 17 and 23 % from 1950 (expected 0.25 x the alcohol share of
+#   the standard, 20.4 %; the lowest, 16.7 % in 2005-2009, and the highest, 23.4 % in 1995-1999,
+#   both have intervals covering 20.4).
+# * **Coercive admission** fell from 14-18 % of inpatient substance-use episodes before 1970 to
+#   2-5 % in 1970-1999 (planted 0.15 and 0.03; later periods are suppressed). The level-shift
+#   model puts this drop on the ICD-8 changeover of 1969 (OR 0.21, 0.16-0.28; the planted step
+#   has OR 0.18): a changeover shift cannot be told apart from a real change in the same years,
+#   here the end of the *løsgjengerloven* regime. Disulfiram, defined by an alcohol diagnosis
+#   coded in four revisions, shows no shift at any changeover (ORs 0.93-0.96, every interval
+#   covering 1), as planted.
+# * **LAR.** Methadone reached 50-60 % of the opioid episodes at addiction institutions in
+#   2000-2014 (planted 0.50 for men, 0.43 for women), from 185 episodes of that setting in all,
+#   so the period-to-period swings are noise. Buprenorphine cannot be read here (see Eras).
+# * Detoxification (32-38 % to 2009, planted 0.35; 46 % in the thin last period), outpatient
+#   counselling (56-65 % from 1960, planted 0.60) and psychiatric care (44-58 %, planted 0.50)
+#   show no trend.
 #
 # On a real extract the shares within the settings are the ones to compare across eras; the
 # shares of all substance-use episodes describe what care looked like, and they move with who

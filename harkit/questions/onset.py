@@ -437,8 +437,8 @@ def charlson_by_onset(cohort: pd.DataFrame, cut: float = 25.0) -> pd.DataFrame:
 def onset_hazard_ratio(cohort: pd.DataFrame, *, cut: float = 25.0,
                        truth_young: pd.Series | None = None,
                        adjust: str = "C(sex, Treatment('female')) + "
-                                     "C(substance_group, Treatment('alcohol')) + "
-                                     "charlson_score") -> pd.DataFrame:
+                                     "C(substance_group, Treatment('alcohol'))"
+                       ) -> pd.DataFrame:
     """Gompertz-window hazard ratio of young onset: fixed covariate, landmark, truth.
 
     Fits :func:`harkit.survival.gompertz_window` on persons with a substance-use diagnosis:
@@ -459,7 +459,10 @@ def onset_hazard_ratio(cohort: pd.DataFrame, *, cut: float = 25.0,
     truth_young : pandas.Series, optional
         True young-onset flag aligned with ``cohort`` (synthetic data).
     adjust : str
-        Adjustment terms (patsy); ``substance_group`` is derived when absent.
+        Adjustment terms (patsy); ``substance_group`` is derived when absent. The Charlson
+        score is not among them by default: it counts conditions recorded up to death and
+        so depends on the age at death itself. Standard errors are the sandwich
+        (``robust=True``).
 
     Returns
     -------
@@ -486,7 +489,7 @@ def onset_hazard_ratio(cohort: pd.DataFrame, *, cut: float = 25.0,
         variants.append(("truth: young onset", d, "truth_young", "entry_age"))
     rows = []
     for label, data, col, entry in variants:
-        g = survival.gompertz_window(data, f"{adjust} + {col}", entry=entry)
+        g = survival.gompertz_window(data, f"{adjust} + {col}", entry=entry, robust=True)
         r = g.table.set_index("term").loc[col]
         rows.append({"model": label, "persons": len(data), "log_hr": float(r["coef"]),
                      "se": float(r["se"]), "hazard_ratio": float(r["hazard_ratio"]),

@@ -550,7 +550,8 @@ def naive_hazard_ratio(cohort: pd.DataFrame,
     Returns
     -------
     pandas.DataFrame
-        One row per definition: ``definition``, ``log_hr``, ``se``, ``hazard_ratio``,
+        One row per definition (sandwich standard errors, ``robust=True``):
+        ``definition``, ``log_hr``, ``se``, ``hazard_ratio``,
         ``hr_lower``, ``hr_upper``.
     """
     sud = _has_sud(cohort).to_numpy(bool)
@@ -562,7 +563,7 @@ def naive_hazard_ratio(cohort: pd.DataFrame,
     for name, f in _flags(cohort, flags).items():
         d = base.assign(recovered=pd.Series(f).astype("boolean").fillna(False)
                         .to_numpy(bool)[sud].astype(int))
-        g = survival.gompertz_window(d, f"{adjust} + recovered")
+        g = survival.gompertz_window(d, f"{adjust} + recovered", robust=True)
         r = g.table.set_index("term").loc["recovered"]
         rows.append({"definition": name, "log_hr": float(r["coef"]), "se": float(r["se"]),
                      "hazard_ratio": float(r["hazard_ratio"]),

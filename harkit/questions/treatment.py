@@ -44,7 +44,8 @@ from harkit.results import Result
 from harkit.trends import over_time
 from harkit.trends.periods import TrendResult
 
-__all__ = ["METHODS", "TREATMENT_SETTINGS", "SexDifferenceResult", "TreatmentSetting",
+__all__ = ["METHODS", "SPELL_TREATMENTS", "TREATMENT_SETTINGS", "SexDifferenceResult",
+           "TreatmentSetting",
            "eligible", "episode_table", "sex_differences", "standardised_shares",
            "treatment_eras", "treatment_shares"]
 
@@ -256,8 +257,16 @@ def episode_table(
     return out
 
 
-def _treatments_of(episodes: pd.DataFrame) -> list[str]:
-    return [c[3:] for c in episodes.columns if c.startswith("tx_")]
+#: Treatments recorded as a spell of the person's life (one row per spell, on the contact
+#: where it began) rather than as care given on an episode: left out of the episode-level
+#: comparisons by default (an odds ratio per episode is not what they measure); still in
+#: :func:`treatment_eras`.
+SPELL_TREATMENTS: tuple[str, ...] = ("opioid_maintenance",)
+
+
+def _treatments_of(episodes: pd.DataFrame, spells: bool = True) -> list[str]:
+    return [c[3:] for c in episodes.columns if c.startswith("tx_")
+            and (spells or c[3:] not in SPELL_TREATMENTS)]
 
 
 def _setting(treatment: str, settings: Mapping[str, TreatmentSetting] | None
@@ -551,7 +560,7 @@ def sex_differences(
     episodes : pandas.DataFrame
         :func:`episode_table` output.
     treatments : sequence of str, optional
-        Default: every treatment of the table.
+        Default: every treatment of the table but the spells (:data:`SPELL_TREATMENTS`).
     strata : str, default "diagnosis"
         Stratifying column of the Mantel-Haenszel estimate.
     covariates : sequence of str
@@ -588,7 +597,7 @@ def sex_differences(
     threshold = dc.threshold_for(None)
     rows, counts, balances, tests, analysed, small = [], [], [], [], {}, []
     weighted: dict[str, Any] = {}
-    for t in treatments or _treatments_of(episodes):
+    for t in treatments or _treatments_of(episodes, spells=False):
         d = eligible(episodes, t, available_from=available_from.get(t), settings=settings)
         analysed[t] = d
         # small dense fits: one BLAS thread is faster than many competing ones
@@ -668,7 +677,7 @@ def treatment_shares(
     episodes : pandas.DataFrame
         :func:`episode_table` output.
     treatments : sequence of str, optional
-        Default: every treatment of the table.
+        Default: every treatment of the table but the spells (:data:`SPELL_TREATMENTS`).
     within : {"sud", "setting"}, default "sud"
         Denominator: all substance-use episodes of the period (``"sud"``; what share of
         the care given to substance users each treatment was), or the episodes of the
@@ -701,7 +710,7 @@ def treatment_shares(
     """
     if within not in ("sud", "setting"):
         raise ValueError(f"within must be 'sud' or 'setting', not {within!r}")
-    names = list(treatments or _treatments_of(episodes))
+    names = list(treatments or _treatments_of(episodes, spells=False))
     parts, notes = [], []
     for t in names:
         if within == "sud":

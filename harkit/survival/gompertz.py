@@ -583,6 +583,15 @@ def gompertz_window(cohort: pd.DataFrame, formula: str, *, age: str = "age_at_de
         jac[-1, 2:2 + k] = -m_pub * x_mean / x_sd
         index.append("makeham")
     cov = jac @ cov_int @ jac.T
+    se_beta = np.sqrt(np.diag(cov))[2:2 + k]
+    vague = [f"{n} (SE {v:.1f})" for n, v in zip(names, se_beta) if v > 3.0]
+    if vague:
+        # a log hazard ratio with SE above 3 has a 95 % interval wider than a factor of
+        # 10^5: the term is barely identified, as in R's warning for coxph
+        warnings.warn("gompertz_window: the hazard ratio of " + ", ".join(vague) + " is "
+                      "barely identified (log-scale standard error above 3): too few deaths "
+                      "in the group, or deaths only where the window allows nothing else; "
+                      "merge the group or leave it out", RuntimeWarning, stacklevel=2)
     fit = GompertzFit(params=pd.Series(params, index=index),
                       cov=pd.DataFrame(cov, index=index, columns=index),
                       loglik=-float(fun(theta)[0]), nobs=len(a), design_info=design_info,
