@@ -308,3 +308,15 @@ def test_standardised_shares_by_hand():
     # default standard: the pooled mix
     pooled = treatment.standardised_shares(d, "test", by="diagnosis_group", suppress=False)
     assert pooled.attrs["standard"] == {"alcohol": 150.0, "drugs": 80.0}
+
+
+def test_maintenance_spells_stay_out_of_episode_comparisons(synthetic):
+    _, episodes = synthetic
+    assert "tx_opioid_maintenance" in episodes
+    assert episodes["tx_opioid_maintenance"].sum() > 0
+    eras = treatment.treatment_eras(episodes, suppress=False)
+    assert "opioid_maintenance" in set(eras["treatment"])
+    shares = treatment.treatment_shares(episodes, suppress=False).table
+    assert "opioid_maintenance" not in set(shares["treatment"])
+    asked = treatment.treatment_shares(episodes, ["opioid_maintenance"], suppress=False)
+    assert set(asked.table["treatment"]) == {"opioid_maintenance"}
