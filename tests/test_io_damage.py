@@ -179,7 +179,7 @@ def test_swallowed_records_between_well_formed_quotes_are_read(delivery):
 
 def test_legitimate_multiline_text_is_one_row(delivery):
     text = ('dokument_id;lopenr;dokumentdato;tekst\nDOK1;P0000001;1980;"Innlagt.\n'
-            'Drikker; mye.\n\nUtskrevet."\nDOK2;P0000002;1981;kort\n')
+            'Drikker; mye.\n\nUtskrevet."\nDOK2;P0000001;1980;kort\n')
     (delivery / "dokument.csv").write_text(text, encoding="utf-8")
     ex, _ = checked(delivery)
     assert ex.documents["text"].tolist() == ["Innlagt.\nDrikker; mye.\n\nUtskrevet.", "kort"]
