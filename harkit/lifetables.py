@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harkit.plot import axes as _axes
 from harkit.results import Result
 
 HMD_CITATION = (
@@ -268,10 +269,7 @@ class LifeTable(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = _axes(ax)
         if self.by:
             for key, g in self.table.groupby(list(self.by), observed=True):
                 ax.plot(g["age"], g["lx"], label=", ".join(map(str, np.atleast_1d(key))))

@@ -9,6 +9,27 @@ import numpy as np
 import pandas as pd
 
 
+def axes(ax: Any = None, figsize: tuple[float, float] | None = None) -> Any:
+    """The axes to draw on: ``ax`` itself, or those of a new figure of ``figsize``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        Axes given by the caller; returned unchanged.
+    figsize : tuple of float, optional
+        Size in inches of the new figure when ``ax`` is None (matplotlib's default if None).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
 def _plain_log_formatter(label_only_base: bool) -> Any:
     from matplotlib.ticker import LogFormatterSciNotation
 
@@ -98,14 +119,11 @@ def forest(
     -------
     matplotlib.axes.Axes
     """
-    import matplotlib.pyplot as plt
-
     cols = [labels] if isinstance(labels, str) else list(labels)
     est = pd.to_numeric(table[estimate], errors="coerce").to_numpy(float)
     keep = np.isfinite(est) & ((est > 0) if log else True)
     t = table.loc[keep].iloc[::-1]  # drawn bottom up, so the first row ends on top
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 1.2 + 0.4 * len(t)))
+    ax = axes(ax, (6, 1.2 + 0.4 * len(t)))
     y = np.arange(len(t))
     e = t[estimate].to_numpy(float)
     lo = t[lower].to_numpy(float)

@@ -48,3 +48,14 @@ def test_forest_shades_groups_and_labels_the_log_axis_plainly():
     ax = plot.forest(table, "or", "lo", "hi", ["treatment", "method"])
     assert len(ax.patches) == 1  # one shaded band: the middle group ("b")
     assert "0.6" in _labels(ax) or "0.5" in _labels(ax)
+
+
+def test_axes_reuses_given_axes_or_makes_a_figure_of_the_size_asked():
+    import matplotlib.pyplot as plt
+
+    from harkit.plot import axes
+
+    new = axes(None, (3.0, 2.0))
+    assert tuple(new.figure.get_size_inches()) == (3.0, 2.0)
+    assert axes(new) is new
+    plt.close("all")

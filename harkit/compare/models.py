@@ -29,6 +29,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from harkit import _disclosure as dc
+from harkit.plot import axes as _axes
 from harkit.plot import forest
 from harkit.privacy import suppress as _suppress
 from harkit.results import Result
@@ -511,11 +512,8 @@ class IPTWResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
         b = self.balance.iloc[::-1]
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.35 * len(b) + 1.2))
+        ax = _axes(ax, (6, 0.35 * len(b) + 1.2))
         pos = np.arange(len(b))
         ax.scatter(b["smd_before"].abs(), pos, marker="o", facecolors="none",
                    edgecolors="C0", label="unweighted")

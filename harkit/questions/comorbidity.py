@@ -44,6 +44,7 @@ from harkit import _disclosure as dc
 from harkit import compare, privacy
 from harkit.icd import codelists as _codelists
 from harkit.icd import harmonise
+from harkit.plot import axes as _axes
 from harkit.plot import forest
 from harkit.results import Result
 
@@ -329,11 +330,8 @@ class PrevalenceResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
         m = self.matrix()
-        if ax is None:
-            _, ax = plt.subplots(figsize=(1.4 * m.shape[1] + 3, 0.32 * m.shape[0] + 1.5))
+        ax = _axes(ax, (1.4 * m.shape[1] + 3, 0.32 * m.shape[0] + 1.5))
         values = m.to_numpy(float)
         im = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="Reds",
                        vmin=0, vmax=max(np.nanmax(values), 1e-9) if np.isfinite(

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from harkit import _disclosure as dc
+from harkit.plot import axes as _axes
 from harkit.results import Result
 from harkit.survival.truncation import efron_petrosian
 
@@ -49,12 +50,9 @@ class AgeAtDeathResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
         if stat not in ("mean", "median"):
             raise ValueError(f"stat must be 'mean' or 'median', got {stat!r}")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.5 * len(self.table) + 1.5))
+        ax = _axes(ax, (6, 0.5 * len(self.table) + 1.5))
         t = self.table
         labels = (t[self.by].astype(str).agg(", ".join, axis=1) if self.by
                   else pd.Series(["all"] * len(t)))

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harkit.plot import axes as _axes
 from harkit.results import Result
 
 __all__ = ["APCResult", "age_period_cohort"]
@@ -44,10 +45,7 @@ class APCResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+        ax = _axes(ax, (7, 4))
         for comp, sub in self.table.groupby("component", sort=False):
             ax.plot(sub["value"], sub["estimate"], marker="o", label=comp)
             ax.fill_between(sub["value"], sub["ci_lower"], sub["ci_upper"], alpha=0.2)

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import integrate, optimize, special, stats
 
 from harkit import _disclosure as dc
+from harkit.plot import axes as _axes
 from harkit.plot import forest
 from harkit.results import Result
 
@@ -331,10 +332,7 @@ class GompertzWindowResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4))
+        ax = _axes(ax, (6, 4))
         d = self.fit_diagnostic()
         ax.step(d["age"], d["npmle_cdf"], where="post", label="Efron-Petrosian NPMLE")
         ax.plot(d["age"], d["model_cdf"], label=self.method.split(" MLE")[0] + " model")

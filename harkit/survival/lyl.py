@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from harkit import _disclosure as dc
+from harkit.plot import axes as _axes
 from harkit.results import Result
 
 __all__ = ["AndersenLYLResult", "andersen_life_years_lost", "population_life_years_lost"]
@@ -58,10 +59,7 @@ class AndersenLYLResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+        ax = _axes(ax, (7, 4))
         t = self.table
         causes = t.loc[~t["component"].isin(["all causes", "population", "excess"]),
                        "component"].unique()

@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import connected_components
 
 from harkit import _disclosure as dc
 from harkit import privacy
+from harkit.plot import axes as _axes
 from harkit.results import Result
 
 __all__ = ["EfronPetrosianResult", "TruncationWarning", "efron_petrosian"]
@@ -328,10 +329,7 @@ class EfronPetrosianResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = _axes(ax)
         col = "survival" if survival else "cdf"
         t = self.table if self.curve is None else self.curve
         line = ax.step(t["x"], t[col], where="post", label=label or self.method, **kwargs)[0]

@@ -21,6 +21,7 @@ from scipy import stats
 from harkit import _disclosure as dc
 from harkit import privacy
 from harkit.lifetables import HMD_CITATION, LifeTable, norway_life_table
+from harkit.plot import axes as _axes
 from harkit.results import Result
 
 
@@ -45,11 +46,8 @@ class YLLResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
         t = self.table
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.3 * len(t) + 1))
+        ax = _axes(ax, (6, 0.3 * len(t) + 1))
         keys = [c for c in t.columns[: list(t.columns).index("n")]]
         labels = [" / ".join(str(r[k]) for k in keys) or "all" for _, r in t.iterrows()]
         y = np.arange(len(t))[::-1]
@@ -310,11 +308,8 @@ class RemainingLifeResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
         t = self.table
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.5 * len(t) + 1.5))
+        ax = _axes(ax, (6, 0.5 * len(t) + 1.5))
         keys = list(t.columns[: list(t.columns).index("n")])
         labels = [" / ".join(str(r[k]) for k in keys) or "all" for _, r in t.iterrows()]
         y = np.arange(len(t))[::-1]

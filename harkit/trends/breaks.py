@@ -13,6 +13,7 @@ from scipy import stats
 from harkit import _disclosure as dc
 from harkit.icd.causes import check_cause_column
 from harkit.icd.infer import revision_periods
+from harkit.plot import axes as _axes
 from harkit.results import Result
 from harkit.trends._common import (
     DECEDENTS_NOTE,
@@ -44,11 +45,8 @@ class RevisionBreakResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
         f = self.extra["fitted"]
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
+        ax = _axes(ax, (8, 4))
         if f.empty:  # model not fitted: bands only
             return draw_revision_bands(ax, self.extra["setting"],
                                        self.extra["icd9_hospital_start"], xlim=(1950, 2020))

@@ -13,6 +13,7 @@ from scipy import special, stats
 
 from harkit import _disclosure as dc
 from harkit.icd.causes import check_cause_column
+from harkit.plot import axes as _axes
 from harkit.plot import log_axis
 from harkit.results import Result
 from harkit.trends._common import (
@@ -45,11 +46,8 @@ class JoinpointResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
         f = self.extra["fitted"]
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
+        ax = _axes(ax, (8, 4))
         ax.plot(f["time"], f["observed"], "o", ms=3, color="black", label="observed")
         ax.plot(f["time"], f["fitted"], label=f"{len(self.extra['joinpoints'])} joinpoint(s)")
         for jp in self.extra["joinpoints"]:

@@ -13,6 +13,7 @@ import pandas as pd
 from harkit import _disclosure as dc
 from harkit import privacy
 from harkit.icd.causes import check_cause_column
+from harkit.plot import axes as _axes
 from harkit.results import Result
 from harkit.survival.mortality import poisson_exact_ci
 from harkit.trends._common import _UNITS, DECEDENTS_NOTE, _to_year, draw_revision_bands
@@ -40,14 +41,11 @@ class TrendResult(Result):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
         t = self.table
         by = self.extra.get("by")
         if y is None:
             y = "rate" if "rate" in t else ("proportion" if by else "n")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
+        ax = _axes(ax, (8, 4))
         x0 = "period_start"
         mid = self.extra.get("width", 1) / 2 - 0.5
         groups = t.groupby(by, observed=True, sort=False) if by else [(None, t)]
