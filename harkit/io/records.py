@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harkit.io._bytescan import locate
+
 LF, CR, QUOTE, NUL = 10, 13, 34, 0
 _I64 = np.int64
 
@@ -98,8 +100,9 @@ class _Quotes:
     bad_close: np.ndarray  # followed by something other than a separator, line end, quote
 
 
-def _quote_context(b: np.ndarray, delim: int) -> _Quotes:
-    q = np.flatnonzero(b == QUOTE).astype(_I64, copy=False)
+def _quote_context(b: np.ndarray, delim: int, q: np.ndarray | None = None) -> _Quotes:
+    if q is None:
+        q = np.flatnonzero(b == QUOTE).astype(_I64, copy=False)
     n = len(b)
     if not len(q):
         empty = np.zeros(0, dtype=bool)
@@ -341,13 +344,11 @@ def split_units(buf: bytes, delim: str) -> Units:
     """
     b = np.frombuffer(buf, dtype=np.uint8)
     d = ord(delim)
-    nl = np.flatnonzero(b == LF).astype(_I64, copy=False)
+    nl, delims, quotes = locate(b, d)
     none = np.zeros(0, dtype=_I64)
-    qc = _quote_context(b, d) if b'"' in buf else _Quotes(none, *[none.astype(bool)] * 3)
+    qc = _quote_context(b, d, quotes) if len(quotes) else _Quotes(none, *[none.astype(bool)] * 3)
     changes, damage = classify_quotes(b, d, qc) if len(qc.pos) else (none, none)
-    # The positions as int64 without a second copy (one per separator: the largest
-    # array here).
-    s = _Scan(b, d, nl, np.flatnonzero(b == d).astype(_I64, copy=False), qc, changes, damage)
+    s = _Scan(b, d, nl, delims, qc, changes, damage)
     start, end, line, last = _records(s)
     seps = s.delims[~s.delims_quoted] if s.delims_quoted.any() else s.delims
     # Records touch (only a line break between them): count separators once, by the ends.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -67,7 +68,13 @@ def detect_delimiter(header: str) -> str:
 
 def _first_line(buf: bytes) -> str:
     """The first non-blank line, continued while a quoted name spans lines."""
-    lines = buf.split(b"\n", 64)[:64]
+    lines, pos = [], 0
+    while len(lines) < 64:  # never split the whole file: it may be gigabytes
+        nxt = buf.find(b"\n", pos)
+        lines.append(buf[pos:] if nxt < 0 else buf[pos:nxt])
+        if nxt < 0:
+            break
+        pos = nxt + 1
     for i, line in enumerate(lines):
         if line.strip(b"\r"):
             out = line
@@ -293,13 +300,13 @@ class _TextFile:
         return pd.concat(parts).sort_index().reset_index(drop=True)
 
     def parse_group(self, units: Units, quoted: bool) -> pd.DataFrame:
-        payload = _gather(np.frombuffer(self.buf, dtype=np.uint8), units.start, units.end)
+        payload = _gather(self.buf, units.start, units.end)
         df = self.parse_arrow(units, payload, quoted)
         if df is not None and self.agrees(df, units, payload):
             return df
         try:
             df = pd.read_csv(
-                io.BytesIO(payload), sep=self.delim, header=None, names=range(self.ncols),
+                io.BytesIO(payload.view()), sep=self.delim, header=None, names=range(self.ncols),
                 dtype=object, keep_default_na=False, na_filter=False, skip_blank_lines=False,
                 index_col=False, engine="c", quotechar='"', lineterminator="\n",
                 quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE, encoding="utf-8")
@@ -309,24 +316,28 @@ class _TextFile:
             df = self.split_each(units, quoted)
         return df
 
-    def parse_arrow(self, units: Units, payload: bytes, quoted: bool) -> pd.DataFrame | None:
+    def parse_arrow(self, units: Units, payload: _Stretch, quoted: bool
+                    ) -> pd.DataFrame | None:
         """The units parsed by pyarrow (multi-threaded), or None where it cannot serve.
 
         Used only where it reads exactly what the record splitter saw: every unit has the
         header's number of fields, and no carriage return or byte-order mark could make
         pyarrow split or trim differently. Its result is still checked by :meth:`agrees`.
         """
-        if not len(units) or (units.fields != self.ncols).any() or b"\r" in payload \
-                or payload.startswith(b"\xef\xbb\xbf"):
+        if not len(units) or (units.fields != self.ncols).any() or payload.holds(b"\r") \
+                or payload.src.startswith(b"\xef\xbb\xbf", payload.lo, payload.hi):
             return None
         names = [str(i) for i in range(self.ncols)]
+        # Line breaks inside quoted values make pyarrow find its block boundaries one
+        # byte at a time (several times slower); tell it only where a record spans lines.
+        spans_lines = quoted and bool((units.last_line > units.line).any())
         try:
             table = pacsv.read_csv(
-                pa.py_buffer(payload),
-                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+                pa.py_buffer(payload.view()),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delim, quote_char='"' if quoted else False,
-                    double_quote=True, escape_char=False, newlines_in_values=quoted,
+                    double_quote=True, escape_char=False, newlines_in_values=spans_lines,
                     ignore_empty_lines=False),
                 convert_options=pacsv.ConvertOptions(
                     column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False,
@@ -337,11 +348,11 @@ class _TextFile:
         # later steps check and convert it there, or once per distinct value.
         return pd.DataFrame({i: arrow_strings(table.column(i)) for i in range(self.ncols)})
 
-    def agrees(self, df: pd.DataFrame, units: Units, payload: bytes) -> bool:
+    def agrees(self, df: pd.DataFrame, units: Units, payload: _Stretch) -> bool:
         """Whether the parser returned one row per record, with the record's line breaks."""
         if len(df) != len(units) or df.shape[1] != self.ncols:
             return False
-        if b'"' not in payload or not (units.last_line > units.line).any():
+        if not (units.last_line > units.line).any() or not payload.holds(b'"'):
             return True  # no quoted line breaks: a merged or split row changes the count
         breaks = np.zeros(len(df), dtype=np.int64)
         for c in df.columns:
@@ -374,17 +385,35 @@ def _spans(units: Units) -> dict[int, int]:
     return {int(a): int(b) for a, b in zip(units.line[multi], units.last_line[multi])}
 
 
-def _gather(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> bytes:
-    """The units' bytes, each followed by a line feed (line breaks become ``\\n``)."""
+class _Stretch(NamedTuple):
+    """Bytes ``src[lo:hi]``: the records handed to a parser, where they lie."""
+
+    src: bytes
+    lo: int
+    hi: int
+
+    def view(self) -> memoryview:
+        return memoryview(self.src)[self.lo:self.hi]
+
+    def holds(self, needle: bytes) -> bool:
+        return self.src.find(needle, self.lo, self.hi) >= 0
+
+
+def _gather(buf: bytes, start: np.ndarray, end: np.ndarray) -> _Stretch:
+    """The units' bytes, each followed by a line feed (line breaks become ``\\n``).
+
+    Consecutive records with line-feed endings (the common case) are a stretch of
+    ``buf`` itself, not a copy: the parser reads them where they lie.
+    """
     if not len(start):
-        return b""
+        return _Stretch(b"", 0, 0)
+    b = np.frombuffer(buf, dtype=np.uint8)
     n = len(b)
     if (start[1:] == end[:-1] + 1).all() and (b[end[:-1]] == LF).all():
-        # Consecutive records, LF endings: one copy of the stretch (with the last line
-        # feed when the file has it, else one added).
         if end[-1] < n and b[end[-1]] == LF:
-            return b[start[0]:end[-1] + 1].tobytes()
-        return b[start[0]:end[-1]].tobytes() + b"\n"
+            return _Stretch(buf, int(start[0]), int(end[-1]) + 1)
+        out = buf[start[0]:end[-1]] + b"\n"
+        return _Stretch(out, 0, len(out))
     mark = np.zeros(n + 1, dtype=np.int8)
     mark[start] += 1
     mark[end] -= 1
@@ -396,7 +425,8 @@ def _gather(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> bytes:
         src = b.copy()
         src[term] = LF
     out = src[keep].tobytes()
-    return out if end[-1] < n else out + b"\n"
+    out = out if end[-1] < n else out + b"\n"
+    return _Stretch(out, 0, len(out))
 
 
 def _looks_binary(buf: bytes, bad: np.ndarray) -> bool:

@@ -114,6 +114,10 @@ def _unique_by_arrow(df: pd.DataFrame, key: list[str], arr: pa.Array | None = No
             return None
     if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
+    if len(arr) < 2 or pc.all(pc.less(arr[:-1], arr[1:])).as_py():
+        # Keys in strictly increasing order (as most deliveries number their rows) are
+        # distinct: one pass over neighbours instead of a hash table of every key.
+        return True
     # ``unique`` builds the same hash table as ``count_distinct`` at a fraction of its
     # time (pyarrow's count_distinct is a grouped aggregation, several times slower).
     return len(pc.unique(arr)) == len(arr)
@@ -159,6 +163,7 @@ def _duplicates(t: _Table) -> None:
     sub_keys = df.loc[complete, key[0]] if len(key) == 1 else df.loc[complete, key]
     dup_any[complete] = sub_keys.duplicated(keep=False).to_numpy()
     if not dup_any.any():
+        t.key_unique = bool(complete.all())  # the schema's own check would repeat this
         return
     sub = df.loc[dup_any, key + [LINE, PART]]
     pos = np.flatnonzero(dup_any)
