@@ -83,6 +83,24 @@ def test_leading_zeros_and_blank_lines_survive(tmp_path):
     assert ex.row_counts["rows_read"].tolist() == [2]
 
 
+@pytest.mark.parametrize("pad", [" ", "\t", "\u00a0", "\u3000", "\x1c"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_ids_trimmed_of_blanks_at_either_end(tmp_path, pad, fmt):
+    # Trimming is skipped when no value can start or end with a blank: a blank of any
+    # kind (ASCII, no-break, ideographic, a separator control) at either end must still
+    # be seen.
+    ids = [f"{pad}001", f"002{pad}", "003"]
+    if fmt == "csv":
+        rows = "".join(f"{i};1;1920;1957\n" for i in ids)
+        path = write(tmp_path, "pasient.csv", "lopenr;kjonn;fodselsdato;dodsdato\n" + rows)
+    else:
+        path = tmp_path / "pasient.parquet"
+        pd.DataFrame({"lopenr": ids, "kjonn": [1, 1, 1], "fodselsdato": ["1920"] * 3,
+                      "dodsdato": ["1957"] * 3}).to_parquet(path)
+    ex = io.read_extract(path)
+    assert list(ex.persons["person_id"]) == ["001", "002", "003"]
+
+
 def test_crlf_line_endings(tmp_path):
     text = PERSONS.replace("\n", "\r\n")
     ex = io.read_extract(write(tmp_path, "pasient.csv", text))

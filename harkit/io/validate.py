@@ -369,6 +369,7 @@ def validate_parts(
         _duplicates(t)
         _orphans(t, tables, delivered)
         _date_rules(t, tables, delivered)
+        t.__dict__.pop("_pos", None)  # its rows' parents: needed by its own rules only
 
     out: dict[str, pd.DataFrame] = {}
     rejects: list[pd.DataFrame] = list(loose)

@@ -195,6 +195,22 @@ def _blank(arr: pa.Array | pa.ChunkedArray, trim: bool) -> pa.Array | pa.Chunked
     return pc.fill_null(empty, True)
 
 
+_SPACE, _HIGH = pa.scalar(b" ", pa.large_binary()), pa.scalar(b"\x80", pa.large_binary())
+
+
+def _may_need_trim(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether any value may start or end with a blank (conservatively: a control byte,
+    a space or a byte of a multi-byte character at either end); when none can, trimming
+    would only copy the column."""
+    raw = arr.cast(pa.large_binary())
+    for edge in (pc.binary_slice(raw, 0, 1), pc.binary_slice(raw, -1)):
+        odd = pc.or_(pc.and_(pc.less_equal(edge, _SPACE), pc.greater(pc.binary_length(edge), 0)),
+                     pc.greater_equal(edge, _HIGH))
+        if pc.any(odd).as_py():
+            return True
+    return False
+
+
 def _null_where(arr: pa.Array | pa.ChunkedArray, blank: pa.Array | pa.ChunkedArray,
                 any_blank: bool) -> pa.Array | pa.ChunkedArray:
     """``arr`` with nulls where ``blank`` (the array itself when nothing is blank)."""
@@ -304,7 +320,8 @@ class Converter:
         if arr is not None:
             # Trimmed and checked on the Arrow array (one pass from Python strings at
             # most), and handed on as Arrow-backed ``string`` where pandas has it.
-            arr = pc.utf8_trim_whitespace(arr)
+            if _may_need_trim(arr):
+                arr = pc.utf8_trim_whitespace(arr)
             blank_a = _blank(arr, trim=False)
             blank = blank_a.to_numpy(zero_copy_only=False)
             out = _string_series(_null_where(arr, blank_a, bool(blank.any())),
