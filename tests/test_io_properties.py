@@ -154,3 +154,27 @@ def test_arbitrary_headers_every_row_kept_or_rejected(names, rows, file_name, se
     assert not vals.str.contains(r"[0-8]|[^\W\d_X]", regex=True).any()
     for name in schema.TABLE_ORDER:
         schema.validate_table(name, ex.tables[name])
+
+
+# --- the record splitter's path for text without quotes ---------------------------------
+
+@given(st.lists(st.text(alphabet=";,\n\r\tab æ\x00", max_size=12), max_size=12),
+       st.sampled_from([";", ",", "\t"]))
+@settings(max_examples=300, deadline=None)
+def test_unquoted_split_equals_the_general_path(lines, delim):
+    # A file without quotes skips the quote analysis and keeps no separator position;
+    # its units, and the field of any byte, must equal the general path's.
+    from harkit.io import records
+
+    buf = "\n".join(lines).encode("utf-8")
+    b = np.frombuffer(buf, dtype=np.uint8)
+    fast, general = records._split_unquoted(b, ord(delim)), records._split_quoted(b, ord(delim))
+    for name in ("start", "end", "line", "last_line", "quoted", "span", "fields", "blank"):
+        assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
+    assert (fast.n_lines, fast.ends_with_newline) == (general.n_lines, general.ends_with_newline)
+    for u in range(len(fast)):
+        pos = np.arange(fast.start[u], fast.end[u] + 1)
+        unit = np.full(len(pos), u)
+        assert fast.field_of(unit, pos).tolist() == general.field_of(unit, pos).tolist()
+        lo, hi = int(fast.start[u]), int(fast.end[u])
+        assert fast.separators_in(lo, hi).tolist() == general.separators_in(lo, hi).tolist()

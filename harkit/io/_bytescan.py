@@ -65,3 +65,69 @@ def locate(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     quote = np.empty(n_quote, dtype=np.int64)
     _fill(b, delim, lf, sep, quote)
     return lf, sep, quote
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_lines(b: np.ndarray, delim: int, lf: np.ndarray, fields: np.ndarray) -> None:
+    line = 0
+    count = 1
+    for i in range(len(b)):
+        x = b[i]
+        if x == _LF:
+            lf[line] = i
+            fields[line] = count
+            line += 1
+            count = 1
+        elif x == delim:
+            count += 1
+    fields[line] = count
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_between(b: np.ndarray, delim: int, lo: np.ndarray, hi: np.ndarray,
+                   out: np.ndarray) -> None:
+    for k in range(len(lo)):
+        n = 0
+        for i in range(lo[k], hi[k]):
+            n += b[i] == delim
+        out[k] = n
+
+
+def count_quotes(b: np.ndarray, delim: int) -> int:
+    """Number of double quotes in ``b`` (one compiled pass)."""
+    return int(_count(b, delim)[2])
+
+
+def lines_and_fields(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Line feeds of text without quotes, and the fields of each line (one pass each).
+
+    Without quotes every ``delim`` byte separates two fields, so a line's fields are its
+    separators plus one, and no separator position needs to be kept.
+
+    Parameters
+    ----------
+    b : numpy.ndarray
+        The bytes (``uint8``), holding no double quote.
+    delim : int
+        The separator byte.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Positions of the line feeds (``int64``), and the fields of each line, the text
+        after the last line feed included (``len(line feeds) + 1`` values).
+    """
+    n_lf = int(_count(b, delim)[0])
+    lf = np.empty(n_lf, dtype=np.int64)
+    fields = np.empty(n_lf + 1, dtype=np.int64)
+    _fill_lines(b, delim, lf, fields)
+    return lf, fields
+
+
+def separators_between(b: np.ndarray, delim: int, lo: np.ndarray, hi: np.ndarray
+                       ) -> np.ndarray:
+    """How many ``delim`` bytes lie in each range ``b[lo:hi]``."""
+    out = np.empty(len(lo), dtype=np.int64)
+    _count_between(b, delim, np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64),
+                   out)
+    return out

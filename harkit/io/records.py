@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harkit.io._bytescan import locate
+from harkit.io._bytescan import count_quotes, lines_and_fields, locate, separators_between
 
 LF, CR, QUOTE, NUL = 10, 13, 34, 0
 _I64 = np.int64
@@ -68,9 +68,13 @@ class Units:
     span: np.ndarray
     fields: np.ndarray
     blank: np.ndarray
-    separators: np.ndarray
+    separators: np.ndarray | None
     n_lines: int
     ends_with_newline: bool
+    #: The file's bytes and separator, where ``separators`` is None (a file without
+    #: quotes: every separator byte separates, and positions are found when asked for).
+    source: np.ndarray | None = None
+    delim: int = 0
 
     def __len__(self) -> int:
         return len(self.start)
@@ -78,7 +82,16 @@ class Units:
     def field_of(self, unit: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """0-based field of byte ``pos`` inside unit ``unit``."""
         s = self.separators
+        if s is None:
+            return separators_between(self.source, self.delim, self.start[unit], pos)
         return np.searchsorted(s, pos) - np.searchsorted(s, self.start[unit])
+
+    def separators_in(self, lo: int, hi: int) -> np.ndarray:
+        """Positions of the separators in bytes ``lo`` to ``hi``."""
+        s = self.separators
+        if s is None:
+            return np.flatnonzero(self.source[lo:hi] == self.delim).astype(_I64) + lo
+        return s[(s >= lo) & (s < hi)]
 
     def take(self, keep: np.ndarray) -> Units:
         """The units where ``keep`` is true (separators are kept whole; all of them
@@ -87,7 +100,8 @@ class Units:
             return self
         return Units(self.start[keep], self.end[keep], self.line[keep], self.last_line[keep],
                      self.quoted[keep], self.span[keep], self.fields[keep], self.blank[keep],
-                     self.separators, self.n_lines, self.ends_with_newline)
+                     self.separators, self.n_lines, self.ends_with_newline, self.source,
+                     self.delim)
 
 
 @dataclass
@@ -344,6 +358,13 @@ def split_units(buf: bytes, delim: str) -> Units:
     """
     b = np.frombuffer(buf, dtype=np.uint8)
     d = ord(delim)
+    if not count_quotes(b, d):
+        return _split_unquoted(b, d)
+    return _split_quoted(b, d)
+
+
+def _split_quoted(b: np.ndarray, d: int) -> Units:
+    """:func:`split_units` for any text (the general path, quotes read)."""
     nl, delims, quotes = locate(b, d)
     none = np.zeros(0, dtype=_I64)
     qc = _quote_context(b, d, quotes) if len(quotes) else _Quotes(none, *[none.astype(bool)] * 3)
@@ -366,6 +387,21 @@ def split_units(buf: bytes, delim: str) -> Units:
     units.n_lines = len(nl) + int(len(b) > 0 and b[-1] != LF)
     units.ends_with_newline = len(b) == 0 or b[-1] == LF
     return units
+
+
+def _split_unquoted(b: np.ndarray, d: int) -> Units:
+    """:func:`split_units` for text without quotes: every line is a record, and every
+    separator byte separates (no position of one is kept)."""
+    nl, per_line = lines_and_fields(b, d)
+    none = np.zeros(0, dtype=_I64)
+    s = _Scan(b, d, nl, none, _Quotes(none, *[none.astype(bool)] * 3), none, none)
+    start, end, line, last = _records(s)
+    fields = per_line[line - 1]
+    blank = (end - start) == fields - 1
+    return Units(start, end, line, last, np.ones(len(start), dtype=bool),
+                 np.full(len(start), -1, dtype=_I64), fields, blank, None,
+                 len(nl) + int(len(b) > 0 and b[-1] != LF), len(b) == 0 or b[-1] == LF,
+                 source=b, delim=d)
 
 
 def _header_fields(s: _Scan, start: np.ndarray, end: np.ndarray, line: np.ndarray,

@@ -173,7 +173,8 @@ class _TextFile:
                                          "name is missing from the header", names)
         # Separator positions (one per field: the largest array here) serve only the
         # checks above; let them go before the parser needs its memory.
-        data.separators = np.zeros(0, dtype=np.int64)
+        if data.separators is not None:
+            data.separators = np.zeros(0, dtype=np.int64)
         ok = np.equal(reason, None)
         frame = self.parse(data.take(ok))
         again = self.repeated_header(frame, names)
@@ -253,10 +254,9 @@ class _TextFile:
 
     def mark_long(self, data: Units, names: list[str], reason: np.ndarray,
                   column: np.ndarray) -> None:
-        sep = data.separators
         for i in np.flatnonzero(data.end - data.start > MAX_FIELD_BYTES):
             lo, hi = data.start[i], data.end[i]
-            bounds = np.concatenate([[lo - 1], sep[(sep >= lo) & (sep < hi)], [hi]])
+            bounds = np.concatenate([[lo - 1], data.separators_in(lo, hi), [hi]])
             lengths = np.diff(bounds) - 1
             k = int(np.argmax(lengths))
             if lengths[k] > MAX_FIELD_BYTES and pd.isna(reason[i]):
