@@ -187,12 +187,12 @@ def _duplicates(t: _Table) -> None:
     t.reject(rows, key[0], full_reason, value)
 
 
-def _arrow_text(s: pd.Series) -> pa.Array:
-    """A text column as one Arrow array (nulls for missing), without a Python object
-    per row when the column is already Arrow-backed."""
+def _arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow text (nulls for missing; the column's own chunks where it
+    is Arrow-backed, without a Python object per row)."""
     arr = pa.array(s.to_numpy(dtype=object) if s.dtype == object else s, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    # Chunks are kept as they are (Arrow's kernels take them): joining them would copy
+    # the column.
     return arr.cast(pa.large_string()) if pa.types.is_string(arr.type) else arr
 
 
@@ -218,6 +218,8 @@ def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
         if not len(keys):
             cache[col] = np.full(len(t.df), -1, dtype=np.int64)
         else:
+            if isinstance(keys, pa.ChunkedArray):  # a value set is one array
+                keys = keys.combine_chunks()
             pos = pc.index_in(_arrow_text(t.df[col]).cast(keys.type), value_set=keys,
                               skip_nulls=True)
             cache[col] = pc.fill_null(pos, -1).to_numpy().astype(np.int64)
