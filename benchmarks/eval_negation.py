@@ -53,10 +53,16 @@ def _spans(field) -> list[tuple[int, int]]:
     return out
 
 
+def _affixal(neg: dict) -> bool:
+    """Whether the cue is part of a word (u-, -fri ...): NorMed_neg's ``Affixal`` mark."""
+    return str(neg.get("Affixal", "")).strip().lower() in ("true", "1", "yes")
+
+
 def evaluate_split(sentences: list[dict], rules=None, show: int = 0) -> dict[str, float]:
     """Nearest-in-scope, last-in-scope and false-negation shares for one split."""
     rules = read_rules(rules)
     near_ok = last_ok = n_scope = 0
+    word_last_ok = n_word_scope = 0  # scopes of word cues (not affixal)
     false_neg = n_out = 0
     misses: list[str] = []
     for s in sentences:
@@ -91,6 +97,9 @@ def evaluate_split(sentences: list[dict], rules=None, show: int = 0) -> dict[str
             n_scope += 1
             near_ok += bool(flags[near])
             last_ok += bool(flags[last])
+            if not _affixal(neg):
+                n_word_scope += 1
+                word_last_ok += bool(flags[last])
             if show and (not flags[near] or not flags[last]) and len(misses) < show:
                 cue_txt = " ".join(neg["Cue"][0])
                 misses.append(f"MISS near={flags[near]} last={flags[last]} cue={cue_txt!r} "
@@ -105,7 +114,8 @@ def evaluate_split(sentences: list[dict], rules=None, show: int = 0) -> dict[str
     for m in misses:
         print(m)
     return {"scopes": n_scope, "nearest": near_ok / max(n_scope, 1),
-            "last": last_ok / max(n_scope, 1), "outside_words": n_out,
+            "last": last_ok / max(n_scope, 1), "word_scopes": n_word_scope,
+            "last_word_cues": word_last_ok / max(n_word_scope, 1), "outside_words": n_out,
             "false": false_neg / max(n_out, 1)}
 
 
@@ -117,7 +127,8 @@ def main(argv: list[str]) -> None:
     for split in argv or list(SPLITS):
         r = evaluate_split(load_split(root, split), show=show)
         print(f"{split}: scopes {r['scopes']}, nearest-in-scope negated {r['nearest']:.3f}, "
-              f"last-in-scope {r['last']:.3f}, false negation {r['false']:.4f} "
+              f"last-in-scope {r['last']:.3f} (word cues, {r['word_scopes']} scopes: "
+              f"{r['last_word_cues']:.3f}), false negation {r['false']:.4f} "
               f"of {r['outside_words']} words")
 
 

@@ -564,8 +564,14 @@ def test_context_time_grows_linearly_with_the_text():
     ("[Symptomfri] etter avrusning.", True),
     ("Sykdomsfri [overlevelse] etter behandling.", True),  # the affixed word reaches on
     ("[Ubehandlet] alkoholisme.", True),
-    ("Ubehandlet [alkoholisme].", True),
+    # A prefix negates its own word, not the noun after it: untreated alcoholism, an
+    # unknown consumption, various drugs, incurable metastases are all present.
+    ("Ubehandlet [alkoholisme].", False),
+    ("Ukjent [alkoholforbruk].", False),
+    ("Misbruk av ulike [rusmidler].", False),
+    ("Uføretrygdet [alkoholiker], bor alene.", False),
     ("[Inkurable] metastaser.", True),
+    ("Inkurable [metastaser].", False),
     ("Pasienten ble [undersøkt] i dag.", False),  # ut-/under- words are not negations
     ("[Utredning] for alkoholisme.", False),
     ("Innlagt med [tuberkulose].", False),
