@@ -178,3 +178,22 @@ def test_unquoted_split_equals_the_general_path(lines, delim):
         assert fast.field_of(unit, pos).tolist() == general.field_of(unit, pos).tolist()
         lo, hi = int(fast.start[u]), int(fast.end[u])
         assert fast.separators_in(lo, hi).tolist() == general.separators_in(lo, hi).tolist()
+
+
+@given(st.lists(st.one_of(st.integers(0, 0x7F), st.integers(0x80, 0xBF), st.integers(0xC0, 0xFF)),
+                max_size=12))
+@settings(max_examples=500, deadline=None)
+def test_utf8_validation_agrees_with_pythons_codec(values):
+    # Arrow's vectorised check stands in for decoding the whole file: it must call
+    # valid exactly what Python's UTF-8 codec decodes (overlong forms, surrogates, code
+    # points past U+10FFFF and cut sequences are all invalid).
+    from harkit.io.encoding import _is_utf8
+
+    data = bytes(values)
+    try:
+        data.decode("utf-8")
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    assert _is_utf8(data) is expected
+    assert _is_utf8(b"x" * 100 + data) is expected  # not only at the start

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 #: Encodings recognised without a byte-order mark (UTF-16/32 are told by their NULs).
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
@@ -24,7 +25,6 @@ _CP1252_UNDEFINED = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 SINGLE_BYTE_LETTER_SHARE = 0.5
 #: Bytes looked at to recognise UTF-16/32 without a byte-order mark.
 _SAMPLE = 1 << 16
-_CHUNK = 1 << 24
 _LABELS = {
     "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with byte-order mark",
     "utf-16": "UTF-16 with byte-order mark", "utf-32": "UTF-32 with byte-order mark",
@@ -102,14 +102,15 @@ def _nul_pattern(data: bytes) -> Decoding | None:
 
 
 def _is_utf8(data: bytes) -> bool:
+    """Whether the bytes are valid UTF-8 (as Python's codec decides), checked by Arrow's
+    vectorised validation of the bytes where they lie (several times faster)."""
     if data.isascii():
         return True
-    dec = codecs.getincrementaldecoder("utf-8")()
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    one = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
     try:
-        for i in range(0, len(data), _CHUNK):
-            dec.decode(data[i:i + _CHUNK])
-        dec.decode(b"", final=True)
-    except UnicodeDecodeError:
+        one.cast(pa.large_string())
+    except pa.ArrowInvalid:
         return False
     return True
 
