@@ -14,35 +14,33 @@ _LF, _QUOTE = 10, 34
 
 @numba.njit(cache=True, nogil=True)
 def _count(b: np.ndarray, delim: int) -> tuple[int, int, int]:
+    # Without branches, so that the compiler can vectorise the loop.
     n_lf = n_delim = n_quote = 0
     for x in b:
-        if x == _LF:
-            n_lf += 1
-        elif x == delim:
-            n_delim += 1
-        elif x == _QUOTE:
-            n_quote += 1
+        n_lf += x == _LF
+        n_delim += x == delim
+        n_quote += x == _QUOTE
     return n_lf, n_delim, n_quote
 
 
 @numba.njit(cache=True, nogil=True)
 def _fill(b: np.ndarray, delim: int, lf: np.ndarray, sep: np.ndarray,
           quote: np.ndarray) -> None:
+    # Every position is written to each output and kept only where it matches (no
+    # branch to mispredict); each output has one spare slot at its end for that.
     i_lf = i_delim = i_quote = 0
     for i in range(len(b)):
         x = b[i]
-        if x == _LF:
-            lf[i_lf] = i
-            i_lf += 1
-        elif x == delim:
-            sep[i_delim] = i
-            i_delim += 1
-        elif x == _QUOTE:
-            quote[i_quote] = i
-            i_quote += 1
+        lf[i_lf] = i
+        i_lf += x == _LF
+        sep[i_delim] = i
+        i_delim += x == delim
+        quote[i_quote] = i
+        i_quote += x == _QUOTE
 
 
-def locate(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def locate(b: np.ndarray, delim: int, counts: tuple[int, int, int] | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sorted positions of every line feed, ``delim`` byte and double quote in ``b``.
 
     Parameters
@@ -51,6 +49,8 @@ def locate(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
         The bytes (``uint8``).
     delim : int
         The separator byte (neither a line feed nor a quote).
+    counts : tuple of int, optional
+        Line feeds, separators and quotes in ``b``, when :func:`count` has told them.
 
     Returns
     -------
@@ -59,12 +59,12 @@ def locate(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """
     if delim in (_LF, _QUOTE):
         raise ValueError(f"the separator cannot be byte {delim}")
-    n_lf, n_delim, n_quote = _count(b, delim)
-    lf = np.empty(n_lf, dtype=np.int64)
-    sep = np.empty(n_delim, dtype=np.int64)
-    quote = np.empty(n_quote, dtype=np.int64)
+    n_lf, n_delim, n_quote = counts if counts is not None else _count(b, delim)
+    lf = np.empty(n_lf + 1, dtype=np.int64)
+    sep = np.empty(n_delim + 1, dtype=np.int64)
+    quote = np.empty(n_quote + 1, dtype=np.int64)
     _fill(b, delim, lf, sep, quote)
-    return lf, sep, quote
+    return lf[:n_lf], sep[:n_delim], quote[:n_quote]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -93,12 +93,14 @@ def _count_between(b: np.ndarray, delim: int, lo: np.ndarray, hi: np.ndarray,
         out[k] = n
 
 
-def count_quotes(b: np.ndarray, delim: int) -> int:
-    """Number of double quotes in ``b`` (one compiled pass)."""
-    return int(_count(b, delim)[2])
+def count(b: np.ndarray, delim: int) -> tuple[int, int, int]:
+    """Line feeds, ``delim`` bytes and double quotes in ``b`` (one compiled pass)."""
+    n_lf, n_delim, n_quote = _count(b, delim)
+    return int(n_lf), int(n_delim), int(n_quote)
 
 
-def lines_and_fields(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray]:
+def lines_and_fields(b: np.ndarray, delim: int, n_lf: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Line feeds of text without quotes, and the fields of each line (one pass each).
 
     Without quotes every ``delim`` byte separates two fields, so a line's fields are its
@@ -110,6 +112,8 @@ def lines_and_fields(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray]
         The bytes (``uint8``), holding no double quote.
     delim : int
         The separator byte.
+    n_lf : int, optional
+        Line feeds in ``b``, when already counted.
 
     Returns
     -------
@@ -117,7 +121,7 @@ def lines_and_fields(b: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray]
         Positions of the line feeds (``int64``), and the fields of each line, the text
         after the last line feed included (``len(line feeds) + 1`` values).
     """
-    n_lf = int(_count(b, delim)[0])
+    n_lf = count(b, delim)[0] if n_lf is None else n_lf
     lf = np.empty(n_lf, dtype=np.int64)
     fields = np.empty(n_lf + 1, dtype=np.int64)
     _fill_lines(b, delim, lf, fields)

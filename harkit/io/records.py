@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harkit.io._bytescan import count_quotes, lines_and_fields, locate, separators_between
+from harkit.io._bytescan import count, lines_and_fields, locate, separators_between
 
 LF, CR, QUOTE, NUL = 10, 13, 34, 0
 _I64 = np.int64
@@ -358,14 +358,16 @@ def split_units(buf: bytes, delim: str) -> Units:
     """
     b = np.frombuffer(buf, dtype=np.uint8)
     d = ord(delim)
-    if not count_quotes(b, d):
-        return _split_unquoted(b, d)
-    return _split_quoted(b, d)
+    counts = count(b, d)
+    if not counts[2]:  # no quote
+        return _split_unquoted(b, d, counts[0])
+    return _split_quoted(b, d, counts)
 
 
-def _split_quoted(b: np.ndarray, d: int) -> Units:
+def _split_quoted(b: np.ndarray, d: int, counts: tuple[int, int, int] | None = None
+                  ) -> Units:
     """:func:`split_units` for any text (the general path, quotes read)."""
-    nl, delims, quotes = locate(b, d)
+    nl, delims, quotes = locate(b, d, counts)
     none = np.zeros(0, dtype=_I64)
     qc = _quote_context(b, d, quotes) if len(quotes) else _Quotes(none, *[none.astype(bool)] * 3)
     changes, damage = classify_quotes(b, d, qc) if len(qc.pos) else (none, none)
@@ -389,10 +391,10 @@ def _split_quoted(b: np.ndarray, d: int) -> Units:
     return units
 
 
-def _split_unquoted(b: np.ndarray, d: int) -> Units:
+def _split_unquoted(b: np.ndarray, d: int, n_lf: int | None = None) -> Units:
     """:func:`split_units` for text without quotes: every line is a record, and every
     separator byte separates (no position of one is kept)."""
-    nl, per_line = lines_and_fields(b, d)
+    nl, per_line = lines_and_fields(b, d, n_lf)
     none = np.zeros(0, dtype=_I64)
     s = _Scan(b, d, nl, none, _Quotes(none, *[none.astype(bool)] * 3), none, none)
     start, end, line, last = _records(s)
