@@ -752,3 +752,16 @@ def test_cross_table_rules_on_columns_in_several_chunks(tmp_path):
     assert list(ex.episodes["episode_id"]) == ["E0", "E1", "E2", "E5"]
     assert list(ex.diagnoses["diagnosis_id"]) == ["D0", "D1", "D2", "D4"]
     accounted(ex)
+
+
+def test_child_tables_name_only_settled_parents():
+    # The child tables' rules run side by side: that is sound only while each names
+    # nothing but tables checked before them, and no table names a child.
+    from harkit.io.validate import CHILD_TABLES, PARENT_TABLES
+
+    assert set(PARENT_TABLES) | set(CHILD_TABLES) == set(schema.TABLE_ORDER)
+    for name in schema.TABLE_ORDER:
+        parents = set(schema.TABLES[name].parents.values())
+        assert not parents & set(CHILD_TABLES), name
+        if name in PARENT_TABLES:
+            assert parents <= set(PARENT_TABLES[:PARENT_TABLES.index(name)]), name
