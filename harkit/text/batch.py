@@ -227,7 +227,7 @@ class FoldedBatch:
         """Folded positions of the stand-ins that differ from their folded character."""
         if self._stand_folded is None:
             at = self._stand_ins[0] if self._stand_ins is not None else np.zeros(0, int)
-            self._stand_folded = np.searchsorted(self.src[:-1], at, side="left")
+            self._stand_folded = _search_src(self.src[:-1], at)
         return self._stand_folded
 
     def folded(self, lo: int, hi: int) -> str:
@@ -323,8 +323,8 @@ class FoldedBatch:
         """
         q = np.asarray(positions, dtype=np.int64)
         m = len(self.src) - 1
-        res = np.searchsorted(self.src[:m], q, side="left")
         n = int(self.src[m])
+        res = _search_src(self.src[:m], np.clip(q, -1, n + 1))
         if q.size and (q.min() < 0 or q.max() > n):
             return np.where(q < 0, q, np.where(q > n, q - n + m, res))
         return res
@@ -384,6 +384,12 @@ class FoldedBatch:
                          (np.minimum(self.word_end[wa:wb], hi) - lo).tolist()))
         return Normalised(text, self.texts[i], ps, self.piece_orig_start[a:b] - base,
                           self.piece_orig_end[a:b] - base, words), lo
+
+
+def _search_src(src: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(src, positions)`` (left) with ``positions`` in the dtype of
+    ``src``: else numpy converts all of ``src`` (the whole batch) on every call."""
+    return np.searchsorted(src, positions.astype(src.dtype, copy=False), side="left")
 
 
 def _bounds(texts: list[str]) -> np.ndarray:
