@@ -3,9 +3,10 @@
 The chunk's texts are folded together (:func:`harkit.text.batch.fold_batch`); then, over the
 folded chunk at once:
 
-1. the query's keys are found by one automaton scan (:func:`harkit.text._compiled.scan`)
-   and kept at word boundaries (a prefix key runs to the end of its word); lexicon regexes
-   run on the original texts that hold their literal, query wildcards on the folded text;
+1. the query's keys, found by its automaton as the texts were folded
+   (``fold_batch(..., dfa=matcher.dfa)``), are kept at word boundaries (a prefix key
+   runs to the end of its word); lexicon regexes run on the original texts that hold
+   their literal, query wildcards on the folded text;
 2. one hit is kept per concept and span, as :func:`harkit.text.engine._spans` keeps it;
 3. context: the rule units and literals of the whole chunk are found once and every hit is
    judged by :func:`harkit.text._compiled.context_flags`, triggers and terminators taken
@@ -31,7 +32,6 @@ from harkit.text._compiled import (
     find_events,
     one_line,
     original_to_folded,
-    scan,
     window_units,
 )
 from harkit.text.batch import _WORD, FoldedBatch
@@ -179,7 +179,7 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
     n = len(codes)
     parts = []
     if matcher.dfa is not None and n:
-        ends, keys = scan(matcher.dfa, codes)
+        ends, keys = fb.found  # folded with the matcher's automaton
         starts = ends - matcher.dfa.key_length[keys]
         ok = (starts == 0) | ~_WORD[codes[np.maximum(starts - 1, 0)]]
         starts, ends, keys = starts[ok], ends[ok], keys[ok]
@@ -538,7 +538,7 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     Parameters
     ----------
     fb : FoldedBatch
-        ``fold_batch(texts, pieces=False)``.
+        ``fold_batch(texts, pieces=False, dfa=matcher.dfa)``.
     texts, ids, pids : list
         The texts and their document and person ids.
     matcher : harkit.text.engine.Matcher

@@ -3,8 +3,10 @@
 Three steps of :func:`harkit.text.engine.search_chunk` run here over a whole chunk of
 folded text at once, so their cost does not grow with the number of hits in Python:
 
-* :class:`Dfa` / :func:`scan`: Aho-Corasick as a full transition table over byte classes,
-  reporting every term that ends at every position (what ``pyahocorasick`` reports);
+* :class:`Dfa`: Aho-Corasick as a full transition table over byte classes, stepped by the
+  fold kernel on every folded character as it makes it (:mod:`harkit.text._foldjit`), and
+  :func:`key_matches`: every term that ends at every position (what ``pyahocorasick``
+  reports);
 * :func:`unit_ids`: the units of the context rules (``\\w+`` or one other character) with
   the id of the rule word each one spells, and :func:`find_events`: the rule literals found
   on them, longest first, left to right, never across two documents;
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["Dfa", "build_dfa", "context_flags", "find_events", "scan", "unit_ids"]
+__all__ = ["Dfa", "build_dfa", "context_flags", "find_events", "key_matches", "unit_ids"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Dfa:
     step : numpy.ndarray
         ``int32[n_states * n_classes]``: :attr:`delta` flattened, holding the next state's
         row offset, or its bitwise complement (negative) when that state has outputs: a
-        step of the scan is one add, one load and one sign test.
+        step is one add, one load and one sign test.
     """
 
     delta: np.ndarray
@@ -63,7 +65,8 @@ def build_dfa(keys: list[bytes]) -> Dfa:
     Parameters
     ----------
     keys : list of bytes
-        Non-empty keys; the index of a key in this list is what :func:`scan` reports.
+        Non-empty keys; the index of a key in this list is what :func:`key_matches`
+        reports.
 
     Returns
     -------
@@ -116,50 +119,44 @@ def build_dfa(keys: list[bytes]) -> Dfa:
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk(codes, step, byte_class, out_start, out_key, n_classes):
-    # one chain of table look-ups; only the steps into a state with outputs (rare) branch
-    cap = max(16, len(codes) // 64)
-    ends = np.empty(cap, dtype=np.int64)
-    keys = np.empty(cap, dtype=np.int32)
+def _key_matches(ends, rows, out_start, out_key, n_classes):
+    total = 0
+    for r in range(len(rows)):
+        state = rows[r] // n_classes
+        total += out_start[state + 1] - out_start[state]
+    at = np.empty(total, dtype=np.int64)
+    keys = np.empty(total, dtype=np.int32)
     k = 0
-    s = 0
-    u = np.uint64  # unsigned indices: no wraparound tests
-    for i in range(len(codes)):
-        t = step[u(s + byte_class[codes[u(i)]])]
-        if t >= 0:
-            s = t
-            continue
-        s = ~t
-        state = s // n_classes
+    for r in range(len(rows)):
+        state = rows[r] // n_classes
         for j in range(out_start[state], out_start[state + 1]):
-            if k == cap:
-                cap *= 2
-                ends2 = np.empty(cap, dtype=np.int64)
-                keys2 = np.empty(cap, dtype=np.int32)
-                ends2[:k] = ends[:k]
-                keys2[:k] = keys[:k]
-                ends, keys = ends2, keys2
-            ends[k] = i + 1
+            at[k] = ends[r]
             keys[k] = out_key[j]
             k += 1
-    return ends[:k], keys[:k]
+    return at, keys
 
 
-def scan(dfa: Dfa, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every occurrence of every key in ``codes``.
+def key_matches(dfa: Dfa, ends: np.ndarray, rows: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The keys found by a walk of the automaton, from its steps into states with outputs.
 
     Parameters
     ----------
     dfa : Dfa
-    codes : numpy.ndarray of uint8
+    ends : numpy.ndarray
+        In order, the position after the character of each step of the walk that went to
+        a state with outputs.
+    rows : numpy.ndarray
+        The row offset in :attr:`Dfa.step` of the state each of those steps went to.
 
     Returns
     -------
     ends, keys : numpy.ndarray
-        End (exclusive) and key index of each occurrence, in order of end.
+        End (exclusive) and key index of each occurrence, in order of end (what
+        ``pyahocorasick`` reports).
     """
-    return _walk(codes, dfa.step, dfa.byte_class, dfa.out_start, dfa.out_key,
-                 dfa.delta.shape[1])
+    return _key_matches(np.asarray(ends, dtype=np.int64), np.asarray(rows, dtype=np.int64),
+                        dfa.out_start, dfa.out_key, dfa.delta.shape[1])
 
 
 @numba.njit(cache=True, nogil=True)

@@ -34,9 +34,12 @@ import numpy as np
 import numpy.typing as npt
 
 from harkit.text import _foldjit
+from harkit.text._compiled import Dfa, build_dfa, key_matches
 from harkit.text.normalise import Normalised, expand, spelled_out
 
 __all__ = ["FoldedBatch", "fold_batch"]
+
+_NO_KEYS = build_dfa([])  # the automaton of no key: walked by fold_batch without one
 
 _W_RX = re.compile(r"\w")
 _S_RX = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -177,6 +180,10 @@ class FoldedBatch:
         Pieces as in :class:`~harkit.text.normalise.Normalised` (a folded word, or one
         other character), in batch coordinates; separators are not pieces. Only with
         ``fold_batch(..., pieces=True)``.
+    found : tuple of numpy.ndarray
+        ``(ends, keys)``: every occurrence in :attr:`codes` of a key of the automaton
+        given to :func:`fold_batch` (its end, exclusive, and the key's index), in order
+        of end (:func:`harkit.text._compiled.key_matches`); empty without one.
     """
 
     texts: list[str]
@@ -200,6 +207,7 @@ class FoldedBatch:
     _stand_folded: np.ndarray | None = field(default=None, repr=False)
     _scan_text: str | None = field(default=None, repr=False)
     _text: str | None = field(default=None, repr=False)
+    found: tuple[np.ndarray, np.ndarray] = field(default=(), repr=False)
 
     @property
     def scan_text(self) -> str:
@@ -475,10 +483,12 @@ def _prepare_many(texts: list[str]) -> list[_Prepared]:
     return out
 
 
-def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
+def fold_batch(texts: list[str], *, pieces: bool = True, dfa: Dfa | None = None
+               ) -> FoldedBatch:
     """Fold many texts as :func:`~harkit.text.normalise.normalise` folds each.
 
-    One compiled pass over the batch (:func:`harkit.text._foldjit.fold_kernel`). The few
+    One compiled pass over the batch (:func:`harkit.text._foldjit.fold_kernel`), which
+    also finds the keys of ``dfa`` in the folded text. The few
     texts that hold characters the kernel cannot read as they are (beyond Latin-1, ``µ``,
     ``¼ ½ ¾``) are prepared first, each on its own: characters that fold one to one are
     stood in, the others spelled out (``½`` -> ``1/2``); the kernel then maps the
@@ -494,6 +504,10 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
         maps any position both ways and has the word spans, at a lower cost. Either way
         :attr:`FoldedBatch.text` and :attr:`FoldedBatch.scan_text` are made on first use:
         a compiled caller can work on :attr:`FoldedBatch.codes` alone.
+    dfa : harkit.text._compiled.Dfa, optional
+        An automaton of folded keys (one byte per character), walked over the folded
+        texts as the kernel makes them (no second pass over the batch): its matches are
+        :attr:`FoldedBatch.found`. None finds nothing.
 
     Returns
     -------
@@ -563,8 +577,14 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     doc_start = np.empty(n_docs + 1, dtype=np.int64)
     counts = np.empty(n_docs, dtype=np.int64)
     spans = np.empty((4, n_in // 2 + 2), dtype=np.int64)  # words need a separator between
-    m, nw = _foldjit.fold_kernel(a, orig_bounds, _TABS, out, src, doc_start, counts, spans,
-                                 ext, spelled_at, origin, blank_end)
+    if dfa is None:
+        dfa = _NO_KEYS
+    f_end = np.empty(n_out, dtype=np.int64)  # (at most one per folded character)
+    f_row = np.empty(n_out, dtype=np.int64)
+    m, nw, nf = _foldjit.fold_kernel(a, orig_bounds, _TABS, out, src, doc_start, counts,
+                                     spans, ext, spelled_at, origin, blank_end, dfa.step,
+                                     dfa.byte_class, int(dfa.key_length.max(initial=0)),
+                                     f_end, f_row)
     if m < 0:  # pragma: no cover - _prepare spells out ¼ ½ ¾
         raise _cannot_fold(chr(a[nw]))
     out, src = out[:m], src[:m + 1]
@@ -583,6 +603,7 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
                         word_end=words[1], orig_word_start=words[2], orig_word_end=words[3],
                         control_counts=counts, latin1=b"\n".join(latin1) if prepared else raw,
                         beyond_latin1=beyond, _stand_ins=stand_ins)
+    batch.found = key_matches(dfa, f_end[:nf], f_row[:nf])
     if pieces:
         piece = [np.empty(m, dtype=np.int64) for _ in range(3)]
         npc = _foldjit.pieces_kernel(out, src, *words, *piece, spelled_at[:, 0] >= 0,

@@ -432,7 +432,7 @@ def _search_batch(todo: list[int], texts: list, ids: list, pids: list, matcher: 
     """
     batch = [texts[k] for k in todo]
     try:
-        fb = fold_batch(batch, pieces=False)
+        fb = fold_batch(batch, pieces=False, dfa=matcher.dfa)
         garbage = fb.control_counts > MAX_GARBAGE * np.fromiter(
             map(len, batch), dtype=np.int64, count=len(batch))
         hits, rows_of = search_folded(fb, batch, [ids[k] for k in todo],
