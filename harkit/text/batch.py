@@ -419,7 +419,6 @@ class _Prepared:
     are, and how to map back (positions relative to the text)."""
 
     codes: bytes  # one byte per character of the spelled-out text, stand-ins in place
-    latin1: bytes  # the text itself, one byte per character (? beyond Latin-1)
     origin: np.ndarray | None  # expand()'s map, None when nothing was spelled out
     stand_at: list[int]  # original positions of characters folded beyond Latin-1 ...
     stand_as: list[str]  # ... and what they fold to
@@ -440,9 +439,7 @@ def _prepare(text: str) -> _Prepared:
         if how[1]:
             stand_at.append(p if origin is None else int(origin[p]))
             stand_as.append(how[1])
-    latin1 = text.encode("latin-1", errors="replace") if specials or origin is not None \
-        else bytes(codes)
-    return _Prepared(bytes(codes), latin1, origin, stand_at, stand_as, text.count("\ufffd"))
+    return _Prepared(bytes(codes), origin, stand_at, stand_as, text.count("\ufffd"))
 
 
 def _prepare_many(texts: list[str]) -> list[_Prepared]:
@@ -478,7 +475,7 @@ def _prepare_many(texts: list[str]) -> list[_Prepared]:
             continue
         lo, hi = int(bounds[k]), int(bounds[k + 1]) - 1
         sel = [j for j in range(first[k], first[k + 1]) if folded_list[j]]
-        out[k] = _Prepared(codes[lo:hi], raw[lo:hi], None, [at_list[j] - lo for j in sel],
+        out[k] = _Prepared(codes[lo:hi], None, [at_list[j] - lo for j in sel],
                            [how[kind_list[j]][1] for j in sel], junk[k])
     return out
 
@@ -517,46 +514,36 @@ def fold_batch(texts: list[str], *, pieces: bool = True, dfa: Dfa | None = None
     n_docs = len(texts)
     joined = _SEP.join(texts)
     orig_bounds = _bounds(texts)
-    codes: list[bytes] = []
-    latin1: list[bytes] = []
-    prepared: dict[int, _Prepared | None] = {}  # the texts the kernel cannot read as they are
     beyond = np.zeros(n_docs, dtype=bool)
+    parts = []
     for i, t in enumerate(texts):
         try:
-            b = t.encode("latin-1")
+            parts.append(t.encode("latin-1"))
         except UnicodeEncodeError:
-            b = b""
+            parts.append(t.encode("latin-1", errors="replace"))
             beyond[i] = True
-            prepared[i] = None
-        codes.append(b)
-        latin1.append(b)
-    raw = b"\n".join(codes)
-    # the texts with µ ¼ ½ ¾ (a fast byte search each, over the whole batch)
+    latin1 = b"\n".join(parts)  # each text where it is in joined
+    # the texts the kernel cannot read as they are: beyond Latin-1, or with µ ¼ ½ ¾ (a
+    # fast byte search each, over the whole batch)
     at = []
     for c in _KERNEL_UNREAD:
-        q = raw.find(c)
+        q = latin1.find(c)
         while q >= 0:
             at.append(q)
-            q = raw.find(c, q + 1)
-    if at:
-        starts = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, codes), dtype=np.int64, count=n_docs) + 1,
-                  out=starts[1:])
-        for i in np.unique(np.searchsorted(starts, at, side="right") - 1).tolist():
-            prepared[i] = None
+            q = latin1.find(c, q + 1)
+    todo = np.union1d(np.flatnonzero(beyond),
+                      np.searchsorted(orig_bounds, at, side="right") - 1).tolist()
+    prepared = dict(zip(todo, _prepare_many([texts[i] for i in todo]))) if todo else {}
+    a = np.frombuffer(latin1, dtype=np.uint8)
     if prepared:
-        prepared = dict.fromkeys(sorted(prepared))  # in order: positions stay sorted
-        for i, p in zip(prepared, _prepare_many([texts[i] for i in prepared])):
-            prepared[i] = p
-            codes[i], latin1[i] = p.codes, p.latin1
-    # a text whose characters were spelled out keeps its length in the join (the kernel
-    # reads it from a buffer of its own): no other text's positions move
+        a = a.copy()
+        for i, p in prepared.items():
+            # stand-ins in place (same length); a text whose characters were spelled out
+            # keeps its place (the kernel reads it from a buffer of its own)
+            if p.origin is None:
+                a[orig_bounds[i]:orig_bounds[i + 1] - 1] = np.frombuffer(p.codes,
+                                                                         dtype=np.uint8)
     spelled = [(i, p) for i, p in prepared.items() if p.origin is not None]
-    for i, p in spelled:
-        codes[i] = p.latin1
-    if prepared:
-        raw = b"\n".join(codes)
-    a = np.frombuffer(raw, dtype=np.uint8)
     n = len(a)
     spelled_at = np.full((n_docs, 2), -1, dtype=np.int64)
     if spelled:
@@ -601,7 +588,7 @@ def fold_batch(texts: list[str], *, pieces: bool = True, dfa: Dfa | None = None
     batch = FoldedBatch(texts=texts, joined=joined, codes=out, doc_start=doc_start,
                         orig_doc_start=orig_bounds[:-1], src=src, word_start=words[0],
                         word_end=words[1], orig_word_start=words[2], orig_word_end=words[3],
-                        control_counts=counts, latin1=b"\n".join(latin1) if prepared else raw,
+                        control_counts=counts, latin1=latin1,
                         beyond_latin1=beyond, _stand_ins=stand_ins)
     batch.found = key_matches(dfa, f_end[:nf], f_row[:nf])
     if pieces:
