@@ -174,3 +174,24 @@ def test_windows_start_where_literal_matching_is_in_step(tokens, back, data):
     cut = len(w_start) - t.longest if hi[0] < len(codes) else len(w_start)
     found = set(zip(a.tolist(), b.tolist(), g.tolist()))
     assert {e for e in found if e[0] < cut} == {e for e in in_window if e[0] < cut}
+
+
+@pytest.mark.parametrize("pattern", [r"\bLAR\b", r"\bA A\b", r"\bAA\b", r"\bD D D\b",
+                                     r"\bØ\b"])
+def test_literal_matches_are_the_regex_matches(pattern):
+    """The literals' occurrences tried with the regex give what the regex finds on the
+    joined texts, for literals that may overlap themselves (A A twice in AA A A) too."""
+    import re
+
+    from harkit.text._chunk import _literal_matches
+    from harkit.text.engine import _required_literal
+
+    texts = ["LAR A A A AA AAA D D D D LAR Ø", "xLAR A A A AA", "D D D D D D", "Ø ØØ Ø—Ø",
+             "AA A A", "DD D D D"]
+    rx = re.compile(pattern)
+    literal = _required_literal(rx)
+    assert literal is not None
+    fb = fold_batch(texts, pieces=False)
+    expected = [m.span() for m in rx.finditer(fb.joined)]
+    assert _literal_matches(fb, [rx], [literal]) == [expected]
+    assert len(expected) >= 2
