@@ -388,8 +388,8 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
         # that start (end) with a prefix (suffix) go on to the rules' stem patterns
         cand = np.flatnonzero(u_word & (uid == 0))
         c_start, c_end = u_start[cand], u_end[cand]
-        has = np.zeros(len(cand), dtype=bool)
         last = len(codes) - 1
+        tests = {}  # (kind, affix): rules that share one test it once
         for r in rules.affixes:
             affix = r.affix
             if any(ord(ch) > 255 or ch in "þ¦" for ch in affix):
@@ -398,11 +398,20 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
                 affix = affix[:1] if r.kind == "prefix" else affix[-1:]
                 if ord(affix) > 255:  # pragma: no cover - then never in the scan text
                     continue
-            k = len(affix)
-            ok = c_end - c_start >= k
-            at = c_start if r.kind == "prefix" else c_end - k
+            tests[r.kind, affix] = None
+        length = c_end - c_start
+        chars: dict[int, np.ndarray] = {}  # character j of each word (from its end if < 0)
+
+        def char(j: int) -> np.ndarray:
+            if j not in chars:
+                chars[j] = codes[np.clip(c_start + j if j >= 0 else c_end + j, 0, last)]
+            return chars[j]
+
+        has = np.zeros(len(cand), dtype=bool)
+        for kind, affix in tests:
+            ok = length >= len(affix)
             for j, ch in enumerate(affix):
-                ok &= codes[np.clip(at + j, 0, last)] == ord(ch)
+                ok &= char(j if kind == "prefix" else j - len(affix)) == ord(ch)
             has |= ok
         cand = cand[has]
         found = rules.affixed(fb.folded_slices(u_start[cand], u_end[cand]))
