@@ -204,9 +204,8 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
             at = np.flatnonzero(is_exact)
             if len(at):
                 os_, oe = _original_spans(fb, starts[which[at]], ends[which[at]])
-                joined = fb.joined
-                ok_exact = np.array([joined[a:b].lower() in matcher.entry_exact[k] for a, b, k
-                                     in zip(os_.tolist(), oe.tolist(), entry[at].tolist())],
+                ok_exact = np.array([t.lower() in matcher.entry_exact[k] for t, k
+                                     in zip(fb.original(os_, oe), entry[at].tolist())],
                                     dtype=bool)
                 keep = np.ones(len(entry), dtype=bool)
                 keep[at] = ok_exact
@@ -267,14 +266,14 @@ def _literal_matches(fb: FoldedBatch, regexes: list, literals: list[str]
     """What ``rx.finditer(fb.joined)`` finds for each regex, when every match of the regex
     starts with its literal: the literals' occurrences (a literal search each, on the
     texts at one byte per character), each tried with the regex, far faster than each
-    regex's own scan."""
-    text = fb.joined
+    regex's own scan. (A literal never holds a line break, so a match never runs from one
+    text into the next: it is tried on its own text.)"""
     found = []
     for lit in literals:
         try:
             hay, needle = fb.latin1, lit.encode("latin-1")
-        except UnicodeEncodeError:  # a literal beyond Latin-1: on the text itself
-            hay, needle = text, lit
+        except UnicodeEncodeError:  # a literal beyond Latin-1: on the texts themselves
+            hay, needle = fb.joined, lit
         if any(needle[:k] == needle[-k:] for k in range(1, len(needle))):
             # it may overlap itself (every start is wanted): one search after another
             at = []
@@ -286,16 +285,19 @@ def _literal_matches(fb: FoldedBatch, regexes: list, literals: list[str]
             at = [m.start() for m in re.finditer(re.escape(needle), hay)]
         found.append(at)
     out = []
+    texts = fb.texts
     for rx, starts in zip(regexes, found):
+        docs = np.searchsorted(fb.orig_doc_start, starts, side="right") - 1
+        bases = fb.orig_doc_start[docs].tolist()
         spans = []
         done = 0
-        for pos in starts:
+        for pos, d, base in zip(starts, docs.tolist(), bases):
             if pos < done:
                 continue  # inside the previous match: finditer goes on after it
-            m = rx.match(text, pos)
+            m = rx.match(texts[d], pos - base)
             if m is not None and m.end() > m.start():
-                spans.append(m.span())
-                done = m.end()
+                spans.append((base + m.start(), base + m.end()))
+                done = base + m.end()
         out.append(spans)
     return out
 
@@ -358,9 +360,8 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
         is_special[special] = True
         at = np.flatnonzero(is_special[rule])
         os_, oe = _original_spans(fb, u_start[ev_a[ev[at]]], u_end[ev_b[ev[at]] - 1])
-        joined = fb.joined
-        for k, a, b in zip(at.tolist(), os_.tolist(), oe.tolist()):
-            if joined[a:b].lower() in tables.rule_not_original[rule[k]]:
+        for k, t in zip(at.tolist(), fb.original(os_, oe)):
+            if t.lower() in tables.rule_not_original[rule[k]]:
                 keep[k] = False
     ev, rule = ev[keep], rule[keep]
     direction = tables.rule_direction[rule]
@@ -442,7 +443,7 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
     if rules.sections:
         # a section header (Hereditet:) sets its category up to the next header line
         os_, _ = _original_spans(fb, starts, ends)
-        cat, _, _ = rules.sections_at(fb.joined, os_, fb.orig_doc_start)
+        cat, _, _ = rules.sections_at(fb.texts, os_, fb.orig_doc_start)
         at = np.flatnonzero(cat >= 0)
         flags[cat[at], at] = True
     return flags
@@ -450,7 +451,6 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
 
 def _snippets(fb: FoldedBatch, lo: np.ndarray, hi: np.ndarray) -> list[str]:
     """The original text of each span on one line (runs of blanks to one, none at the ends)."""
-    joined = fb.joined
     codes = np.frombuffer(fb.latin1, dtype=np.uint8)
     if fb.beyond_latin1.any():
         # the snippets of texts with characters beyond Latin-1 (few): those one by one
@@ -460,8 +460,9 @@ def _snippets(fb: FoldedBatch, lo: np.ndarray, hi: np.ndarray) -> list[str]:
         for k, text in zip(np.flatnonzero(plain).tolist(),
                            one_line(codes, lo[plain], hi[plain])):
             out[k] = text
-        for k in np.flatnonzero(~plain).tolist():
-            out[k] = " ".join(joined[lo[k]:hi[k]].split())
+        other = np.flatnonzero(~plain)
+        for k, text in zip(other.tolist(), fb.original(lo[other], hi[other])):
+            out[k] = " ".join(text.split())
         return out
     return one_line(codes, lo, hi)
 
@@ -601,8 +602,7 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     s, e, c, lab, docs, flags = s[keep], e[keep], c[keep], lab[keep], docs[keep], flags[:, keep]
     os_, oe = _original_spans(fb, s, e, (at_s[keep], at_e[keep]))
     base = fb.orig_doc_start[docs]
-    doc_end = np.append(fb.orig_doc_start[1:] - 1, len(fb.joined))[docs]
-    joined = fb.joined
+    doc_end = base + np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))[docs]
     lo = np.maximum(os_ - width, base)
     hi = np.minimum(oe + width, doc_end)
     concepts = np.array(matcher.concepts, dtype=object)
@@ -612,7 +612,7 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
         "person_id": _take(pids, docs),
         "concept": concepts[c],
         "term": labels[lab],
-        "matched": [joined[a:b] for a, b in zip(os_.tolist(), oe.tolist())],
+        "matched": fb.original(os_, oe),
         "start": os_ - base,
         "end": oe - base,
         **{cat: flags[i] for i, cat in enumerate(CATEGORIES)},

@@ -152,7 +152,8 @@ class FoldedBatch:
     texts : list of str
         The original texts.
     joined : str
-        The original texts joined by ``"\\n"``.
+        The original texts joined by ``"\\n"``. Made on first use (:meth:`original`
+        slices the texts without it).
     doc_start : numpy.ndarray
         Start of each folded text in :attr:`text` (one more entry: ``len(text) + 1``).
     orig_doc_start : numpy.ndarray
@@ -187,7 +188,6 @@ class FoldedBatch:
     """
 
     texts: list[str]
-    joined: str = field(repr=False)
     codes: np.ndarray = field(repr=False)
     doc_start: np.ndarray = field(repr=False)
     orig_doc_start: np.ndarray = field(repr=False)
@@ -207,6 +207,7 @@ class FoldedBatch:
     _stand_folded: np.ndarray | None = field(default=None, repr=False)
     _scan_text: str | None = field(default=None, repr=False)
     _text: str | None = field(default=None, repr=False)
+    _joined: str | None = field(default=None, repr=False)
     found: tuple[np.ndarray, np.ndarray] = field(default=(), repr=False)
 
     @property
@@ -215,6 +216,34 @@ class FoldedBatch:
         if self._scan_text is None:
             self._scan_text = codecs.latin_1_decode(self.codes)[0]
         return self._scan_text
+
+    @property
+    def joined(self) -> str:
+        """The original texts joined by ``"\\n"`` (made once)."""
+        if self._joined is None:
+            self._joined = _SEP.join(self.texts)
+        return self._joined
+
+    def original(self, starts: npt.ArrayLike, ends: npt.ArrayLike) -> list[str]:
+        """``[joined[a:b] for a, b in zip(starts, ends)]`` for spans that each lie in one
+        text, without making :attr:`joined`.
+
+        Parameters
+        ----------
+        starts, ends : array-like of int
+            Spans in :attr:`joined`, each inside one text.
+
+        Returns
+        -------
+        list of str
+        """
+        starts = np.asarray(starts, dtype=np.int64)
+        ends = np.asarray(ends, dtype=np.int64)
+        doc = np.searchsorted(self.orig_doc_start, starts, side="right") - 1
+        base = self.orig_doc_start[np.maximum(doc, 0)]
+        texts = self.texts
+        return [texts[d][a:b] for d, a, b in zip(doc.tolist(), (starts - base).tolist(),
+                                                  (ends - base).tolist())]
 
     @property
     def text(self) -> str:
@@ -512,7 +541,6 @@ def fold_batch(texts: list[str], *, pieces: bool = True, dfa: Dfa | None = None
     """
     texts = list(texts)
     n_docs = len(texts)
-    joined = _SEP.join(texts)
     orig_bounds = _bounds(texts)
     beyond = np.zeros(n_docs, dtype=bool)
     parts = []
@@ -522,7 +550,7 @@ def fold_batch(texts: list[str], *, pieces: bool = True, dfa: Dfa | None = None
         except UnicodeEncodeError:
             parts.append(t.encode("latin-1", errors="replace"))
             beyond[i] = True
-    latin1 = b"\n".join(parts)  # each text where it is in joined
+    latin1 = b"\n".join(parts)  # each text where it is in the join of the texts
     # the texts the kernel cannot read as they are: beyond Latin-1, or with µ ¼ ½ ¾ (a
     # fast byte search each, over the whole batch)
     at = []
@@ -585,7 +613,7 @@ def fold_batch(texts: list[str], *, pieces: bool = True, dfa: Dfa | None = None
     if at:
         stand_ins = (np.array(at, dtype=np.int64),
                      [f for p in prepared.values() for f in p.stand_as])
-    batch = FoldedBatch(texts=texts, joined=joined, codes=out, doc_start=doc_start,
+    batch = FoldedBatch(texts=texts, codes=out, doc_start=doc_start,
                         orig_doc_start=orig_bounds[:-1], src=src, word_start=words[0],
                         word_end=words[1], orig_word_start=words[2], orig_word_end=words[3],
                         control_counts=counts, latin1=latin1,
