@@ -11,27 +11,51 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harkit.text._compiled import build_dfa, scan
+from harkit.text._compiled import build_dfa
+from harkit.text.batch import fold_batch
 from harkit.text.context import _default_rules
 from harkit.text.engine import _reference_chunk, compile_query, search_chunk
 
 # --- the automaton ----------------------------------------------------------------------
 
-keys = st.lists(st.text(alphabet="abcr n", min_size=1, max_size=5), min_size=1, max_size=12,
-                unique=True)
+keys = st.lists(st.text(alphabet="abklmrs n", min_size=1, max_size=5), min_size=1,
+                max_size=12, unique=True)
+# raw text folding touches: c, x, doubles, rn, qu, 1 and 0 by letters (the exact path for
+# "1" next to "0"), line-end hyphens, blanks at the ends of a text
+raw_texts = st.lists(st.text(alphabet="abcrnqux lm10-\n", max_size=80), min_size=1,
+                     max_size=4)
 
 
 @settings(max_examples=300, deadline=None)
-@given(keys, st.text(alphabet="abcrn x", max_size=200))
-def test_dfa_reports_what_pyahocorasick_reports(words, text):
+@given(keys, raw_texts)
+def test_automaton_in_the_fold_reports_what_pyahocorasick_reports(words, texts):
+    # the keys found as the texts are folded are pyahocorasick's on the folded text
     auto = ahocorasick.Automaton()
     for i, w in enumerate(words):
         auto.add_word(w, i)
     auto.make_automaton()
-    expected = sorted((end + 1, i) for end, i in auto.iter(text)) if text else []
-    ends, found = scan(build_dfa([w.encode("latin-1") for w in words]),
-                       __import__("numpy").frombuffer(text.encode("latin-1"), dtype="uint8"))
+    fb = fold_batch(texts, pieces=False, dfa=build_dfa([w.encode("latin-1") for w in words]))
+    folded = fb.text
+    expected = sorted((end + 1, i) for end, i in auto.iter(folded)) if folded else []
+    ends, found = fb.found
+    assert (ends[1:] >= ends[:-1]).all()
     assert sorted(zip(ends.tolist(), found.tolist())) == expected
+
+
+def test_automaton_in_the_fold_on_refolded_words_and_text_ends():
+    # "al10" takes the exact path (the 0 next to a 1 that became l); a blank at a text's
+    # end is taken back; a key never runs across two texts
+    words = ["lo", "al", "a lo", "lol", "o k", "k"]
+    texts = ["xal10 al1o0 al10", "kal10ol  ", "a", "lo k ", "rnqu-\nal10"]
+    auto = ahocorasick.Automaton()
+    for i, w in enumerate(words):
+        auto.add_word(w, i)
+    auto.make_automaton()
+    fb = fold_batch(texts, pieces=False, dfa=build_dfa([w.encode("latin-1") for w in words]))
+    ends, found = fb.found
+    expected = sorted((end + 1, i) for end, i in auto.iter(fb.text))
+    assert sorted(zip(ends.tolist(), found.tolist())) == expected
+    assert len(expected) > 5
 
 
 # --- context over a whole chunk ---------------------------------------------------------
@@ -150,3 +174,24 @@ def test_windows_start_where_literal_matching_is_in_step(tokens, back, data):
     cut = len(w_start) - t.longest if hi[0] < len(codes) else len(w_start)
     found = set(zip(a.tolist(), b.tolist(), g.tolist()))
     assert {e for e in found if e[0] < cut} == {e for e in in_window if e[0] < cut}
+
+
+@pytest.mark.parametrize("pattern", [r"\bLAR\b", r"\bA A\b", r"\bAA\b", r"\bD D D\b",
+                                     r"\bØ\b"])
+def test_literal_matches_are_the_regex_matches(pattern):
+    """The literals' occurrences tried with the regex give what the regex finds on the
+    joined texts, for literals that may overlap themselves (A A twice in AA A A) too."""
+    import re
+
+    from harkit.text._chunk import _literal_matches
+    from harkit.text.engine import _required_literal
+
+    texts = ["LAR A A A AA AAA D D D D LAR Ø", "xLAR A A A AA", "D D D D D D", "Ø ØØ Ø—Ø",
+             "AA A A", "DD D D D"]
+    rx = re.compile(pattern)
+    literal = _required_literal(rx)
+    assert literal is not None
+    fb = fold_batch(texts, pieces=False)
+    expected = [m.span() for m in rx.finditer(fb.joined)]
+    assert _literal_matches(fb, [rx], [literal]) == [expected]
+    assert len(expected) >= 2

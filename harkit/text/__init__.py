@@ -9,10 +9,11 @@ Concepts as data (:func:`load_lexicon`), the query language (:func:`parse`,
     hk.text.flags(hits, ex.documents, level="person")
     hk.text.kwic(hits, n=20)          # no ids, dates masked as [dato]
 
-Record texts are folded in batches (:func:`fold_batch`) and scanned once; only windows
-around candidate matches are judged for context. ``search(..., processes=2)`` spreads the
-chunks over worker processes and :func:`search_dask` runs the same search on a Dask
-DataFrame. :func:`expand_lexicon` adds OCR misreadings of the terms found in a corpus.
+Record texts are folded in batches (:func:`fold_batch`), the terms found in the same
+pass; only windows around candidate matches are judged for context.
+``search(..., processes=2)`` spreads the chunks over worker processes and
+:func:`search_dask` runs the same search on a Dask DataFrame. :func:`expand_lexicon` adds
+OCR misreadings of the terms found in a corpus.
 
 To measure a search: :func:`evaluate` scores hits against annotations (:func:`read_brat`,
 :func:`read_spans`); :func:`validation_sample`, :func:`export_sample`, :func:`read_labels`

@@ -3,9 +3,10 @@
 The chunk's texts are folded together (:func:`harkit.text.batch.fold_batch`); then, over the
 folded chunk at once:
 
-1. the query's keys are found by one automaton scan (:func:`harkit.text._compiled.scan`)
-   and kept at word boundaries (a prefix key runs to the end of its word); lexicon regexes
-   run on the original texts that hold their literal, query wildcards on the folded text;
+1. the query's keys, found by its automaton as the texts were folded
+   (``fold_batch(..., dfa=matcher.dfa)``), are kept at word boundaries (a prefix key
+   runs to the end of its word); lexicon regexes run on the original texts that hold
+   their literal, query wildcards on the folded text;
 2. one hit is kept per concept and span, as :func:`harkit.text.engine._spans` keeps it;
 3. context: the rule units and literals of the whole chunk are found once and every hit is
    judged by :func:`harkit.text._compiled.context_flags`, triggers and terminators taken
@@ -19,6 +20,7 @@ The result is exactly that of normalising each document on its own
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,7 +33,6 @@ from harkit.text._compiled import (
     find_events,
     one_line,
     original_to_folded,
-    scan,
     window_units,
 )
 from harkit.text.batch import _WORD, FoldedBatch
@@ -179,7 +180,7 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
     n = len(codes)
     parts = []
     if matcher.dfa is not None and n:
-        ends, keys = scan(matcher.dfa, codes)
+        ends, keys = fb.found  # folded with the matcher's automaton
         starts = ends - matcher.dfa.key_length[keys]
         ok = (starts == 0) | ~_WORD[codes[np.maximum(starts - 1, 0)]]
         starts, ends, keys = starts[ok], ends[ok], keys[ok]
@@ -203,9 +204,8 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
             at = np.flatnonzero(is_exact)
             if len(at):
                 os_, oe = _original_spans(fb, starts[which[at]], ends[which[at]])
-                joined = fb.joined
-                ok_exact = np.array([joined[a:b].lower() in matcher.entry_exact[k] for a, b, k
-                                     in zip(os_.tolist(), oe.tolist(), entry[at].tolist())],
+                ok_exact = np.array([t.lower() in matcher.entry_exact[k] for t, k
+                                     in zip(fb.original(os_, oe), entry[at].tolist())],
                                     dtype=bool)
                 keep = np.ones(len(entry), dtype=bool)
                 keep[at] = ok_exact
@@ -264,33 +264,40 @@ def _raw_hits(fb: FoldedBatch, matcher, texts: list[str]):
 def _literal_matches(fb: FoldedBatch, regexes: list, literals: list[str]
                      ) -> list[list[tuple[int, int]]]:
     """What ``rx.finditer(fb.joined)`` finds for each regex, when every match of the regex
-    starts with its literal: the literals' occurrences (a byte search each, on the texts
-    at one byte per character), each tried with the regex, far faster than each regex's
-    own scan."""
-    text = fb.joined
+    starts with its literal: the literals' occurrences (a literal search each, on the
+    texts at one byte per character), each tried with the regex, far faster than each
+    regex's own scan. (A literal never holds a line break, so a match never runs from one
+    text into the next: it is tried on its own text.)"""
     found = []
     for lit in literals:
         try:
             hay, needle = fb.latin1, lit.encode("latin-1")
-        except UnicodeEncodeError:  # a literal beyond Latin-1: on the text itself
-            hay, needle = text, lit
-        at = []
-        pos = hay.find(needle)
-        while pos >= 0:
-            at.append(pos)
-            pos = hay.find(needle, pos + 1)
+        except UnicodeEncodeError:  # a literal beyond Latin-1: on the texts themselves
+            hay, needle = fb.joined, lit
+        if any(needle[:k] == needle[-k:] for k in range(1, len(needle))):
+            # it may overlap itself (every start is wanted): one search after another
+            at = []
+            pos = hay.find(needle)
+            while pos >= 0:
+                at.append(pos)
+                pos = hay.find(needle, pos + 1)
+        else:  # no two occurrences overlap: the regex engine's literal search is faster
+            at = [m.start() for m in re.finditer(re.escape(needle), hay)]
         found.append(at)
     out = []
+    texts = fb.texts
     for rx, starts in zip(regexes, found):
+        docs = np.searchsorted(fb.orig_doc_start, starts, side="right") - 1
+        bases = fb.orig_doc_start[docs].tolist()
         spans = []
         done = 0
-        for pos in starts:
+        for pos, d, base in zip(starts, docs.tolist(), bases):
             if pos < done:
                 continue  # inside the previous match: finditer goes on after it
-            m = rx.match(text, pos)
+            m = rx.match(texts[d], pos - base)
             if m is not None and m.end() > m.start():
-                spans.append(m.span())
-                done = m.end()
+                spans.append((base + m.start(), base + m.end()))
+                done = base + m.end()
         out.append(spans)
     return out
 
@@ -353,9 +360,8 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
         is_special[special] = True
         at = np.flatnonzero(is_special[rule])
         os_, oe = _original_spans(fb, u_start[ev_a[ev[at]]], u_end[ev_b[ev[at]] - 1])
-        joined = fb.joined
-        for k, a, b in zip(at.tolist(), os_.tolist(), oe.tolist()):
-            if joined[a:b].lower() in tables.rule_not_original[rule[k]]:
+        for k, t in zip(at.tolist(), fb.original(os_, oe)):
+            if t.lower() in tables.rule_not_original[rule[k]]:
                 keep[k] = False
     ev, rule = ev[keep], rule[keep]
     direction = tables.rule_direction[rule]
@@ -383,8 +389,8 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
         # that start (end) with a prefix (suffix) go on to the rules' stem patterns
         cand = np.flatnonzero(u_word & (uid == 0))
         c_start, c_end = u_start[cand], u_end[cand]
-        has = np.zeros(len(cand), dtype=bool)
         last = len(codes) - 1
+        tests = {}  # (kind, affix): rules that share one test it once
         for r in rules.affixes:
             affix = r.affix
             if any(ord(ch) > 255 or ch in "þ¦" for ch in affix):
@@ -393,11 +399,20 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
                 affix = affix[:1] if r.kind == "prefix" else affix[-1:]
                 if ord(affix) > 255:  # pragma: no cover - then never in the scan text
                     continue
-            k = len(affix)
-            ok = c_end - c_start >= k
-            at = c_start if r.kind == "prefix" else c_end - k
+            tests[r.kind, affix] = None
+        length = c_end - c_start
+        chars: dict[int, np.ndarray] = {}  # character j of each word (from its end if < 0)
+
+        def char(j: int) -> np.ndarray:
+            if j not in chars:
+                chars[j] = codes[np.clip(c_start + j if j >= 0 else c_end + j, 0, last)]
+            return chars[j]
+
+        has = np.zeros(len(cand), dtype=bool)
+        for kind, affix in tests:
+            ok = length >= len(affix)
             for j, ch in enumerate(affix):
-                ok &= codes[np.clip(at + j, 0, last)] == ord(ch)
+                ok &= char(j if kind == "prefix" else j - len(affix)) == ord(ch)
             has |= ok
         cand = cand[has]
         found = rules.affixed(fb.folded_slices(u_start[cand], u_end[cand]))
@@ -428,7 +443,7 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
     if rules.sections:
         # a section header (Hereditet:) sets its category up to the next header line
         os_, _ = _original_spans(fb, starts, ends)
-        cat, _, _ = rules.sections_at(fb.joined, os_, fb.orig_doc_start)
+        cat, _, _ = rules.sections_at(fb.texts, os_, fb.orig_doc_start)
         at = np.flatnonzero(cat >= 0)
         flags[cat[at], at] = True
     return flags
@@ -436,7 +451,6 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
 
 def _snippets(fb: FoldedBatch, lo: np.ndarray, hi: np.ndarray) -> list[str]:
     """The original text of each span on one line (runs of blanks to one, none at the ends)."""
-    joined = fb.joined
     codes = np.frombuffer(fb.latin1, dtype=np.uint8)
     if fb.beyond_latin1.any():
         # the snippets of texts with characters beyond Latin-1 (few): those one by one
@@ -446,8 +460,9 @@ def _snippets(fb: FoldedBatch, lo: np.ndarray, hi: np.ndarray) -> list[str]:
         for k, text in zip(np.flatnonzero(plain).tolist(),
                            one_line(codes, lo[plain], hi[plain])):
             out[k] = text
-        for k in np.flatnonzero(~plain).tolist():
-            out[k] = " ".join(joined[lo[k]:hi[k]].split())
+        other = np.flatnonzero(~plain)
+        for k, text in zip(other.tolist(), fb.original(lo[other], hi[other])):
+            out[k] = " ".join(text.split())
         return out
     return one_line(codes, lo, hi)
 
@@ -538,7 +553,7 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     Parameters
     ----------
     fb : FoldedBatch
-        ``fold_batch(texts, pieces=False)``.
+        ``fold_batch(texts, pieces=False, dfa=matcher.dfa)``.
     texts, ids, pids : list
         The texts and their document and person ids.
     matcher : harkit.text.engine.Matcher
@@ -587,8 +602,7 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
     s, e, c, lab, docs, flags = s[keep], e[keep], c[keep], lab[keep], docs[keep], flags[:, keep]
     os_, oe = _original_spans(fb, s, e, (at_s[keep], at_e[keep]))
     base = fb.orig_doc_start[docs]
-    doc_end = np.append(fb.orig_doc_start[1:] - 1, len(fb.joined))[docs]
-    joined = fb.joined
+    doc_end = base + np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))[docs]
     lo = np.maximum(os_ - width, base)
     hi = np.minimum(oe + width, doc_end)
     concepts = np.array(matcher.concepts, dtype=object)
@@ -598,7 +612,7 @@ def search_folded(fb: FoldedBatch, texts: list[str], ids: list, pids: list, matc
         "person_id": _take(pids, docs),
         "concept": concepts[c],
         "term": labels[lab],
-        "matched": [joined[a:b] for a, b in zip(os_.tolist(), oe.tolist())],
+        "matched": fb.original(os_, oe),
         "start": os_ - base,
         "end": oe - base,
         **{cat: flags[i] for i, cat in enumerate(CATEGORIES)},

@@ -3,8 +3,10 @@
 Three steps of :func:`harkit.text.engine.search_chunk` run here over a whole chunk of
 folded text at once, so their cost does not grow with the number of hits in Python:
 
-* :class:`Dfa` / :func:`scan`: Aho-Corasick as a full transition table over byte classes,
-  reporting every term that ends at every position (what ``pyahocorasick`` reports);
+* :class:`Dfa`: Aho-Corasick as a full transition table over byte classes, stepped by the
+  fold kernel on every folded character as it makes it (:mod:`harkit.text._foldjit`), and
+  :func:`key_matches`: every term that ends at every position (what ``pyahocorasick``
+  reports);
 * :func:`unit_ids`: the units of the context rules (``\\w+`` or one other character) with
   the id of the rule word each one spells, and :func:`find_events`: the rule literals found
   on them, longest first, left to right, never across two documents;
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["Dfa", "build_dfa", "context_flags", "find_events", "scan", "unit_ids"]
+__all__ = ["Dfa", "build_dfa", "context_flags", "find_events", "key_matches", "unit_ids"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Dfa:
     delta : numpy.ndarray
         ``int32[n_states, n_classes]``: next state.
     byte_class : numpy.ndarray
-        ``int64[256]``: class of each byte (0 for bytes in no key).
+        ``int32[256]``: class of each byte (0 for bytes in no key).
     out_start : numpy.ndarray
         ``int64[n_states + 1]``: outputs of state ``s`` are
         ``out_key[out_start[s]:out_start[s + 1]]``, its own key and those of its suffixes.
@@ -44,10 +46,9 @@ class Dfa:
     key_length : numpy.ndarray
         ``int64[n_keys]``: length of each key in bytes.
     step : numpy.ndarray
-        ``int64[n_states * n_classes]``: :attr:`delta` flattened, holding the next state's
-        row offset (a step of the scan is then one add and one load).
-    has_out : numpy.ndarray
-        ``bool[n_states * n_classes]``: whether the state at a row offset has outputs.
+        ``int32[n_states * n_classes]``: :attr:`delta` flattened, holding the next state's
+        row offset, or its bitwise complement (negative) when that state has outputs: a
+        step is one add, one load and one sign test.
     """
 
     delta: np.ndarray
@@ -56,7 +57,6 @@ class Dfa:
     out_key: np.ndarray
     key_length: np.ndarray
     step: np.ndarray
-    has_out: np.ndarray
 
 
 def build_dfa(keys: list[bytes]) -> Dfa:
@@ -65,13 +65,14 @@ def build_dfa(keys: list[bytes]) -> Dfa:
     Parameters
     ----------
     keys : list of bytes
-        Non-empty keys; the index of a key in this list is what :func:`scan` reports.
+        Non-empty keys; the index of a key in this list is what :func:`key_matches`
+        reports.
 
     Returns
     -------
     Dfa
     """
-    byte_class = np.zeros(256, dtype=np.int64)
+    byte_class = np.zeros(256, dtype=np.int32)
     used = sorted({b for k in keys for b in k})
     for i, b in enumerate(used, start=1):
         byte_class[b] = i
@@ -91,6 +92,8 @@ def build_dfa(keys: list[bytes]) -> Dfa:
             s = nxt
         own[s].append(idx)
     n = len(goto)
+    if n * n_classes >= 2**31:  # pragma: no cover - millions of keys
+        raise ValueError("too many keys for one automaton")
     delta = np.zeros((n, n_classes), dtype=np.int32)
     fail = [0] * n
     outputs: list[list[int]] = [[] for _ in range(n)]
@@ -110,90 +113,50 @@ def build_dfa(keys: list[bytes]) -> Dfa:
     out_start[1:] = np.cumsum([len(o) for o in outputs])
     out_key = np.array([k for o in outputs for k in o], dtype=np.int32)
     key_length = np.array([len(k) for k in keys], dtype=np.int64)
-    step = (delta.astype(np.int64) * n_classes).ravel()
-    has_out = np.repeat(np.diff(out_start) > 0, n_classes)
-    return Dfa(delta, byte_class, out_start, out_key, key_length, step, has_out)
-
-
-_STREAMS = 4
+    offset = delta * np.int32(n_classes)
+    step = np.where((np.diff(out_start) > 0)[delta], ~offset, offset).ravel()
+    return Dfa(delta, byte_class, out_start, out_key, key_length, step)
 
 
 @numba.njit(cache=True, nogil=True)
-def _walk(padded, step, byte_class, has_out, seg, steps):
-    # Four stretches of the text walked in step: four independent chains of table
-    # look-ups keep the processor busy where one chain would wait on each look-up. The
-    # loop only notes the steps where some stretch is in a state with outputs.
-    cap = max(16, steps // 16)
-    at = np.empty((cap, 5), dtype=np.int64)
-    k = 0
-    s0 = s1 = s2 = s3 = 0
-    for i in range(steps):
-        s0 = step[s0 + byte_class[padded[i]]]
-        s1 = step[s1 + byte_class[padded[seg + i]]]
-        s2 = step[s2 + byte_class[padded[2 * seg + i]]]
-        s3 = step[s3 + byte_class[padded[3 * seg + i]]]
-        if has_out[s0] | has_out[s1] | has_out[s2] | has_out[s3]:
-            if k == cap:
-                cap *= 2
-                at2 = np.empty((cap, 5), dtype=np.int64)
-                at2[:k] = at[:k]
-                at = at2
-            at[k, 0], at[k, 1], at[k, 2], at[k, 3], at[k, 4] = i, s0, s1, s2, s3
-            k += 1
-    return at[:k]
-
-
-@numba.njit(cache=True, nogil=True)
-def _outputs(at, n, seg, overlap, has_out, out_start, out_key, n_classes):
+def _key_matches(ends, rows, out_start, out_key, n_classes):
     total = 0
-    for r in range(len(at)):
-        for t in range(_STREAMS):
-            st = at[r, 1 + t]
-            if has_out[st]:
-                state = st // n_classes
-                total += out_start[state + 1] - out_start[state]
-    ends = np.empty(total, dtype=np.int64)
+    for r in range(len(rows)):
+        state = rows[r] // n_classes
+        total += out_start[state + 1] - out_start[state]
+    at = np.empty(total, dtype=np.int64)
     keys = np.empty(total, dtype=np.int32)
     k = 0
-    for r in range(len(at)):
-        for t in range(_STREAMS):
-            st = at[r, 1 + t]
-            end = t * seg - overlap + at[r, 0] + 1  # in the text
-            # a match is reported by the stretch it ends in
-            if not has_out[st] or end <= t * seg or end > n:
-                continue
-            state = st // n_classes
-            for j in range(out_start[state], out_start[state + 1]):
-                ends[k] = end
-                keys[k] = out_key[j]
-                k += 1
-    order = np.argsort(ends[:k], kind="mergesort")
-    return ends[:k][order], keys[:k][order]
+    for r in range(len(rows)):
+        state = rows[r] // n_classes
+        for j in range(out_start[state], out_start[state + 1]):
+            at[k] = ends[r]
+            keys[k] = out_key[j]
+            k += 1
+    return at, keys
 
 
-def scan(dfa: Dfa, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every occurrence of every key in ``codes``.
+def key_matches(dfa: Dfa, ends: np.ndarray, rows: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The keys found by a walk of the automaton, from its steps into states with outputs.
 
     Parameters
     ----------
     dfa : Dfa
-    codes : numpy.ndarray of uint8
+    ends : numpy.ndarray
+        In order, the position after the character of each step of the walk that went to
+        a state with outputs.
+    rows : numpy.ndarray
+        The row offset in :attr:`Dfa.step` of the state each of those steps went to.
 
     Returns
     -------
     ends, keys : numpy.ndarray
-        End (exclusive) and key index of each occurrence, in order of end.
+        End (exclusive) and key index of each occurrence, in order of end (what
+        ``pyahocorasick`` reports).
     """
-    n = len(codes)
-    overlap = int(dfa.key_length.max()) - 1 if len(dfa.key_length) else 0
-    seg = (n + _STREAMS - 1) // _STREAMS
-    # each stretch starts `overlap` bytes early so keys across its start are found; zeros
-    # (in no key) before the text keep the first one at the root state
-    padded = np.zeros(overlap + _STREAMS * seg, dtype=np.uint8)
-    padded[overlap:overlap + n] = codes
-    at = _walk(padded, dfa.step, dfa.byte_class, dfa.has_out, seg, seg + overlap)
-    return _outputs(at, n, seg, overlap, dfa.has_out, dfa.out_start, dfa.out_key,
-                    dfa.delta.shape[1])
+    return _key_matches(np.asarray(ends, dtype=np.int64), np.asarray(rows, dtype=np.int64),
+                        dfa.out_start, dfa.out_key, dfa.delta.shape[1])
 
 
 @numba.njit(cache=True, nogil=True)

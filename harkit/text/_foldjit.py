@@ -24,6 +24,11 @@ skipped), each emitted once the next one is known:
   emitted and is a-z or the blank (every character between two whitespace runs is kept, so
   this is "one blank per run"); the last one emitted counts as a blank at the start of a
   text (no leading blank), and a blank left at its end is taken back;
+* the automaton of the query's terms (:class:`harkit.text._compiled.Dfa`) steps on every
+  folded character as it is kept, so the terms are found in the same pass (its steps
+  into a state with outputs are noted); a text starts at its root, a word folded again
+  (above) is walked again from its start, and a blank taken back at a text's end takes
+  its steps back;
 * a hyphen after a word character stops the hot loop (:func:`_run`), which goes on after
   the line break when the hyphen is a line-end one (:func:`_hyphen_break`, the pattern of
   :mod:`harkit.text.normalise`, never across a separator), or folds the hyphen otherwise;
@@ -242,10 +247,26 @@ def _word_end(a: np.ndarray, i: int, hi: int, tabs: np.ndarray) -> int:
     return i
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _step(step: np.ndarray, byte_class: np.ndarray, ch: int, ds: int, end: int,
+          f_end: np.ndarray, f_row: np.ndarray, nf: int) -> tuple[int, int]:
+    """The automaton's step from state ``ds`` (a row offset) on the folded character
+    ``ch``, which ends at ``end``: the new state, and ``nf`` plus one if it has outputs
+    (then noted as ``f_end[nf]``, ``f_row[nf]``)."""
+    t = step[np.uint64(ds + byte_class[ch])]
+    if t >= 0:
+        return t, nf
+    f_end[np.uint64(nf)] = end
+    f_row[np.uint64(nf)] = ~t
+    return ~t, nf + 1
+
+
 @numba.njit(cache=True, nogil=True)
 def _run(a: np.ndarray, tabs: np.ndarray, out: np.ndarray, src: np.ndarray,
          wpos: np.ndarray, wsrc: np.ndarray, cap: int, i: int, hi: int, skip: int, o: int,
-         ne: int, ridx: int, qc: int, wp: int, sc: int, last: int):
+         ne: int, ridx: int, qc: int, wp: int, sc: int, last: int,
+         step: np.ndarray, byte_class: np.ndarray, f_end: np.ndarray, f_row: np.ndarray,
+         ds: int, nf: int):
     """The hot loop over ``a[i:hi]``, then two steps that emit the pending token and end
     its word.
 
@@ -258,7 +279,7 @@ def _run(a: np.ndarray, tabs: np.ndarray, out: np.ndarray, src: np.ndarray,
             qn = tabs[np.uint64(_QT + vn)]
             if qn & _T_SPECIAL:  # noqa: SIM102 - one test on the way of every character
                 if i != skip:
-                    return 1, i, o, ne, ridx, qc, wp, sc, last
+                    return 1, i, o, ne, ridx, qc, wp, sc, last, ds, nf
         else:
             vn = 0  # nothing
             qn = 0
@@ -272,13 +293,15 @@ def _run(a: np.ndarray, tabs: np.ndarray, out: np.ndarray, src: np.ndarray,
         ne += (wc ^ wp) >> 6
         sw = tabs[np.uint64(ridx | (qn & 7))]
         if sw == _REFOLD:
-            return 2, i, o, ne, ridx, qc, wp, sc, last
+            return 2, i, o, ne, ridx, qc, wp, sc, last, ds, nf
         # last is the last character kept, and also the last one not dropped by a rule:
         # so keep does not wait for the previous keep
         keep = (sw != 0) & (sw != last)
         out[np.uint64(o)] = sw
         src[np.uint64(o)] = sc
         o += keep
+        if keep:
+            ds, nf = _step(step, byte_class, sw & 0xFF, ds, o, f_end, f_row, nf)
         last = sw & 0xFF if sw else last
         second = qc >> 8
         if second:  # x, æ
@@ -286,22 +309,24 @@ def _run(a: np.ndarray, tabs: np.ndarray, out: np.ndarray, src: np.ndarray,
             src[np.uint64(o)] = sc
             o += 1
             last = second
+            ds, nf = _step(step, byte_class, second, ds, o, f_end, f_row, nf)
         ridx = _RT + (vn << 6 | (qc & 0o70))
         wp = wc
         qc = qn
         sc = i
         i += 1
-    return 0, i, o, ne, ridx, qc, wp, sc, last
+    return 0, i, o, ne, ridx, qc, wp, sc, last, ds, nf
 
 
 @numba.njit(cache=True, nogil=True)
 def _fold_text(a: np.ndarray, lo: int, hi: int, tabs: np.ndarray, out: np.ndarray,
-               src: np.ndarray, wpos: np.ndarray, wsrc: np.ndarray, cap: int, o: int, ne: int
-               ) -> tuple[int, int, int]:
-    """Fold the text ``a[lo:hi]`` into ``out[o:]``.
+               src: np.ndarray, wpos: np.ndarray, wsrc: np.ndarray, cap: int, o: int, ne: int,
+               step: np.ndarray, byte_class: np.ndarray, f_end: np.ndarray,
+               f_row: np.ndarray, nf: int, longest: int):
+    """Fold the text ``a[lo:hi]`` into ``out[o:]``, walking the automaton from its root.
 
-    Returns the new ``o`` and ``ne``, and the position of a character that cannot be
-    folded (-1: none; the text is then not folded completely).
+    Returns the new ``o`` and ``ne``, the position of a character that cannot be folded
+    (-1: none; the text is then not folded completely) and the new ``nf``.
     """
     # the stream: the pending token (its properties qc, its source sc, the start of its
     # rule row ridx) and whether the one before it is a word character (wp)
@@ -310,14 +335,17 @@ def _fold_text(a: np.ndarray, lo: int, hi: int, tabs: np.ndarray, out: np.ndarra
     last = np.int64(_BLANK)  # no blank at the start of a text
     i = lo
     skip = np.int64(-1)
+    o0 = o
+    ds = np.int64(0)
     while True:
-        status, i, o, ne, ridx, qc, wp, sc, last = _run(
-            a, tabs, out, src, wpos, wsrc, cap, i, hi, skip, o, ne, ridx, qc, wp, sc, last)
+        status, i, o, ne, ridx, qc, wp, sc, last, ds, nf = _run(
+            a, tabs, out, src, wpos, wsrc, cap, i, hi, skip, o, ne, ridx, qc, wp, sc, last,
+            step, byte_class, f_end, f_row, ds, nf)
         if status == 0:
-            return o, ne, -1
+            return o, ne, -1, nf
         if status == 1:
             if a[i] != _HYPHEN:
-                return o, ne, i  # ¼ ½ ¾
+                return o, ne, i, nf  # ¼ ½ ¾
             j = _hyphen_break(a, i, hi, tabs) if qc & _T_WORD else -1
             if j >= 0:
                 i = j  # a line-end hyphen: the word goes on
@@ -326,7 +354,16 @@ def _fold_text(a: np.ndarray, lo: int, hi: int, tabs: np.ndarray, out: np.ndarra
         else:  # the word of the pending token, by the exact path
             w = (ne - 1) >> 1  # its start is the last event
             end = _word_end(a, sc, hi, tabs)
-            o = _refold_word(a, wsrc[w], end, out, src, wpos[w], tabs)
+            w0 = wpos[w]
+            o = _refold_word(a, wsrc[w], end, out, src, w0, tabs)
+            # the automaton again from the word's start, in the state the root reaches
+            # over the `longest` characters before it (the state it was in there)
+            while nf > 0 and f_end[nf - 1] > w0:
+                nf -= 1
+            ds = 0
+            for q in range(max(o0, w0 - longest), o):
+                ds, nf2 = _step(step, byte_class, out[q], ds, q + 1, f_end, f_row, nf)
+                nf = nf2 if q >= w0 else nf
             # go on after the word: nothing pending, a word before it
             ridx, qc, wp, sc, last = _RT, 0, _T_WORD, end, out[o - 1]
             i = end
@@ -346,7 +383,9 @@ def _controls(a: np.ndarray, lo: int, hi: int) -> int:
 def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np.ndarray,
                 src: np.ndarray, doc_start: np.ndarray, controls: np.ndarray,
                 words: np.ndarray, spelled: np.ndarray, spelled_at: np.ndarray,
-                origin: np.ndarray, blank_end: np.ndarray) -> tuple[int, int]:
+                origin: np.ndarray, blank_end: np.ndarray, step: np.ndarray,
+                byte_class: np.ndarray, longest: int, f_end: np.ndarray, f_row: np.ndarray
+                ) -> tuple[int, int, int]:
     """Fold the joined Latin-1 codes ``a`` of a batch into the arrays given.
 
     The caller allocates the results: numpy's large allocations use huge pages, which
@@ -384,16 +423,27 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
     blank_end : numpy.ndarray
         ``int64[2 * len(a) + 2]``: written only for the blanks of spelled-out texts: the
         end, in ``a``, of the whitespace run each comes from (:func:`pieces_kernel`).
+    step, byte_class : numpy.ndarray
+        :attr:`~harkit.text._compiled.Dfa.step` and
+        :attr:`~harkit.text._compiled.Dfa.byte_class` of the automaton to walk.
+    longest : int
+        Length of its longest key.
+    f_end, f_row : numpy.ndarray
+        ``int64[2 * len(a) + 2]``: per step of the automaton into a state with outputs,
+        in order, the folded position after the character and the state's row offset
+        (:func:`harkit.text._compiled.key_matches`).
 
     Returns
     -------
     tuple of int
-        Used lengths of ``out`` (``src`` has one more) and of the rows of ``words``; or -1
-        and the position of a character that cannot be folded (``¼ ½ ¾``).
+        Used lengths of ``out`` (``src`` has one more), of the rows of ``words`` and of
+        ``f_end``; or -1 and the position of a character that cannot be folded
+        (``¼ ½ ¾``).
     """
     n = len(a)
     o = 0
     ne = 0
+    nf = 0
     cap = words.shape[1]
     wpos = words[:2].reshape(-1)
     wsrc = words[2:].reshape(-1)
@@ -408,11 +458,14 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
         spelled_out = spelled_at[d, 0] >= 0
         if spelled_out:
             text, t_lo, t_hi = spelled, spelled_at[d, 0], spelled_at[d, 1]
-        o, ne, bad = _fold_text(text, t_lo, t_hi, tabs, out, src, wpos, wsrc, cap, o, ne)
+        o, ne, bad, nf = _fold_text(text, t_lo, t_hi, tabs, out, src, wpos, wsrc, cap, o,
+                                    ne, step, byte_class, f_end, f_row, nf, longest)
         if bad >= 0:
-            return -1, bad
+            return -1, bad, 0
         if o > doc_o and out[o - 1] == _BLANK:
             o -= 1  # trailing whitespace
+            while nf > 0 and f_end[nf - 1] > o:  # (no key ends in a blank)
+                nf -= 1
         controls[d] = _controls(text, t_lo, t_hi)
         if spelled_out:
             _to_original(out, src, wpos, wsrc, cap, doc_o, o, ne0, ne, t_hi, lo, origin,
@@ -423,7 +476,7 @@ def fold_kernel(a: np.ndarray, doc_bounds: np.ndarray, tabs: np.ndarray, out: np
             o += 1
     doc_start[n_docs] = o + 1
     src[o] = n
-    return o, ne >> 1
+    return o, ne >> 1, nf
 
 
 @numba.njit(cache=True, nogil=True)

@@ -34,9 +34,12 @@ import numpy as np
 import numpy.typing as npt
 
 from harkit.text import _foldjit
+from harkit.text._compiled import Dfa, build_dfa, key_matches
 from harkit.text.normalise import Normalised, expand, spelled_out
 
 __all__ = ["FoldedBatch", "fold_batch"]
+
+_NO_KEYS = build_dfa([])  # the automaton of no key: walked by fold_batch without one
 
 _W_RX = re.compile(r"\w")
 _S_RX = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -149,7 +152,8 @@ class FoldedBatch:
     texts : list of str
         The original texts.
     joined : str
-        The original texts joined by ``"\\n"``.
+        The original texts joined by ``"\\n"``. Made on first use (:meth:`original`
+        slices the texts without it).
     doc_start : numpy.ndarray
         Start of each folded text in :attr:`text` (one more entry: ``len(text) + 1``).
     orig_doc_start : numpy.ndarray
@@ -177,10 +181,13 @@ class FoldedBatch:
         Pieces as in :class:`~harkit.text.normalise.Normalised` (a folded word, or one
         other character), in batch coordinates; separators are not pieces. Only with
         ``fold_batch(..., pieces=True)``.
+    found : tuple of numpy.ndarray
+        ``(ends, keys)``: every occurrence in :attr:`codes` of a key of the automaton
+        given to :func:`fold_batch` (its end, exclusive, and the key's index), in order
+        of end (:func:`harkit.text._compiled.key_matches`); empty without one.
     """
 
     texts: list[str]
-    joined: str = field(repr=False)
     codes: np.ndarray = field(repr=False)
     doc_start: np.ndarray = field(repr=False)
     orig_doc_start: np.ndarray = field(repr=False)
@@ -200,6 +207,8 @@ class FoldedBatch:
     _stand_folded: np.ndarray | None = field(default=None, repr=False)
     _scan_text: str | None = field(default=None, repr=False)
     _text: str | None = field(default=None, repr=False)
+    _joined: str | None = field(default=None, repr=False)
+    found: tuple[np.ndarray, np.ndarray] = field(default=(), repr=False)
 
     @property
     def scan_text(self) -> str:
@@ -207,6 +216,34 @@ class FoldedBatch:
         if self._scan_text is None:
             self._scan_text = codecs.latin_1_decode(self.codes)[0]
         return self._scan_text
+
+    @property
+    def joined(self) -> str:
+        """The original texts joined by ``"\\n"`` (made once)."""
+        if self._joined is None:
+            self._joined = _SEP.join(self.texts)
+        return self._joined
+
+    def original(self, starts: npt.ArrayLike, ends: npt.ArrayLike) -> list[str]:
+        """``[joined[a:b] for a, b in zip(starts, ends)]`` for spans that each lie in one
+        text, without making :attr:`joined`.
+
+        Parameters
+        ----------
+        starts, ends : array-like of int
+            Spans in :attr:`joined`, each inside one text.
+
+        Returns
+        -------
+        list of str
+        """
+        starts = np.asarray(starts, dtype=np.int64)
+        ends = np.asarray(ends, dtype=np.int64)
+        doc = np.searchsorted(self.orig_doc_start, starts, side="right") - 1
+        base = self.orig_doc_start[np.maximum(doc, 0)]
+        texts = self.texts
+        return [texts[d][a:b] for d, a, b in zip(doc.tolist(), (starts - base).tolist(),
+                                                  (ends - base).tolist())]
 
     @property
     def text(self) -> str:
@@ -227,7 +264,7 @@ class FoldedBatch:
         """Folded positions of the stand-ins that differ from their folded character."""
         if self._stand_folded is None:
             at = self._stand_ins[0] if self._stand_ins is not None else np.zeros(0, int)
-            self._stand_folded = np.searchsorted(self.src[:-1], at, side="left")
+            self._stand_folded = _search_src(self.src[:-1], at)
         return self._stand_folded
 
     def folded(self, lo: int, hi: int) -> str:
@@ -323,8 +360,8 @@ class FoldedBatch:
         """
         q = np.asarray(positions, dtype=np.int64)
         m = len(self.src) - 1
-        res = np.searchsorted(self.src[:m], q, side="left")
         n = int(self.src[m])
+        res = _search_src(self.src[:m], np.clip(q, -1, n + 1))
         if q.size and (q.min() < 0 or q.max() > n):
             return np.where(q < 0, q, np.where(q > n, q - n + m, res))
         return res
@@ -386,6 +423,12 @@ class FoldedBatch:
                           self.piece_orig_end[a:b] - base, words), lo
 
 
+def _search_src(src: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(src, positions)`` (left) with ``positions`` in the dtype of
+    ``src``: else numpy converts all of ``src`` (the whole batch) on every call."""
+    return np.searchsorted(src, positions.astype(src.dtype, copy=False), side="left")
+
+
 def _bounds(texts: list[str]) -> np.ndarray:
     """Start of each text in their join by separators, then the join's length + 1."""
     bounds = np.zeros(len(texts) + 1, dtype=np.int64)
@@ -405,7 +448,6 @@ class _Prepared:
     are, and how to map back (positions relative to the text)."""
 
     codes: bytes  # one byte per character of the spelled-out text, stand-ins in place
-    latin1: bytes  # the text itself, one byte per character (? beyond Latin-1)
     origin: np.ndarray | None  # expand()'s map, None when nothing was spelled out
     stand_at: list[int]  # original positions of characters folded beyond Latin-1 ...
     stand_as: list[str]  # ... and what they fold to
@@ -426,9 +468,7 @@ def _prepare(text: str) -> _Prepared:
         if how[1]:
             stand_at.append(p if origin is None else int(origin[p]))
             stand_as.append(how[1])
-    latin1 = text.encode("latin-1", errors="replace") if specials or origin is not None \
-        else bytes(codes)
-    return _Prepared(bytes(codes), latin1, origin, stand_at, stand_as, text.count("\ufffd"))
+    return _Prepared(bytes(codes), origin, stand_at, stand_as, text.count("\ufffd"))
 
 
 def _prepare_many(texts: list[str]) -> list[_Prepared]:
@@ -464,15 +504,17 @@ def _prepare_many(texts: list[str]) -> list[_Prepared]:
             continue
         lo, hi = int(bounds[k]), int(bounds[k + 1]) - 1
         sel = [j for j in range(first[k], first[k + 1]) if folded_list[j]]
-        out[k] = _Prepared(codes[lo:hi], raw[lo:hi], None, [at_list[j] - lo for j in sel],
+        out[k] = _Prepared(codes[lo:hi], None, [at_list[j] - lo for j in sel],
                            [how[kind_list[j]][1] for j in sel], junk[k])
     return out
 
 
-def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
+def fold_batch(texts: list[str], *, pieces: bool = True, dfa: Dfa | None = None
+               ) -> FoldedBatch:
     """Fold many texts as :func:`~harkit.text.normalise.normalise` folds each.
 
-    One compiled pass over the batch (:func:`harkit.text._foldjit.fold_kernel`). The few
+    One compiled pass over the batch (:func:`harkit.text._foldjit.fold_kernel`), which
+    also finds the keys of ``dfa`` in the folded text. The few
     texts that hold characters the kernel cannot read as they are (beyond Latin-1, ``µ``,
     ``¼ ½ ¾``) are prepared first, each on its own: characters that fold one to one are
     stood in, the others spelled out (``½`` -> ``1/2``); the kernel then maps the
@@ -488,6 +530,10 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
         maps any position both ways and has the word spans, at a lower cost. Either way
         :attr:`FoldedBatch.text` and :attr:`FoldedBatch.scan_text` are made on first use:
         a compiled caller can work on :attr:`FoldedBatch.codes` alone.
+    dfa : harkit.text._compiled.Dfa, optional
+        An automaton of folded keys (one byte per character), walked over the folded
+        texts as the kernel makes them (no second pass over the batch): its matches are
+        :attr:`FoldedBatch.found`. None finds nothing.
 
     Returns
     -------
@@ -495,48 +541,37 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     """
     texts = list(texts)
     n_docs = len(texts)
-    joined = _SEP.join(texts)
     orig_bounds = _bounds(texts)
-    codes: list[bytes] = []
-    latin1: list[bytes] = []
-    prepared: dict[int, _Prepared | None] = {}  # the texts the kernel cannot read as they are
     beyond = np.zeros(n_docs, dtype=bool)
+    parts = []
     for i, t in enumerate(texts):
         try:
-            b = t.encode("latin-1")
+            parts.append(t.encode("latin-1"))
         except UnicodeEncodeError:
-            b = b""
+            parts.append(t.encode("latin-1", errors="replace"))
             beyond[i] = True
-            prepared[i] = None
-        codes.append(b)
-        latin1.append(b)
-    raw = b"\n".join(codes)
-    # the texts with µ ¼ ½ ¾ (a fast byte search each, over the whole batch)
+    latin1 = b"\n".join(parts)  # each text where it is in the join of the texts
+    # the texts the kernel cannot read as they are: beyond Latin-1, or with µ ¼ ½ ¾ (a
+    # fast byte search each, over the whole batch)
     at = []
     for c in _KERNEL_UNREAD:
-        q = raw.find(c)
+        q = latin1.find(c)
         while q >= 0:
             at.append(q)
-            q = raw.find(c, q + 1)
-    if at:
-        starts = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, codes), dtype=np.int64, count=n_docs) + 1,
-                  out=starts[1:])
-        for i in np.unique(np.searchsorted(starts, at, side="right") - 1).tolist():
-            prepared[i] = None
+            q = latin1.find(c, q + 1)
+    todo = np.union1d(np.flatnonzero(beyond),
+                      np.searchsorted(orig_bounds, at, side="right") - 1).tolist()
+    prepared = dict(zip(todo, _prepare_many([texts[i] for i in todo]))) if todo else {}
+    a = np.frombuffer(latin1, dtype=np.uint8)
     if prepared:
-        prepared = dict.fromkeys(sorted(prepared))  # in order: positions stay sorted
-        for i, p in zip(prepared, _prepare_many([texts[i] for i in prepared])):
-            prepared[i] = p
-            codes[i], latin1[i] = p.codes, p.latin1
-    # a text whose characters were spelled out keeps its length in the join (the kernel
-    # reads it from a buffer of its own): no other text's positions move
+        a = a.copy()
+        for i, p in prepared.items():
+            # stand-ins in place (same length); a text whose characters were spelled out
+            # keeps its place (the kernel reads it from a buffer of its own)
+            if p.origin is None:
+                a[orig_bounds[i]:orig_bounds[i + 1] - 1] = np.frombuffer(p.codes,
+                                                                         dtype=np.uint8)
     spelled = [(i, p) for i, p in prepared.items() if p.origin is not None]
-    for i, p in spelled:
-        codes[i] = p.latin1
-    if prepared:
-        raw = b"\n".join(codes)
-    a = np.frombuffer(raw, dtype=np.uint8)
     n = len(a)
     spelled_at = np.full((n_docs, 2), -1, dtype=np.int64)
     if spelled:
@@ -557,8 +592,14 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     doc_start = np.empty(n_docs + 1, dtype=np.int64)
     counts = np.empty(n_docs, dtype=np.int64)
     spans = np.empty((4, n_in // 2 + 2), dtype=np.int64)  # words need a separator between
-    m, nw = _foldjit.fold_kernel(a, orig_bounds, _TABS, out, src, doc_start, counts, spans,
-                                 ext, spelled_at, origin, blank_end)
+    if dfa is None:
+        dfa = _NO_KEYS
+    f_end = np.empty(n_out, dtype=np.int64)  # (at most one per folded character)
+    f_row = np.empty(n_out, dtype=np.int64)
+    m, nw, nf = _foldjit.fold_kernel(a, orig_bounds, _TABS, out, src, doc_start, counts,
+                                     spans, ext, spelled_at, origin, blank_end, dfa.step,
+                                     dfa.byte_class, int(dfa.key_length.max(initial=0)),
+                                     f_end, f_row)
     if m < 0:  # pragma: no cover - _prepare spells out ¼ ½ ¾
         raise _cannot_fold(chr(a[nw]))
     out, src = out[:m], src[:m + 1]
@@ -572,11 +613,12 @@ def fold_batch(texts: list[str], *, pieces: bool = True) -> FoldedBatch:
     if at:
         stand_ins = (np.array(at, dtype=np.int64),
                      [f for p in prepared.values() for f in p.stand_as])
-    batch = FoldedBatch(texts=texts, joined=joined, codes=out, doc_start=doc_start,
+    batch = FoldedBatch(texts=texts, codes=out, doc_start=doc_start,
                         orig_doc_start=orig_bounds[:-1], src=src, word_start=words[0],
                         word_end=words[1], orig_word_start=words[2], orig_word_end=words[3],
-                        control_counts=counts, latin1=b"\n".join(latin1) if prepared else raw,
+                        control_counts=counts, latin1=latin1,
                         beyond_latin1=beyond, _stand_ins=stand_ins)
+    batch.found = key_matches(dfa, f_end[:nf], f_row[:nf])
     if pieces:
         piece = [np.empty(m, dtype=np.int64) for _ in range(3)]
         npc = _foldjit.pieces_kernel(out, src, *words, *piece, spelled_at[:, 0] >= 0,

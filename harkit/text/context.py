@@ -138,7 +138,7 @@ class ContextRules:
     #: (``all``: a header that carries none and only ends the section before it).
     sections: Mapping[str, str] = field(default_factory=dict)
 
-    def sections_at(self, original: str, positions, doc_start=None
+    def sections_at(self, original: str | list[str], positions, doc_start=None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The section each position of an original text lies in.
 
@@ -148,11 +148,11 @@ class ContextRules:
 
         Parameters
         ----------
-        original : str
+        original : str or list of str
             Original text (several documents joined by ``"\\n"`` when ``doc_start`` is
-            given).
+            given); or, with ``doc_start``, the documents themselves (not joined).
         positions : array-like of int
-            Positions in ``original``.
+            Positions in ``original`` (in the documents joined by ``"\\n"``).
         doc_start : array-like of int, optional
             Start of each document in ``original`` (a section never crosses into the
             next document).
@@ -169,14 +169,17 @@ class ContextRules:
         if not self.sections or not len(pos):
             return none, none.copy(), none.copy()
         if doc_start is None:
-            spans = [(0, len(original))]
+            docs = [(0, original)]
         else:  # only the documents of the positions are looked at
             ds = np.asarray(doc_start, dtype=np.int64)
-            de = np.append(ds[1:] - 1, len(original))
-            d = np.unique(np.searchsorted(ds, pos, side="right") - 1)
-            spans = zip(ds[d].tolist(), de[d].tolist())
+            d = np.unique(np.searchsorted(ds, pos, side="right") - 1).tolist()
+            if isinstance(original, str):
+                de = np.append(ds[1:] - 1, len(original))
+                docs = [(int(ds[k]), original[ds[k]:de[k]]) for k in d]
+            else:
+                docs = [(int(ds[k]), original[k]) for k in d]
         lines = [(lo + m.end(), lo + m.start(1), lo + m.end(1), m.group(1))
-                 for lo, hi in spans for m in _header_lines(original[lo:hi])]
+                 for lo, text in docs for m in _header_lines(text)]
         keys = _fold_headers([body for *_, body in lines])
         at, cat, hs, he = [], [], [], []
         for (end, start1, end1, _), key in zip(lines, keys):

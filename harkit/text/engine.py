@@ -352,12 +352,13 @@ def search_chunk(chunk: pd.DataFrame, matcher: Matcher, *, context: bool = True,
                  width: int = 40) -> tuple[pd.DataFrame, list[tuple[object, str]]]:
     """Search one chunk of documents (a pure function of ``chunk`` and ``matcher``).
 
-    The chunk's texts are folded together (:func:`harkit.text.batch.fold_batch`) and
-    scanned once by a compiled automaton; context is judged for all hits of the chunk at
-    once in windows of rule units around them, the query evaluated per document on arrays
-    and the rows built column by column (:mod:`harkit.text._chunk`). That gives the same
-    hits as normalising every whole document, for every text (characters beyond Latin-1
-    are folded in the batch: :func:`harkit.text.batch.fold_batch`).
+    The chunk's texts are folded together (:func:`harkit.text.batch.fold_batch`), the
+    compiled automaton of the query's terms walked in the same pass; context is judged for
+    all hits of the chunk at once in windows of rule units around them, the query
+    evaluated per document on arrays and the rows built column by column
+    (:mod:`harkit.text._chunk`). That gives the same hits as normalising every whole
+    document, for every text (characters beyond Latin-1 are folded in the batch:
+    :func:`harkit.text.batch.fold_batch`).
 
     Parameters
     ----------
@@ -432,7 +433,7 @@ def _search_batch(todo: list[int], texts: list, ids: list, pids: list, matcher: 
     """
     batch = [texts[k] for k in todo]
     try:
-        fb = fold_batch(batch, pieces=False)
+        fb = fold_batch(batch, pieces=False, dfa=matcher.dfa)
         garbage = fb.control_counts > MAX_GARBAGE * np.fromiter(
             map(len, batch), dtype=np.int64, count=len(batch))
         hits, rows_of = search_folded(fb, batch, [ids[k] for k in todo],
