@@ -99,7 +99,7 @@ tc.query_counts(docs, queries)
 # %% [markdown]
 # ### Negation and other context, on examples
 #
-# Written examples (not record text), each mention with the flags the rules give it and whether it counts as use. Note the scope rules: "men" ends a negation ("Ingen abstinens, men alkoholmisbruk"), "ikke bare" is a pseudo-trigger that negates nothing, and "Far drakk" is about the father.
+# Written examples (not record text), each mention with the flags the rules give it and whether it counts as use. Note the scope rules: "men" ends a negation ("Ingen abstinens, men alkoholmisbruk"), "ikke bare" is a pseudo-trigger that negates nothing, "Far drakk" is about the father, and a prefix negates only its own word ("*Ubehandlet* alkoholisme" and "*ulike* rusmidler" are uses of a substance).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -114,6 +114,8 @@ examples = [
     "Bror er kjent narkoman.",
     "Tidligere alkoholmisbruk, nå avholdende.",
     "Alcoholismus chronicus. Potatorium.",
+    "Ubehandlet alkoholisme.",
+    "Misbruk av ulike rusmidler.",
 ]
 tc.example_contexts(examples)
 
