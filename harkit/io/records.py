@@ -386,8 +386,7 @@ def _split_quoted(b: np.ndarray, d: int, counts: tuple[int, int, int] | None = N
     damaged |= multi & _suspicious(s, start, end, ncols)
     damaged |= _lines_like_records(s, line, last, multi, ncols)
     units = _assemble(s, start, end, line, last, fields, blank, damaged, seps)
-    units.n_lines = len(nl) + int(len(b) > 0 and b[-1] != LF)
-    units.ends_with_newline = len(b) == 0 or b[-1] == LF
+    units.n_lines, units.ends_with_newline = _line_totals(b, nl)
     return units
 
 
@@ -402,8 +401,14 @@ def _split_unquoted(b: np.ndarray, d: int, n_lf: int | None = None) -> Units:
     blank = (end - start) == fields - 1
     return Units(start, end, line, last, np.ones(len(start), dtype=bool),
                  np.full(len(start), -1, dtype=_I64), fields, blank, None,
-                 len(nl) + int(len(b) > 0 and b[-1] != LF), len(b) == 0 or b[-1] == LF,
-                 source=b, delim=d)
+                 *_line_totals(b, nl), source=b, delim=d)
+
+
+def _line_totals(b: np.ndarray, nl: np.ndarray) -> tuple[int, bool]:
+    """Physical lines of the text (a last line without a line break counts), and whether
+    it ends with a line break."""
+    ends_with_newline = len(b) == 0 or b[-1] == LF
+    return len(nl) + int(not ends_with_newline), ends_with_newline
 
 
 def _header_fields(s: _Scan, start: np.ndarray, end: np.ndarray, line: np.ndarray,
