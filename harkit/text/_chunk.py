@@ -66,6 +66,9 @@ class RuleTables:
     rule_direction: np.ndarray
     rule_window: np.ndarray
     rule_not_original: list[frozenset[str]]
+    #: per unit id: a finite verb, a subject (the clause starts of ``rules``)
+    verb_id: np.ndarray
+    subject_id: np.ndarray
     reach: int
     longest: int
     rules: ContextRules
@@ -82,6 +85,10 @@ def rule_tables(rules: ContextRules) -> RuleTables | None:
                 return None
             table = words if _WORD[ord(u[0])] else chars
             table.setdefault(u, len(words) + len(chars) + 1)
+    for u in rules.verbs | rules.subjects:
+        if any(ord(ch) > 255 or ch in "þ¦" for ch in u):
+            return None
+        words.setdefault(u, len(words) + len(chars) + 1)
     n_ids = len(words) + len(chars) + 1
     # the trie runs over classes of the bytes rule words hold (a small, cache-resident table)
     trie_class = np.zeros(256, dtype=np.int64)
@@ -106,6 +113,10 @@ def rule_tables(rules: ContextRules) -> RuleTables | None:
     for ch, i in chars.items():
         char_id[ord(ch)] = i
     ids = {**words, **chars}
+    verb_id = np.zeros(n_ids + 1, dtype=bool)
+    verb_id[[words[u] for u in rules.verbs]] = True
+    subject_id = np.zeros(n_ids + 1, dtype=bool)
+    subject_id[[words[u] for u in rules.subjects]] = True
     max_len = max((len(u) for u, _ in groups), default=1)
     group_units = np.zeros((len(groups), max_len), dtype=np.int32)
     group_len = np.zeros(len(groups), dtype=np.int64)
@@ -133,6 +144,7 @@ def rule_tables(rules: ContextRules) -> RuleTables | None:
         rule_direction=np.array([_DIRECTIONS[r.direction] for r in rule_rows], dtype=np.int64),
         rule_window=np.array([r.window for r in rule_rows], dtype=np.int64),
         rule_not_original=[r.not_original for r in rule_rows],
+        verb_id=verb_id, subject_id=subject_id,
         reach=2 * (rules.max_window + rules.clause_window) + 8, longest=max_len, rules=rules)
 
 
@@ -377,6 +389,20 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
         words_before = np.concatenate([[0], np.cumsum(u_word)])
         cut = clause_ends(ev_a[ev[sep]], tables.rule_window[rule[sep]],
                           np.sort(ev_a[ev[direction == 6]]), stops, words_before, u_doc)
+        t_a, t_b = np.concatenate([t_a, cut]), np.concatenate([t_b, cut + 1])
+        t_cat = np.concatenate([t_cat, np.full(len(cut), -1, dtype=np.int64)])
+    if tables.rules.verbs:
+        # a comma or conjunction followed by a verb, or a subject and a verb, starts a new
+        # clause (clause_starts)
+        at = ev_a[ev[(direction == 5) | (direction == 6)]]
+        n_u = len(uid)
+
+        def unit_is(ids: np.ndarray, k: int) -> np.ndarray:
+            nxt = np.minimum(at + k, n_u - 1)
+            return (at + k < n_u) & ids[uid[nxt]] & (u_doc[nxt] == u_doc[at])
+
+        cut = at[unit_is(tables.verb_id, 1) |
+                 (unit_is(tables.subject_id, 1) & unit_is(tables.verb_id, 2))]
         t_a, t_b = np.concatenate([t_a, cut]), np.concatenate([t_b, cut + 1])
         t_cat = np.concatenate([t_cat, np.full(len(cut), -1, dtype=np.int64)])
     tr = (ev_a[ev[trig]], ev_b[ev[trig]], category[trig], direction[trig],

@@ -51,12 +51,14 @@ import pandas as pd
 from harkit.text.batch import fold_batch
 from harkit.text.normalise import Normalised, fold, normalise
 
-__all__ = ["CATEGORIES", "ContextRules", "context_batch", "context_of", "read_rules"]
+__all__ = ["CATEGORIES", "ContextRules", "clause_starts", "context_batch", "context_of",
+           "read_rules"]
 
 #: Context categories reported per hit.
 CATEGORIES: tuple[str, ...] = ("negated", "historical", "uncertain", "family", "hypothetical")
 DIRECTIONS: tuple[str, ...] = ("forward", "backward", "bidirectional", "terminate", "pseudo",
-                                "clause", "conjunction", "prefix", "suffix", "section")
+                                "clause", "conjunction", "prefix", "suffix", "section",
+                                "verb", "subject")
 RULE_COLUMNS: tuple[str, ...] = ("literal", "category", "direction", "window", "source")
 _UNIT = re.compile(r"\w+|[^\w\s]")
 # Sentence ends that always close a scope, whatever rule consumed them.
@@ -137,6 +139,10 @@ class ContextRules:
     #: Section headers, folded (``hereditet``), to the category their section carries
     #: (``all``: a header that carries none and only ends the section before it).
     sections: Mapping[str, str] = field(default_factory=dict)
+    #: Finite verbs and subject pronouns, folded: a comma or conjunction followed by a
+    #: verb, or by a subject and a verb, starts a new clause (see :func:`clause_starts`).
+    verbs: frozenset[str] = frozenset()
+    subjects: frozenset[str] = frozenset()
 
     def sections_at(self, original: str | list[str], positions, doc_start=None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,12 +245,14 @@ def _compile(table: pd.DataFrame) -> ContextRules:
     grouped: dict[tuple[str, ...], list[_Rule]] = {}
     affixes: list[_Affix] = []
     sections: dict[str, str] = {}
+    verbs: set[str] = set()
+    subjects: set[str] = set()
     for n, row in enumerate(table.itertuples(index=False), start=1):
         cat, dirn = str(row.category).strip(), str(row.direction).strip()
         if dirn not in DIRECTIONS:
             raise ValueError(f"context rule {n} ({row.literal!r}): direction {dirn!r} "
                              f"is not one of {DIRECTIONS}")
-        any_cat = dirn in ("terminate", "clause", "conjunction", "section")
+        any_cat = dirn in ("terminate", "clause", "conjunction", "section", "verb", "subject")
         if cat not in CATEGORIES and not (any_cat and cat == "all"):
             raise ValueError(f"context rule {n} ({row.literal!r}): category {cat!r} is not "
                              f"one of {CATEGORIES}" + (" or 'all'" if any_cat else ""))
@@ -279,6 +287,11 @@ def _compile(table: pd.DataFrame) -> ContextRules:
         units = tuple(_UNIT.findall(fold(str(row.literal))))
         if not units:
             raise ValueError(f"context rule {n}: literal {row.literal!r} is empty after folding")
+        if dirn in ("verb", "subject"):
+            if len(units) != 1 or not units[0][0].isalnum():
+                raise ValueError(f"context rule {n}: {dirn} {row.literal!r} is not one word")
+            (verbs if dirn == "verb" else subjects).add(units[0])
+            continue
         raw = getattr(row, "not_original", "")
         raw = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw)
         skip = frozenset(s.strip().lower() for s in raw.split("|") if s.strip())
@@ -289,13 +302,14 @@ def _compile(table: pd.DataFrame) -> ContextRules:
     for lst in by_first.values():
         lst.sort(key=lambda x: -len(x[0]))
     windows = pd.to_numeric(table["window"])
-    windows = windows[table["direction"].astype(str).str.strip() != "section"]
+    windows = windows[~table["direction"].astype(str).str.strip().isin(
+        ("section", "verb", "subject"))]
     clause = windows[table["direction"].astype(str).str.strip() == "clause"]
     literal_words = frozenset(u for units in grouped for u in units if _UNIT.fullmatch(u)
-                              and (u[0].isalnum() or u[0] == "_"))
+                              and (u[0].isalnum() or u[0] == "_")) | verbs | subjects
     return ContextRules(table, by_first, max(int(windows.max()) if len(windows) else 0, 0),
                         tuple(affixes), int(clause.max()) if len(clause) else 0,
-                        literal_words, sections)
+                        literal_words, sections, frozenset(verbs), frozenset(subjects))
 
 
 def read_rules(path: str | Path | pd.DataFrame | None = None) -> ContextRules:
@@ -378,8 +392,9 @@ def clause_ends(sep_pos, sep_window, conj_pos, end_pos, words_before, doc=None) 
 
     A separator ends the scopes unless it separates items of a list: a conjunction rule
     (``og``, ``eller``) follows it within its ``window`` words, before the next sentence
-    end or terminator ("ingen abstinens, kramper eller delir"; but "ikke edru ved
-    samtalen, lukter alkohol" ends at the comma).
+    end or terminator, and not right after it ("ingen abstinens, kramper eller delir";
+    but "ikke edru ved samtalen, lukter alkohol" and "ikke kvalm, og spiser godt" end at
+    the comma).
 
     Parameters
     ----------
@@ -410,11 +425,42 @@ def clause_ends(sep_pos, sep_window, conj_pos, end_pos, words_before, doc=None) 
     j = np.searchsorted(end_pos, sep_pos, side="right")
     e = np.where(j < len(end_pos), end_pos[np.minimum(j, max(len(end_pos) - 1, 0))]
                  if len(end_pos) else 0, np.iinfo(np.int64).max)
-    is_list = has & (c < e) & (wb[c] - wb[sep_pos + 1] <= np.asarray(sep_window))
+    # a conjunction right after the separator joins clauses: Norwegian writes no comma
+    # before the og/eller of a list ("ingen feber, hoste og diaré"), but does before a
+    # new clause ("..., og lar inkontinensen styre hverdagen")
+    is_list = has & (c < e) & (c > sep_pos + 1) & \
+        (wb[c] - wb[sep_pos + 1] <= np.asarray(sep_window))
     if doc is not None and len(conj_pos):
         doc = np.asarray(doc)
         is_list &= doc[c] == doc[sep_pos]
     return sep_pos[~is_list]
+
+
+def clause_starts(pos, next1, next2, verbs, subjects) -> np.ndarray:
+    """Which commas and conjunctions start a new clause, ending every scope.
+
+    A separator starts a clause when a finite verb follows it ("ingen feber, og hadde
+    ikke hoste"; "..., vil"), or a subject and a finite verb ("ikke kvalm og hun har
+    spist"): the list after "ingen feber, hoste eller diaré" goes on, a new clause does
+    not.
+
+    Parameters
+    ----------
+    pos : array-like of int
+        Unit index of each comma and conjunction.
+    next1, next2 : sequence of str or None
+        The unit one and two after each (None past the text's end).
+    verbs, subjects : frozenset of str
+        Finite verbs and subject pronouns (folded).
+
+    Returns
+    -------
+    numpy.ndarray
+        Unit indices of the separators that start a clause.
+    """
+    pos = np.asarray(pos, dtype=np.int64)
+    keep = [a in verbs or (a in subjects and b in verbs) for a, b in zip(next1, next2)]
+    return pos[np.asarray(keep, dtype=bool)] if len(pos) else pos
 
 
 def context_batch(normalised: Normalised | str, starts, ends,
@@ -487,6 +533,13 @@ def context_batch(normalised: Normalised | str, starts, ends,
                          [a for a, _, r in events if r.direction == "conjunction"], stops,
                          words_before).tolist():
         hard[i] = True
+    if rules.verbs:
+        # a comma or conjunction that starts a new clause ends every scope, list or not
+        at = [a for a, _ in seps] + [a for a, _, r in events if r.direction == "conjunction"]
+        for i in clause_starts(at, [units[a + 1] if a + 1 < n else None for a in at],
+                               [units[a + 2] if a + 2 < n else None for a in at],
+                               rules.verbs, rules.subjects).tolist():
+            hard[i] = True
     # terminators of every category, then those of one category (nå: historical) on top;
     # categories without their own share the running count
     ends_all = list(hard)
