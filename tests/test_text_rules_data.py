@@ -299,3 +299,67 @@ def test_trailing_qualifier_needs_the_sentence_end():
     h = both(texts, "@opioids OR @alcohol")
     assert dict(zip(h["matched"], h["uncertain"])) == {
         "Heroinmisbruk": True, "Alkoholmisbruk": False, "heroin": True}
+
+
+# --- 5. the clause model: scopes of word cues --------------------------------------------
+
+CLAUSES = [
+    # a long list or object stays in the scope of a word cue (up to 15 words) ...
+    ("Pasienten har ikke hatt kramper, hallusinasjoner, skjelvinger, svette eller andre "
+     "tegn på abstinens.", "abstinens", True),
+    ("Han har ikke fått noen behandling på poliklinikken for sitt alkoholmisbruk.",
+     "alkoholmisbruk", True),
+    ("Han drikker ikke alkohol, og bruker heller ikke heroin.", "heroin", True),
+    # ... a conjunction before a list item does not end it ...
+    ("Han drikker ikke vin og heroin.", "heroin", True),
+    ("Pasienten hadde ikke feber, kramper eller abstinens.", "abstinens", True),
+    # ... a new clause does: conjunction + finite verb, + subject and finite verb
+    ("Han drikker ikke vin og har brukt heroin daglig siste måned.", "heroin", False),
+    ("Ingen kramper i dag og han er preget av abstinens.", "abstinens", False),
+    ("Hun benekter smerter, vil ha morfin.", "morfin", False),
+    # a comma right before og/eller joins clauses, never list items
+    ("Pasienten hadde ikke feber, og alkoholabstinensen ble behandlet med Sobril.",
+     "alkoholabstinensen", False),
+    # subordinators of time and cause
+    ("Han har ikke drukket siden delirium tremens i 2019.", "delirium tremens", False),
+    ("Han har ikke drukket alkohol eller brukt heroin siden 2019.", "heroin", True),
+    ("Antabus ble ikke gitt da han hadde alkoholisk leversvikt.", "alkoholisk", False),
+    ("Fikk ikke metadon ettersom han fortsatt brukte heroin.", "heroin", False),
+]
+
+
+@pytest.mark.parametrize("text, word, negated", CLAUSES)
+def test_word_cue_scope_runs_to_the_clause_end(text, word, negated):
+    h = both([text], " OR ".join("@" + c for c in load_lexicon().names))
+    hit = h[h["matched"].str.lower().str.startswith(word.lower())]
+    assert len(hit) == 1, h[["matched", "negated"]]
+    assert bool(hit["negated"].iloc[0]) is negated
+
+
+def test_negativ_of_valence_and_yes_no_options_negate_nothing():
+    query = " OR ".join("@" + c for c in load_lexicon().names)
+    h = both(["Alkoholbruken har hatt negative konsekvenser for leveren og heroin.",
+              "Urinprøve negativ for heroin.",
+              "Heroin ja / nei, antall doser per dag.",
+              "Heroin: nei."], query)
+    got = dict(zip(h["document_id"] + " " + h["matched"].str.lower(), h["negated"]))
+    assert not got["D0 heroin"]
+    assert got["D1 heroin"] and got["D3 heroin"]
+    assert not got["D2 heroin"]
+
+
+def test_clause_start_words_are_data():
+    table = _default_rules().table
+    assert {"har", "er", "var", "kan", "hadde"} <= set(table[table.direction == "verb"].literal)
+    assert {"han", "hun", "det"} <= set(table[table.direction == "subject"].literal)
+    text = "Han drikker ikke vin og bruker heroin daglig."
+    query = "@opioids"
+    assert bool(both([text], query)["negated"].iloc[0])  # "bruker" is no verb rule
+    # (the concatenated table repeats index labels, as a user's may)
+    own = pd.concat([table, pd.DataFrame([{"literal": "bruker", "category": "all",
+                                           "direction": "verb", "window": 0}])])
+    assert not bool(both([text], query, rules=read_rules(own))["negated"].iloc[0])
+    with pytest.raises(ValueError, match="rule 2: verb 'har vært' is not one word"):
+        read_rules(pd.DataFrame({"literal": ["ikke", "har vært"],
+                                 "category": ["negated", "all"],
+                                 "direction": ["forward", "verb"], "window": [7, 0]}))

@@ -301,10 +301,11 @@ def _compile(table: pd.DataFrame) -> ContextRules:
         by_first.setdefault(units[0], []).append((units, rules))
     for lst in by_first.values():
         lst.sort(key=lambda x: -len(x[0]))
-    windows = pd.to_numeric(table["window"])
-    windows = windows[~table["direction"].astype(str).str.strip().isin(
-        ("section", "verb", "subject"))]
-    clause = windows[table["direction"].astype(str).str.strip() == "clause"]
+    # (arrays: a user's table may repeat index labels)
+    all_windows = pd.to_numeric(table["window"]).to_numpy()
+    kind = table["direction"].astype(str).str.strip().to_numpy()
+    windows = all_windows[~np.isin(kind, ("section", "verb", "subject"))]
+    clause = all_windows[kind == "clause"]
     literal_words = frozenset(u for units in grouped for u in units if _UNIT.fullmatch(u)
                               and (u[0].isalnum() or u[0] == "_")) | verbs | subjects
     return ContextRules(table, by_first, max(int(windows.max()) if len(windows) else 0, 0),
