@@ -307,7 +307,7 @@ CLAUSES = [
     # a long list or object stays in the scope of a word cue (up to 15 words) ...
     ("Pasienten har ikke hatt kramper, hallusinasjoner, skjelvinger, svette eller andre "
      "tegn på abstinens.", "abstinens", True),
-    ("Han har ikke fått noen behandling på poliklinikken for sitt alkoholmisbruk.",
+    ("Han har ikke fått noen behandling på den lokale poliklinikken for sitt alkoholmisbruk.",
      "alkoholmisbruk", True),
     ("Han drikker ikke alkohol, og bruker heller ikke heroin.", "heroin", True),
     # ... a conjunction before a list item does not end it ...
