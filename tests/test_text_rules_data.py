@@ -317,6 +317,7 @@ CLAUSES = [
     ("Han drikker ikke vin og har brukt heroin daglig siste måned.", "heroin", False),
     ("Ingen kramper i dag og han er preget av abstinens.", "abstinens", False),
     ("Hun benekter smerter, vil ha morfin.", "morfin", False),
+    ("Ingen abstinens, har drukket vin og øl i dag.", "vin", False),  # a clause, no list
     # a comma right before og/eller joins clauses, never list items
     ("Pasienten hadde ikke feber, og alkoholabstinensen ble behandlet med Sobril.",
      "alkoholabstinensen", False),
