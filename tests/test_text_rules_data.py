@@ -310,6 +310,9 @@ CLAUSES = [
     ("Han har ikke fått noen behandling på den lokale poliklinikken for sitt alkoholmisbruk.",
      "alkoholmisbruk", True),
     ("Han drikker ikke alkohol, og bruker heller ikke heroin.", "heroin", True),
+    ("Det ble ikke påvist sprøytemerker eller andre tegn på bruk av heroin.", "heroin", True),
+    ("Det er ingen holdepunkter i journalen for at han tidligere har brukt heroin.", "heroin",
+     True),
     # ... a conjunction before a list item does not end it ...
     ("Han drikker ikke vin og heroin.", "heroin", True),
     ("Pasienten hadde ikke feber, kramper eller abstinens.", "abstinens", True),
