@@ -21,7 +21,11 @@ The ``hypothetical`` category marks what might happen rather than what did ("ved
 eventuell abstinens", "dersom", "ved behov").
 
 Rules are matched on word units of the normalised text, longest literal first, left to
-right. A comma does not end a scope ("ingen abstinens, kramper eller delir"). An optional
+right. A scope ends at its clause's end: a comma ends it unless a list follows ("ingen
+abstinens, kramper eller delir", ``clause`` and ``conjunction`` rules); a comma or
+conjunction followed by a finite verb, or a subject and a finite verb, starts a new clause
+("ingen feber og har hoste"; ``verb`` and ``subject`` rules, see :func:`clause_starts`).
+An optional
 ``not_original`` column lists original spellings (``|``-separated) that do not trigger
 although they fold to the literal: ``får``/``faar`` fold to ``far`` (father).
 
