@@ -316,6 +316,7 @@ CLAUSES = [
     # ... a conjunction before a list item does not end it ...
     ("Han drikker ikke vin og heroin.", "heroin", True),
     ("Pasienten hadde ikke feber, kramper eller abstinens.", "abstinens", True),
+    ("Urinprøve negativ for amfetamin, benzodiazepiner, samt heroin.", "heroin", True),
     # ... a new clause does: conjunction + finite verb, + subject and finite verb
     ("Han drikker ikke vin og har brukt heroin daglig siste måned.", "heroin", False),
     ("Ingen kramper i dag og han er preget av abstinens.", "abstinens", False),

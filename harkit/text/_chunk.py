@@ -387,8 +387,11 @@ def _context(fb: FoldedBatch, tables: RuleTables, starts, ends, docs,
     if sep.any():
         stops = np.union1d(np.flatnonzero(u_hard), t_a[t_cat < 0])
         words_before = np.concatenate([[0], np.cumsum(u_word)])
+        conj = direction == 6
+        order = np.argsort(ev_a[ev[conj]], kind="stable")
         cut = clause_ends(ev_a[ev[sep]], tables.rule_window[rule[sep]],
-                          np.sort(ev_a[ev[direction == 6]]), stops, words_before, u_doc)
+                          ev_a[ev[conj]][order], stops, words_before, u_doc,
+                          tables.rule_window[rule[conj]][order])
         t_a, t_b = np.concatenate([t_a, cut]), np.concatenate([t_b, cut + 1])
         t_cat = np.concatenate([t_cat, np.full(len(cut), -1, dtype=np.int64)])
     if tables.rules.verbs:

@@ -392,7 +392,8 @@ def _events(norm: Normalised, rules: ContextRules):
     return spans, units, is_word, events
 
 
-def clause_ends(sep_pos, sep_window, conj_pos, end_pos, words_before, doc=None) -> np.ndarray:
+def clause_ends(sep_pos, sep_window, conj_pos, end_pos, words_before, doc=None,
+                conj_window=None) -> np.ndarray:
     """Which clause separators (commas) end the scope of every trigger.
 
     A separator ends the scopes unless it separates items of a list: a conjunction rule
@@ -411,6 +412,10 @@ def clause_ends(sep_pos, sep_window, conj_pos, end_pos, words_before, doc=None) 
         Words in the units before each unit (length: units + 1).
     doc : array-like of int, optional
         Text of each unit (a list never continues into another text).
+    conj_window : array-like of int, optional
+        Window of each conjunction rule: 0 (``og``, ``eller``) where a separator right
+        before it joins clauses, 1 or more (``samt``, often written ", samt") where it
+        may still end a list. Default: 0 for every conjunction.
 
     Returns
     -------
@@ -433,8 +438,11 @@ def clause_ends(sep_pos, sep_window, conj_pos, end_pos, words_before, doc=None) 
     # a conjunction right after the separator joins clauses: Norwegian writes no comma
     # before the og/eller of a list ("ingen feber, hoste og diaré"), but does before a
     # new clause ("..., og lar inkontinensen styre hverdagen")
-    is_list = has & (c < e) & (c > sep_pos + 1) & \
-        (wb[c] - wb[sep_pos + 1] <= np.asarray(sep_window))
+    cw = (np.zeros(len(conj_pos), dtype=np.int64) if conj_window is None
+          else np.asarray(conj_window, dtype=np.int64))
+    after = (c == sep_pos + 1) & (cw[np.minimum(k, max(len(conj_pos) - 1, 0))] <= 0
+                                  if len(conj_pos) else True)
+    is_list = has & (c < e) & ~after & (wb[c] - wb[sep_pos + 1] <= np.asarray(sep_window))
     if doc is not None and len(conj_pos):
         doc = np.asarray(doc)
         is_list &= doc[c] == doc[sep_pos]
@@ -534,9 +542,9 @@ def context_batch(normalised: Normalised | str, starts, ends,
     stops = sorted({i for i, h in enumerate(hard) if h} | {
         a for a, _, r in events if r.direction == "terminate" and r.category == "all"})
     seps = [(a, r.window) for a, _, r in events if r.direction == "clause"]
-    for i in clause_ends([a for a, _ in seps], [w for _, w in seps],
-                         [a for a, _, r in events if r.direction == "conjunction"], stops,
-                         words_before).tolist():
+    conj = [(a, r.window) for a, _, r in events if r.direction == "conjunction"]
+    for i in clause_ends([a for a, _ in seps], [w for _, w in seps], [a for a, _ in conj],
+                         stops, words_before, conj_window=[w for _, w in conj]).tolist():
         hard[i] = True
     if rules.verbs:
         # a comma or conjunction that starts a new clause ends every scope, list or not
