@@ -313,6 +313,10 @@ CLAUSES = [
     ("Det ble ikke påvist sprøytemerker eller andre tegn på bruk av heroin.", "heroin", True),
     ("Det er ingen holdepunkter i journalen for at han tidligere har brukt heroin.", "heroin",
      True),
+    ("Pasienten benekter all bruk av alkohol, cannabis, amfetamin, kokain eller heroin de "
+     "siste årene.", "heroin", True),
+    ("Har verken drukket alkohol eller brukt hasj, amfetamin, kokain, ecstasy eller heroin "
+     "siste året.", "heroin", True),
     # ... a conjunction before a list item does not end it ...
     ("Han drikker ikke vin og heroin.", "heroin", True),
     ("Pasienten hadde ikke feber, kramper eller abstinens.", "abstinens", True),
