@@ -279,21 +279,7 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
         v = values
         if getattr(v.dt, "tz", None) is not None:
             v = v.dt.tz_localize(None)
-        dates = v.astype("datetime64[ns]").to_numpy()
-        uniq_in = pd.Series(dates)
-        codes, udt = pd.factorize(uniq_in, use_na_sentinel=True)
-        # Datetimes are days: their year, month and day classified on arrays.
-        udt = pd.DatetimeIndex(udt)
-        k = len(udt)
-        y = np.zeros(k + 1, dtype="int64")
-        m = np.zeros(k + 1, dtype="int64")
-        d = np.zeros(k + 1, dtype="int64")
-        p = np.full(k + 1, _MISSING, dtype="int8")
-        err = np.full(k + 1, None, dtype=object)
-        y[:k], m[:k], d[:k], p[:k], err[:k] = _classify_many(
-            udt.year.to_numpy(dtype="int64"), udt.month.to_numpy(dtype="int64"),
-            udt.day.to_numpy(dtype="int64"))
-        return _parsed_frame(y, m, d, p, err, codes, index, n)
+        return _parse_datetimes(v.astype("datetime64[ns]").to_numpy(), index)
     else:
         # Text (object or Arrow-backed ``string``) is factorized as it is: a Python
         # string per distinct value only; other extension types go through objects.
@@ -322,6 +308,32 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
     for i in np.flatnonzero(slow):
         y[i], m[i], d[i], p[i], err[i] = _parse_one(uniques[i])
     return _parsed_frame(y, m, d, p, err, codes, index, n)
+
+
+def _parse_datetimes(v: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """:func:`parse_partial_dates` of ``datetime64[ns]`` values, row by row on arrays
+    (no text, no distinct values): each is its day, or missing, or an error when its
+    year is outside :data:`YEAR_RANGE` (what :func:`_parse_one` says of each)."""
+    lo, hi = YEAR_RANGE
+    missing = np.isnat(v)
+    day = v.astype("datetime64[D]")  # the day it falls on (earlier times floor too)
+    year = day.astype("datetime64[Y]").astype("int64") + 1970
+    outside = ~missing & ((year < lo) | (year > hi))
+    ok = ~missing & ~outside
+    del year
+    date = np.where(ok, day.astype("datetime64[ns]"), np.datetime64("NaT", "ns"))
+    del day
+    prec = np.where(ok, _DAY, _MISSING).astype("int8")
+    reasons = pd.array([None, f"impossible date: year outside {lo}-{hi}"], dtype="string")
+    return pd.DataFrame(
+        {
+            "date": pd.Series(date, index=index, dtype="datetime64[ns]", copy=False),
+            "precision": pd.Series(
+                pd.Categorical.from_codes(prec, dtype=_PRECISION_DTYPE), index=index),
+            "error": pd.Series(reasons.take(outside.astype(np.intp)), index=index),
+        },
+        index=index,
+    )
 
 
 def _parsed_frame(y: np.ndarray, m: np.ndarray, d: np.ndarray, p: np.ndarray,

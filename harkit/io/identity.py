@@ -85,16 +85,18 @@ def _checks(d: np.ndarray) -> np.ndarray:
         (k2 == d[:, 10])
 
 
-def _as_arrow(s: pd.Series, is_text: bool) -> tuple[pa.Array, np.ndarray | None]:
+def _as_arrow(s: pd.Series, is_text: bool
+              ) -> tuple[pa.Array | pa.ChunkedArray, np.ndarray | None]:
     """Values as Arrow text (null for missing), and how many rows each stands for.
 
     Text columns are handed over as they are (one value per row, no weights); other
     columns as their distinct values written as text, with the count of each.
     """
     if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)):
-        arr = pa.array(s, from_pandas=True)  # already Arrow-backed or typed text
-        if isinstance(arr, pa.ChunkedArray):  # pandas 3's ``str`` hands its chunks over
-            arr = arr.combine_chunks()
+        # Already Arrow-backed or typed text; pandas 3's ``str`` hands its chunks over,
+        # used as they are (Arrow's kernels take chunked arrays: joining them would copy
+        # the column).
+        arr = pa.array(s, from_pandas=True)
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             return arr, None
     if is_text and pd.api.types.is_object_dtype(s.dtype):
@@ -116,7 +118,8 @@ _FIRST_BYTES = pa.array([bytes([b]) for b in [*range(0x21), *range(0x30, 0x3A),
                         type=pa.large_binary())
 
 
-def _column_counts(arr: pa.Array, weights: np.ndarray | None = None) -> tuple[int, int]:
+def _column_counts(arr: pa.Array | pa.ChunkedArray, weights: np.ndarray | None = None
+                   ) -> tuple[int, int]:
     """(non-empty values, valid identity numbers) of one column; (0, 0) without any
     valid number (then the non-empty values do not matter and are not counted).
 

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from harkit import dates, schema
 from harkit.errors import SchemaError
 from harkit.extract import empty_row_counts
+from harkit.io._arrowscan import is_plain_text, sorted_positions, strictly_increasing
 from harkit.io.mapping import LINE, MASK, PART, Part
 from harkit.io.rejects import UNIT, make_rejects
 
@@ -208,11 +209,35 @@ def _parent_keys(parent: _Table) -> pa.Array:
     return keys
 
 
+def _sorted_parent_keys(parent: _Table) -> pa.Array | None:
+    """The parent's keys as one Arrow array when they are text in strictly increasing
+    order, none missing (as most deliveries number their rows); else None (cached)."""
+    if "_sorted_keys" not in parent.__dict__:
+        keys = _parent_keys(parent)
+        if isinstance(keys, pa.ChunkedArray):
+            keys = keys.combine_chunks()
+        parent._sorted_keys = keys if is_plain_text(keys) and strictly_increasing(keys) \
+            else None
+    return parent._sorted_keys
+
+
+def _positions_by_hash(values: pa.Array | pa.ChunkedArray, keys: pa.Array | pa.ChunkedArray
+                       ) -> np.ndarray:
+    """Position of each value among ``keys`` (first match), -1 where none or missing, by
+    Arrow's hashing of the bytes."""
+    if isinstance(keys, pa.ChunkedArray):  # a value set is one array
+        keys = keys.combine_chunks()
+    pos = pc.index_in(values.cast(keys.type), value_set=keys, skip_nulls=True)
+    return pc.fill_null(pos, -1).to_numpy().astype(np.int64)
+
+
 def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
     """Row of the parent (first with that key) each row of ``t`` names; -1 if none.
 
-    Looked up by Arrow's hashing of the bytes (``index_in`` gives the first match);
-    a missing value names no parent.
+    Keys in strictly increasing order are searched (:func:`sorted_positions`: rows in
+    key order cost a step or two each); others are looked up by Arrow's hashing of the
+    bytes (``index_in`` gives the first match), whose table of the keys would be built
+    anew for every child column. A missing value names no parent.
     """
     cache = t.__dict__.setdefault("_pos", {})
     if col not in cache:
@@ -220,11 +245,10 @@ def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
         if not len(keys):
             cache[col] = np.full(len(t.df), -1, dtype=np.int64)
         else:
-            if isinstance(keys, pa.ChunkedArray):  # a value set is one array
-                keys = keys.combine_chunks()
-            pos = pc.index_in(_arrow_text(t.df[col]).cast(keys.type), value_set=keys,
-                              skip_nulls=True)
-            cache[col] = pc.fill_null(pos, -1).to_numpy().astype(np.int64)
+            values = _arrow_text(t.df[col])
+            sorted_keys = _sorted_parent_keys(parent)
+            cache[col] = sorted_positions(values, sorted_keys) if sorted_keys is not None \
+                and is_plain_text(values) else _positions_by_hash(values, keys)
     return cache[col]
 
 
@@ -347,7 +371,7 @@ def _share_parents(tables: dict[str, _Table]) -> None:
     before they run side by side: afterwards the parents are only read."""
     for name in ("persons", "episodes"):
         if name in tables and schema.TABLES[name].key[0] in tables[name].df:
-            _parent_keys(tables[name])
+            _sorted_parent_keys(tables[name])
     persons = tables.get("persons")
     if persons is not None:
         for col in ("birth_date", "death_date"):

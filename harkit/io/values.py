@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harkit import dates, schema
+from harkit.io._arrowscan import any_edge_blank, is_plain_text
 from harkit.io.names import canonical_name
 from harkit.io.raw import RawFile
 from harkit.io.rejects import make_rejects
@@ -202,6 +203,14 @@ def _may_need_trim(arr: pa.Array | pa.ChunkedArray) -> bool:
     """Whether any value may start or end with a blank (conservatively: a control byte,
     a space or a byte of a multi-byte character at either end); when none can, trimming
     would only copy the column."""
+    if is_plain_text(arr):
+        # One compiled pass over the offsets and bytes (no sliced copies).
+        return any_edge_blank(arr)
+    return _may_need_trim_compute(arr)
+
+
+def _may_need_trim_compute(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """:func:`_may_need_trim` by Arrow's compute functions (any text type)."""
     raw = arr.cast(pa.large_binary())
     for edge in (pc.binary_slice(raw, 0, 1), pc.binary_slice(raw, -1)):
         odd = pc.or_(pc.and_(pc.less_equal(edge, _SPACE), pc.greater(pc.binary_length(edge), 0)),

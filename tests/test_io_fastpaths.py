@@ -1,0 +1,99 @@
+"""Fast paths of the reader's later stages held equal to their general paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harkit import dates
+from harkit.io._arrowscan import sorted_positions, strictly_increasing
+from harkit.io.values import _may_need_trim, _may_need_trim_compute
+
+#: Text with blanks of every kind at either end: ASCII controls, NBSP, ideographic space,
+#: and non-blank multi-byte characters (which the check counts as possible blanks too).
+_EDGE = st.sampled_from(["", " ", "\t", "\n", "\x00", "\x1f", "\u00a0", "\u3000", "\u2003",
+                         "é", "ø", "\ufeff", "a", "0", "!"])
+_VALUE = st.one_of(st.none(), st.text(max_size=6),
+                   st.builds(lambda a, m, b: a + m + b, _EDGE, st.text("abc019 .", max_size=4),
+                             _EDGE))
+
+
+@given(st.lists(_VALUE, max_size=25), st.sampled_from([pa.string(), pa.large_string()]),
+       st.integers(0, 5), st.integers(0, 5), st.integers(1, 4))
+@settings(max_examples=400, deadline=None)
+def test_edge_scan_equals_the_compute_check(values, typ, lo, hi, n_chunks):
+    arr = pa.array(values, type=typ)
+    sliced = arr.slice(min(lo, len(arr)), max(len(arr) - lo - hi, 0))  # an offset view
+    step = max(len(arr) // n_chunks, 1)
+    chunked = pa.chunked_array([arr.slice(i, step) for i in range(0, len(arr), step)],
+                               type=typ)
+    for a in (arr, sliced, chunked):
+        assert _may_need_trim(a) == _may_need_trim_compute(a)
+
+
+_KEY = st.text(st.sampled_from("ab0Zæ\u3000 é"), max_size=4)
+
+
+def _chunked(arr: pa.Array, n_chunks: int) -> pa.ChunkedArray:
+    step = max(len(arr) // n_chunks, 1)
+    return pa.chunked_array([arr.slice(i, step) for i in range(0, len(arr), step)],
+                            type=arr.type)
+
+
+@given(st.lists(_KEY, max_size=12), st.sampled_from([pa.string(), pa.large_string()]))
+@settings(max_examples=300, deadline=None)
+def test_strictly_increasing_is_byte_order_without_ties(keys, typ):
+    encoded = [k.encode("utf-8") for k in keys]
+    expected = all(a < b for a, b in zip(encoded, encoded[1:]))
+    assert strictly_increasing(pa.array(keys, type=typ)) == expected
+    assert strictly_increasing(_chunked(pa.array(keys, type=typ), 3)) == expected
+    assert not strictly_increasing(pa.array(keys + [None], type=typ))
+
+
+@given(st.sets(_KEY, max_size=15), st.lists(st.one_of(st.none(), _KEY), max_size=40),
+       st.booleans(), st.sampled_from([pa.string(), pa.large_string()]),
+       st.integers(1, 4), st.integers(0, 3))
+@settings(max_examples=400, deadline=None)
+def test_sorted_key_search_equals_arrow_hash_lookup(keys, values, in_order, typ, n_chunks,
+                                                   lo):
+    ordered = sorted(keys, key=lambda k: k.encode("utf-8"))
+    if in_order:  # rows in key order, as deliveries usually come
+        values = sorted([v for v in values if v is not None],
+                        key=lambda v: v.encode("utf-8")) + [v for v in values if v is None]
+    k = pa.array(ordered, type=pa.large_string())
+    k_view = pa.array(["zz"] * lo + ordered, type=pa.large_string()).slice(lo)
+    v = pa.array(values, type=typ)
+    expected = pc.fill_null(pc.index_in(v.cast(k.type), value_set=k, skip_nulls=True),
+                            -1).to_numpy().astype(np.int64)
+    assert strictly_increasing(k)
+    for vals in (v, _chunked(v, n_chunks), v.slice(min(lo, len(v)))):
+        exp = expected[len(v) - len(vals):]
+        np.testing.assert_array_equal(sorted_positions(vals, k), exp)
+        np.testing.assert_array_equal(sorted_positions(vals, k_view), exp)
+
+
+_NS_DAY = 86_400 * 10**9
+
+
+@given(st.lists(st.one_of(
+    st.none(),
+    st.integers(-(2**63) + 1, 2**63 - 1),  # anywhere a datetime64[ns] reaches
+    st.builds(lambda d, t: d * _NS_DAY + t, st.integers(-80_000, 50_000),  # 1750-2100
+              st.sampled_from([0, 1, _NS_DAY - 1, 3_600 * 10**9])),
+    st.builds(lambda d, t: int(np.datetime64(d, "D").astype(np.int64)) * _NS_DAY + t,
+              st.sampled_from(["1749-12-31", "1750-01-01", "2100-12-31", "2101-01-01"]),
+              st.sampled_from([0, _NS_DAY - 1, -1])),  # the ends of the year range
+), max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_datetime_dates_parse_as_each_value_does(values):
+    ns = np.array([np.iinfo(np.int64).min if v is None else v for v in values],
+                  dtype=np.int64).view("datetime64[ns]")  # the minimum is NaT
+    s = pd.Series(ns, index=pd.RangeIndex(3, 3 + len(ns)))
+    fast = dates.parse_partial_dates(s)
+    # The general path: each value on its own, as Timestamps among objects.
+    general = dates.parse_partial_dates(s.astype(object))
+    pd.testing.assert_frame_equal(fast, general)
