@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -9,9 +11,10 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harkit import dates
+from harkit import dates, read_extract
 from harkit.io._arrowscan import sorted_positions, strictly_increasing
-from harkit.io.values import _may_need_trim, _may_need_trim_compute
+from harkit.io.rejects import mask_values
+from harkit.io.values import _may_need_trim, _may_need_trim_compute, delivered_values
 
 #: Text with blanks of every kind at either end: ASCII controls, NBSP, ideographic space,
 #: and non-blank multi-byte characters (which the check counts as possible blanks too).
@@ -97,3 +100,46 @@ def test_datetime_dates_parse_as_each_value_does(values):
     # The general path: each value on its own, as Timestamps among objects.
     general = dates.parse_partial_dates(s.astype(object))
     pd.testing.assert_frame_equal(fast, general)
+
+
+def test_datetime_delivery_rejects_show_the_delivered_timestamps(tmp_path):
+    """Datetime columns keep their values, not their text, for later rejects: the text
+    a reject shows is still that of each delivered value (``Timestamp.isoformat``)."""
+    ts = pd.Timestamp
+    persons = pd.DataFrame({
+        "person_id": ["P1", "P2", "P3", "P4"],
+        "sex": ["1", "2", "1", "2"],
+        "birth_date": [ts("1920-03-04"), ts("1960-05-05"), ts("1700-01-01"),
+                       ts("1930-01-01")],
+        "death_date": [ts("1990-01-01"), ts("1950-01-01 12:34:56"), ts("1980-01-01"), pd.NaT],
+    })
+    episodes = pd.DataFrame({
+        "episode_id": ["E1", "E2"],
+        "person_id": ["P1", "P4"],
+        "admission_date": [ts("2000-01-01 00:00:00.5"), ts("1950-02-02")],
+    })
+    persons.to_parquet(tmp_path / "persons.parquet")
+    episodes.to_parquet(tmp_path / "episodes.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ex = read_extract(tmp_path)
+    rej = ex.rejects.set_index("reason")["value"]
+
+    def shown(text: str) -> str:
+        return str(mask_values(pd.Series([text])).iloc[0])
+
+    assert rej["death before birth"] == shown("1950-01-01T12:34:56")
+    assert rej["impossible date: year outside 1750-2100"] == shown("1700-01-01T00:00:00")
+    assert rej["admission after death"] == shown(ts("2000-01-01 00:00:00.5").isoformat())
+    assert len(ex.rejects) == 3
+    assert set(ex.tables["persons"]["person_id"]) == {"P1", "P4"}
+    # A datetime is its day, and of day precision.
+    p4 = ex.tables["persons"].set_index("person_id").loc["P4"]
+    assert p4["birth_date"] == ts("1930-01-01") and p4["birth_date_precision"] == "day"
+
+
+def test_delivered_values_write_datetimes_among_text():
+    s = pd.Series(["03.1957", pd.Timestamp("1957-03-15"), pd.NaT, ""], dtype=object)
+    assert delivered_values(s).tolist() == ["03.1957", "1957-03-15T00:00:00", "", ""]
+    d = pd.Series(pd.to_datetime(["1957-03-15 01:02:03", None]))
+    assert delivered_values(d).tolist() == ["1957-03-15T01:02:03", ""]

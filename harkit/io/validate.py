@@ -7,6 +7,7 @@ A row that fails several rules gets one reject per failure and counts once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -21,6 +22,7 @@ from harkit.extract import empty_row_counts
 from harkit.io._arrowscan import is_plain_text, sorted_positions, strictly_increasing
 from harkit.io.mapping import LINE, MASK, PART, Part
 from harkit.io.rejects import UNIT, make_rejects
+from harkit.io.values import delivered_values
 
 #: Checks of a date against the person's death: table -> (date column, reason).
 AFTER_DEATH = {
@@ -78,12 +80,15 @@ class _Table:
         return names[self.df[PART].to_numpy()[rows]]
 
     def reject(self, rows: np.ndarray, canon: str, reason: str | np.ndarray,
-               values: pd.Series | None, *, masked: bool = False) -> None:
-        """Reject the rows where ``rows`` (bool) is true, naming column ``canon``."""
+               values: pd.Series | Callable[[np.ndarray], pd.Series] | None, *,
+               masked: bool = False) -> None:
+        """Reject the rows where ``rows`` (bool) is true, naming column ``canon``;
+        ``values``: the values shown (or a function giving those of the rows given)."""
         if not rows.any():
             return
         sub = self.df.loc[rows]
-        val = None if values is None else values[rows].reset_index(drop=True)
+        val = None if values is None else \
+            (values(rows) if callable(values) else values[rows]).reset_index(drop=True)
         reason = reason[rows] if isinstance(reason, np.ndarray) else reason
         self.rejects.append(make_rejects(
             self.name, self.files[sub[PART].to_numpy()], sub[LINE].to_numpy(),
@@ -91,11 +96,13 @@ class _Table:
         # Every row sharing a rejected unit goes (the long rows of one wide source row).
         self.dead |= self.df[UNIT].isin(sub[UNIT]).to_numpy()
 
-    def delivered_text(self, canon: str) -> pd.Series:
-        """The text delivered for a date column (masked only where a row is rejected)."""
+    def delivered_text(self, canon: str) -> pd.Series | Callable[[np.ndarray], pd.Series]:
+        """The text delivered for a date column (masked only where a row is rejected):
+        a function giving the text of the rows it is given, when kept."""
         col = MASK + canon
         if col in self.df:
-            return self.df[col]
+            kept = self.df[col]
+            return lambda rows: delivered_values(kept[rows])
         return self.df[canon] if canon in self.df else pd.Series(
             [None] * len(self.df), dtype=object)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -150,6 +152,30 @@ def _datetime_text(uniques: np.ndarray) -> np.ndarray:
         # Whole seconds: numpy writes them as Timestamp.isoformat does, all at once.
         return np.asarray(np.datetime_as_string(uniques, unit="s"), dtype=object)
     return np.array([_one_text(u) for u in uniques], dtype=object)
+
+
+def delivered_values(s: pd.Series) -> pd.Series:
+    """Delivered values of a date column as the text a reject shows.
+
+    A ``datetime64[ns]`` column is kept as its values until a row is rejected; here they
+    are written as :func:`to_text` writes them (so too datetimes among text, where
+    tables from several files were joined). Text passes as it is.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        Values of the rejected rows (text, categories of text, or datetimes).
+
+    Returns
+    -------
+    pandas.Series
+    """
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        return to_text(s, False)
+    if s.dtype == object:
+        return s.map(lambda v: _one_text(v) if isinstance(v, (pd.Timestamp, np.datetime64))
+                     or v is pd.NaT else v)
+    return s
 
 
 def _spread(per_value: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
@@ -304,11 +330,14 @@ class Converter:
         self.rejects: list[pd.DataFrame] = []
 
     def reject(self, mask: np.ndarray, column: str, reason: str | np.ndarray,
-               values: pd.Series | None) -> None:
+               values: pd.Series | Callable[[np.ndarray], pd.Series] | None) -> None:
+        """Reject the rows where ``mask``; ``values``: the delivered values (or a function
+        giving those of the rows it is given)."""
         if not mask.any():
             return
         r = reason[mask] if isinstance(reason, np.ndarray) else reason
-        v = None if values is None else values[mask].reset_index(drop=True)
+        v = None if values is None else \
+            (values(mask) if callable(values) else values[mask]).reset_index(drop=True)
         self.rejects.append(make_rejects(self.table, self.raw.name, self.lines[mask], column,
                                          r, v, self.units[mask]))
 
@@ -440,12 +469,8 @@ class Converter:
             first_distinct = self.distinct(first)
             parsed = _parse_distinct(*first_distinct, frame.index)
         elif src.dtype == "datetime64[ns]":
-            # Datetimes: factorized once, for the parse and for the delivered text alike.
-            codes, uniques = pd.factorize(src, use_na_sentinel=True)
-            codes = np.asarray(codes, dtype=np.int64)
-            uniques = np.asarray(uniques, dtype="datetime64[ns]")
-            parsed = _parse_distinct(codes, uniques, frame.index)
-            first_distinct = (codes, _datetime_text(uniques))
+            # Datetimes are parsed on arrays (no text): see _delivered for their text.
+            parsed = dates.parse_partial_dates(src)
         else:
             parsed = dates.parse_partial_dates(src)
         used = np.zeros(len(frame), dtype=np.int64)  # which of ``order`` each row came from
@@ -468,7 +493,8 @@ class Converter:
         if bad.any():
             for k in np.unique(used[bad]):
                 m = bad & (used == k)
-                self.reject(m, order[k], err.to_numpy(dtype=object), mask.astype(object))
+                self.reject(m, order[k], err.to_numpy(dtype=object),
+                            lambda rows: delivered_values(mask[rows]))
         d, p = parsed["date"], parsed["precision"]
         if declared_col is not None:
             codes, uniques = self.distinct(declared_col)
@@ -490,8 +516,14 @@ class Converter:
 
     def _delivered(self, order: list[str], used: np.ndarray,
                    first_distinct: tuple[np.ndarray, np.ndarray] | None) -> pd.Series:
-        """The delivered text of a date (``""`` where missing), as categories."""
+        """The delivered text of a date (``""`` where missing), as categories; or, for a
+        ``datetime64[ns]`` column not filled from another, its values as they are, whose
+        text :func:`delivered_values` writes for the rows rejected only (a text per row
+        would cost more than all the rules)."""
         frame = self.raw.frame
+        if first_distinct is None and not used.any() and \
+                frame[order[0]].dtype == "datetime64[ns]":
+            return frame[order[0]]
         codes, uniques = first_distinct if first_distinct is not None else \
             self.distinct(order[0])
         if used.any():
