@@ -90,6 +90,16 @@ def _compare(a_dat: np.ndarray, a0: int, a1: int, b_dat: np.ndarray, b0: int, b1
     return -1 if na < nb else 1
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _equal(a_dat: np.ndarray, a0: int, a1: int, b_dat: np.ndarray, b0: int, b1: int) -> bool:
+    if a1 - a0 != b1 - b0:
+        return False
+    for k in range(a1 - a0):  # noqa: SIM110 - a loop numba compiles (no generator)
+        if a_dat[a0 + k] != b_dat[b0 + k]:
+            return False
+    return True
+
+
 @numba.njit(cache=True, nogil=True)
 def _strictly_increasing(off: np.ndarray, dat: np.ndarray, start: int, n: int) -> bool:
     for i in range(start + 1, start + n):
@@ -106,6 +116,7 @@ def _sorted_positions(k_off: np.ndarray, k_dat: np.ndarray, k_start: int, n_keys
     # rows usually come) are found one or two steps on from there; others by a search
     # widening from there, then halving.
     lb = 0
+    prev = -1  # the previous value present (its row), to reuse its answer
     for i in range(n):
         j = v_start + i
         if has_validity and not (v_valid[j >> 3] >> (j & 7)) & 1:
@@ -113,6 +124,23 @@ def _sorted_positions(k_off: np.ndarray, k_dat: np.ndarray, k_start: int, n_keys
             continue
         a = v_off[j]
         b = v_off[j + 1]
+        if prev >= 0 and _equal(v_dat, v_off[v_start + prev], v_off[v_start + prev + 1],
+                                v_dat, a, b):
+            out[i] = out[prev]  # the same value again (rows of one parent in a run)
+            prev = i
+            continue
+        prev = i
+        # The key at ``lb`` or the one after it (the next parent, for rows in key order):
+        # keys are distinct, so an equal key is the one.
+        if lb < n_keys and _equal(k_dat, k_off[k_start + lb], k_off[k_start + lb + 1],
+                                  v_dat, a, b):
+            out[i] = lb
+            continue
+        if lb + 1 < n_keys and _equal(k_dat, k_off[k_start + lb + 1],
+                                      k_off[k_start + lb + 2], v_dat, a, b):
+            lb += 1
+            out[i] = lb
+            continue
         if lb > 0 and _compare(k_dat, k_off[k_start + lb - 1], k_off[k_start + lb],
                                v_dat, a, b) >= 0:
             lo = 0  # not after the key before ``lb``: it goes at or before it

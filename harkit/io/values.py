@@ -94,7 +94,7 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
         return s
     if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype):
         return pd.Series(_map_unique(s.astype(object), _one_text), index=s.index,
-                         dtype=object)
+                         dtype=object, copy=False)
     if isinstance(s.dtype, pd.StringDtype):
         return pd.Series(s.to_numpy(dtype=object, na_value=""), index=s.index, dtype=object)
     # Typed columns (numbers, datetimes, strings, booleans) are factorized as they are:
@@ -110,7 +110,7 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
             mapped[i] = _one_text(u)
     mapped[len(uniques)] = ""
     return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], index=s.index,
-                     dtype=object)
+                     dtype=object, copy=False)
 
 
 def distinct_text(s: pd.Series, is_text: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -280,7 +280,8 @@ def strip(s: pd.Series) -> pd.Series:
     trimmed = pc.utf8_trim_whitespace(arr)
     if pc.all(pc.equal(arr, trimmed)).as_py() is not False:
         return s  # the common case: nothing to strip, no new Python strings
-    return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
+    return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=s.index, dtype=object,
+                     copy=False)
 
 
 def _lookup_table(column: str) -> dict[str, str]:
