@@ -143,3 +143,34 @@ def test_delivered_values_write_datetimes_among_text():
     assert delivered_values(s).tolist() == ["03.1957", "1957-03-15T00:00:00", "", ""]
     d = pd.Series(pd.to_datetime(["1957-03-15 01:02:03", None]))
     assert delivered_values(d).tolist() == ["1957-03-15T01:02:03", ""]
+
+
+def _person_mismatch_delivery(folder):
+    pd.DataFrame({"person_id": ["P1", "P2", "P3", "P2"], "sex": ["1", "2", "1", "2"],
+                  "birth_date": ["1920"] * 4, "death_date": ["2000"] * 4}).to_csv(
+        folder / "persons.csv", index=False)
+    pd.DataFrame({"episode_id": ["E1", "E2", "E3", "E4", "E5"],
+                  "person_id": ["P1", "P2", "P9", "P3", "P2"],
+                  "admission_date": ["1990"] * 5}).to_csv(folder / "episodes.csv", index=False)
+    rows = [("D1", "E1", "P1"), ("D2", "E1", "P2"), ("D3", "E3", "P9"), ("D4", "E3", "P8"),
+            ("D5", "E2", "P7"), ("D6", "E9", "P1"), ("D7", "E4", ""), ("D8", "", "P3"),
+            ("D9", "E5", "P2"), ("D10", "E4", "P3"), ("D11", "E2", "P3")]
+    pd.DataFrame(rows, columns=["diagnosis_id", "episode_id", "person_id"]).assign(
+        code="I21", date="1990").to_csv(folder / "diagnoses.csv", index=False)
+
+
+def test_episode_person_by_position_equals_the_text_comparison(tmp_path, monkeypatch):
+    """Persons compared as rows of persons (a duplicate person key, unknown persons,
+    missing ones, unknown episodes) give the rejects the text comparison gives."""
+    from harkit.io import validate
+
+    _person_mismatch_delivery(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = read_extract(tmp_path).rejects
+        monkeypatch.setattr(validate, "_person_positions", lambda *a: None)
+        general = read_extract(tmp_path).rejects
+    pd.testing.assert_frame_equal(fast, general)
+    differs = fast[fast["reason"] == "person differs from the person of its episode"]
+    # D2 (both known), D4 (both unknown), D5 (own unknown), D11 (both known).
+    assert sorted(differs["line"].tolist()) == [3, 5, 6, 12]

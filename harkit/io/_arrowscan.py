@@ -209,9 +209,11 @@ def sorted_positions(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> np.n
     Returns
     -------
     numpy.ndarray
-        ``int64``, one per value.
+        ``int32`` (as ``index_in`` gives), one per value.
     """
-    out = np.empty(len(values), dtype=np.int64)
+    if len(keys) > np.iinfo(np.int32).max:
+        raise ValueError("more keys than int32 positions reach")
+    out = np.empty(len(values), dtype=np.int32)
     k_off, k_dat, _, _ = _buffers(keys)
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     at = 0

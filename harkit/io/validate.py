@@ -235,7 +235,7 @@ def _positions_by_hash(values: pa.Array | pa.ChunkedArray, keys: pa.Array | pa.C
     if isinstance(keys, pa.ChunkedArray):  # a value set is one array
         keys = keys.combine_chunks()
     pos = pc.index_in(values.cast(keys.type), value_set=keys, skip_nulls=True)
-    return pc.fill_null(pos, -1).to_numpy().astype(np.int64)
+    return pc.fill_null(pos, -1).to_numpy().astype(np.int32, copy=False)
 
 
 def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
@@ -250,7 +250,7 @@ def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
     if col not in cache:
         keys = _parent_keys(parent)
         if not len(keys):
-            cache[col] = np.full(len(t.df), -1, dtype=np.int64)
+            cache[col] = np.full(len(t.df), -1, dtype=np.int32)
         else:
             values = _arrow_text(t.df[col])
             sorted_keys = _sorted_parent_keys(parent)
@@ -318,14 +318,22 @@ def _against_life(t: _Table, tables: dict[str, _Table], col: str,
     pos = _parent_positions(t, "person_id", p)
     usable = (pos >= 0) & ~np.append(p.dead, True)[pos]
     lo, hi = _bounds(df, col)
+    # Each per-row array is let go as soon as its check is done (a table may have many
+    # millions of rows: this is when the read holds most).
     if "death_date" in p.df:
         _, death_hi = _person_bounds(p, "death_date")
         dh = np.append(death_hi.to_numpy(), np.datetime64("NaT"))[pos]
-        t.reject((lo.to_numpy() > dh) & usable, col, after_death, t.delivered_text(col))
+        late = (lo.to_numpy() > dh) & usable
+        del dh
+        t.reject(late, col, after_death, t.delivered_text(col))
+        del late
+    del lo
     if before_birth is not None and "birth_date" in p.df:
         birth_lo, _ = _person_bounds(p, "birth_date")
         bl = np.append(birth_lo.to_numpy(), np.datetime64("NaT"))[pos]
-        t.reject((hi.to_numpy() < bl) & usable, col, before_birth, t.delivered_text(col))
+        early = (hi.to_numpy() < bl) & usable
+        del bl
+        t.reject(early, col, before_birth, t.delivered_text(col))
 
 
 def _episode_person(t: _Table, tables: dict[str, _Table]) -> None:
@@ -335,16 +343,45 @@ def _episode_person(t: _Table, tables: dict[str, _Table]) -> None:
         return
     pos = _parent_positions(t, "episode_id", e)
     found = pos >= 0
-    # Compared on Arrow text: the episode's person taken by position, null where none.
-    episode_person = pc.take(_arrow_text(e.df["person_id"]),
-                             pa.array(np.where(found, pos, 0)) if len(e.df) else
-                             pa.nulls(len(pos), type=pa.int64()))
-    own = _arrow_text(t.df["person_id"]).cast(episode_person.type)
-    neq = pc.fill_null(pc.not_equal(episode_person, own), False).to_numpy(
-        zero_copy_only=False)
-    differs = found & neq
+    by_position = _person_positions(t, tables, pos)
+    if by_position is None:
+        differs = found.copy()
+        differs[found] = _persons_differ_by_text(t, e, pos, found)
+    else:
+        # Both persons found among the persons: the same person exactly when the same
+        # row of persons (a key's first row). Only the other rows are compared as text.
+        episode_person, own = by_position
+        known = (episode_person >= 0) & (own >= 0)
+        differs = known & (episode_person != own)
+        rest = found & ~known
+        if rest.any():
+            differs[rest] = _persons_differ_by_text(t, e, pos, rest)
     t.reject(differs, "person_id", "person differs from the person of its episode",
              t.df["person_id"])
+
+
+def _person_positions(t: _Table, tables: dict[str, _Table], pos: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Row in persons of each row's episode's person, and of its own person (-1 where
+    none); None when persons were not worked out beforehand (:func:`_share_parents`)."""
+    persons, e = tables.get("persons"), tables["episodes"]
+    episode_persons = e.__dict__.get("_person_pos")
+    if episode_persons is None or persons is None or not len(persons.df):
+        return None
+    own = _parent_positions(t, "person_id", persons)
+    return np.append(episode_persons, np.int32(-1))[pos], own
+
+
+def _persons_differ_by_text(t: _Table, e: _Table, pos: np.ndarray, rows: np.ndarray
+                            ) -> np.ndarray:
+    """For the ``rows`` (bool; each names an episode found), whether the row's person
+    differs from its episode's, compared as Arrow text (a missing one differs from
+    nothing)."""
+    sel = np.flatnonzero(rows)
+    episode_person = pc.take(_arrow_text(e.df["person_id"]), pa.array(pos[sel]))
+    own = pc.take(_arrow_text(t.df["person_id"]), pa.array(sel)).cast(episode_person.type)
+    return pc.fill_null(pc.not_equal(episode_person, own), False).to_numpy(
+        zero_copy_only=False)
 
 
 def _wrap_pandera(name: str, t: _Table, kept: pd.DataFrame, err: Exception) -> SchemaError:
@@ -380,6 +417,13 @@ def _share_parents(tables: dict[str, _Table]) -> None:
         if name in tables and schema.TABLES[name].key[0] in tables[name].df:
             _sorted_parent_keys(tables[name])
     persons = tables.get("persons")
+    episodes = tables.get("episodes")
+    if persons is not None and episodes is not None and len(persons.df) and \
+            "person_id" in persons.df and "person_id" in episodes.df:
+        # The person of each episode as a row of persons: the child tables compare
+        # their rows' persons with their episodes' by these (numbers, not text).
+        episodes._person_pos = _parent_positions(episodes, "person_id", persons)
+        episodes.__dict__.pop("_pos", None)
     if persons is not None:
         for col in ("birth_date", "death_date"):
             if col in persons.df and f"{col}_precision" in persons.df:

@@ -502,8 +502,9 @@ class Converter:
             per_value = np.array([None if not v.strip() else
                                   PRECISION_VALUES.get(schema.fold_name(v), _UNKNOWN)
                                   for v in uniques] + [None], dtype=object)
-            mapped = per_value[codes]
-            unknown = mapped == _UNKNOWN
+            # Worked out per distinct value, then taken by the rows' codes (code -1,
+            # missing, picks the appended None): no Python object per row.
+            unknown = np.array([v == _UNKNOWN for v in per_value], dtype=bool)[codes]
             self.reject(unknown, declared_col, "unknown date precision code",
                         self.text(declared_col) if unknown.any() else None)
             # Declared precision as codes of the canonical categories (-1: none declared).
