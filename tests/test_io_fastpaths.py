@@ -174,3 +174,32 @@ def test_episode_person_by_position_equals_the_text_comparison(tmp_path, monkeyp
     differs = fast[fast["reason"] == "person differs from the person of its episode"]
     # D2 (both known), D4 (both unknown), D5 (own unknown), D11 (both known).
     assert sorted(differs["line"].tolist()) == [3, 5, 6, 12]
+
+
+#: Three valid numbers (a D-number, one written with a space) and one with a wrong check digit.
+_VALID_NUMBERS = ["02042887385", "66014982125", "230434 27849", "02042887384"]
+
+
+@given(st.lists(st.one_of(
+    st.none(),
+    st.sampled_from(_VALID_NUMBERS),
+    st.builds(lambda a, v, b: a + v + b, st.sampled_from(["", " ", "\t", " " * 35]),
+              st.sampled_from(_VALID_NUMBERS), st.sampled_from(["", " ", "  \t"])),
+    st.text("0123456789 -ab\t", max_size=14),
+), max_size=25), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_identity_counts_equal_a_count_value_by_value(values, weighted):
+    from harkit.io.identity import _column_counts, valid_identity_numbers
+
+    weights = np.arange(1, len(values) + 1, dtype=np.int64) if weighted else None
+    w = weights if weighted else np.ones(len(values), dtype=np.int64)
+    # Value by value: a valid number once trimmed (values over 40 characters are not
+    # looked at), and the non-empty values of the column when any number is found.
+    is_number = [v is not None and len(v) <= 40 and
+                 bool(valid_identity_numbers(pd.Series([v.strip()]))[0]) for v in values]
+    valid = int(sum(wi for wi, n in zip(w, is_number) if n))
+    filled = int(sum(wi for wi, v in zip(w, values)
+                     if v is not None and (len(v) > 40 or v.strip()))) if valid else 0
+    for arr in (pa.array(values, type=pa.large_string()),
+                _chunked(pa.array(values, type=pa.string()), 3)):
+        assert _column_counts(arr, weights) == (filled, valid)

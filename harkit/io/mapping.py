@@ -197,10 +197,11 @@ def _long(table: str, raw: RawFile, units: np.ndarray, strict: bool) -> Part:
         return failed
     data, rejects = convert(table, raw, units, mapping, extras)
     stem = raw.stem or Path(raw.name).stem
-    lines = pd.Series(raw.lines).astype(str)
     for id_col in ("diagnosis_id", "treatment_id"):
         if id_col in schema.TABLES[table].column_names and id_col not in mapping:
-            # No id delivered: derive one that points back to the source line.
+            # No id delivered: derive one that points back to the source line (the line
+            # numbers are written as text only here: millions of strings otherwise).
+            lines = pd.Series(raw.lines).astype(str)
             data[id_col] = (stem + ":" + lines).to_numpy(dtype=object)
     if table == "causes_of_death":
         data = _infer_cause_lines(data, mapping)

@@ -602,7 +602,9 @@ def convert(table: str, raw: RawFile, units: np.ndarray, mapping: dict[str, list
     if "code_system" not in mapping and "code_system" in spec.column_names and code is not None:
         # No code-system column: uncoded where there is no code, else to be inferred.
         out["code_system"] = pd.Series(np.where(code.isna(), "none", None), dtype=object)
-    data = pd.DataFrame(out, index=raw.frame.index)
+    # The columns are new (or the file's own, never changed in place): taken as they
+    # are, not copied into blocks of one dtype each.
+    data = pd.DataFrame(out, index=raw.frame.index, copy=False)
     for e in extras:
         s = raw.frame[e]
         if raw.is_text:
