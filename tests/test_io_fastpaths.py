@@ -203,3 +203,19 @@ def test_identity_counts_equal_a_count_value_by_value(values, weighted):
     for arr in (pa.array(values, type=pa.large_string()),
                 _chunked(pa.array(values, type=pa.string()), 3)):
         assert _column_counts(arr, weights) == (filled, valid)
+
+
+@given(st.lists(st.one_of(
+    st.none(), st.just(""),
+    st.from_regex(r"\A[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}\Z"),
+    st.from_regex(r"\A[0-9]{2}\.[0-9]{4}\Z"), st.from_regex(r"\A[0-9]{4}\Z"),
+    st.text("0123456789.-/ x", max_size=11),
+), max_size=30), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_dates_parsed_once_per_distinct_value_equal_a_parse_of_every_row(values, arrow):
+    from harkit.io.values import _parse_distinct, distinct_text
+
+    s = pd.Series(values, dtype="string[pyarrow]" if arrow else object,
+                  index=pd.RangeIndex(5, 5 + len(values)))
+    by_distinct = _parse_distinct(*distinct_text(s, True), s.index)
+    pd.testing.assert_frame_equal(by_distinct, dates.parse_partial_dates(s))

@@ -195,9 +195,16 @@ def _parse_distinct(codes: np.ndarray, uniques: np.ndarray, index: pd.Index) -> 
     else:
         with_missing = pd.Series(np.append(uniques, None), dtype=object)
     per_value = dates.parse_partial_dates(with_missing)
-    out = per_value.take(np.where(codes < 0, len(uniques), codes))
-    out.index = index
-    return out
+    take = np.where(codes < 0, len(uniques), codes)
+    # Each column taken as an array (a frame's take would copy and re-index it twice).
+    prec = per_value["precision"]
+    return pd.DataFrame({
+        "date": pd.Series(per_value["date"].to_numpy()[take], index=index,
+                          dtype="datetime64[ns]", copy=False),
+        "precision": pd.Series(pd.Categorical.from_codes(
+            np.asarray(prec.cat.codes)[take], dtype=prec.dtype), index=index),
+        "error": pd.Series(per_value["error"].array.take(take), index=index),
+    }, index=index, copy=False)
 
 
 def _arrow_backed(s: pd.Series) -> pa.Array | None:
