@@ -68,6 +68,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(\d{6})"), "ym6"),
 ]
 
+_NS_PER_DAY = 86_400 * 10**9
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -279,21 +280,7 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
         v = values
         if getattr(v.dt, "tz", None) is not None:
             v = v.dt.tz_localize(None)
-        dates = v.astype("datetime64[ns]").to_numpy()
-        uniq_in = pd.Series(dates)
-        codes, udt = pd.factorize(uniq_in, use_na_sentinel=True)
-        # Datetimes are days: their year, month and day classified on arrays.
-        udt = pd.DatetimeIndex(udt)
-        k = len(udt)
-        y = np.zeros(k + 1, dtype="int64")
-        m = np.zeros(k + 1, dtype="int64")
-        d = np.zeros(k + 1, dtype="int64")
-        p = np.full(k + 1, _MISSING, dtype="int8")
-        err = np.full(k + 1, None, dtype=object)
-        y[:k], m[:k], d[:k], p[:k], err[:k] = _classify_many(
-            udt.year.to_numpy(dtype="int64"), udt.month.to_numpy(dtype="int64"),
-            udt.day.to_numpy(dtype="int64"))
-        return _parsed_frame(y, m, d, p, err, codes, index, n)
+        return _parse_datetimes(v.astype("datetime64[ns]").to_numpy(), index)
     else:
         # Text (object or Arrow-backed ``string``) is factorized as it is: a Python
         # string per distinct value only; other extension types go through objects.
@@ -324,6 +311,33 @@ def parse_partial_dates(values: pd.Series) -> pd.DataFrame:
     return _parsed_frame(y, m, d, p, err, codes, index, n)
 
 
+def _parse_datetimes(v: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """:func:`parse_partial_dates` of ``datetime64[ns]`` values, row by row on arrays
+    (no text, no distinct values): each is its day, or missing, or an error when its
+    year is outside :data:`YEAR_RANGE` (what :func:`_parse_one` says of each)."""
+    lo, hi = YEAR_RANGE
+    ns = v.view("int64")
+    # Inside the year range exactly when from the first instant of its first year to
+    # before the first of the year after (no calendar arithmetic per value); NaT, the
+    # least int64, is never inside.
+    ok = (ns >= np.datetime64(f"{lo}-01-01", "ns").astype("int64")) & \
+        (ns < np.datetime64(f"{hi + 1}-01-01", "ns").astype("int64"))
+    outside = ~ok & ~np.isnat(v)
+    # The day each falls on: nanoseconds floored to whole days (before 1970 too).
+    date = np.where(ok, ns - ns % _NS_PER_DAY, np.iinfo(np.int64).min).view("datetime64[ns]")
+    prec = np.where(ok, _DAY, _MISSING).astype("int8")
+    reasons = pd.array([None, f"impossible date: year outside {lo}-{hi}"], dtype="string")
+    return pd.DataFrame(
+        {
+            "date": pd.Series(date, index=index, dtype="datetime64[ns]", copy=False),
+            "precision": pd.Series(
+                pd.Categorical.from_codes(prec, dtype=_PRECISION_DTYPE), index=index),
+            "error": pd.Series(reasons.take(outside.astype(np.intp)), index=index),
+        },
+        index=index,
+    )
+
+
 def _parsed_frame(y: np.ndarray, m: np.ndarray, d: np.ndarray, p: np.ndarray,
                   err: np.ndarray, codes: np.ndarray, index: pd.Index, n: int) -> pd.DataFrame:
     """The parse of each distinct value (slot k: missing) spread back to the rows."""
@@ -333,7 +347,7 @@ def _parsed_frame(y: np.ndarray, m: np.ndarray, d: np.ndarray, p: np.ndarray,
     idx = np.where(codes < 0, k, codes)
     out = pd.DataFrame(
         {
-            "date": pd.Series(udates[idx], index=index, dtype="datetime64[ns]"),
+            "date": pd.Series(udates[idx], index=index, dtype="datetime64[ns]", copy=False),
             "precision": pd.Series(
                 pd.Categorical.from_codes(p[idx], dtype=_PRECISION_DTYPE), index=index),
             # The distinct reasons as ``string``, taken per row (no string object made
@@ -417,7 +431,7 @@ def format_partial_dates(
     text = np.select([up == _DAY, up == _MONTH, up == _YEAR],
                      [np.asarray(day), np.asarray(month), np.asarray(yyyy)], default="")
     return pd.Series(np.asarray(text, dtype=object)[codes], index=pd.Series(dates).index,
-                     dtype=object)
+                     dtype=object, copy=False)
 
 
 def period_bounds(dates: pd.Series, precision: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -454,8 +468,9 @@ def period_bounds(dates: pd.Series, precision: pd.Series) -> tuple[pd.Series, pd
     missing = dt.isna().to_numpy()
     lo[missing] = nat
     hi[missing] = nat
-    return (pd.Series(lo, index=dt.index, dtype="datetime64[ns]"),
-            pd.Series(hi, index=dt.index, dtype="datetime64[ns]"))
+    # The arrays are new: handed over, not copied (pandas 3 copies an array by default).
+    return (pd.Series(lo, index=dt.index, dtype="datetime64[ns]", copy=False),
+            pd.Series(hi, index=dt.index, dtype="datetime64[ns]", copy=False))
 
 
 def coarsen(
@@ -496,5 +511,5 @@ def coarsen(
         out[rows] = (v[rows].astype("datetime64[Y]").astype("datetime64[M]") + 6).astype(
             "datetime64[D]").astype("datetime64[ns]")
     idx = pd.Series(dates).index
-    return (pd.Series(out, index=idx, dtype="datetime64[ns]"),
+    return (pd.Series(out, index=idx, dtype="datetime64[ns]", copy=False),
             pd.Series(pd.Categorical.from_codes(new, dtype=_PRECISION_DTYPE), index=idx))

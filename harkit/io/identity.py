@@ -85,16 +85,18 @@ def _checks(d: np.ndarray) -> np.ndarray:
         (k2 == d[:, 10])
 
 
-def _as_arrow(s: pd.Series, is_text: bool) -> tuple[pa.Array, np.ndarray | None]:
+def _as_arrow(s: pd.Series, is_text: bool
+              ) -> tuple[pa.Array | pa.ChunkedArray, np.ndarray | None]:
     """Values as Arrow text (null for missing), and how many rows each stands for.
 
     Text columns are handed over as they are (one value per row, no weights); other
     columns as their distinct values written as text, with the count of each.
     """
     if isinstance(s.dtype, (pd.StringDtype, pd.ArrowDtype)):
-        arr = pa.array(s, from_pandas=True)  # already Arrow-backed or typed text
-        if isinstance(arr, pa.ChunkedArray):  # pandas 3's ``str`` hands its chunks over
-            arr = arr.combine_chunks()
+        # Already Arrow-backed or typed text; pandas 3's ``str`` hands its chunks over,
+        # used as they are (Arrow's kernels take chunked arrays: joining them would copy
+        # the column).
+        arr = pa.array(s, from_pandas=True)
         if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             return arr, None
     if is_text and pd.api.types.is_object_dtype(s.dtype):
@@ -116,7 +118,8 @@ _FIRST_BYTES = pa.array([bytes([b]) for b in [*range(0x21), *range(0x30, 0x3A),
                         type=pa.large_binary())
 
 
-def _column_counts(arr: pa.Array, weights: np.ndarray | None = None) -> tuple[int, int]:
+def _column_counts(arr: pa.Array | pa.ChunkedArray, weights: np.ndarray | None = None
+                   ) -> tuple[int, int]:
     """(non-empty values, valid identity numbers) of one column; (0, 0) without any
     valid number (then the non-empty values do not matter and are not counted).
 
@@ -127,7 +130,6 @@ def _column_counts(arr: pa.Array, weights: np.ndarray | None = None) -> tuple[in
     if not len(arr) or not pc.any(pc.fill_null(pc.greater_equal(pc.binary_length(arr), 11),
                                                False)).as_py():
         return 0, 0
-    w = np.ones(len(arr), dtype=np.int64) if weights is None else weights
     # Only a value starting with a digit or a blank can be a number once trimmed: free
     # text (which starts with a letter) is passed over on its first byte.
     first = pc.binary_slice(arr.cast(pa.large_binary()), 0, 1)
@@ -138,19 +140,22 @@ def _column_counts(arr: pa.Array, weights: np.ndarray | None = None) -> tuple[in
     cand = pc.filter(arr, maybe)
     # Only short values can be numbers: trim those alone (a text column may be huge).
     short = pc.less_equal(pc.fill_null(pc.utf8_length(cand), 0), _SHORT)
-    w_cand = w[maybe_np][short.to_numpy(zero_copy_only=False)]
-    valid = int(w_cand[valid_identity_numbers(
-        pc.utf8_trim_whitespace(pc.filter(cand, short)))].sum())
+    short_np = short.to_numpy(zero_copy_only=False)
+    is_number = valid_identity_numbers(pc.utf8_trim_whitespace(pc.filter(cand, short)))
+    valid = int(is_number.sum()) if weights is None else \
+        int(weights[maybe_np][short_np][is_number].sum())
     if not valid:
         return 0, 0
     # Numbers found (rare): count the non-empty values of the whole column.
     length = pc.fill_null(pc.utf8_length(arr), 0)
-    short_all = pc.less_equal(length, _SHORT)
-    w_short = w[short_all.to_numpy(zero_copy_only=False)]
-    trimmed = pc.utf8_trim_whitespace(pc.filter(arr, short_all))
-    nonblank = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
-    filled = int(w.sum() - w_short.sum()) + int(
-        w_short[nonblank.to_numpy(zero_copy_only=False)].sum())
+    short_all_a = pc.less_equal(length, _SHORT)
+    short_all = short_all_a.to_numpy(zero_copy_only=False)
+    trimmed = pc.utf8_trim_whitespace(pc.filter(arr, short_all_a))
+    nonblank = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False).to_numpy(
+        zero_copy_only=False)
+    w = np.ones(len(arr), dtype=np.int64) if weights is None else weights
+    w_short = w[short_all]
+    filled = int(w.sum() - w_short.sum()) + int(w_short[nonblank].sum())
     return filled, valid
 
 

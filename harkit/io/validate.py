@@ -7,6 +7,7 @@ A row that fails several rules gets one reject per failure and counts once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -18,8 +19,10 @@ import pyarrow.compute as pc
 from harkit import dates, schema
 from harkit.errors import SchemaError
 from harkit.extract import empty_row_counts
+from harkit.io._arrowscan import is_plain_text, sorted_positions, strictly_increasing
 from harkit.io.mapping import LINE, MASK, PART, Part
 from harkit.io.rejects import UNIT, make_rejects
+from harkit.io.values import delivered_values
 
 #: Checks of a date against the person's death: table -> (date column, reason).
 AFTER_DEATH = {
@@ -77,12 +80,15 @@ class _Table:
         return names[self.df[PART].to_numpy()[rows]]
 
     def reject(self, rows: np.ndarray, canon: str, reason: str | np.ndarray,
-               values: pd.Series | None, *, masked: bool = False) -> None:
-        """Reject the rows where ``rows`` (bool) is true, naming column ``canon``."""
+               values: pd.Series | Callable[[np.ndarray], pd.Series] | None, *,
+               masked: bool = False) -> None:
+        """Reject the rows where ``rows`` (bool) is true, naming column ``canon``;
+        ``values``: the values shown (or a function giving those of the rows given)."""
         if not rows.any():
             return
         sub = self.df.loc[rows]
-        val = None if values is None else values[rows].reset_index(drop=True)
+        val = None if values is None else \
+            (values(rows) if callable(values) else values[rows]).reset_index(drop=True)
         reason = reason[rows] if isinstance(reason, np.ndarray) else reason
         self.rejects.append(make_rejects(
             self.name, self.files[sub[PART].to_numpy()], sub[LINE].to_numpy(),
@@ -90,11 +96,13 @@ class _Table:
         # Every row sharing a rejected unit goes (the long rows of one wide source row).
         self.dead |= self.df[UNIT].isin(sub[UNIT]).to_numpy()
 
-    def delivered_text(self, canon: str) -> pd.Series:
-        """The text delivered for a date column (masked only where a row is rejected)."""
+    def delivered_text(self, canon: str) -> pd.Series | Callable[[np.ndarray], pd.Series]:
+        """The text delivered for a date column (masked only where a row is rejected):
+        a function giving the text of the rows it is given, when kept."""
         col = MASK + canon
         if col in self.df:
-            return self.df[col]
+            kept = self.df[col]
+            return lambda rows: delivered_values(kept[rows])
         return self.df[canon] if canon in self.df else pd.Series(
             [None] * len(self.df), dtype=object)
 
@@ -208,23 +216,46 @@ def _parent_keys(parent: _Table) -> pa.Array:
     return keys
 
 
+def _sorted_parent_keys(parent: _Table) -> pa.Array | None:
+    """The parent's keys as one Arrow array when they are text in strictly increasing
+    order, none missing (as most deliveries number their rows); else None (cached)."""
+    if "_sorted_keys" not in parent.__dict__:
+        keys = _parent_keys(parent)
+        if isinstance(keys, pa.ChunkedArray):
+            keys = keys.combine_chunks()
+        parent._sorted_keys = keys if is_plain_text(keys) and strictly_increasing(keys) \
+            else None
+    return parent._sorted_keys
+
+
+def _positions_by_hash(values: pa.Array | pa.ChunkedArray, keys: pa.Array | pa.ChunkedArray
+                       ) -> np.ndarray:
+    """Position of each value among ``keys`` (first match), -1 where none or missing, by
+    Arrow's hashing of the bytes."""
+    if isinstance(keys, pa.ChunkedArray):  # a value set is one array
+        keys = keys.combine_chunks()
+    pos = pc.index_in(values.cast(keys.type), value_set=keys, skip_nulls=True)
+    return pc.fill_null(pos, -1).to_numpy().astype(np.int32, copy=False)
+
+
 def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
     """Row of the parent (first with that key) each row of ``t`` names; -1 if none.
 
-    Looked up by Arrow's hashing of the bytes (``index_in`` gives the first match);
-    a missing value names no parent.
+    Keys in strictly increasing order are searched (:func:`sorted_positions`: rows in
+    key order cost a step or two each); others are looked up by Arrow's hashing of the
+    bytes (``index_in`` gives the first match), whose table of the keys would be built
+    anew for every child column. A missing value names no parent.
     """
     cache = t.__dict__.setdefault("_pos", {})
     if col not in cache:
         keys = _parent_keys(parent)
         if not len(keys):
-            cache[col] = np.full(len(t.df), -1, dtype=np.int64)
+            cache[col] = np.full(len(t.df), -1, dtype=np.int32)
         else:
-            if isinstance(keys, pa.ChunkedArray):  # a value set is one array
-                keys = keys.combine_chunks()
-            pos = pc.index_in(_arrow_text(t.df[col]).cast(keys.type), value_set=keys,
-                              skip_nulls=True)
-            cache[col] = pc.fill_null(pos, -1).to_numpy().astype(np.int64)
+            values = _arrow_text(t.df[col])
+            sorted_keys = _sorted_parent_keys(parent)
+            cache[col] = sorted_positions(values, sorted_keys) if sorted_keys is not None \
+                and is_plain_text(values) else _positions_by_hash(values, keys)
     return cache[col]
 
 
@@ -287,14 +318,22 @@ def _against_life(t: _Table, tables: dict[str, _Table], col: str,
     pos = _parent_positions(t, "person_id", p)
     usable = (pos >= 0) & ~np.append(p.dead, True)[pos]
     lo, hi = _bounds(df, col)
+    # Each per-row array is let go as soon as its check is done (a table may have many
+    # millions of rows: this is when the read holds most).
     if "death_date" in p.df:
         _, death_hi = _person_bounds(p, "death_date")
         dh = np.append(death_hi.to_numpy(), np.datetime64("NaT"))[pos]
-        t.reject((lo.to_numpy() > dh) & usable, col, after_death, t.delivered_text(col))
+        late = (lo.to_numpy() > dh) & usable
+        del dh
+        t.reject(late, col, after_death, t.delivered_text(col))
+        del late
+    del lo
     if before_birth is not None and "birth_date" in p.df:
         birth_lo, _ = _person_bounds(p, "birth_date")
         bl = np.append(birth_lo.to_numpy(), np.datetime64("NaT"))[pos]
-        t.reject((hi.to_numpy() < bl) & usable, col, before_birth, t.delivered_text(col))
+        early = (hi.to_numpy() < bl) & usable
+        del bl
+        t.reject(early, col, before_birth, t.delivered_text(col))
 
 
 def _episode_person(t: _Table, tables: dict[str, _Table]) -> None:
@@ -304,16 +343,45 @@ def _episode_person(t: _Table, tables: dict[str, _Table]) -> None:
         return
     pos = _parent_positions(t, "episode_id", e)
     found = pos >= 0
-    # Compared on Arrow text: the episode's person taken by position, null where none.
-    episode_person = pc.take(_arrow_text(e.df["person_id"]),
-                             pa.array(np.where(found, pos, 0)) if len(e.df) else
-                             pa.nulls(len(pos), type=pa.int64()))
-    own = _arrow_text(t.df["person_id"]).cast(episode_person.type)
-    neq = pc.fill_null(pc.not_equal(episode_person, own), False).to_numpy(
-        zero_copy_only=False)
-    differs = found & neq
+    by_position = _person_positions(t, tables, pos)
+    if by_position is None:
+        differs = found.copy()
+        differs[found] = _persons_differ_by_text(t, e, pos, found)
+    else:
+        # Both persons found among the persons: the same person exactly when the same
+        # row of persons (a key's first row). Only the other rows are compared as text.
+        episode_person, own = by_position
+        known = (episode_person >= 0) & (own >= 0)
+        differs = known & (episode_person != own)
+        rest = found & ~known
+        if rest.any():
+            differs[rest] = _persons_differ_by_text(t, e, pos, rest)
     t.reject(differs, "person_id", "person differs from the person of its episode",
              t.df["person_id"])
+
+
+def _person_positions(t: _Table, tables: dict[str, _Table], pos: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Row in persons of each row's episode's person, and of its own person (-1 where
+    none); None when persons were not worked out beforehand (:func:`_share_parents`)."""
+    persons, e = tables.get("persons"), tables["episodes"]
+    episode_persons = e.__dict__.get("_person_pos")
+    if episode_persons is None or persons is None or not len(persons.df):
+        return None
+    own = _parent_positions(t, "person_id", persons)
+    return np.append(episode_persons, np.int32(-1))[pos], own
+
+
+def _persons_differ_by_text(t: _Table, e: _Table, pos: np.ndarray, rows: np.ndarray
+                            ) -> np.ndarray:
+    """For the ``rows`` (bool; each names an episode found), whether the row's person
+    differs from its episode's, compared as Arrow text (a missing one differs from
+    nothing)."""
+    sel = np.flatnonzero(rows)
+    episode_person = pc.take(_arrow_text(e.df["person_id"]), pa.array(pos[sel]))
+    own = pc.take(_arrow_text(t.df["person_id"]), pa.array(sel)).cast(episode_person.type)
+    return pc.fill_null(pc.not_equal(episode_person, own), False).to_numpy(
+        zero_copy_only=False)
 
 
 def _wrap_pandera(name: str, t: _Table, kept: pd.DataFrame, err: Exception) -> SchemaError:
@@ -347,8 +415,15 @@ def _share_parents(tables: dict[str, _Table]) -> None:
     before they run side by side: afterwards the parents are only read."""
     for name in ("persons", "episodes"):
         if name in tables and schema.TABLES[name].key[0] in tables[name].df:
-            _parent_keys(tables[name])
+            _sorted_parent_keys(tables[name])
     persons = tables.get("persons")
+    episodes = tables.get("episodes")
+    if persons is not None and episodes is not None and len(persons.df) and \
+            "person_id" in persons.df and "person_id" in episodes.df:
+        # The person of each episode as a row of persons: the child tables compare
+        # their rows' persons with their episodes' by these (numbers, not text).
+        episodes._person_pos = _parent_positions(episodes, "person_id", persons)
+        episodes.__dict__.pop("_pos", None)
     if persons is not None:
         for col in ("birth_date", "death_date"):
             if col in persons.df and f"{col}_precision" in persons.df:

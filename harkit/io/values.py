@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from harkit import dates, schema
+from harkit.io._arrowscan import any_edge_blank, is_plain_text
 from harkit.io.names import canonical_name
 from harkit.io.raw import RawFile
 from harkit.io.rejects import make_rejects
@@ -91,7 +94,7 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
         return s
     if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype):
         return pd.Series(_map_unique(s.astype(object), _one_text), index=s.index,
-                         dtype=object)
+                         dtype=object, copy=False)
     if isinstance(s.dtype, pd.StringDtype):
         return pd.Series(s.to_numpy(dtype=object, na_value=""), index=s.index, dtype=object)
     # Typed columns (numbers, datetimes, strings, booleans) are factorized as they are:
@@ -107,7 +110,7 @@ def to_text(s: pd.Series, is_text: bool) -> pd.Series:
             mapped[i] = _one_text(u)
     mapped[len(uniques)] = ""
     return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], index=s.index,
-                     dtype=object)
+                     dtype=object, copy=False)
 
 
 def distinct_text(s: pd.Series, is_text: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -151,6 +154,30 @@ def _datetime_text(uniques: np.ndarray) -> np.ndarray:
     return np.array([_one_text(u) for u in uniques], dtype=object)
 
 
+def delivered_values(s: pd.Series) -> pd.Series:
+    """Delivered values of a date column as the text a reject shows.
+
+    A ``datetime64[ns]`` column is kept as its values until a row is rejected; here they
+    are written as :func:`to_text` writes them (so too datetimes among text, where
+    tables from several files were joined). Text passes as it is.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        Values of the rejected rows (text, categories of text, or datetimes).
+
+    Returns
+    -------
+    pandas.Series
+    """
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        return to_text(s, False)
+    if s.dtype == object:
+        return s.map(lambda v: _one_text(v) if isinstance(v, (pd.Timestamp, np.datetime64))
+                     or v is pd.NaT else v)
+    return s
+
+
 def _spread(per_value: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
     """Per-distinct-value results spread back to the rows (``missing`` for code -1)."""
     full = np.empty(len(per_value) + 1, dtype=per_value.dtype)
@@ -168,9 +195,16 @@ def _parse_distinct(codes: np.ndarray, uniques: np.ndarray, index: pd.Index) -> 
     else:
         with_missing = pd.Series(np.append(uniques, None), dtype=object)
     per_value = dates.parse_partial_dates(with_missing)
-    out = per_value.take(np.where(codes < 0, len(uniques), codes))
-    out.index = index
-    return out
+    take = np.where(codes < 0, len(uniques), codes)
+    # Each column taken as an array (a frame's take would copy and re-index it twice).
+    prec = per_value["precision"]
+    return pd.DataFrame({
+        "date": pd.Series(per_value["date"].to_numpy()[take], index=index,
+                          dtype="datetime64[ns]", copy=False),
+        "precision": pd.Series(pd.Categorical.from_codes(
+            np.asarray(prec.cat.codes)[take], dtype=prec.dtype), index=index),
+        "error": pd.Series(per_value["error"].array.take(take), index=index),
+    }, index=index, copy=False)
 
 
 def _arrow_backed(s: pd.Series) -> pa.Array | None:
@@ -202,6 +236,14 @@ def _may_need_trim(arr: pa.Array | pa.ChunkedArray) -> bool:
     """Whether any value may start or end with a blank (conservatively: a control byte,
     a space or a byte of a multi-byte character at either end); when none can, trimming
     would only copy the column."""
+    if is_plain_text(arr):
+        # One compiled pass over the offsets and bytes (no sliced copies).
+        return any_edge_blank(arr)
+    return _may_need_trim_compute(arr)
+
+
+def _may_need_trim_compute(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """:func:`_may_need_trim` by Arrow's compute functions (any text type)."""
     raw = arr.cast(pa.large_binary())
     for edge in (pc.binary_slice(raw, 0, 1), pc.binary_slice(raw, -1)):
         odd = pc.or_(pc.and_(pc.less_equal(edge, _SPACE), pc.greater(pc.binary_length(edge), 0)),
@@ -245,7 +287,8 @@ def strip(s: pd.Series) -> pd.Series:
     trimmed = pc.utf8_trim_whitespace(arr)
     if pc.all(pc.equal(arr, trimmed)).as_py() is not False:
         return s  # the common case: nothing to strip, no new Python strings
-    return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
+    return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=s.index, dtype=object,
+                     copy=False)
 
 
 def _lookup_table(column: str) -> dict[str, str]:
@@ -295,11 +338,14 @@ class Converter:
         self.rejects: list[pd.DataFrame] = []
 
     def reject(self, mask: np.ndarray, column: str, reason: str | np.ndarray,
-               values: pd.Series | None) -> None:
+               values: pd.Series | Callable[[np.ndarray], pd.Series] | None) -> None:
+        """Reject the rows where ``mask``; ``values``: the delivered values (or a function
+        giving those of the rows it is given)."""
         if not mask.any():
             return
         r = reason[mask] if isinstance(reason, np.ndarray) else reason
-        v = None if values is None else values[mask].reset_index(drop=True)
+        v = None if values is None else \
+            (values(mask) if callable(values) else values[mask]).reset_index(drop=True)
         self.rejects.append(make_rejects(self.table, self.raw.name, self.lines[mask], column,
                                          r, v, self.units[mask]))
 
@@ -431,12 +477,8 @@ class Converter:
             first_distinct = self.distinct(first)
             parsed = _parse_distinct(*first_distinct, frame.index)
         elif src.dtype == "datetime64[ns]":
-            # Datetimes: factorized once, for the parse and for the delivered text alike.
-            codes, uniques = pd.factorize(src, use_na_sentinel=True)
-            codes = np.asarray(codes, dtype=np.int64)
-            uniques = np.asarray(uniques, dtype="datetime64[ns]")
-            parsed = _parse_distinct(codes, uniques, frame.index)
-            first_distinct = (codes, _datetime_text(uniques))
+            # Datetimes are parsed on arrays (no text): see _delivered for their text.
+            parsed = dates.parse_partial_dates(src)
         else:
             parsed = dates.parse_partial_dates(src)
         used = np.zeros(len(frame), dtype=np.int64)  # which of ``order`` each row came from
@@ -459,15 +501,17 @@ class Converter:
         if bad.any():
             for k in np.unique(used[bad]):
                 m = bad & (used == k)
-                self.reject(m, order[k], err.to_numpy(dtype=object), mask.astype(object))
+                self.reject(m, order[k], err.to_numpy(dtype=object),
+                            lambda rows: delivered_values(mask[rows]))
         d, p = parsed["date"], parsed["precision"]
         if declared_col is not None:
             codes, uniques = self.distinct(declared_col)
             per_value = np.array([None if not v.strip() else
                                   PRECISION_VALUES.get(schema.fold_name(v), _UNKNOWN)
                                   for v in uniques] + [None], dtype=object)
-            mapped = per_value[codes]
-            unknown = mapped == _UNKNOWN
+            # Worked out per distinct value, then taken by the rows' codes (code -1,
+            # missing, picks the appended None): no Python object per row.
+            unknown = np.array([v == _UNKNOWN for v in per_value], dtype=bool)[codes]
             self.reject(unknown, declared_col, "unknown date precision code",
                         self.text(declared_col) if unknown.any() else None)
             # Declared precision as codes of the canonical categories (-1: none declared).
@@ -481,8 +525,14 @@ class Converter:
 
     def _delivered(self, order: list[str], used: np.ndarray,
                    first_distinct: tuple[np.ndarray, np.ndarray] | None) -> pd.Series:
-        """The delivered text of a date (``""`` where missing), as categories."""
+        """The delivered text of a date (``""`` where missing), as categories; or, for a
+        ``datetime64[ns]`` column not filled from another, its values as they are, whose
+        text :func:`delivered_values` writes for the rows rejected only (a text per row
+        would cost more than all the rules)."""
         frame = self.raw.frame
+        if first_distinct is None and not used.any() and \
+                frame[order[0]].dtype == "datetime64[ns]":
+            return frame[order[0]]
         codes, uniques = first_distinct if first_distinct is not None else \
             self.distinct(order[0])
         if used.any():
@@ -559,7 +609,9 @@ def convert(table: str, raw: RawFile, units: np.ndarray, mapping: dict[str, list
     if "code_system" not in mapping and "code_system" in spec.column_names and code is not None:
         # No code-system column: uncoded where there is no code, else to be inferred.
         out["code_system"] = pd.Series(np.where(code.isna(), "none", None), dtype=object)
-    data = pd.DataFrame(out, index=raw.frame.index)
+    # The columns are new (or the file's own, never changed in place): taken as they
+    # are, not copied into blocks of one dtype each.
+    data = pd.DataFrame(out, index=raw.frame.index, copy=False)
     for e in extras:
         s = raw.frame[e]
         if raw.is_text:
