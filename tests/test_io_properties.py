@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from harkit import dates, io, schema
@@ -168,7 +168,10 @@ def test_unquoted_split_equals_the_general_path(lines, delim):
 
     buf = "\n".join(lines).encode("utf-8")
     b = np.frombuffer(buf, dtype=np.uint8)
-    fast, general = records._split_unquoted(b, ord(delim)), records._split_quoted(b, ord(delim))
+    _same_units(records._split_unquoted(b, ord(delim)), records._split_quoted(b, ord(delim)))
+
+
+def _same_units(fast, general) -> None:
     for name in ("start", "end", "line", "last_line", "quoted", "span", "fields", "blank"):
         assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
     assert (fast.n_lines, fast.ends_with_newline) == (general.n_lines, general.ends_with_newline)
@@ -178,6 +181,44 @@ def test_unquoted_split_equals_the_general_path(lines, delim):
         assert fast.field_of(unit, pos).tolist() == general.field_of(unit, pos).tolist()
         lo, hi = int(fast.start[u]), int(fast.end[u])
         assert fast.separators_in(lo, hi).tolist() == general.separators_in(lo, hi).tolist()
+
+
+# Pieces of quoted CSV, sound and damaged: quoted fields with separators, line breaks and
+# doubled quotes; stray, unclosed and misplaced quotes; blank lines and carriage returns.
+_PIECES = st.sampled_from(['"', '""', '"a;b"', '"x\ny"', '"p""q"', ";", "\n", "\r\n", "a",
+                           " ", '"\n', 'b"c', "\t", ",", "æ", '";"', '"\r'])
+
+
+@given(st.lists(_PIECES, max_size=40), st.sampled_from([";", ",", "\t"]))
+@example(['h1;h2\n"x\n;', '"a;b"', "\n"], ";")  # a split line whose own quotes enclose a ;
+@settings(max_examples=1000, deadline=None)
+def test_compact_split_equals_the_general_path(pieces, delim):
+    # Text with quotes is split keeping only the positions of separators inside quotes;
+    # its units, and the field of any byte, must equal the general path's, which keeps
+    # the position of every separator.
+    from harkit.io import records
+
+    b = np.frombuffer("".join(pieces).encode("utf-8"), dtype=np.uint8)
+    _same_units(records._split_compact(b, ord(delim)), records._split_quoted(b, ord(delim)))
+
+
+@given(st.lists(st.lists(st.sampled_from(["a", "b;c", 'd"e', "f\ng", "", "h\r\ni", '""']),
+                         min_size=1, max_size=5), max_size=12),
+       st.sampled_from([";", ","]), st.integers(0, 3))
+@settings(max_examples=300, deadline=None)
+def test_compact_split_equals_the_general_path_on_records(rows, delim, drop):
+    # Mostly sound files (as the csv module writes them), some records short of fields,
+    # some with a byte cut from the end.
+    import csv as pycsv
+    import io as pyio
+
+    from harkit.io import records
+
+    out = pyio.StringIO()
+    pycsv.writer(out, delimiter=delim, lineterminator="\n").writerows(rows)
+    text = out.getvalue()
+    b = np.frombuffer(text[:len(text) - drop].encode("utf-8"), dtype=np.uint8)
+    _same_units(records._split_compact(b, ord(delim)), records._split_quoted(b, ord(delim)))
 
 
 @given(st.lists(st.one_of(st.integers(0, 0x7F), st.integers(0x80, 0xBF), st.integers(0xC0, 0xFF)),

@@ -93,6 +93,41 @@ def _count_between(b: np.ndarray, delim: int, lo: np.ndarray, hi: np.ndarray,
         out[k] = n
 
 
+@numba.njit(cache=True, nogil=True)
+def _fill_lines_quotes(b: np.ndarray, delim: int, lf: np.ndarray, per_line: np.ndarray,
+                       quote: np.ndarray) -> None:
+    line = n = i_quote = 0
+    for i in range(len(b)):
+        x = b[i]
+        if x == _LF:
+            lf[line] = i
+            per_line[line] = n
+            line += 1
+            n = 0
+        elif x == delim:
+            n += 1
+        elif x == _QUOTE:
+            quote[i_quote] = i
+            i_quote += 1
+    per_line[line] = n
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_between(b: np.ndarray, byte: int, lo: np.ndarray, hi: np.ndarray,
+                  pos: np.ndarray, owner: np.ndarray) -> int:
+    # With ``pos`` and ``owner`` of length 0 it only counts.
+    k = 0
+    room = len(pos)
+    for r in range(len(lo)):
+        for i in range(lo[r], hi[r]):
+            if b[i] == byte:
+                if room:
+                    pos[k] = i
+                    owner[k] = r
+                k += 1
+    return k
+
+
 def count(b: np.ndarray, delim: int) -> tuple[int, int, int]:
     """Line feeds, ``delim`` bytes and double quotes in ``b`` (one compiled pass)."""
     n_lf, n_delim, n_quote = _count(b, delim)
@@ -135,3 +170,64 @@ def separators_between(b: np.ndarray, delim: int, lo: np.ndarray, hi: np.ndarray
     _count_between(b, delim, np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64),
                    out)
     return out
+
+
+def lines_separators_quotes(b: np.ndarray, delim: int, counts: tuple[int, int, int]
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Line feeds, the ``delim`` bytes on each line, and the double quotes (one pass).
+
+    No separator position is kept (in most files they are the most frequent byte looked
+    for): the few that quotes enclose are found afterwards with :func:`positions_between`.
+
+    Parameters
+    ----------
+    b : numpy.ndarray
+        The bytes (``uint8``).
+    delim : int
+        The separator byte (neither a line feed nor a quote).
+    counts : tuple of int
+        Line feeds, separators and quotes in ``b``, as :func:`count` tells them.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Positions of the line feeds (``int64``); the ``delim`` bytes on each line, the
+        text after the last line feed included (``len(line feeds) + 1`` values); positions
+        of the quotes (``int64``).
+    """
+    if delim in (_LF, _QUOTE):
+        raise ValueError(f"the separator cannot be byte {delim}")
+    n_lf, _, n_quote = counts
+    lf = np.empty(n_lf, dtype=np.int64)
+    per_line = np.empty(n_lf + 1, dtype=np.int64)
+    quote = np.empty(n_quote, dtype=np.int64)
+    _fill_lines_quotes(b, delim, lf, per_line, quote)
+    return lf, per_line, quote
+
+
+def positions_between(b: np.ndarray, byte: int, lo: np.ndarray, hi: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``byte`` in the ranges ``b[lo:hi]``, and the range each lies in.
+
+    Parameters
+    ----------
+    b : numpy.ndarray
+        The bytes (``uint8``).
+    byte : int
+        The byte looked for.
+    lo, hi : numpy.ndarray
+        Ranges, in order and not overlapping (then the positions come out sorted).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Positions (``int64``), and for each the index of its range.
+    """
+    lo = np.asarray(lo, dtype=np.int64)
+    hi = np.asarray(hi, dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
+    n = _fill_between(b, byte, lo, hi, none, none)
+    pos, owner = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    if n:
+        _fill_between(b, byte, lo, hi, pos, owner)
+    return pos, owner
