@@ -765,3 +765,31 @@ def test_child_tables_name_only_settled_parents():
         assert not parents & set(CHILD_TABLES), name
         if name in PARENT_TABLES:
             assert parents <= set(PARENT_TABLES[:PARENT_TABLES.index(name)]), name
+
+
+def test_text_changed_on_disk_while_parsed_is_not_read(tmp_path, monkeypatch):
+    # The parser reads sound records from the file after the copy in memory is let go;
+    # were the file changed meanwhile, its rows would not be those the splitter accounted
+    # for, so the file is not read at all: here a value is overwritten in place (same
+    # size, same number of rows; the file's modification time tells).
+    import os
+
+    from harkit.io import text as text_mod
+    from harkit.io.raw import UnreadableFile
+
+    path = tmp_path / "pasient.csv"
+    path.write_bytes(b"lopenr;kjonn;kommune\nP1;1;Oslo\nP2;2;Bergen\n")
+    assert text_mod.read_text(path).frame["lopenr"].tolist() == ["P1", "P2"]
+    real = text_mod._TextFile.parse_arrow
+
+    def change_first(self, *args):
+        before = path.stat().st_mtime_ns
+        with path.open("r+b") as fh:
+            fh.seek(len("lopenr;kjonn;kommune\nP1;1;"))
+            fh.write(b"Olso")
+        os.utime(path, ns=(before + 10**9, before + 10**9))
+        return real(self, *args)
+
+    monkeypatch.setattr(text_mod._TextFile, "parse_arrow", change_first)
+    with pytest.raises(UnreadableFile, match="changed while it was read"):
+        text_mod.read_text(path)

@@ -221,6 +221,56 @@ def test_compact_split_equals_the_general_path_on_records(rows, delim, drop):
     _same_units(records._split_compact(b, ord(delim)), records._split_quoted(b, ord(delim)))
 
 
+def _raw_as_lists(raw) -> tuple:
+    return (raw.frame.astype(object).values.tolist(), raw.frame.columns.tolist(),
+            raw.lines.tolist(), raw.bad_lines, raw.notes, raw.bad_spans)
+
+
+@given(st.lists(_PIECES, max_size=40), st.sampled_from(["", "\ufeff"]))
+@example(["x;y;z\n", '"1;2";"3"', ";\n"], "\ufeff")
+@example(["x;y;z\n", '"1;2";"3"', ";\n"], "")
+@settings(max_examples=300, deadline=None)
+def test_records_read_from_the_file_equal_those_read_in_memory(pieces, mark):
+    # Records that run to the end of the file are parsed from the file, and the text in
+    # memory let go first: the rows, lines, rejects and notes must be those read from
+    # memory (with or without a byte-order mark before the text).
+    from harkit.io import text as text_mod
+
+    data = (mark + "lopenr;kjonn;kommune\n" + "".join(pieces)).encode("utf-8")
+    served, again = [], []
+    real, real_text = text_mod._TextFile.parse_arrow, text_mod._OnDisk.text
+
+    def spy(self, units, payload, quoted):
+        out = real(self, units, payload, quoted)
+        served.append((payload.src is None, out is not None))
+        return out
+
+    def spy_text(self):
+        again.append(True)
+        return real_text(self)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.csv"
+        path.write_bytes(data)
+        text_mod._TextFile.parse_arrow, text_mod._OnDisk.text = spy, spy_text
+        try:
+            on_disk = text_mod.read_text(path)
+            read_disk = list(served)
+            real_on_disk = text_mod._OnDisk
+            text_mod._OnDisk = lambda *args: None
+            try:
+                in_memory = text_mod.read_text(path)
+            finally:
+                text_mod._OnDisk = real_on_disk
+        finally:
+            text_mod._TextFile.parse_arrow, text_mod._OnDisk.text = real, real_text
+    assert _raw_as_lists(on_disk) == _raw_as_lists(in_memory)
+    if data.endswith(b"\n") and len(on_disk.frame) and not on_disk.bad_lines and \
+            not on_disk.notes and b"\r" not in data:
+        # A sound file ending in a line break is parsed from disk, and that parse kept.
+        assert read_disk == [(True, True)] and not again
+
+
 @given(st.lists(st.one_of(st.integers(0, 0x7F), st.integers(0x80, 0xBF), st.integers(0xC0, 0xFF)),
                 max_size=12))
 @settings(max_examples=500, deadline=None)
