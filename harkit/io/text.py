@@ -214,17 +214,26 @@ class _TextFile:
             data.separators = np.zeros(0, dtype=np.int64)
         data.source = data.enclosed = None  # nor are the bytes needed by the units
         ok = np.equal(reason, None)
+        # Only the rejected units' reasons are kept (not two object arrays of a pointer
+        # per unit while the parser runs).
+        rejected = np.flatnonzero(~ok)
+        reason, column = reason[rejected], column[rejected]
         frame = self.parse(data.take(ok))
         again = self.repeated_header(frame, names)
         if again.any():  # files joined with their headers: those lines are not rows
-            reason[np.flatnonzero(ok)[again]] = REPEATED_HEADER
-            ok = np.equal(reason, None)
+            more = np.flatnonzero(ok)[again]
+            ok[more] = False
+            order = np.argsort(np.concatenate([rejected, more]), kind="stable")
+            rejected = np.concatenate([rejected, more])[order]
+            reason = np.concatenate([reason, np.full(len(more), REPEATED_HEADER, dtype=object)]
+                                    )[order]
+            column = np.concatenate([column, np.full(len(more), None, dtype=object)])[order]
             frame = frame.loc[~again].reset_index(drop=True)
         kept = data.take(ok)
         self.note_rows(kept, names)
         frame, lines, dup_bad, dup_notes = settle_names(frame, names, kept.line)
         self.notes += dup_notes
-        bad = [(int(ln), c, r) for ln, c, r in zip(data.line[~ok], column[~ok], reason[~ok])]
+        bad = [(int(ln), c, r) for ln, c, r in zip(data.line[rejected], column, reason)]
         out = self.raw_file(frame, lines, sorted(bad + dup_bad, key=lambda b: b[0] or 0))
         out.bad_spans = _spans(data.take(~ok))
         return out
