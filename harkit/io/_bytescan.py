@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-_LF, _QUOTE = 10, 34
+_LF, _CR, _QUOTE = 10, 13, 34
 
 
 @numba.njit(cache=True, nogil=True)
@@ -126,6 +126,21 @@ def _fill_between(b: np.ndarray, byte: int, lo: np.ndarray, hi: np.ndarray,
                     owner[k] = r
                 k += 1
     return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _strip_cr(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+    for k in range(len(end)):
+        if end[k] > start[k] and b[end[k] - 1] == _CR:
+            end[k] -= 1
+
+
+def strip_cr(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """``end`` (``int64``, changed in place) less one where ``b[start:end]`` ends with a
+    carriage return."""
+    end = np.asarray(end, dtype=np.int64)
+    _strip_cr(b, np.asarray(start, dtype=np.int64), end)
+    return end
 
 
 def count(b: np.ndarray, delim: int) -> tuple[int, int, int]:

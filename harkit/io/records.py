@@ -35,6 +35,7 @@ from harkit.io._bytescan import (
     locate,
     positions_between,
     separators_between,
+    strip_cr,
 )
 
 LF, CR, QUOTE, NUL = 10, 13, 34, 0
@@ -114,9 +115,15 @@ class Units:
 
     def take(self, keep: np.ndarray) -> Units:
         """The units where ``keep`` is true (separators are kept whole; all of them
-        kept: these units, not a copy)."""
-        if keep.dtype == bool and len(keep) == len(self.start) and keep.all():
-            return self
+        kept: these units, not a copy; an unbroken run of them: views, not copies)."""
+        if keep.dtype == bool and len(keep) == len(self.start):
+            n = int(np.count_nonzero(keep))
+            first = int(np.argmax(keep)) if n else 0
+            if n == len(keep):
+                return self
+            if n and keep[first:first + n].all():
+                # One unbroken run (the records after the header, typically): views.
+                keep = slice(first, first + n)
         return Units(self.start[keep], self.end[keep], self.line[keep], self.last_line[keep],
                      self.quoted[keep], self.span[keep], self.fields[keep], self.blank[keep],
                      self.separators, self.n_lines, self.ends_with_newline, self.source,
@@ -238,10 +245,8 @@ def _in_quotes(changes: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 
 def _strip_cr(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    if not len(b):
-        return end
-    has = (end > start) & (b[np.maximum(end - 1, 0)] == CR)
-    return end - has
+    """``end`` less one where the range ends with a carriage return (in place)."""
+    return strip_cr(b, start, end)
 
 
 def _line_ranges(b: np.ndarray, nl: np.ndarray, lines0: np.ndarray
@@ -254,7 +259,7 @@ def _line_ranges(b: np.ndarray, nl: np.ndarray, lines0: np.ndarray
         start[after] = nl[lines0[after] - 1] + 1
         inside = lines0 < len(nl)
         end[inside] = nl[lines0[inside]]
-    return start, _strip_cr(b, start, end).astype(_I64)
+    return start, _strip_cr(b, start, end)
 
 
 def _count_in(sorted_pos: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -370,12 +375,23 @@ _Located = _Scan | _CompactScan
 def _records(s: _Located) -> tuple[np.ndarray, ...]:
     """Records split at line feeds outside quotes: byte ranges and first and last lines."""
     n = len(s.b)
-    at = np.flatnonzero(~s.nl_quoted)  # index in ``nl`` of each record's line feed
-    term = s.nl[at]
-    start = np.concatenate([[0], term + 1]).astype(_I64)
-    end = np.concatenate([term, [n]]).astype(_I64)
-    line = np.concatenate([[1], at + 2]).astype(_I64)
-    last = np.concatenate([at + 1, [len(s.nl) + 1]]).astype(_I64)
+    # Index in ``nl`` of each record's line feed (every one, where none is quoted).
+    at = np.flatnonzero(~s.nl_quoted) if s.nl_quoted.any() else None
+    term = s.nl if at is None else s.nl[at]
+    k = len(term)
+    # Each array is written once, in place (no temporary copies of file-sized arrays).
+    start, end = np.empty(k + 1, dtype=_I64), np.empty(k + 1, dtype=_I64)
+    line, last = np.empty(k + 1, dtype=_I64), np.empty(k + 1, dtype=_I64)
+    start[0], end[k], line[0], last[k] = 0, n, 1, len(s.nl) + 1
+    np.add(term, 1, out=start[1:])
+    end[:k] = term
+    del term
+    if at is None:
+        line[1:] = np.arange(2, k + 2, dtype=_I64)
+        last[:k] = np.arange(1, k + 1, dtype=_I64)
+    else:
+        np.add(at, 2, out=line[1:])
+        np.add(at, 1, out=last[:k])
     if start[-1] >= n:  # nothing after the last line feed
         start, end, line, last = start[:-1], end[:-1], line[:-1], last[:-1]
     return start, _strip_cr(s.b, start, end), line, last
