@@ -345,9 +345,14 @@ class _CompactScan:
 
     def fields(self, end: np.ndarray, line: np.ndarray, last: np.ndarray) -> np.ndarray:
         # Separator bytes on the record's lines, less those inside its quotes.
-        before = np.concatenate([[0], np.cumsum(self.per_line)])
-        return before[last] - before[line - 1] - \
-            np.diff(np.searchsorted(self.enclosed, end), prepend=0) + 1
+        if self.nl_quoted.any():
+            before = np.concatenate([[0], np.cumsum(self.per_line)])
+            out = before[last] - before[line - 1] + 1
+        else:  # every record is one line, the i-th record the i-th line
+            out = self.per_line[:len(line)] + 1
+        # Each enclosed separator lies inside a record: the first one ending after it.
+        np.subtract.at(out, np.searchsorted(end, self.enclosed), 1)
+        return out
 
     def delims_on(self, lines0: np.ndarray) -> np.ndarray:
         return self.per_line[lines0]
