@@ -288,3 +288,32 @@ def test_utf8_validation_agrees_with_pythons_codec(values):
         expected = False
     assert _is_utf8(data) is expected
     assert _is_utf8(b"x" * 100 + data) is expected  # not only at the start
+
+
+@given(st.binary(max_size=60).map(lambda raw: bytes(b"\n;\"a"[x % 4] for x in raw)),
+       st.integers(1, 5))
+@settings(max_examples=500, deadline=None)
+def test_byte_passes_in_parts_equal_numpy(raw, threads):
+    # Large files are scanned in parts, one per thread, a line running across parts:
+    # line feeds, quotes and the separators on each line must be numpy's, whatever the
+    # number of parts (here parts of a few bytes each).
+    from harkit.io import _bytescan
+
+    b = np.frombuffer(raw, dtype=np.uint8)
+    saved = _bytescan.THREADS, _bytescan.PART_BYTES
+    _bytescan.THREADS, _bytescan.PART_BYTES = threads, 1
+    try:
+        parts = _bytescan.count_parts(b, ord(";"))
+        lf, per_line, quote = _bytescan.lines_separators_quotes(b, ord(";"))
+        lf2, fields = _bytescan.lines_and_fields(b, ord(";"))
+    finally:
+        _bytescan.THREADS, _bytescan.PART_BYTES = saved
+    want_lf = np.flatnonzero(b == 10)
+    line_of = np.searchsorted(want_lf, np.flatnonzero(b == ord(";")))
+    want_per_line = np.bincount(line_of, minlength=len(want_lf) + 1)
+    assert len(parts) == max(1, min(threads, len(b)))
+    assert parts[:, 2:].sum(axis=0).tolist() == [len(want_lf), int((b == ord(";")).sum()),
+                                                 int((b == 34).sum())]
+    assert lf.tolist() == lf2.tolist() == want_lf.tolist()
+    assert per_line.tolist() == want_per_line.tolist() == (fields - 1).tolist()
+    assert quote.tolist() == np.flatnonzero(b == 34).tolist()

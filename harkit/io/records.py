@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harkit.io._bytescan import (
-    count,
+    count_parts,
     lines_and_fields,
     lines_separators_quotes,
     locate,
@@ -487,10 +487,10 @@ def split_units(buf: bytes, delim: str) -> Units:
     """
     b = np.frombuffer(buf, dtype=np.uint8)
     d = ord(delim)
-    counts = count(b, d)
-    if not counts[2]:  # no quote
-        return _split_unquoted(b, d, counts[0])
-    return _split_compact(b, d, counts)
+    parts = count_parts(b, d)
+    if not parts[:, 4].any():  # no quote
+        return _split_unquoted(b, d, parts)
+    return _split_compact(b, d, parts)
 
 
 def _quotes_read(b: np.ndarray, d: int, quotes: np.ndarray
@@ -509,12 +509,10 @@ def _split_quoted(b: np.ndarray, d: int, counts: tuple[int, int, int] | None = N
     return _split_scanned(_Scan(b, d, nl, delims, *_quotes_read(b, d, quotes)))
 
 
-def _split_compact(b: np.ndarray, d: int, counts: tuple[int, int, int] | None = None
-                   ) -> Units:
+def _split_compact(b: np.ndarray, d: int, parts: np.ndarray | None = None) -> Units:
     """:func:`split_units` for any text, keeping separator positions only where quotes
     enclose them (equal to :func:`_split_quoted`, in less memory and time)."""
-    counts = count(b, d) if counts is None else counts
-    nl, per_line, quotes = lines_separators_quotes(b, d, counts)
+    nl, per_line, quotes = lines_separators_quotes(b, d, parts)
     return _split_scanned(_CompactScan(b, d, nl, per_line, *_quotes_read(b, d, quotes)))
 
 
@@ -537,10 +535,10 @@ def _split_scanned(s: _Located) -> Units:
     return units
 
 
-def _split_unquoted(b: np.ndarray, d: int, n_lf: int | None = None) -> Units:
+def _split_unquoted(b: np.ndarray, d: int, parts: np.ndarray | None = None) -> Units:
     """:func:`split_units` for text without quotes: every line is a record, and every
     separator byte separates (no position of one is kept)."""
-    nl, per_line = lines_and_fields(b, d, n_lf)
+    nl, per_line = lines_and_fields(b, d, parts)
     none = np.zeros(0, dtype=_I64)
     s = _Scan(b, d, nl, none, _Quotes(none, *[none.astype(bool)] * 3), none, none)
     start, end, line, last = _records(s)
