@@ -6,6 +6,11 @@ undecodable bytes, over-long fields) become rejected rows with file, line and co
 The parser reads only the records that passed, and must return exactly one row for each
 (and the line breaks each holds); where it does not, every record is split again by the
 reference splitter, so a parser quirk can never lose or merge a row.
+
+Where the records to parse run to the end of a UTF-8 file (the common case), the parser
+reads them from the file itself, after the copy in memory is let go: the text and its
+table are then never held at once. A file changed meanwhile (its size or modification
+time) is not read at all.
 """
 
 from __future__ import annotations
