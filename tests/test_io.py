@@ -793,3 +793,19 @@ def test_text_changed_on_disk_while_parsed_is_not_read(tmp_path, monkeypatch):
     monkeypatch.setattr(text_mod._TextFile, "parse_arrow", change_first)
     with pytest.raises(UnreadableFile, match="changed while it was read"):
         text_mod.read_text(path)
+
+
+def test_line_split_from_a_damaged_record_reads_its_own_quotes(tmp_path):
+    # The quote opened on line 2 is closed on line 3 by a quote followed by a letter: the
+    # record is damaged and its lines are split one by one, each with its own quotes.
+    # Line 3 then holds a quoted value with a separator inside it, which does not
+    # separate: two fields, kept; line 2 alone has too few fields and is rejected.
+    from harkit.io import text as text_mod
+
+    path = tmp_path / "pasient.csv"
+    path.write_bytes(b'lopenr;kommune\n"x\n;"a;b"\n')
+    raw = text_mod.read_text(path)
+    assert raw.frame.astype(object).values.tolist() == [["", "a;b"]]
+    assert raw.lines.tolist() == [3]
+    assert [(ln, reason.split(":")[0]) for ln, _, reason in raw.bad_lines] == [
+        (2, "wrong number of fields")]
