@@ -765,3 +765,47 @@ def test_child_tables_name_only_settled_parents():
         assert not parents & set(CHILD_TABLES), name
         if name in PARENT_TABLES:
             assert parents <= set(PARENT_TABLES[:PARENT_TABLES.index(name)]), name
+
+
+def test_text_changed_on_disk_while_parsed_is_not_read(tmp_path, monkeypatch):
+    # The parser reads sound records from the file after the copy in memory is let go;
+    # were the file changed meanwhile, its rows would not be those the splitter accounted
+    # for, so the file is not read at all: here a value is overwritten in place (same
+    # size, same number of rows; the file's modification time tells).
+    import os
+
+    from harkit.io import text as text_mod
+    from harkit.io.raw import UnreadableFile
+
+    path = tmp_path / "pasient.csv"
+    path.write_bytes(b"lopenr;kjonn;kommune\nP1;1;Oslo\nP2;2;Bergen\n")
+    assert text_mod.read_text(path).frame["lopenr"].tolist() == ["P1", "P2"]
+    real = text_mod._TextFile.parse_arrow
+
+    def change_first(self, *args):
+        before = path.stat().st_mtime_ns
+        with path.open("r+b") as fh:
+            fh.seek(len("lopenr;kjonn;kommune\nP1;1;"))
+            fh.write(b"Olso")
+        os.utime(path, ns=(before + 10**9, before + 10**9))
+        return real(self, *args)
+
+    monkeypatch.setattr(text_mod._TextFile, "parse_arrow", change_first)
+    with pytest.raises(UnreadableFile, match="changed while it was read"):
+        text_mod.read_text(path)
+
+
+def test_line_split_from_a_damaged_record_reads_its_own_quotes(tmp_path):
+    # The quote opened on line 2 is closed on line 3 by a quote followed by a letter: the
+    # record is damaged and its lines are split one by one, each with its own quotes.
+    # Line 3 then holds a quoted value with a separator inside it, which does not
+    # separate: two fields, kept; line 2 alone has too few fields and is rejected.
+    from harkit.io import text as text_mod
+
+    path = tmp_path / "pasient.csv"
+    path.write_bytes(b'lopenr;kommune\n"x\n;"a;b"\n')
+    raw = text_mod.read_text(path)
+    assert raw.frame.astype(object).values.tolist() == [["", "a;b"]]
+    assert raw.lines.tolist() == [3]
+    assert [(ln, reason.split(":")[0]) for ln, _, reason in raw.bad_lines] == [
+        (2, "wrong number of fields")]

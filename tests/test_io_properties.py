@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from harkit import dates, io, schema
@@ -168,7 +168,10 @@ def test_unquoted_split_equals_the_general_path(lines, delim):
 
     buf = "\n".join(lines).encode("utf-8")
     b = np.frombuffer(buf, dtype=np.uint8)
-    fast, general = records._split_unquoted(b, ord(delim)), records._split_quoted(b, ord(delim))
+    _same_units(records._split_unquoted(b, ord(delim)), records._split_quoted(b, ord(delim)))
+
+
+def _same_units(fast, general) -> None:
     for name in ("start", "end", "line", "last_line", "quoted", "span", "fields", "blank"):
         assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
     assert (fast.n_lines, fast.ends_with_newline) == (general.n_lines, general.ends_with_newline)
@@ -178,6 +181,94 @@ def test_unquoted_split_equals_the_general_path(lines, delim):
         assert fast.field_of(unit, pos).tolist() == general.field_of(unit, pos).tolist()
         lo, hi = int(fast.start[u]), int(fast.end[u])
         assert fast.separators_in(lo, hi).tolist() == general.separators_in(lo, hi).tolist()
+
+
+# Pieces of quoted CSV, sound and damaged: quoted fields with separators, line breaks and
+# doubled quotes; stray, unclosed and misplaced quotes; blank lines and carriage returns.
+_PIECES = st.sampled_from(['"', '""', '"a;b"', '"x\ny"', '"p""q"', ";", "\n", "\r\n", "a",
+                           " ", '"\n', 'b"c', "\t", ",", "æ", '";"', '"\r'])
+
+
+@given(st.lists(_PIECES, max_size=40), st.sampled_from([";", ",", "\t"]))
+@example(['h1;h2\n"x\n;', '"a;b"', "\n"], ";")  # a split line whose own quotes enclose a ;
+@settings(max_examples=1000, deadline=None)
+def test_compact_split_equals_the_general_path(pieces, delim):
+    # Text with quotes is split keeping only the positions of separators inside quotes;
+    # its units, and the field of any byte, must equal the general path's, which keeps
+    # the position of every separator.
+    from harkit.io import records
+
+    b = np.frombuffer("".join(pieces).encode("utf-8"), dtype=np.uint8)
+    _same_units(records._split_compact(b, ord(delim)), records._split_quoted(b, ord(delim)))
+
+
+@given(st.lists(st.lists(st.sampled_from(["a", "b;c", 'd"e', "f\ng", "", "h\r\ni", '""']),
+                         min_size=1, max_size=5), max_size=12),
+       st.sampled_from([";", ","]), st.integers(0, 3))
+@settings(max_examples=300, deadline=None)
+def test_compact_split_equals_the_general_path_on_records(rows, delim, drop):
+    # Mostly sound files (as the csv module writes them), some records short of fields,
+    # some with a byte cut from the end.
+    import csv as pycsv
+    import io as pyio
+
+    from harkit.io import records
+
+    out = pyio.StringIO()
+    pycsv.writer(out, delimiter=delim, lineterminator="\n").writerows(rows)
+    text = out.getvalue()
+    b = np.frombuffer(text[:len(text) - drop].encode("utf-8"), dtype=np.uint8)
+    _same_units(records._split_compact(b, ord(delim)), records._split_quoted(b, ord(delim)))
+
+
+def _raw_as_lists(raw) -> tuple:
+    return (raw.frame.astype(object).values.tolist(), raw.frame.columns.tolist(),
+            raw.lines.tolist(), raw.bad_lines, raw.notes, raw.bad_spans)
+
+
+@given(st.lists(_PIECES, max_size=40), st.sampled_from(["", "\ufeff"]))
+@example(["x;y;z\n", '"1;2";"3"', ";\n"], "\ufeff")
+@example(["x;y;z\n", '"1;2";"3"', ";\n"], "")
+@settings(max_examples=300, deadline=None)
+def test_records_read_from_the_file_equal_those_read_in_memory(pieces, mark):
+    # Records that run to the end of the file are parsed from the file, and the text in
+    # memory let go first: the rows, lines, rejects and notes must be those read from
+    # memory (with or without a byte-order mark before the text).
+    from harkit.io import text as text_mod
+
+    data = (mark + "lopenr;kjonn;kommune\n" + "".join(pieces)).encode("utf-8")
+    served, again = [], []
+    real, real_text = text_mod._TextFile.parse_arrow, text_mod._OnDisk.text
+
+    def spy(self, units, payload, quoted):
+        out = real(self, units, payload, quoted)
+        served.append((payload.src is None, out is not None))
+        return out
+
+    def spy_text(self):
+        again.append(True)
+        return real_text(self)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.csv"
+        path.write_bytes(data)
+        text_mod._TextFile.parse_arrow, text_mod._OnDisk.text = spy, spy_text
+        try:
+            on_disk = text_mod.read_text(path)
+            read_disk = list(served)
+            real_on_disk = text_mod._OnDisk
+            text_mod._OnDisk = lambda *args: None
+            try:
+                in_memory = text_mod.read_text(path)
+            finally:
+                text_mod._OnDisk = real_on_disk
+        finally:
+            text_mod._TextFile.parse_arrow, text_mod._OnDisk.text = real, real_text
+    assert _raw_as_lists(on_disk) == _raw_as_lists(in_memory)
+    if data.endswith(b"\n") and len(on_disk.frame) and not on_disk.bad_lines and \
+            not on_disk.notes and b"\r" not in data:
+        # A sound file ending in a line break is parsed from disk, and that parse kept.
+        assert read_disk == [(True, True)] and not again
 
 
 @given(st.lists(st.one_of(st.integers(0, 0x7F), st.integers(0x80, 0xBF), st.integers(0xC0, 0xFF)),
@@ -197,3 +288,32 @@ def test_utf8_validation_agrees_with_pythons_codec(values):
         expected = False
     assert _is_utf8(data) is expected
     assert _is_utf8(b"x" * 100 + data) is expected  # not only at the start
+
+
+@given(st.binary(max_size=60).map(lambda raw: bytes(b"\n;\"a"[x % 4] for x in raw)),
+       st.integers(1, 5))
+@settings(max_examples=500, deadline=None)
+def test_byte_passes_in_parts_equal_numpy(raw, threads):
+    # Large files are scanned in parts, one per thread, a line running across parts:
+    # line feeds, quotes and the separators on each line must be numpy's, whatever the
+    # number of parts (here parts of a few bytes each).
+    from harkit.io import _bytescan
+
+    b = np.frombuffer(raw, dtype=np.uint8)
+    saved = _bytescan.THREADS, _bytescan.PART_BYTES
+    _bytescan.THREADS, _bytescan.PART_BYTES = threads, 1
+    try:
+        parts = _bytescan.count_parts(b, ord(";"))
+        lf, per_line, quote = _bytescan.lines_separators_quotes(b, ord(";"))
+        lf2, fields = _bytescan.lines_and_fields(b, ord(";"))
+    finally:
+        _bytescan.THREADS, _bytescan.PART_BYTES = saved
+    want_lf = np.flatnonzero(b == 10)
+    line_of = np.searchsorted(want_lf, np.flatnonzero(b == ord(";")))
+    want_per_line = np.bincount(line_of, minlength=len(want_lf) + 1)
+    assert len(parts) == max(1, min(threads, len(b)))
+    assert parts[:, 2:].sum(axis=0).tolist() == [len(want_lf), int((b == ord(";")).sum()),
+                                                 int((b == 34).sum())]
+    assert lf.tolist() == lf2.tolist() == want_lf.tolist()
+    assert per_line.tolist() == want_per_line.tolist() == (fields - 1).tolist()
+    assert quote.tolist() == np.flatnonzero(b == 34).tolist()

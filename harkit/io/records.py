@@ -28,7 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harkit.io._bytescan import count, lines_and_fields, locate, separators_between
+from harkit.io._bytescan import (
+    count_parts,
+    lines_and_fields,
+    lines_separators_quotes,
+    locate,
+    positions_between,
+    separators_between,
+    strip_cr,
+)
 
 LF, CR, QUOTE, NUL = 10, 13, 34, 0
 _I64 = np.int64
@@ -52,8 +60,10 @@ class Units:
         Number of fields.
     blank : numpy.ndarray
         Empty, or separators only: not a row.
-    separators : numpy.ndarray
-        Sorted positions of every delimiter that separates two fields.
+    separators : numpy.ndarray or None
+        Sorted positions of every delimiter that separates two fields; None where they
+        are not kept (then every ``delim`` byte of ``source`` separates, except those at
+        ``enclosed``).
     n_lines : int
         Physical lines in the file.
     ends_with_newline : bool
@@ -71,10 +81,12 @@ class Units:
     separators: np.ndarray | None
     n_lines: int
     ends_with_newline: bool
-    #: The file's bytes and separator, where ``separators`` is None (a file without
-    #: quotes: every separator byte separates, and positions are found when asked for).
+    #: The file's bytes and separator, where ``separators`` is None: every separator
+    #: byte separates but those in ``enclosed`` (sorted positions: inside quotes), and
+    #: positions are found when asked for.
     source: np.ndarray | None = None
     delim: int = 0
+    enclosed: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.start)
@@ -83,25 +95,39 @@ class Units:
         """0-based field of byte ``pos`` inside unit ``unit``."""
         s = self.separators
         if s is None:
-            return separators_between(self.source, self.delim, self.start[unit], pos)
+            out = separators_between(self.source, self.delim, self.start[unit], pos)
+            e = self.enclosed
+            if e is not None and len(e):
+                out -= np.searchsorted(e, pos) - np.searchsorted(e, self.start[unit])
+            return out
         return np.searchsorted(s, pos) - np.searchsorted(s, self.start[unit])
 
     def separators_in(self, lo: int, hi: int) -> np.ndarray:
         """Positions of the separators in bytes ``lo`` to ``hi``."""
         s = self.separators
         if s is None:
-            return np.flatnonzero(self.source[lo:hi] == self.delim).astype(_I64) + lo
+            out = np.flatnonzero(self.source[lo:hi] == self.delim).astype(_I64) + lo
+            e = self.enclosed
+            if e is not None and len(e):
+                out = out[~np.isin(out, e)]
+            return out
         return s[(s >= lo) & (s < hi)]
 
     def take(self, keep: np.ndarray) -> Units:
         """The units where ``keep`` is true (separators are kept whole; all of them
-        kept: these units, not a copy)."""
-        if keep.dtype == bool and len(keep) == len(self.start) and keep.all():
-            return self
+        kept: these units, not a copy; an unbroken run of them: views, not copies)."""
+        if keep.dtype == bool and len(keep) == len(self.start):
+            n = int(np.count_nonzero(keep))
+            first = int(np.argmax(keep)) if n else 0
+            if n == len(keep):
+                return self
+            if n and keep[first:first + n].all():
+                # One unbroken run (the records after the header, typically): views.
+                keep = slice(first, first + n)
         return Units(self.start[keep], self.end[keep], self.line[keep], self.last_line[keep],
                      self.quoted[keep], self.span[keep], self.fields[keep], self.blank[keep],
                      self.separators, self.n_lines, self.ends_with_newline, self.source,
-                     self.delim)
+                     self.delim, self.enclosed)
 
 
 @dataclass
@@ -219,10 +245,8 @@ def _in_quotes(changes: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 
 def _strip_cr(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    if not len(b):
-        return end
-    has = (end > start) & (b[np.maximum(end - 1, 0)] == CR)
-    return end - has
+    """``end`` less one where the range ends with a carriage return (in place)."""
+    return strip_cr(b, start, end)
 
 
 def _line_ranges(b: np.ndarray, nl: np.ndarray, lines0: np.ndarray
@@ -235,7 +259,7 @@ def _line_ranges(b: np.ndarray, nl: np.ndarray, lines0: np.ndarray
         start[after] = nl[lines0[after] - 1] + 1
         inside = lines0 < len(nl)
         end[inside] = nl[lines0[inside]]
-    return start, _strip_cr(b, start, end).astype(_I64)
+    return start, _strip_cr(b, start, end)
 
 
 def _count_in(sorted_pos: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -257,25 +281,130 @@ class _Scan:
     def __post_init__(self) -> None:
         self.nl_quoted = _in_quotes(self.changes, self.nl)
         self.delims_quoted = _in_quotes(self.changes, self.delims)
+        self.separating = self.delims[~self.delims_quoted] if self.delims_quoted.any() \
+            else self.delims
+
+    def quoted_delims(self) -> np.ndarray:
+        """Positions of the separator bytes inside quotes."""
+        return self.delims[self.delims_quoted]
+
+    def fields(self, end: np.ndarray, line: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Fields of each record (records ending at ``end``, from the file start on)."""
+        # Records touch (only a line break between them): count separators once, by the ends.
+        return np.diff(np.searchsorted(self.separating, end), prepend=0) + 1
+
+    def delims_on(self, lines0: np.ndarray) -> np.ndarray:
+        """Separator bytes on each of the 0-based physical lines (quoted or not)."""
+        return _count_in(self.delims, *_line_ranges(self.b, self.nl, lines0))
+
+    def delims_within(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Separator bytes in the ranges [lo, hi), and the range of each."""
+        di, owner = _within(self.delims, lo, hi)
+        return self.delims[di], owner
+
+    def kept_separators(self, start: np.ndarray, good: np.ndarray, local: np.ndarray,
+                        local_sep: np.ndarray) -> dict:
+        """Units' separator fields: the ``good`` records' separators, and of the separator
+        bytes ``local`` on split lines those where ``local_sep``."""
+        seps = self.separating
+        if not good.all():
+            seps = seps[good[np.searchsorted(start, seps, side="right") - 1]]
+        if len(local):
+            seps = np.sort(np.concatenate([seps, local[local_sep]]))
+        return {"separators": seps}
 
 
-def _records(s: _Scan) -> tuple[np.ndarray, ...]:
+@dataclass
+class _CompactScan:
+    """The located bytes of a file, without the position of every separator.
+
+    What :class:`_Scan` finds by the separators' positions follows here from the
+    separators counted on each line and the positions of the few inside quotes, so that
+    the largest array of the general path is never made. :func:`_split_quoted` is the
+    reference it is held to.
+    """
+
+    b: np.ndarray
+    delim: int
+    nl: np.ndarray
+    per_line: np.ndarray  # separator bytes on each line, the text after the last LF too
+    quotes: _Quotes
+    changes: np.ndarray
+    damage: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.nl_quoted = _in_quotes(self.changes, self.nl)
+        # Quoted stretches lie strictly between an opening and a closing quote.
+        opens, closes = self.changes[0::2], self.changes[1::2]
+        if len(closes) < len(opens):
+            closes = np.append(closes, len(self.b))
+        self.enclosed = positions_between(self.b, self.delim, opens + 1, closes)[0]
+
+    def quoted_delims(self) -> np.ndarray:
+        return self.enclosed
+
+    def fields(self, end: np.ndarray, line: np.ndarray, last: np.ndarray) -> np.ndarray:
+        # Separator bytes on the record's lines, less those inside its quotes.
+        if self.nl_quoted.any():
+            before = np.concatenate([[0], np.cumsum(self.per_line)])
+            out = before[last] - before[line - 1] + 1
+        else:  # every record is one line, the i-th record the i-th line
+            out = self.per_line[:len(line)] + 1
+        # Each enclosed separator lies inside a record: the first one ending after it.
+        np.subtract.at(out, np.searchsorted(end, self.enclosed), 1)
+        return out
+
+    def delims_on(self, lines0: np.ndarray) -> np.ndarray:
+        return self.per_line[lines0]
+
+    def delims_within(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return positions_between(self.b, self.delim, lo, hi)
+
+    def kept_separators(self, start: np.ndarray, good: np.ndarray, local: np.ndarray,
+                        local_sep: np.ndarray) -> dict:
+        # Every separator byte of the units separates but those enclosed by quotes: the
+        # quoted ones of the good records, and those of split lines not ``local_sep``.
+        enclosed = self.enclosed
+        if not good.all():
+            enclosed = enclosed[good[np.searchsorted(start, enclosed, side="right") - 1]]
+        if len(local):
+            enclosed = np.sort(np.concatenate([enclosed, local[~local_sep]]))
+        return {"separators": None, "source": self.b, "delim": self.delim,
+                "enclosed": enclosed}
+
+
+#: Either way of locating the bytes (the steps below ask only what both can tell).
+_Located = _Scan | _CompactScan
+
+
+def _records(s: _Located) -> tuple[np.ndarray, ...]:
     """Records split at line feeds outside quotes: byte ranges and first and last lines."""
     n = len(s.b)
-    at = np.flatnonzero(~s.nl_quoted)  # index in ``nl`` of each record's line feed
-    term = s.nl[at]
-    start = np.concatenate([[0], term + 1]).astype(_I64)
-    end = np.concatenate([term, [n]]).astype(_I64)
-    line = np.concatenate([[1], at + 2]).astype(_I64)
-    last = np.concatenate([at + 1, [len(s.nl) + 1]]).astype(_I64)
+    # Index in ``nl`` of each record's line feed (every one, where none is quoted).
+    at = np.flatnonzero(~s.nl_quoted) if s.nl_quoted.any() else None
+    term = s.nl if at is None else s.nl[at]
+    k = len(term)
+    # Each array is written once, in place (no temporary copies of file-sized arrays).
+    start, end = np.empty(k + 1, dtype=_I64), np.empty(k + 1, dtype=_I64)
+    line, last = np.empty(k + 1, dtype=_I64), np.empty(k + 1, dtype=_I64)
+    start[0], end[k], line[0], last[k] = 0, n, 1, len(s.nl) + 1
+    np.add(term, 1, out=start[1:])
+    end[:k] = term
+    del term
+    if at is None:
+        line[1:] = np.arange(2, k + 2, dtype=_I64)
+        last[:k] = np.arange(1, k + 1, dtype=_I64)
+    else:
+        np.add(at, 2, out=line[1:])
+        np.add(at, 1, out=last[:k])
     if start[-1] >= n:  # nothing after the last line feed
         start, end, line, last = start[:-1], end[:-1], line[:-1], last[:-1]
     return start, _strip_cr(s.b, start, end), line, last
 
 
-def _suspicious(s: _Scan, start: np.ndarray, end: np.ndarray, ncols: int) -> np.ndarray:
+def _suspicious(s: _Located, start: np.ndarray, end: np.ndarray, ncols: int) -> np.ndarray:
     """Records whose quoted text holds a line with a record's worth of separators."""
-    dq = s.delims[s.delims_quoted]
+    dq = s.quoted_delims()
     out = np.zeros(len(start), dtype=bool)
     if not len(dq):
         return out
@@ -300,7 +429,7 @@ def _within(pos: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray
     return np.repeat(a, cnt) + offset, owner
 
 
-def _lines_like_records(s: _Scan, line: np.ndarray, last: np.ndarray, multi: np.ndarray,
+def _lines_like_records(s: _Located, line: np.ndarray, last: np.ndarray, multi: np.ndarray,
                         ncols: int) -> np.ndarray:
     """Multi-line records every line of which has exactly a record's separators."""
     out = np.zeros(len(line), dtype=bool)
@@ -309,17 +438,18 @@ def _lines_like_records(s: _Scan, line: np.ndarray, last: np.ndarray, multi: np.
         return out
     n = last[idx] - line[idx] + 1
     lines0 = np.repeat(line[idx] - 1, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-    ls, le = _line_ranges(s.b, s.nl, lines0)
-    per_line = _count_in(s.delims, ls, le)
+    per_line = s.delims_on(lines0)
     first = np.cumsum(n) - n
     out[idx] = (np.minimum.reduceat(per_line, first) == ncols - 1) & \
         (np.maximum.reduceat(per_line, first) == ncols - 1)
     return out
 
 
-def _local_lines(s: _Scan, lines0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                         np.ndarray]:
-    """Split physical lines on their own: (start, end, quoted, separators)."""
+def _local_lines(s: _Located, lines0: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                            np.ndarray]:
+    """Split physical lines on their own: (start, end, quoted, the separator bytes on
+    them, which of those separate, and the line of each)."""
     ls, le = _line_ranges(s.b, s.nl, lines0)
     qc = s.quotes
     q = qc.pos
@@ -333,11 +463,10 @@ def _local_lines(s: _Scan, lines0: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
         ok_open = qc.field_start[qi] | ((k > 0) & qc.after_quote[qi])
         bad = np.where(opener, ~ok_open, qc.bad_close[qi])
         quoted[np.unique(li[bad])] = False
-    di, d_line = _within(s.delims, ls, le)
-    d = s.delims[di]
+    d, d_line = s.delims_within(ls, le)
     local = np.searchsorted(q, d) - first[d_line]
     sep = ~quoted[d_line] | (local % 2 == 0)
-    return ls, le, quoted, d[sep]
+    return ls, le, quoted, d, sep, d_line
 
 
 def split_units(buf: bytes, delim: str) -> Units:
@@ -358,24 +487,49 @@ def split_units(buf: bytes, delim: str) -> Units:
     """
     b = np.frombuffer(buf, dtype=np.uint8)
     d = ord(delim)
-    counts = count(b, d)
-    if not counts[2]:  # no quote
-        return _split_unquoted(b, d, counts[0])
-    return _split_quoted(b, d, counts)
+    parts = count_parts(b, d)
+    if not parts[:, 4].any():  # no quote
+        return _narrow(_split_unquoted(b, d, parts), len(b))
+    return _narrow(_split_compact(b, d, parts), len(b))
+
+
+def _narrow(units: Units, n_bytes: int) -> Units:
+    """The units' positions, lines and counts as ``int32`` where the text allows (under
+    2 GiB): half the memory while the parser runs."""
+    if n_bytes < np.iinfo(np.int32).max:
+        for name in ("start", "end", "line", "last_line", "span", "fields"):
+            setattr(units, name, getattr(units, name).astype(np.int32))
+    return units
+
+
+def _quotes_read(b: np.ndarray, d: int, quotes: np.ndarray
+                 ) -> tuple[_Quotes, np.ndarray, np.ndarray]:
+    none = np.zeros(0, dtype=_I64)
+    qc = _quote_context(b, d, quotes) if len(quotes) else _Quotes(none, *[none.astype(bool)] * 3)
+    changes, damage = classify_quotes(b, d, qc) if len(qc.pos) else (none, none)
+    return qc, changes, damage
 
 
 def _split_quoted(b: np.ndarray, d: int, counts: tuple[int, int, int] | None = None
                   ) -> Units:
-    """:func:`split_units` for any text (the general path, quotes read)."""
+    """:func:`split_units` for any text (the general path, quotes read, the position of
+    every separator kept: the reference for :func:`_split_compact`)."""
     nl, delims, quotes = locate(b, d, counts)
-    none = np.zeros(0, dtype=_I64)
-    qc = _quote_context(b, d, quotes) if len(quotes) else _Quotes(none, *[none.astype(bool)] * 3)
-    changes, damage = classify_quotes(b, d, qc) if len(qc.pos) else (none, none)
-    s = _Scan(b, d, nl, delims, qc, changes, damage)
+    return _split_scanned(_Scan(b, d, nl, delims, *_quotes_read(b, d, quotes)))
+
+
+def _split_compact(b: np.ndarray, d: int, parts: np.ndarray | None = None) -> Units:
+    """:func:`split_units` for any text, keeping separator positions only where quotes
+    enclose them (equal to :func:`_split_quoted`, in less memory and time)."""
+    nl, per_line, quotes = lines_separators_quotes(b, d, parts)
+    return _split_scanned(_CompactScan(b, d, nl, per_line, *_quotes_read(b, d, quotes)))
+
+
+def _split_scanned(s: _Located) -> Units:
+    """Records, fields and damage from the located bytes."""
     start, end, line, last = _records(s)
-    seps = s.delims[~s.delims_quoted] if s.delims_quoted.any() else s.delims
-    # Records touch (only a line break between them): count separators once, by the ends.
-    fields = np.diff(np.searchsorted(seps, end), prepend=0) + 1
+    fields = s.fields(end, line, last)
+    damage = s.damage
     blank = (end - start) == fields - 1  # separators only (a blank record has no quotes)
     damaged = np.zeros(len(start), dtype=bool)
     if len(damage):
@@ -385,15 +539,15 @@ def _split_quoted(b: np.ndarray, d: int, counts: tuple[int, int, int] | None = N
     damaged |= multi & (fields != ncols)
     damaged |= multi & _suspicious(s, start, end, ncols)
     damaged |= _lines_like_records(s, line, last, multi, ncols)
-    units = _assemble(s, start, end, line, last, fields, blank, damaged, seps)
-    units.n_lines, units.ends_with_newline = _line_totals(b, nl)
+    units = _assemble(s, start, end, line, last, fields, blank, damaged)
+    units.n_lines, units.ends_with_newline = _line_totals(s.b, s.nl)
     return units
 
 
-def _split_unquoted(b: np.ndarray, d: int, n_lf: int | None = None) -> Units:
+def _split_unquoted(b: np.ndarray, d: int, parts: np.ndarray | None = None) -> Units:
     """:func:`split_units` for text without quotes: every line is a record, and every
     separator byte separates (no position of one is kept)."""
-    nl, per_line = lines_and_fields(b, d, n_lf)
+    nl, per_line = lines_and_fields(b, d, parts)
     none = np.zeros(0, dtype=_I64)
     s = _Scan(b, d, nl, none, _Quotes(none, *[none.astype(bool)] * 3), none, none)
     start, end, line, last = _records(s)
@@ -411,7 +565,7 @@ def _line_totals(b: np.ndarray, nl: np.ndarray) -> tuple[int, bool]:
     return len(nl) + int(not ends_with_newline), ends_with_newline
 
 
-def _header_fields(s: _Scan, start: np.ndarray, end: np.ndarray, line: np.ndarray,
+def _header_fields(s: _Located, start: np.ndarray, end: np.ndarray, line: np.ndarray,
                    last: np.ndarray, fields: np.ndarray, blank: np.ndarray,
                    damaged: np.ndarray) -> int:
     """Fields of the header (marked damaged, and split by line, unless it is sound).
@@ -430,27 +584,28 @@ def _header_fields(s: _Scan, start: np.ndarray, end: np.ndarray, line: np.ndarra
         damaged[h] = (len(nonblank) > 1 and fields[nonblank[1]] != n) or bool(
             _suspicious(s, start, end, n)[h] or _lines_like_records(s, line, last, one, n)[h])
     if damaged[h]:
-        ls, le, _, sep = _local_lines(s, np.array([line[h] - 1], dtype=_I64))
-        return int(_count_in(sep, ls, le)[0] + 1)
+        _, _, _, _, sep, _ = _local_lines(s, np.array([line[h] - 1], dtype=_I64))
+        return int(sep.sum() + 1)
     return int(fields[h])
 
 
-def _assemble(s: _Scan, start: np.ndarray, end: np.ndarray, line: np.ndarray,
-              last: np.ndarray, fields: np.ndarray, blank: np.ndarray, damaged: np.ndarray,
-              seps: np.ndarray) -> Units:
+def _assemble(s: _Located, start: np.ndarray, end: np.ndarray, line: np.ndarray,
+              last: np.ndarray, fields: np.ndarray, blank: np.ndarray, damaged: np.ndarray
+              ) -> Units:
     """Whole records where sound; the lines of damaged records split one by one."""
     good = ~damaged
     if not damaged.any():
+        none = np.zeros(0, dtype=_I64)
         return Units(start, end, line, last, np.ones(len(start), dtype=bool),
-                     np.full(len(start), -1, dtype=_I64), fields, blank, seps, 0, True)
+                     np.full(len(start), -1, dtype=_I64), fields, blank, n_lines=0,
+                     ends_with_newline=True,
+                     **s.kept_separators(start, good, none, none.astype(bool)))
     bad = np.flatnonzero(damaged)
     lines0 = np.concatenate([np.arange(line[r] - 1, last[r], dtype=_I64) for r in bad])
     spans = np.concatenate([np.full(last[r] - line[r] + 1, line[r], dtype=_I64) for r in bad])
-    ls, le, lquoted, lsep = _local_lines(s, lines0)
-    rec_of_sep = np.searchsorted(start, seps, side="right") - 1
-    seps = np.sort(np.concatenate([seps[good[rec_of_sep]], lsep]))
-    lfields = _count_in(seps, ls, le) + 1
-    lblank = (le - ls) == _count_in(s.delims, ls, le)
+    ls, le, lquoted, ld, lsep, ld_line = _local_lines(s, lines0)
+    lfields = np.bincount(ld_line[lsep], minlength=len(ls)) + 1
+    lblank = (le - ls) == s.delims_on(lines0)
     cat = np.concatenate
     order = np.argsort(cat([start[good], ls]), kind="stable")
     return Units(
@@ -459,7 +614,7 @@ def _assemble(s: _Scan, start: np.ndarray, end: np.ndarray, line: np.ndarray,
         quoted=cat([np.ones(good.sum(), dtype=bool), lquoted])[order],
         span=cat([np.full(good.sum(), -1, dtype=_I64), spans])[order],
         fields=cat([fields[good], lfields])[order], blank=cat([blank[good], lblank])[order],
-        separators=seps, n_lines=0, ends_with_newline=True)
+        n_lines=0, ends_with_newline=True, **s.kept_separators(start, good, ld, lsep))
 
 
 def split_fields(raw: bytes, quoted: bool, delim: str) -> list[str]:

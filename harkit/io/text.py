@@ -6,6 +6,11 @@ undecodable bytes, over-long fields) become rejected rows with file, line and co
 The parser reads only the records that passed, and must return exactly one row for each
 (and the line breaks each holds); where it does not, every record is split again by the
 reference splitter, so a parser quirk can never lose or merge a row.
+
+Where the records to parse run to the end of a UTF-8 file (the common case), the parser
+reads them from the file itself, after the copy in memory is let go: the text and its
+table are then never held at once. A file changed meanwhile (its size or modification
+time) is not read at all.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import pyarrow.csv as pacsv
 from harkit.io.encoding import Decoding, decide_encoding, to_utf8
 from harkit.io.header import looks_headerless, settle_names
 from harkit.io.raw import Finding, RawFile, UnreadableFile
-from harkit.io.records import LF, Units, split_fields, split_units
+from harkit.io.records import CR, LF, Units, split_fields, split_units
 
 #: Longest field kept, in bytes (UTF-8); a longer one rejects its row.
 MAX_FIELD_BYTES = 1 << 20
@@ -41,6 +46,7 @@ HEADERLESS = ("no header row: line 1 looks like data (no name is a known column,
 REPEATED_HEADER = "the header line repeated here (were files joined with their headers?)"
 RAW_NOTE = "misplaced quote: line read without quoting (quote characters kept as text)"
 CUT_NOTE = "the file ends without a line break: its last line may be cut short"
+CHANGED = "the file changed while it was read"
 
 
 def detect_delimiter(header: str) -> str:
@@ -99,27 +105,61 @@ def read_text(path: Path) -> RawFile:
     RawFile
         Rows that can be read, rows rejected on read (``bad_lines``) and notes.
     """
+    seen = path.stat()
     data = path.read_bytes()
     decoding, bad = decide_encoding(data)
     buf, bad = to_utf8(data, decoding, bad)
+    # Where the text is the file's own bytes (UTF-8, a byte-order mark aside), the parser
+    # can read them from the file, and the copy in memory be let go first.
+    on_disk = None
+    if decoding.codec in ("utf-8", "utf-8-sig"):
+        on_disk = _OnDisk(path, len(data) - len(buf), seen.st_size, seen.st_mtime_ns)
     if _looks_binary(buf, bad):
         raise UnreadableFile("not a delimited text file: it holds binary data (a different "
                              "format with a text extension?)")
     if b"\n" not in buf and b"\r" in buf:
         buf = buf.replace(b"\r", b"\n")  # line breaks of old Macs
+        on_disk = None
     delim = detect_delimiter(_first_line(buf))
-    return _TextFile(path.name, buf, delim, decoding, bad).read()
+    text = _TextFile(path.name, buf, delim, decoding, bad, on_disk)
+    del data, buf  # the reader holds the only reference: it may let the bytes go
+    return text.read()
+
+
+class _OnDisk(NamedTuple):
+    """Where a file's text lies on disk, as it was when read."""
+
+    path: Path
+    offset: int  # bytes before the text (a byte-order mark)
+    size: int
+    mtime_ns: int
+
+    def unchanged(self) -> bool:
+        now = self.path.stat()
+        return (now.st_size, now.st_mtime_ns) == (self.size, self.mtime_ns)
+
+    def text(self) -> bytes:
+        """The text again (the file must not have changed since it was first read)."""
+        data = self.path.read_bytes()
+        if not self.unchanged() or len(data) != self.size:
+            raise UnreadableFile(CHANGED)
+        return data[self.offset:]
 
 
 class _TextFile:
     """The steps of reading one text file, sharing its bytes and records."""
 
     def __init__(self, name: str, buf: bytes, delim: str, decoding: Decoding,
-                 bad: np.ndarray) -> None:
+                 bad: np.ndarray, on_disk: _OnDisk | None = None) -> None:
         self.name, self.buf, self.delim, self.decoding = name, buf, delim, decoding
         self.bad = bad
+        self.on_disk = on_disk
         self.units: Units | None = split_units(buf, delim)
         self.ends_with_newline = self.units.ends_with_newline
+        # End of the text before any carriage returns it ends with.
+        self.text_end = len(buf)
+        while self.text_end and buf[self.text_end - 1] == CR:
+            self.text_end -= 1
         self.notes: list[Finding] = []
         if decoding.guessed:
             self.notes.append((None, None, f"read as {decoding.label}: {decoding.evidence}"))
@@ -156,7 +196,9 @@ class _TextFile:
         self.check_header(h)
         body = np.zeros(len(u), dtype=bool)
         body[nonblank[1:]] = True
+        del nonblank
         data = u.take(body)
+        del body
         nxt = self.fields(data, 0) if len(data) else None
         if looks_headerless(names, nxt):
             return self.reject_all(u.take(~u.blank), HEADERLESS,
@@ -175,18 +217,28 @@ class _TextFile:
         # checks above; let them go before the parser needs its memory.
         if data.separators is not None:
             data.separators = np.zeros(0, dtype=np.int64)
+        data.source = data.enclosed = None  # nor are the bytes needed by the units
         ok = np.equal(reason, None)
+        # Only the rejected units' reasons are kept (not two object arrays of a pointer
+        # per unit while the parser runs).
+        rejected = np.flatnonzero(~ok)
+        reason, column = reason[rejected], column[rejected]
         frame = self.parse(data.take(ok))
         again = self.repeated_header(frame, names)
         if again.any():  # files joined with their headers: those lines are not rows
-            reason[np.flatnonzero(ok)[again]] = REPEATED_HEADER
-            ok = np.equal(reason, None)
+            more = np.flatnonzero(ok)[again]
+            ok[more] = False
+            order = np.argsort(np.concatenate([rejected, more]), kind="stable")
+            rejected = np.concatenate([rejected, more])[order]
+            reason = np.concatenate([reason, np.full(len(more), REPEATED_HEADER, dtype=object)]
+                                    )[order]
+            column = np.concatenate([column, np.full(len(more), None, dtype=object)])[order]
             frame = frame.loc[~again].reset_index(drop=True)
         kept = data.take(ok)
         self.note_rows(kept, names)
         frame, lines, dup_bad, dup_notes = settle_names(frame, names, kept.line)
         self.notes += dup_notes
-        bad = [(int(ln), c, r) for ln, c, r in zip(data.line[~ok], column[~ok], reason[~ok])]
+        bad = [(int(ln), c, r) for ln, c, r in zip(data.line[rejected], column, reason)]
         out = self.raw_file(frame, lines, sorted(bad + dup_bad, key=lambda b: b[0] or 0))
         out.bad_spans = _spans(data.take(~ok))
         return out
@@ -266,7 +318,7 @@ class _TextFile:
     def at_cut_end(self, units: Units) -> bool:
         """Whether the last of ``units`` is the file's last line, with no line break."""
         return bool(len(units)) and not self.ends_with_newline and \
-            units.end[-1] >= len(self.buf.rstrip(b"\r"))
+            units.end[-1] >= self.text_end
 
     # --- notes on what is kept ----------------------------------------------------------
 
@@ -290,20 +342,33 @@ class _TextFile:
         if not len(units):
             return pd.DataFrame({i: pd.Series([], dtype=object) for i in range(self.ncols)})
         if units.quoted.all() or not units.quoted.any():
-            return self.parse_group(units, bool(units.quoted[0]))
+            return self.parse_group(units, bool(units.quoted[0]), last=True)
         parts = []
         for quoted in (True, False):
             sel = units.quoted == quoted
-            df = self.parse_group(units.take(sel), quoted)
+            df = self.parse_group(units.take(sel), quoted, last=not quoted)
             df.index = np.flatnonzero(sel)
             parts.append(df)
         return pd.concat(parts).sort_index().reset_index(drop=True)
 
-    def parse_group(self, units: Units, quoted: bool) -> pd.DataFrame:
+    def parse_group(self, units: Units, quoted: bool, last: bool = False) -> pd.DataFrame:
+        """Rows of the units, read with or without quoting (``last``: no later group
+        needs the file's bytes)."""
         payload = _gather(self.buf, units.start, units.end)
+        if last and self.on_disk is not None and payload.src is self.buf \
+                and payload.hi == len(self.buf):
+            # The records run to the end of the file: the parser reads them there, and
+            # the text in memory (as large as the file) is let go before it does.
+            payload = payload.on_disk(self.on_disk)
+            self.buf = None
         df = self.parse_arrow(units, payload, quoted)
+        if payload.src is None and not self.on_disk.unchanged():
+            raise UnreadableFile(CHANGED)
         if df is not None and self.agrees(df, units, payload):
             return df
+        if payload.src is None:  # the parser's result is not taken: read the text again
+            self.buf = self.on_disk.text()
+            payload = _Stretch(self.buf, payload.lo, payload.hi)
         try:
             df = pd.read_csv(
                 io.BytesIO(payload.view()), sep=self.delim, header=None, names=range(self.ncols),
@@ -325,15 +390,16 @@ class _TextFile:
         pyarrow split or trim differently. Its result is still checked by :meth:`agrees`.
         """
         if not len(units) or (units.fields != self.ncols).any() or payload.holds(b"\r") \
-                or payload.src.startswith(b"\xef\xbb\xbf", payload.lo, payload.hi):
+                or payload.starts_with(_BOM):
             return None
         names = [str(i) for i in range(self.ncols)]
         # Line breaks inside quoted values make pyarrow find its block boundaries one
         # byte at a time (several times slower); tell it only where a record spans lines.
         spans_lines = quoted and bool((units.last_line > units.line).any())
+        source = payload.arrow_input()
         try:
             table = pacsv.read_csv(
-                pa.py_buffer(payload.view()),
+                source,
                 read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delim, quote_char='"' if quoted else False,
@@ -344,6 +410,9 @@ class _TextFile:
                     quoted_strings_can_be_null=False, check_utf8=True))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
+        finally:
+            if isinstance(source, pa.NativeFile):
+                source.close()
         # The text stays in Arrow's buffers (Arrow-backed ``string``, never missing): the
         # later steps check and convert it there, or once per distinct value.
         return pd.DataFrame({i: arrow_strings(table.column(i)) for i in range(self.ncols)})
@@ -385,18 +454,48 @@ def _spans(units: Units) -> dict[int, int]:
     return {int(a): int(b) for a, b in zip(units.line[multi], units.last_line[multi])}
 
 
-class _Stretch(NamedTuple):
-    """Bytes ``src[lo:hi]``: the records handed to a parser, where they lie."""
+class _Stretch:
+    """Bytes ``src[lo:hi]``: the records handed to a parser, where they lie (in memory,
+    or where ``src`` is None, in a file at ``lo + offset``)."""
 
-    src: bytes
-    lo: int
-    hi: int
+    def __init__(self, src: bytes | None, lo: int, hi: int,
+                 found: dict[bytes, bool] | None = None, disk: _OnDisk | None = None) -> None:
+        self.src, self.lo, self.hi = src, lo, hi
+        self.found = found if found is not None else {}
+        self.disk = disk
 
     def view(self) -> memoryview:
         return memoryview(self.src)[self.lo:self.hi]
 
     def holds(self, needle: bytes) -> bool:
-        return self.src.find(needle, self.lo, self.hi) >= 0
+        if needle not in self.found:
+            self.found[needle] = self.src.find(needle, self.lo, self.hi) >= 0
+        return self.found[needle]
+
+    def starts_with(self, prefix: bytes) -> bool:
+        key = b"^" + prefix
+        if key not in self.found:
+            self.found[key] = self.src.startswith(prefix, self.lo, self.hi)
+        return self.found[key]
+
+    def on_disk(self, disk: _OnDisk) -> _Stretch:
+        """The same stretch, read from the file (what the checks ask is found first)."""
+        for needle in _ASKED:
+            self.holds(needle)
+        self.starts_with(_BOM)
+        return _Stretch(None, self.lo, self.hi, self.found, disk)
+
+    def arrow_input(self) -> pa.Buffer | pa.NativeFile:
+        if self.src is not None:
+            return pa.py_buffer(self.view())
+        f = pa.OSFile(str(self.disk.path))
+        f.seek(self.disk.offset + self.lo)  # the stretch runs to the file's end
+        return f
+
+
+_BOM = b"\xef\xbb\xbf"
+#: What the parser's checks ask of the records' bytes.
+_ASKED = (b"\r", b'"')
 
 
 def _gather(buf: bytes, start: np.ndarray, end: np.ndarray) -> _Stretch:
