@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harkit import dates, read_extract
-from harkit.io._arrowscan import sorted_positions, strictly_increasing
+from harkit.io._arrowscan import key_order, sorted_positions, strictly_increasing
 from harkit.io.rejects import mask_values
 from harkit.io.values import _may_need_trim, _may_need_trim_compute, delivered_values
 
@@ -47,36 +47,59 @@ def _chunked(arr: pa.Array, n_chunks: int) -> pa.ChunkedArray:
                             type=arr.type)
 
 
-@given(st.lists(_KEY, max_size=12), st.sampled_from([pa.string(), pa.large_string()]))
-@settings(max_examples=300, deadline=None)
-def test_strictly_increasing_is_byte_order_without_ties(keys, typ):
-    encoded = [k.encode("utf-8") for k in keys]
-    expected = all(a < b for a, b in zip(encoded, encoded[1:]))
-    assert strictly_increasing(pa.array(keys, type=typ)) == expected
-    assert strictly_increasing(_chunked(pa.array(keys, type=typ), 3)) == expected
-    assert not strictly_increasing(pa.array(keys + [None], type=typ))
+def _order_key(order: str):
+    """Python's sort key for an order of :func:`strictly_increasing`."""
+    if order == "bytes":
+        return lambda k: k.encode("utf-8")
+    return lambda k: (len(k.encode("utf-8")), k.encode("utf-8"))
+
+
+#: Keys as a delivery numbers its rows: padded, or whole numbers without leading zeros.
+_NUMBERED = st.lists(st.integers(0, 10**6), max_size=12).map(
+    lambda xs: [str(x) for x in xs])
+
+
+@given(st.one_of(st.lists(_KEY, max_size=12), _NUMBERED),
+       st.sampled_from([pa.string(), pa.large_string()]), st.sampled_from(["bytes", "length"]),
+       st.integers(1, 4))
+@settings(max_examples=400, deadline=None)
+def test_strictly_increasing_is_the_order_without_ties(keys, typ, order, n_chunks):
+    sort_key = _order_key(order)
+    expected = all(sort_key(a) < sort_key(b) for a, b in zip(keys, keys[1:]))
+    assert strictly_increasing(pa.array(keys, type=typ), order) == expected
+    assert strictly_increasing(_chunked(pa.array(keys, type=typ), n_chunks), order) == expected
+    assert not strictly_increasing(pa.array(keys + [None], type=typ), order)
+
+
+def test_numbers_without_leading_zeros_are_in_length_order():
+    numbers = pa.array([str(n) for n in range(1, 1200)])
+    assert key_order(numbers) == "length"
+    assert key_order(pa.array([f"P{n:07d}" for n in range(1, 1200)])) == "bytes"
+    assert key_order(pa.array(["1", "3", "2"])) is None
+    assert key_order(pa.array(["1", "1"])) is None  # a tie is not increasing
 
 
 @given(st.sets(_KEY, max_size=15), st.lists(st.one_of(st.none(), _KEY), max_size=40),
        st.booleans(), st.sampled_from([pa.string(), pa.large_string()]),
-       st.integers(1, 4), st.integers(0, 3))
+       st.integers(1, 4), st.integers(0, 3), st.sampled_from(["bytes", "length"]))
 @settings(max_examples=400, deadline=None)
 def test_sorted_key_search_equals_arrow_hash_lookup(keys, values, in_order, typ, n_chunks,
-                                                   lo):
-    ordered = sorted(keys, key=lambda k: k.encode("utf-8"))
+                                                   lo, order):
+    sort_key = _order_key(order)
+    ordered = sorted(keys, key=sort_key)
     if in_order:  # rows in key order, as deliveries usually come
         values = sorted([v for v in values if v is not None],
-                        key=lambda v: v.encode("utf-8")) + [v for v in values if v is None]
+                        key=sort_key) + [v for v in values if v is None]
     k = pa.array(ordered, type=pa.large_string())
     k_view = pa.array(["zz"] * lo + ordered, type=pa.large_string()).slice(lo)
     v = pa.array(values, type=typ)
     expected = pc.fill_null(pc.index_in(v.cast(k.type), value_set=k, skip_nulls=True),
                             -1).to_numpy().astype(np.int64)
-    assert strictly_increasing(k)
+    assert strictly_increasing(k, order)
     for vals in (v, _chunked(v, n_chunks), v.slice(min(lo, len(v)))):
         exp = expected[len(v) - len(vals):]
-        np.testing.assert_array_equal(sorted_positions(vals, k), exp)
-        np.testing.assert_array_equal(sorted_positions(vals, k_view), exp)
+        np.testing.assert_array_equal(sorted_positions(vals, k, order), exp)
+        np.testing.assert_array_equal(sorted_positions(vals, k_view, order), exp)
 
 
 _NS_DAY = 86_400 * 10**9

@@ -75,11 +75,15 @@ def any_edge_blank(arr: pa.Array | pa.ChunkedArray) -> bool:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _compare(a_dat: np.ndarray, a0: int, a1: int, b_dat: np.ndarray, b0: int, b1: int) -> int:
+def _compare(a_dat: np.ndarray, a0: int, a1: int, b_dat: np.ndarray, b0: int, b1: int,
+             by_length: bool) -> int:
     """-1, 0 or 1 as bytes ``a_dat[a0:a1]`` sort before, equal or after ``b_dat[b0:b1]``
-    (byte order, as Arrow compares text)."""
+    (byte order, as Arrow compares text; ``by_length``: shorter first, then byte order,
+    the order of whole numbers written without leading zeros)."""
     na = a1 - a0
     nb = b1 - b0
+    if by_length and na != nb:
+        return -1 if na < nb else 1
     for k in range(min(na, nb)):
         x = a_dat[a0 + k]
         y = b_dat[b0 + k]
@@ -101,9 +105,10 @@ def _equal(a_dat: np.ndarray, a0: int, a1: int, b_dat: np.ndarray, b0: int, b1: 
 
 
 @numba.njit(cache=True, nogil=True)
-def _strictly_increasing(off: np.ndarray, dat: np.ndarray, start: int, n: int) -> bool:
+def _strictly_increasing(off: np.ndarray, dat: np.ndarray, start: int, n: int,
+                         by_length: bool) -> bool:
     for i in range(start + 1, start + n):
-        if _compare(dat, off[i - 1], off[i], dat, off[i], off[i + 1]) >= 0:
+        if _compare(dat, off[i - 1], off[i], dat, off[i], off[i + 1], by_length) >= 0:
             return False
     return True
 
@@ -111,7 +116,8 @@ def _strictly_increasing(off: np.ndarray, dat: np.ndarray, start: int, n: int) -
 @numba.njit(cache=True, nogil=True)
 def _sorted_positions(k_off: np.ndarray, k_dat: np.ndarray, k_start: int, n_keys: int,
                       v_off: np.ndarray, v_dat: np.ndarray, v_valid: np.ndarray,
-                      has_validity: bool, v_start: int, n: int, out: np.ndarray) -> None:
+                      has_validity: bool, v_start: int, n: int, by_length: bool,
+                      out: np.ndarray) -> None:
     # ``lb``: where the previous value would go among the keys. Values in key order (as
     # rows usually come) are found one or two steps on from there; others by a search
     # widening from there, then halving.
@@ -142,7 +148,7 @@ def _sorted_positions(k_off: np.ndarray, k_dat: np.ndarray, k_start: int, n_keys
             out[i] = lb
             continue
         if lb > 0 and _compare(k_dat, k_off[k_start + lb - 1], k_off[k_start + lb],
-                               v_dat, a, b) >= 0:
+                               v_dat, a, b, by_length) >= 0:
             lo = 0  # not after the key before ``lb``: it goes at or before it
             hi = lb - 1
         else:
@@ -150,7 +156,7 @@ def _sorted_positions(k_off: np.ndarray, k_dat: np.ndarray, k_start: int, n_keys
             hi = lb
             step = 1
             while hi < n_keys and _compare(k_dat, k_off[k_start + hi],
-                                           k_off[k_start + hi + 1], v_dat, a, b) < 0:
+                                           k_off[k_start + hi + 1], v_dat, a, b, by_length) < 0:
                 lo = hi + 1
                 hi += step
                 step *= 2
@@ -159,19 +165,64 @@ def _sorted_positions(k_off: np.ndarray, k_dat: np.ndarray, k_start: int, n_keys
         while lo < hi:  # first key not before the value
             mid = (lo + hi) >> 1
             if _compare(k_dat, k_off[k_start + mid], k_off[k_start + mid + 1], v_dat, a,
-                        b) < 0:
+                        b, by_length) < 0:
                 lo = mid + 1
             else:
                 hi = mid
         lb = lo
         found = lb < n_keys and _compare(k_dat, k_off[k_start + lb],
-                                         k_off[k_start + lb + 1], v_dat, a, b) == 0
+                                         k_off[k_start + lb + 1], v_dat, a, b, by_length) == 0
         out[i] = lb if found else -1
 
 
-def strictly_increasing(keys: pa.Array | pa.ChunkedArray) -> bool:
-    """Whether text values, none missing, are in strictly increasing byte order (so
-    also distinct).
+#: Orders keys may be sorted in: byte order (``P0000002`` before ``P0000010``), and
+#: shorter first, then byte order (``2`` before ``10``: numbers without leading zeros).
+ORDERS = ("bytes", "length")
+
+
+def strictly_increasing(keys: pa.Array | pa.ChunkedArray, order: str = "bytes") -> bool:
+    """Whether text values, none missing, are in strictly increasing order (so also
+    distinct).
+
+    Parameters
+    ----------
+    keys : pyarrow.Array or pyarrow.ChunkedArray
+        Text (:func:`is_plain_text`).
+    order : {"bytes", "length"}
+        Byte order, or shorter values first and byte order among values of one length
+        (the order of whole numbers written without leading zeros).
+
+    Returns
+    -------
+    bool
+        False when any value is missing.
+    """
+    if order not in ORDERS:
+        raise ValueError(f"order {order!r} is not one of {ORDERS}")
+    if keys.null_count:
+        return False
+    by_length = order == "length"
+    last = None  # the previous chunk's last value (chunks are checked where they lie)
+    for chunk in keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys]:
+        if not len(chunk):
+            continue
+        first = chunk[0].as_buffer().to_pybytes()
+        if last is not None and _sort_key(first, by_length) <= _sort_key(last, by_length):
+            return False
+        off, dat, _, _ = _buffers(chunk)
+        if len(chunk) > 1 and not _strictly_increasing(off, dat, chunk.offset, len(chunk),
+                                                       by_length):
+            return False
+        last = chunk[len(chunk) - 1].as_buffer().to_pybytes()
+    return True
+
+
+def _sort_key(value: bytes, by_length: bool) -> tuple[int, bytes]:
+    return (len(value) if by_length else 0, value)
+
+
+def key_order(keys: pa.Array | pa.ChunkedArray) -> str | None:
+    """The order (:data:`ORDERS`) text keys are strictly increasing in, if any.
 
     Parameters
     ----------
@@ -180,20 +231,15 @@ def strictly_increasing(keys: pa.Array | pa.ChunkedArray) -> bool:
 
     Returns
     -------
-    bool
-        False when any value is missing.
+    str or None
+        ``"bytes"`` or ``"length"``; None when the keys are in neither order or any is
+        missing.
     """
-    if keys.null_count:
-        return False
-    if isinstance(keys, pa.ChunkedArray):
-        keys = keys.combine_chunks()
-    if len(keys) < 2:
-        return True
-    off, dat, _, _ = _buffers(keys)
-    return bool(_strictly_increasing(off, dat, keys.offset, len(keys)))
+    return next((o for o in ORDERS if strictly_increasing(keys, o)), None)
 
 
-def sorted_positions(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> np.ndarray:
+def sorted_positions(values: pa.Array | pa.ChunkedArray, keys: pa.Array,
+                     order: str = "bytes") -> np.ndarray:
     """Position of each value among ``keys``, -1 where absent or missing: what
     ``pyarrow.compute.index_in(values, keys, skip_nulls=True)`` gives, for keys in
     strictly increasing order (:func:`strictly_increasing`), found by search instead
@@ -204,13 +250,17 @@ def sorted_positions(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> np.n
     values : pyarrow.Array or pyarrow.ChunkedArray
         Text (:func:`is_plain_text`).
     keys : pyarrow.Array
-        Text in strictly increasing byte order, none missing.
+        Text in strictly increasing ``order``, none missing.
+    order : {"bytes", "length"}
+        The keys' order (:func:`strictly_increasing`).
 
     Returns
     -------
     numpy.ndarray
         ``int32`` (as ``index_in`` gives), one per value.
     """
+    if order not in ORDERS:
+        raise ValueError(f"order {order!r} is not one of {ORDERS}")
     if len(keys) > np.iinfo(np.int32).max:
         raise ValueError("more keys than int32 positions reach")
     out = np.empty(len(values), dtype=np.int32)
@@ -221,7 +271,7 @@ def sorted_positions(values: pa.Array | pa.ChunkedArray, keys: pa.Array) -> np.n
         if len(chunk):
             off, dat, val, has_validity = _buffers(chunk)
             _sorted_positions(k_off, k_dat, keys.offset, len(keys), off, dat, val,
-                              has_validity, chunk.offset, len(chunk),
+                              has_validity, chunk.offset, len(chunk), order == "length",
                               out[at:at + len(chunk)])
         at += len(chunk)
     return out

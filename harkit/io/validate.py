@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from harkit import dates, schema
 from harkit.errors import SchemaError
 from harkit.extract import empty_row_counts
-from harkit.io._arrowscan import is_plain_text, sorted_positions, strictly_increasing
+from harkit.io._arrowscan import is_plain_text, key_order, sorted_positions
 from harkit.io.mapping import LINE, MASK, PART, Part
 from harkit.io.rejects import UNIT, make_rejects
 from harkit.io.values import delivered_values
@@ -124,9 +124,10 @@ def _unique_by_arrow(df: pd.DataFrame, key: list[str], arr: pa.Array | None = No
             return None
     if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
-    if len(arr) < 2 or pc.all(pc.less(arr[:-1], arr[1:])).as_py():
-        # Keys in strictly increasing order (as most deliveries number their rows) are
-        # distinct: one pass over neighbours instead of a hash table of every key.
+    if len(arr) < 2 or key_order(arr) is not None:
+        # Keys in strictly increasing order (as most deliveries number their rows, with
+        # or without leading zeros) are distinct: one pass over neighbours instead of a
+        # hash table of every key.
         return True
     # ``unique`` builds the same hash table as ``count_distinct`` at a fraction of its
     # time (pyarrow's count_distinct is a grouped aggregation, several times slower).
@@ -216,15 +217,16 @@ def _parent_keys(parent: _Table) -> pa.Array:
     return keys
 
 
-def _sorted_parent_keys(parent: _Table) -> pa.Array | None:
-    """The parent's keys as one Arrow array when they are text in strictly increasing
-    order, none missing (as most deliveries number their rows); else None (cached)."""
+def _sorted_parent_keys(parent: _Table) -> tuple[pa.Array, str] | None:
+    """The parent's keys as one Arrow array, and their order, when they are text in
+    strictly increasing order (:func:`key_order`), none missing (as most deliveries
+    number their rows); else None (cached)."""
     if "_sorted_keys" not in parent.__dict__:
         keys = _parent_keys(parent)
         if isinstance(keys, pa.ChunkedArray):
             keys = keys.combine_chunks()
-        parent._sorted_keys = keys if is_plain_text(keys) and strictly_increasing(keys) \
-            else None
+        order = key_order(keys) if is_plain_text(keys) else None
+        parent._sorted_keys = None if order is None else (keys, order)
     return parent._sorted_keys
 
 
@@ -254,7 +256,7 @@ def _parent_positions(t: _Table, col: str, parent: _Table) -> np.ndarray:
         else:
             values = _arrow_text(t.df[col])
             sorted_keys = _sorted_parent_keys(parent)
-            cache[col] = sorted_positions(values, sorted_keys) if sorted_keys is not None \
+            cache[col] = sorted_positions(values, *sorted_keys) if sorted_keys is not None \
                 and is_plain_text(values) else _positions_by_hash(values, keys)
     return cache[col]
 
