@@ -4,6 +4,8 @@ Usage::
 
     # write a delivery once (Norwegian CSV and canonical Parquet; not committed)
     .venv/bin/python benchmarks/bench_read.py --write 1300000 benchmarks/data/full
+    # the same with identifiers numbered 1, 2, ... 10 (not in byte order)
+    .venv/bin/python benchmarks/bench_read.py --plain-ids --write 1300000 benchmarks/data/plain
     # compare, each read in a fresh process of its own (so its peak memory is its own)
     .venv/bin/python benchmarks/bench_read.py --compare benchmarks/data/full
     # or time harkit alone on any delivery
@@ -168,7 +170,7 @@ def compare(folder: Path) -> dict:
     return results
 
 
-def write(n: int, out: Path, seed: int = 2024) -> None:
+def write(n: int, out: Path, seed: int = 2024, plain_ids: bool = False) -> None:
     """Generate a register of ``n`` persons; write it as Norwegian CSV and as Parquet.
 
     Parameters
@@ -179,13 +181,25 @@ def write(n: int, out: Path, seed: int = 2024) -> None:
         Folder; ``csv/`` and ``parquet/`` are written inside it.
     seed : int
         Generator seed.
+    plain_ids : bool
+        Write identifiers as whole numbers without letters or leading zeros (``1``, ``2``,
+        ... ``10``, as a register may number its rows) instead of the generator's
+        ``P0000001``: such keys are not in byte order.
     """
-    from harkit import synth
+    from harkit import schema, synth
     from harkit.io import write_extract
 
     t0 = time.perf_counter()
     ex = synth.generate(n, seed=seed)
     print(f"generate({n:,}) : {time.perf_counter() - t0:.1f} s")
+    if plain_ids:
+        for name, spec in schema.TABLES.items():
+            df = getattr(ex, name, None)
+            for col in spec.columns:
+                if df is not None and col.kind == "id" and col.name in df:
+                    # row numbers only (P0000001), not institution codes (G36, GA9)
+                    df[col.name] = df[col.name].str.replace(r"^[A-Za-z](?=\d{6,}$)0*(?=\d)",
+                                                            "", regex=True)
     write_extract(ex, out / "csv", format="csv", layout="norwegian")
     write_extract(ex, out / "parquet", format="parquet", layout="canonical")
     print(f"written to {out} in {time.perf_counter() - t0:.1f} s")
@@ -208,13 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("path", nargs="?", help="delivery folder or file (harkit alone)")
     ap.add_argument("--compare", metavar="DIR", help="folder with csv/ and parquet/")
     ap.add_argument("--write", nargs=2, metavar=("N", "DIR"), help="generate N persons")
+    ap.add_argument("--plain-ids", action="store_true",
+                    help="with --write: identifiers as 1, 2, ... 10 (not in byte order)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(_child(*args.child)))
         return 0
     if args.write:
-        write(int(args.write[0]), Path(args.write[1]))
+        write(int(args.write[0]), Path(args.write[1]), plain_ids=args.plain_ids)
     if args.compare:
         compare(Path(args.compare))
     if args.path:
