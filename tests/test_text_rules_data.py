@@ -334,6 +334,11 @@ CLAUSES = [
     ("Han har ikke drukket alkohol eller brukt heroin siden 2019.", "heroin", True),
     ("Antabus ble ikke gitt da han hadde alkoholisk leversvikt.", "alkoholisk", False),
     ("Fikk ikke metadon ettersom han fortsatt brukte heroin.", "heroin", False),
+    # "uten at" negates the whole clause it opens (bare "uten", a preposition, reaches 4)
+    ("Møtte til samtale uten at han var påvirket av alkohol.", "alkohol", True),
+    ("Avrusning gjennomført uten at det oppstod kramper, men han fikk delirium tremens.",
+     "delirium tremens", False),
+    ("Møtte til samtale uten legen, var påvirket av alkohol.", "alkohol", False),
 ]
 
 
